@@ -1,0 +1,4 @@
+#!/usr/bin/env bun
+import { runMain } from "./lib/main.ts";
+
+await runMain();

@@ -1,0 +1,22 @@
+import { loadApp } from "../../lib/app.ts";
+import { defineProtocolCommand, parseSeconds } from "../../lib/command.ts";
+import { printJson, printLines, renderTable, shortSha } from "../../lib/output.ts";
+import { readDeploys } from "../../lib/state.ts";
+import { dirArgs, jsonArgs } from "../_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "deploy:log", description: "Show the node's deploy history (newest last)" },
+  args: {
+    ...dirArgs,
+    ...jsonArgs,
+    limit: { type: "string", description: "Show only the last N deploys (default 20)", valueHint: "n" },
+  },
+  async run({ args }) {
+    const limit = parseSeconds("limit", args.limit, 1) ?? 20;
+    const deploys = readDeploys(loadApp(args.dir).paths.deploys).slice(-limit);
+    if (args.json) return printJson(deploys);
+    if (deploys.length === 0) return printLines(["no deploys yet"]);
+    const rows = deploys.map((d) => [d.startedAt, `${shortSha(d.from)} → ${shortSha(d.to)}`, `${(d.durationMs / 1000).toFixed(1)}s`, d.result, d.error ?? d.keptAs ?? ""]);
+    printLines(renderTable([["started", "commits", "took", "result", "note"], ...rows]));
+  },
+});

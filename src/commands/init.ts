@@ -1,0 +1,39 @@
+import { consola } from "consola";
+import { loadApp, parseProtocolJson } from "../lib/app.ts";
+import { defineProtocolCommand } from "../lib/command.ts";
+import { PreconditionError, UsageError } from "../lib/errors.ts";
+import { backupFile, writeFileAtomic } from "../lib/fs.ts";
+import { hasProtocolJson, proposeProtocolJson, protocolJsonPath } from "../lib/init.ts";
+import { log } from "../lib/log.ts";
+import { printJson } from "../lib/output.ts";
+import { dirArgs, jsonArgs, yesArgs } from "./_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "init", description: "Write protocol.json from the repo's state (remote, branch, compose file)" },
+  args: {
+    ...dirArgs,
+    ...yesArgs,
+    ...jsonArgs,
+    force: { type: "boolean", description: "Replace an existing protocol.json (a backup is kept)" },
+  },
+  async run({ args }) {
+    const app = loadApp(args.dir);
+    const path = protocolJsonPath(app);
+    if (hasProtocolJson(app) && !args.force) {
+      throw new PreconditionError(`${path} already exists`, "edit it, or pass --force to replace it (a backup is kept)");
+    }
+    const proposal = await proposeProtocolJson(app);
+    const text = `${JSON.stringify(proposal, null, 2)}\n`;
+    if (!args.yes) {
+      if (!process.stdin.isTTY) throw new UsageError("init needs confirmation and there is no TTY", "pass --yes to take the defaults");
+      process.stderr.write(text);
+      const ok = await consola.prompt(`Write this to ${path}?`, { type: "confirm", initial: true, cancel: "reject" });
+      if (!ok) return log.info("nothing written");
+    }
+    parseProtocolJson(text, path);
+    const backup = args.force ? backupFile(path) : null;
+    writeFileAtomic(path, text);
+    if (args.json) return printJson({ path, backup, config: proposal });
+    log.success(`wrote ${path}${backup ? ` (previous kept as ${backup})` : ""}; commit it with the app`);
+  },
+});

@@ -1,0 +1,44 @@
+import { loadApp } from "../lib/app.ts";
+import { defineProtocolCommand, reportError } from "../lib/command.ts";
+import { log } from "../lib/log.ts";
+import { startNode } from "../lib/node.ts";
+import { printJson } from "../lib/output.ts";
+import { appPaths } from "../lib/paths.ts";
+import { renderStartReport } from "../lib/start-report.ts";
+import { listRegistrations, readRegistration } from "../lib/state.ts";
+import { resolve } from "node:path";
+import { jsonArgs } from "./_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "restart", description: "Start the given app dirs (or every node registered here) as start did; for @reboot cron" },
+  args: {
+    dirs: { type: "positional", required: false, description: "App directories (default: every node started on this machine)", valueHint: "dir…" },
+    ...jsonArgs,
+  },
+  async run({ args }) {
+    const dirs = args._.length > 0 ? args._.map((dir) => resolve(dir)) : listRegistrations().filter((r) => r.enabled).map((r) => r.dir);
+    if (dirs.length === 0) log.info("no nodes registered on this machine (protocol start registers one)");
+    const reports = [];
+    let failed = 0;
+    for (const dir of dirs) {
+      try {
+        const app = loadApp(dir);
+        const saved = readRegistration(appPaths(app.dir).registration);
+        const report = await startNode(app, {
+          intervalSeconds: saved?.interval,
+          onDirty: saved?.onDirty ?? "refuse",
+          onDiverged: saved?.onDiverged ?? "refuse",
+          cron: false,
+        });
+        reports.push(report);
+        if (!args.json) renderStartReport(report);
+      } catch (error) {
+        failed++;
+        log.error(`${dir}:`);
+        process.exitCode = reportError(error);
+      }
+    }
+    if (args.json) printJson(reports);
+    if (failed > 0) log.warn(`${failed} of ${dirs.length} node(s) failed to restart`);
+  },
+});

@@ -1,0 +1,22 @@
+import { loadApp } from "../lib/app.ts";
+import { defineProtocolCommand } from "../lib/command.ts";
+import { log } from "../lib/log.ts";
+import { stopNode } from "../lib/node.ts";
+import { printJson } from "../lib/output.ts";
+import { dirArgs, jsonArgs } from "./_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "stop", description: "Stop slave mode for the app and remove its @reboot line" },
+  args: {
+    ...dirArgs,
+    ...jsonArgs,
+    down: { type: "boolean", description: "Also stop the containers (docker compose down)" },
+  },
+  async run({ args }) {
+    const report = await stopNode(loadApp(args.dir), { down: Boolean(args.down) });
+    if (args.json) return printJson(report);
+    log.success(report.slave.pid ? `slave mode stopped (pid ${report.slave.pid})` : `slave mode was not running for ${report.dir}`);
+    if (report.cron?.changed) log.info(`@reboot line removed (previous crontab saved to ${report.cron.backup})`);
+    if (report.down) log.success("containers stopped (docker compose down)");
+  },
+});

@@ -1,0 +1,56 @@
+import { defineCommand, type ArgsDef, type CommandDef, type CommandContext } from "citty";
+import { EXIT, ProtocolError, UsageError } from "./errors.ts";
+import { setVerbose } from "./log.ts";
+
+const useColor = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
+const red = (text: string) => (useColor ? `\x1b[31m${text}\x1b[0m` : text);
+const dim = (text: string) => (useColor ? `\x1b[2m${text}\x1b[0m` : text);
+
+/** The two lines every failure prints: what went wrong, and what to do about it. */
+export function reportError(error: unknown): number {
+  if (error instanceof ProtocolError) {
+    process.stderr.write(`${red("error:")} ${error.message}\n`);
+    if (error.hint) process.stderr.write(`${dim("hint:")}  ${error.hint}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${red("error:")} ${message}\n`);
+  process.stderr.write(`${dim("hint:")}  this is a bug in protocol; rerun with --verbose and report it\n`);
+  if (process.env.PROTOCOL_DEBUG || process.argv.includes("--verbose")) process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
+  return EXIT.unexpected;
+}
+
+/**
+ * Every command goes through here: one error boundary that turns a thrown error into two lines
+ * and an exit code. It sets process.exitCode rather than exiting, so `finally` blocks still run.
+ */
+export function defineProtocolCommand<T extends ArgsDef>(def: CommandDef<T>): CommandDef<T> {
+  const run = def.run;
+  return defineCommand({
+    ...def,
+    args: { ...(def.args as T), verbose: { type: "boolean", description: "Show debug output" } } as T,
+    async run(context: CommandContext<T>) {
+      if (context.args.verbose) setVerbose(true);
+      try {
+        await run?.(context);
+      } catch (error) {
+        process.exitCode = reportError(error);
+      }
+    },
+  });
+}
+
+/** Parse a choice flag, or fail with the allowed values. */
+export function parseChoice<const C extends string>(flag: string, value: string | undefined, choices: readonly C[], fallback: C): C {
+  if (value === undefined || value === "") return fallback;
+  if ((choices as readonly string[]).includes(value)) return value as C;
+  throw new UsageError(`--${flag} must be one of ${choices.join(", ")} (got ${JSON.stringify(value)})`);
+}
+
+/** Parse a whole number of seconds, at least `min`. */
+export function parseSeconds(flag: string, value: string | undefined, min = 1): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < min) throw new UsageError(`--${flag} must be a whole number of seconds, at least ${min} (got ${JSON.stringify(value)})`);
+  return seconds;
+}

@@ -1,0 +1,60 @@
+/**
+ * Every failure protocol reports is a ProtocolError: a one-line message, an optional hint that
+ * says what to do, and an exit code from the table in the README.
+ */
+export const EXIT = {
+  ok: 0,
+  unexpected: 1,
+  usage: 2,
+  config: 3,
+  precondition: 4,
+  network: 5,
+  stepFailed: 6,
+  missingProgram: 7,
+  locked: 8,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class ProtocolError extends Error {
+  readonly exitCode: ExitCode = EXIT.unexpected;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends ProtocolError {
+  override readonly exitCode = EXIT.usage;
+}
+
+export class ConfigError extends ProtocolError {
+  override readonly exitCode = EXIT.config;
+}
+
+export class PreconditionError extends ProtocolError {
+  override readonly exitCode = EXIT.precondition;
+}
+
+export class NetworkError extends ProtocolError {
+  override readonly exitCode = EXIT.network;
+}
+
+export class StepFailedError extends ProtocolError {
+  override readonly exitCode = EXIT.stepFailed;
+}
+
+export class MissingProgramError extends ProtocolError {
+  override readonly exitCode = EXIT.missingProgram;
+}
+
+export class LockedError extends ProtocolError {
+  override readonly exitCode = EXIT.locked;
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,40 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync } from "node:fs";
+import { dirname, basename, join } from "node:path";
+
+/** Write a file atomically: a temp file in the same directory, fsync, then rename over the target. */
+export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  const fd = openSync(tmp, "w", mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** The file's text, or null when it does not exist. */
+export function readTextOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/** Copy a file to `<path>.bak-<timestamp>` before it is overwritten; returns the backup path. */
+export function backupFile(path: string, into = dirname(path)): string | null {
+  if (!existsSync(path)) return null;
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const target = join(into, `${basename(path)}.bak-${stamp}`);
+  mkdirSync(into, { recursive: true });
+  copyFileSync(path, target);
+  return target;
+}

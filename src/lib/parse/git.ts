@@ -1,0 +1,62 @@
+/** Pure parsers of git's machine-readable output (porcelain, -z, --format). */
+
+/** `git ls-remote <remote> <ref>`: the sha of exactly that ref, or null. */
+export function parseLsRemote(stdout: string, ref: string): string | null {
+  for (const line of stdout.split("\n")) {
+    const [sha, name] = line.split("\t");
+    if (name === ref && sha && /^[0-9a-f]{40,64}$/.test(sha)) return sha;
+  }
+  return null;
+}
+
+/** `git ls-remote --symref <remote> HEAD`: the branch HEAD points to, or null. */
+export function parseSymref(stdout: string): string | null {
+  const match = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(stdout);
+  return match?.[1] ?? null;
+}
+
+export interface StatusEntry {
+  /** Two-letter XY code, e.g. " M", "A ", "UU". */
+  code: string;
+  path: string;
+}
+
+/**
+ * `git status --porcelain=v1 -z`: entries; a rename's second (origin) path is skipped. The rename
+ * may be in the index ("R ") or, for an intent-to-add file, in the work tree (" R").
+ */
+export function parseStatusZ(stdout: string): StatusEntry[] {
+  const entries: StatusEntry[] = [];
+  const fields = stdout.split("\0");
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i];
+    if (!field || field.length < 4) continue;
+    const code = field.slice(0, 2);
+    entries.push({ code, path: field.slice(3) });
+    if (/[RC]/.test(code)) i++;
+  }
+  return entries;
+}
+
+/** `git rev-list --left-right --count A...B`: commits only in A (ahead) and only in B (behind). */
+export function parseAheadBehind(stdout: string): { ahead: number; behind: number } {
+  const match = /^(\d+)\s+(\d+)\s*$/.exec(stdout.trim());
+  if (!match) throw new Error(`unexpected rev-list output: ${JSON.stringify(stdout)}`);
+  return { ahead: Number(match[1]), behind: Number(match[2]) };
+}
+
+/** `git rev-parse --abbrev-ref @{upstream}` gives "origin/main"; split it against the remote name. */
+export function parseUpstream(stdout: string, remote: string): string | null {
+  const value = stdout.trim();
+  return value.startsWith(`${remote}/`) ? value.slice(remote.length + 1) : null;
+}
+
+/** First non-empty line of git's stderr, for one-line errors. */
+export function firstLine(text: string): string {
+  return (
+    text
+      .split("\n")
+      .map((line) => line.trim())
+      .find((line) => line.length > 0) ?? ""
+  );
+}

@@ -1,0 +1,140 @@
+import { existsSync } from "node:fs";
+import { MissingProgramError } from "./errors.ts";
+
+/** The install hint shown when a program protocol needs is not on PATH. */
+const INSTALL_HINTS: Record<string, string> = {
+  git: "install git: apt-get install git (Debian/Ubuntu), apk add git (Alpine), xcode-select --install (macOS)",
+  docker: "install docker: https://docs.docker.com/engine/install/ (or apt-get install docker.io)",
+  crontab: "install cron: apt-get install cron (Debian/Ubuntu), apk add cronie (Alpine)",
+};
+
+export interface SpawnOptions {
+  cwd?: string;
+  /** Added to the base environment (which already has LC_ALL=C and GIT_TERMINAL_PROMPT=0). */
+  env?: Record<string, string | undefined>;
+  /** Data written to the child's stdin; secrets go here or in env, never in argv. */
+  input?: string;
+  /** Kill the child when it prints nothing for this long (network git); not a total timeout. */
+  idleTimeoutMs?: number;
+  /** Inherit the terminal instead of capturing (interactive commands). */
+  inherit?: boolean;
+}
+
+export interface SpawnResult {
+  argv: string[];
+  exitCode: number;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  ok: boolean;
+  /** True when the child was killed by idleTimeoutMs. */
+  timedOut: boolean;
+}
+
+export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries({ ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...extra })) {
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
+async function readStream(stream: ReadableStream<Uint8Array>, onChunk: () => void): Promise<string> {
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of stream) {
+    onChunk();
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
+}
+
+/** Run a program with an argument array (never a shell) and collect its result. */
+export async function run(argv: string[], options: SpawnOptions = {}): Promise<SpawnResult> {
+  const started = performance.now();
+  let child: Bun.Subprocess<"pipe" | "ignore" | "inherit", "pipe" | "inherit", "pipe" | "inherit">;
+  try {
+    child = Bun.spawn(argv, {
+      cwd: options.cwd,
+      env: baseEnv(options.env),
+      stdin: options.inherit ? "inherit" : options.input !== undefined ? "pipe" : "ignore",
+      stdout: options.inherit ? "inherit" : "pipe",
+      stderr: options.inherit ? "inherit" : "pipe",
+    });
+  } catch (error) {
+    throw asMissingProgram(argv[0] ?? "", error, options.cwd);
+  }
+  if (options.input !== undefined && child.stdin && typeof child.stdin !== "number") {
+    child.stdin.write(options.input);
+    await child.stdin.end();
+  }
+
+  let timedOut = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    if (!options.idleTimeoutMs) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, options.idleTimeoutMs);
+  };
+  arm();
+  const [stdout, stderr] = await Promise.all([
+    child.stdout instanceof ReadableStream ? readStream(child.stdout, arm) : "",
+    child.stderr instanceof ReadableStream ? readStream(child.stderr, arm) : "",
+    child.exited,
+  ]);
+  clearTimeout(timer);
+  const exitCode = child.exitCode ?? 128;
+  return {
+    argv,
+    exitCode,
+    signal: child.signalCode === null ? null : String(child.signalCode),
+    stdout,
+    stderr,
+    durationMs: performance.now() - started,
+    ok: exitCode === 0 && !timedOut,
+    timedOut,
+  };
+}
+
+export interface DetachedOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** File descriptor that receives stdout and stderr. */
+  logFd: number;
+}
+
+/** Start a program in its own session, outliving this process (the background slave loop). */
+export function spawnDetached(argv: string[], options: DetachedOptions): { pid: number; exited: Promise<number> } {
+  try {
+    const child = Bun.spawn(argv, {
+      cwd: options.cwd,
+      env: baseEnv(options.env),
+      stdio: ["ignore", options.logFd, options.logFd],
+      detached: true,
+    });
+    child.unref();
+    return { pid: child.pid, exited: child.exited };
+  } catch (error) {
+    throw asMissingProgram(argv[0] ?? "", error, options.cwd);
+  }
+}
+
+function asMissingProgram(program: string, error: unknown, cwd?: string): Error {
+  const code = (error as { code?: string }).code;
+  // Bun reports a missing cwd as ENOENT too; do not blame the program for it.
+  if (code === "ENOENT" && cwd && !existsSync(cwd)) return new MissingProgramError(`directory ${cwd} does not exist`);
+  if (code === "ENOENT" || code === "EACCES") {
+    const name = program.split("/").pop() ?? program;
+    return new MissingProgramError(`${name} is not installed (or not on PATH)`, INSTALL_HINTS[name] ?? `install ${name}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Whether a program can be found on PATH, without running it. */
+export function hasProgram(name: string): boolean {
+  return Bun.which(name, { PATH: process.env.PATH ?? "" }) !== null;
+}
