@@ -1,5 +1,6 @@
 import { loadApp, parseProtocolJson, PROTOCOL_JSON, type App } from "./app.ts";
-import { composeDeploy, composeFiles, findCompose } from "./docker.ts";
+import { deployApp } from "./deploy.ts";
+import { composeFiles, findCompose } from "./docker.ts";
 import { errorMessage, NetworkError, ProtocolError } from "./errors.ts";
 import {
   aheadBehind,
@@ -23,7 +24,7 @@ import { acquireLock, describeHolder } from "./lock.ts";
 import { log } from "./log.ts";
 import { shortSha } from "./output.ts";
 import type { SyncResult } from "./schema/state.ts";
-import { appendDeploy, readNodeState, updateNodeState } from "./state.ts";
+import { readNodeState, updateNodeState } from "./state.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 export type DirtyPolicy = "refuse" | "stash";
@@ -63,32 +64,10 @@ async function assertValidConfigAt(ctx: GitContext, sha: string): Promise<void> 
   if (shown.ok) parseProtocolJson(shown.stdout, `${PROTOCOL_JSON} at ${shortSha(sha)}`);
 }
 
-/** Bring containers up for the commit now checked out, and record the deploy. */
+/** Deploy the checked-out commit and turn the result into the sync's outcome. */
 async function deploy(app: App, from: string | null, to: string, keptAs: string | null): Promise<SyncOutcome> {
-  const startedAt = new Date();
-  const files = composeFiles(app);
-  let error: string | null = null;
-  if (files.length === 0) {
-    log.info("no compose file in the app: docker steps skipped");
-  } else {
-    try {
-      await composeDeploy(app);
-    } catch (caught) {
-      error = errorMessage(caught);
-    }
-  }
-  appendDeploy(app.paths.deploys, {
-    from,
-    to,
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    result: error ? "failed" : "deployed",
-    error,
-    keptAs,
-    compose: files.length > 0,
-  });
-  if (!error) updateNodeState(app.paths.status, { deployedCommit: to });
-  return outcome({ result: error ? "error" : "deployed", from, to, error, keptAs, composeRan: files.length > 0 });
+  const result = await deployApp(app, { from, to, keptAs });
+  return outcome({ result: result.ok ? "deployed" : "error", from, to, error: result.error, keptAs, composeRan: result.composeRan });
 }
 
 async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Promise<SyncOutcome> {
