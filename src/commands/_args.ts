@@ -1,5 +1,5 @@
 import type { ArgsDef } from "citty";
-import { parseChoice, parseSeconds } from "../lib/command.ts";
+import { parseChoice, parseWholeNumber } from "../lib/command.ts";
 import type { DirtyPolicy, DivergedPolicy } from "../lib/sync.ts";
 
 export const dirArgs = {
@@ -31,5 +31,5 @@ export function readPolicies(args: Record<string, unknown>): { onDirty: DirtyPol
 }
 
 export function readInterval(args: Record<string, unknown>): number | undefined {
-  return parseSeconds("interval", args.interval as string | undefined);
+  return parseWholeNumber("interval", args.interval as string | undefined);
 }

@@ -31,7 +31,8 @@ export default defineProtocolCommand({
       if (!ok) return log.info("nothing written");
     }
     parseProtocolJson(text, path);
-    const backup = args.force ? backupFile(path) : null;
+    // The backup goes to the state dir: a stray file in the app would show up as untracked.
+    const backup = args.force ? backupFile(path, app.paths.root) : null;
     writeFileAtomic(path, text);
     if (args.json) return printJson({ path, backup, config: proposal });
     log.success(`wrote ${path}${backup ? ` (previous kept as ${backup})` : ""}; commit it with the app`);

@@ -43,6 +43,7 @@ export function parseProtocolJson(text: string, path: string): ProtocolJson {
   } catch (error) {
     throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`, "fix the syntax, e.g. with: jq . protocol.json");
   }
+  if (Array.isArray(data)) throw new ConfigError(`${path} is invalid: (top level): must be an object, not a list`, "see the protocol.json section of the README");
   const result = v.safeParse(ProtocolJsonSchema, data);
   if (!result.success) {
     throw new ConfigError(`${path} is invalid: ${describeIssues(result.issues)}`, "fix that key (see the protocol.json section of the README)");

@@ -47,10 +47,10 @@ export function parseChoice<const C extends string>(flag: string, value: string 
   throw new UsageError(`--${flag} must be one of ${choices.join(", ")} (got ${JSON.stringify(value)})`);
 }
 
-/** Parse a whole number of seconds, at least `min`. */
-export function parseSeconds(flag: string, value: string | undefined, min = 1): number | undefined {
+/** Parse a whole number flag (seconds, a count), at least `min`. */
+export function parseWholeNumber(flag: string, value: string | undefined, min = 1, unit = "seconds"): number | undefined {
   if (value === undefined || value === "") return undefined;
-  const seconds = Number(value);
-  if (!Number.isInteger(seconds) || seconds < min) throw new UsageError(`--${flag} must be a whole number of seconds, at least ${min} (got ${JSON.stringify(value)})`);
-  return seconds;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min) throw new UsageError(`--${flag} must be a whole number of ${unit}, at least ${min} (got ${JSON.stringify(value)})`);
+  return number;
 }

@@ -22,8 +22,9 @@ export function gitEnv(app: App, env: Record<string, string | undefined> = proce
   const out: Record<string, string> = {};
   const key = app.config.git?.key;
   if (key) out.GIT_SSH_COMMAND = `ssh -i ${shellQuote(expandHome(key, app.dir))} -o IdentitiesOnly=yes -o BatchMode=yes`;
-  const username = env.PROTOCOL_GIT_USERNAME ?? app.config.git?.username;
-  const password = env.PROTOCOL_GIT_PASSWORD ?? app.config.git?.password;
+  // `||`, not `??`: an empty variable (as cloud-init templates leave them) means unset.
+  const username = env.PROTOCOL_GIT_USERNAME || app.config.git?.username;
+  const password = env.PROTOCOL_GIT_PASSWORD || app.config.git?.password;
   if (username && password) {
     const token = Buffer.from(`${username}:${password}`).toString("base64");
     out.GIT_CONFIG_COUNT = "1";

@@ -5,13 +5,16 @@ import * as v from "valibot";
 import { LockedError } from "./errors.ts";
 import { readTextOrNull } from "./fs.ts";
 import { log } from "./log.ts";
-import { isProcessAlive } from "./process.ts";
+import { bootId, isProcessAlive, processStartTicks } from "./process.ts";
 
 const LockHolderSchema = v.object({
   pid: v.number(),
   host: v.string(),
   command: v.string(),
   since: v.string(),
+  /** Boot id and process start time, so a pid reused after a reboot or a crash is not taken for the holder. */
+  boot: v.optional(v.nullable(v.string()), null),
+  started: v.optional(v.nullable(v.number()), null),
 });
 
 export type LockHolder = v.InferOutput<typeof LockHolderSchema>;
@@ -30,7 +33,13 @@ export function readLockHolder(path: string): LockHolder | null {
 
 /** A lock whose holder ran on this host and is gone (kill -9, power loss). */
 export function isStale(holder: LockHolder | null): boolean {
-  return holder === null || (holder.host === hostname() && !isProcessAlive(holder.pid));
+  if (holder === null) return true;
+  if (holder.host !== hostname()) return false;
+  if (!isProcessAlive(holder.pid)) return true;
+  const boot = bootId();
+  if (holder.boot && boot && holder.boot !== boot) return true;
+  const started = processStartTicks(holder.pid);
+  return holder.started != null && started !== null && holder.started !== started;
 }
 
 export function describeHolder(holder: LockHolder): string {
@@ -111,7 +120,14 @@ export interface AcquireOptions {
 }
 
 export async function acquireLock(path: string, options: AcquireOptions): Promise<Lock> {
-  const holder: LockHolder = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    command: options.command,
+    since: new Date().toISOString(),
+    boot: bootId(),
+    started: processStartTicks(process.pid),
+  };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let told = false;
   for (;;) {

@@ -28,7 +28,8 @@ export async function printUsage(command: CommandDef<any>, parent?: CommandDef<a
  */
 export async function runMain(rawArgs = process.argv.slice(2)): Promise<void> {
   try {
-    const name = rawArgs.find((arg) => !arg.startsWith("-"));
+    // The command is the first registered name, so flags may come first: protocol --dir /srv/app status.
+    const name = rawArgs.find((arg) => arg in commands) ?? rawArgs.find((arg) => !arg.startsWith("-"));
     if (rawArgs[0] === "--version" || rawArgs[0] === "-v") {
       process.stdout.write(`${VERSION}\n`);
       return;

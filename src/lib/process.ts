@@ -20,15 +20,6 @@ export function isProcessAlive(pid: number): boolean {
   }
 }
 
-/** The process's argv from /proc, or null where that is not available. */
-export function processArgv(pid: number): string[] | null {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-  } catch {
-    return null;
-  }
-}
-
 /** Wait until the pid is gone; true when it went within the time. */
 export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -37,4 +28,29 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
     await Bun.sleep(50);
   }
   return true;
+}
+
+/**
+ * When the process started, in clock ticks since boot (/proc/PID/stat field 22), or null where
+ * unknown. With the boot id it tells a live holder from a new process that reuses its pid.
+ */
+export function processStartTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces and parentheses: count fields after its last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : null;
+  } catch {
+    return null;
+  }
+}
+
+/** This boot's id (Linux), or null; a lock written before a reboot never belongs to a live process. */
+export function bootId(): string | null {
+  try {
+    return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return null;
+  }
 }

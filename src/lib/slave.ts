@@ -64,7 +64,7 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
         // syncNode resolves it again and records why it failed
       }
       try {
-        const result = await syncNode(app, { ...options, command: "git:slave", target, lockWaitMs: interval() * 1000 });
+        const result = await syncNode(app, { ...options, command: "git:slave", announce: true, target, lockWaitMs: interval() * 1000 });
         if (result.result === "deployed") {
           // The new commit may carry a new protocol.json (branch, interval): follow it.
           app = loadApp(app.dir);

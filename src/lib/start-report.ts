@@ -4,7 +4,9 @@ import { renderSyncOutcome } from "./sync-report.ts";
 
 export function renderStartReport(report: StartReport): void {
   renderSyncOutcome(report.sync);
-  if (report.sync.error) log.warn(`sync ${report.sync.result}: ${report.sync.error}${report.sync.hint ? ` (${report.sync.hint})` : ""}`);
+  if (report.sync.error) {
+    log.warn(`the node runs, but its first sync says ${report.sync.result}: ${report.sync.error}${report.sync.hint ? ` (${report.sync.hint})` : ""}`);
+  }
   log.success(
     report.slave.alreadyRunning
       ? `slave mode already running for ${report.dir} (pid ${report.slave.pid})`

@@ -36,6 +36,8 @@ export interface SyncOptions {
   onDiverged?: DivergedPolicy;
   /** How long to wait for another sync holding the app's lock. */
   lockWaitMs?: number;
+  /** Log a refusal or failure when it starts or changes (the loop); one-shot commands report it themselves. */
+  announce?: boolean;
   /** Resolved once by the slave loop; resolved per call otherwise. */
   target?: SyncTarget;
 }
@@ -166,11 +168,11 @@ export async function syncNode(app: App, options: SyncOptions): Promise<SyncOutc
   } finally {
     lock.release();
   }
-  recordOutcome(app, result, Date.now() - started);
+  recordOutcome(app, result, Date.now() - started, options.announce ?? false);
   return result;
 }
 
-function recordOutcome(app: App, result: SyncOutcome, durationMs: number): void {
+function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announce: boolean): void {
   const previous = readNodeState(app.paths.status);
   const failing = result.result === "unreachable" || result.result === "error";
   updateNodeState(app.paths.status, {
@@ -178,7 +180,7 @@ function recordOutcome(app: App, result: SyncOutcome, durationMs: number): void 
     failures: failing ? previous.failures + 1 : 0,
   });
   // Say a refusal or failure once when it starts or changes, not on every poll.
-  const changed = previous.lastSync?.result !== result.result || previous.lastSync?.error !== result.error;
+  const changed = announce && (previous.lastSync?.result !== result.result || previous.lastSync?.error !== result.error);
   if (result.error && changed) log.warn(`sync ${result.result}: ${result.error}${result.hint ? ` (${result.hint})` : ""}`);
   else if (!result.error && changed && result.result === "up-to-date") log.info(`up to date at ${shortSha(result.to)}`);
 }

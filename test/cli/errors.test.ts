@@ -66,6 +66,12 @@ describe("errors are one line, a hint and an exit code", () => {
     expect(run.stderr).toContain("not a git working copy");
   });
 
+  test("flags may come before the command", async () => {
+    const run = await fx.cli(["--dir", fx.node, "status", "--json"]);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout).dir).toBe(fx.node);
+  });
+
   test("an unknown command and a bad flag value exit 2", async () => {
     expect((await fx.cli(["nonsense"])).exitCode).toBe(2);
     const bad = await fx.cli(["git:slave", "--dir", fx.node, "--interval", "0"]);

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { Fixture, git, sh } from "../helpers/fixture.ts";
+import { eventually, Fixture, git, sh } from "../helpers/fixture.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create()));
@@ -52,6 +52,8 @@ describe("git:pull", () => {
       `--pid-file=${pidFile}`, "--detach", fx.root,
     ]);
     expect(started.exitCode).toBe(0);
+    // --detach returns before the daemon has written its pid file.
+    expect(await eventually(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "", 5_000)).toBe(true);
     const daemonPid = Number(readFileSync(pidFile, "utf8"));
     try {
       const node = join(fx.root, "daemon-node");

@@ -1,5 +1,5 @@
 import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand, parseSeconds } from "../../lib/command.ts";
+import { defineProtocolCommand, parseWholeNumber } from "../../lib/command.ts";
 import { printJson, printLines, renderTable, shortSha } from "../../lib/output.ts";
 import { readDeploys } from "../../lib/state.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
@@ -12,7 +12,7 @@ export default defineProtocolCommand({
     limit: { type: "string", description: "Show only the last N deploys (default 20)", valueHint: "n" },
   },
   async run({ args }) {
-    const limit = parseSeconds("limit", args.limit, 1) ?? 20;
+    const limit = parseWholeNumber("limit", args.limit, 1, "deploys") ?? 20;
     const deploys = readDeploys(loadApp(args.dir).paths.deploys).slice(-limit);
     if (args.json) return printJson(deploys);
     if (deploys.length === 0) return printLines(["no deploys yet"]);

@@ -1,5 +1,5 @@
 import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand, parseSeconds } from "../../lib/command.ts";
+import { defineProtocolCommand, parseWholeNumber } from "../../lib/command.ts";
 import { assertWorkTree } from "../../lib/git.ts";
 import { printJson } from "../../lib/output.ts";
 import { syncNode } from "../../lib/sync.ts";
@@ -17,7 +17,7 @@ export default defineProtocolCommand({
   async run({ args }) {
     const app = loadApp(args.dir);
     await assertWorkTree(app.dir);
-    const waitSeconds = parseSeconds("wait", args.wait, 0) ?? 60;
+    const waitSeconds = parseWholeNumber("wait", args.wait, 0) ?? 60;
     const outcome = await syncNode(app, { command: "git:pull", ...readPolicies(args), lockWaitMs: waitSeconds * 1000 });
     args.json ? printJson(outcome) : renderSyncOutcome(outcome);
     throwForOutcome(outcome);
