@@ -2,6 +2,25 @@ import * as v from "valibot";
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
+const seconds = v.pipe(v.number("must be a number of seconds"), v.minValue(1, "must be at least 1"), v.maxValue(86400, "must be at most 86400"));
+
+const oneOrMany = <T extends v.GenericSchema>(schema: T) =>
+  v.union([schema, v.pipe(v.array(schema), v.minLength(1))], "must be a probe or a list of probes");
+
+const HttpProbeSchema = v.object({
+  url: v.pipe(v.string(), v.url("must be a URL")),
+  status: v.optional(v.pipe(v.number(), v.integer(), v.minValue(100), v.maxValue(599))),
+  timeout: v.optional(seconds),
+  retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000))),
+});
+
+const CommandProbeSchema = v.object({
+  service: v.optional(nonEmpty),
+  run: v.pipe(v.array(nonEmpty), v.minLength(1, "must name a command")),
+  timeout: v.optional(seconds),
+  retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000))),
+});
+
 /** protocol.json: the original PHP tool's keys plus the new ones, all optional with defaults. */
 export const ProtocolJsonSchema = v.object({
   name: v.optional(
@@ -19,9 +38,7 @@ export const ProtocolJsonSchema = v.object({
       remotename: v.optional(
         v.pipe(nonEmpty, v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is not a valid remote name")),
       ),
-      interval: v.optional(
-        v.pipe(v.number("must be a number of seconds"), v.minValue(1, "must be at least 1"), v.maxValue(86400, "must be at most 86400")),
-      ),
+      interval: v.optional(seconds),
     }),
     {},
   ),
@@ -32,8 +49,31 @@ export const ProtocolJsonSchema = v.object({
       password: v.optional(v.string()),
       local: v.optional(nonEmpty),
       compose: v.optional(v.union([nonEmpty, v.pipe(v.array(nonEmpty), v.minLength(1))], "must be a file name or a list of them")),
+      /** The service `exec` and `*:logs` use (default: the only or first service). */
+      service: v.optional(nonEmpty),
+      /** Follow floating image tags: auto (pull and up on a new digest), notify (only say so), off. */
+      updates: v.optional(v.picklist(["auto", "notify", "off"], "must be auto, notify or off")),
     }),
     {},
+  ),
+  deploy: v.optional(
+    v.object({
+      health: v.optional(
+        v.object({
+          /** Seconds to wait for compose healthchecks and probes before the deploy counts as failed. */
+          timeout: v.optional(seconds),
+          http: v.optional(oneOrMany(HttpProbeSchema)),
+          command: v.optional(oneOrMany(CommandProbeSchema)),
+        }),
+      ),
+    }),
+  ),
+  notify: v.optional(
+    v.object({
+      webhook: v.optional(v.pipe(v.string(), v.url("must be a URL"))),
+      /** Name of the environment variable holding the webhook's secret (never the secret itself). */
+      secretEnv: v.optional(v.pipe(nonEmpty, v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"))),
+    }),
   ),
   configuration: v.optional(
     v.object({
