@@ -6,7 +6,7 @@ import { printJson } from "../lib/output.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "stop", description: "Stop slave mode for the app and remove its @reboot line" },
+  meta: { name: "stop", description: "Stop slave mode (git and config) for the app and remove its @reboot line" },
   args: {
     ...dirArgs,
     ...jsonArgs,
@@ -16,6 +16,7 @@ export default defineProtocolCommand({
     const report = await stopNode(loadApp(args.dir), { down: Boolean(args.down) });
     if (args.json) return printJson(report);
     log.success(report.slave.pid ? `slave mode stopped (pid ${report.slave.pid})` : `slave mode was not running for ${report.dir}`);
+    if (report.configSlave.pid) log.success(`config slave mode stopped (pid ${report.configSlave.pid})`);
     if (report.cron?.changed) log.info(`@reboot line removed (previous crontab saved to ${report.cron.backup})`);
     if (report.down) log.success("containers stopped (docker compose down)");
   },

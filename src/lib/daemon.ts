@@ -17,11 +17,26 @@ export interface SlaveInfo {
   since: string | null;
 }
 
-/** The slave loop holds the slave lock for its whole life, so the lock's holder is the loop. */
-export function readSlave(app: App): SlaveInfo {
-  const holder = readLockHolder(app.paths.slaveLock);
+/** A background loop: the command that runs it with --foreground, the lock it holds, the log it writes. */
+export interface DaemonSpec {
+  command: string;
+  lockPath: string;
+  logPath: string;
+}
+
+export function gitSlaveDaemon(app: App): DaemonSpec {
+  return { command: "git:slave", lockPath: app.paths.slaveLock, logPath: app.paths.log };
+}
+
+/** A loop holds its lock for its whole life, so the lock's holder is the loop. */
+export function readDaemon(spec: DaemonSpec): SlaveInfo {
+  const holder = readLockHolder(spec.lockPath);
   if (!holder || isStale(holder)) return { running: false, pid: null, since: null };
   return { running: true, pid: holder.pid, since: holder.since };
+}
+
+export function readSlave(app: App): SlaveInfo {
+  return readDaemon(gitSlaveDaemon(app));
 }
 
 function openLog(path: string): number {
@@ -42,15 +57,15 @@ export interface StartedSlave {
   alreadyRunning: boolean;
 }
 
-/** Start `git:slave --foreground` detached, its output going to the app's log; wait until it holds its lock. */
-export async function startSlaveInBackground(app: App, flags: string[]): Promise<StartedSlave> {
-  const current = readSlave(app);
+/** Start `<command> --foreground` detached, its output going to its log; wait until it holds its lock. */
+export async function startDaemon(app: App, spec: DaemonSpec, flags: string[]): Promise<StartedSlave> {
+  const current = readDaemon(spec);
   if (current.running && current.pid) return { pid: current.pid, alreadyRunning: true };
   mkdirSync(app.paths.root, { recursive: true });
-  const fd = openLog(app.paths.log);
+  const fd = openLog(spec.logPath);
   let child: ReturnType<typeof spawnDetached>;
   try {
-    child = spawnDetached([...selfArgv(), "git:slave", "--foreground", "--dir", app.dir, ...flags], { cwd: app.dir, logFd: fd });
+    child = spawnDetached([...selfArgv(), spec.command, "--foreground", "--dir", app.dir, ...flags], { cwd: app.dir, logFd: fd });
   } finally {
     closeSync(fd);
   }
@@ -58,17 +73,21 @@ export async function startSlaveInBackground(app: App, flags: string[]): Promise
   void child.exited.then(() => (exited = true));
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
-    const holder = readLockHolder(app.paths.slaveLock);
+    const holder = readLockHolder(spec.lockPath);
     if (holder?.pid === child.pid) return { pid: child.pid, alreadyRunning: false };
     if (exited || !isProcessAlive(child.pid)) {
       // Lost a race with another start? Then that loop is the one running.
-      const other = readSlave(app);
+      const other = readDaemon(spec);
       if (other.running && other.pid) return { pid: other.pid, alreadyRunning: true };
-      throw new StepFailedError(`the slave loop exited at start:\n${tail(app.paths.log)}`, `see ${app.paths.log}`);
+      throw new StepFailedError(`the ${spec.command} loop exited at start:\n${tail(spec.logPath)}`, `see ${spec.logPath}`);
     }
     await Bun.sleep(25);
   }
-  throw new StepFailedError(`the slave loop (pid ${child.pid}) did not start within 15s`, `see ${app.paths.log}`);
+  throw new StepFailedError(`the ${spec.command} loop (pid ${child.pid}) did not start within 15s`, `see ${spec.logPath}`);
+}
+
+export async function startSlaveInBackground(app: App, flags: string[]): Promise<StartedSlave> {
+  return startDaemon(app, gitSlaveDaemon(app), flags);
 }
 
 export interface StoppedSlave {
@@ -77,13 +96,17 @@ export interface StoppedSlave {
 }
 
 /** SIGTERM the loop and wait for it to finish its step; SIGKILL only after `timeoutMs`. */
-export async function stopSlave(app: App, timeoutMs = 60_000): Promise<StoppedSlave> {
-  const { pid, running } = readSlave(app);
+export async function stopDaemon(spec: DaemonSpec, timeoutMs = 60_000): Promise<StoppedSlave> {
+  const { pid, running } = readDaemon(spec);
   if (!running || !pid) return { pid: null, forced: false };
   process.kill(pid, "SIGTERM");
   if (await waitForExit(pid, timeoutMs)) return { pid, forced: false };
-  log.warn(`slave loop pid ${pid} did not stop within ${timeoutMs / 1000}s: killing it`);
+  log.warn(`${spec.command} loop pid ${pid} did not stop within ${timeoutMs / 1000}s: killing it`);
   process.kill(pid, "SIGKILL");
   await waitForExit(pid, 10_000);
   return { pid, forced: true };
+}
+
+export async function stopSlave(app: App, timeoutMs = 60_000): Promise<StoppedSlave> {
+  return stopDaemon(gitSlaveDaemon(app), timeoutMs);
 }

@@ -118,3 +118,75 @@ export async function updateRef(ctx: GitContext, ref: string, sha: string): Prom
 export async function resetHard(ctx: GitContext, sha: string): Promise<void> {
   await gitOk(ctx, ["reset", "--hard", "--quiet", sha], "reset");
 }
+
+/** A path inside the git dir, e.g. info/exclude (works for worktrees, where .git is a file). */
+export async function gitPath(ctx: GitContext, name: string): Promise<string> {
+  return (await gitOk(ctx, ["rev-parse", "--path-format=absolute", "--git-path", name], "rev-parse")).trim();
+}
+
+/** Every change in the working copy, untracked files included (the config repo's "unsaved changes"). */
+export async function allChanges(ctx: GitContext): Promise<StatusEntry[]> {
+  return parseStatusZ(await gitOk(ctx, ["status", "--porcelain=v1", "-z", "--untracked-files=all"], "status"));
+}
+
+/** Which of `paths` the repo tracks (literal paths: no glob magic in user file names). */
+export async function trackedPaths(ctx: GitContext, paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const out = await gitOk(ctx, ["--literal-pathspecs", "ls-files", "-z", "--", ...paths], "ls-files");
+  return out.split("\0").filter(Boolean);
+}
+
+export async function untrackPaths(ctx: GitContext, paths: string[]): Promise<void> {
+  await gitOk(ctx, ["--literal-pathspecs", "rm", "-r", "--cached", "--quiet", "--", ...paths], "rm --cached");
+}
+
+/** The files in a commit's tree, relative to the repo root. */
+export async function treeFiles(ctx: GitContext, rev: string): Promise<string[]> {
+  return (await gitOk(ctx, ["ls-tree", "-r", "-z", "--name-only", rev], "ls-tree")).split("\0").filter(Boolean);
+}
+
+export async function branchExists(ctx: GitContext, branch: string): Promise<boolean> {
+  return (await git(ctx, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`])).ok;
+}
+
+export async function createBranch(ctx: GitContext, branch: string, startPoint: string, track = false): Promise<void> {
+  await gitOk(ctx, ["branch", ...(track ? ["--track"] : ["--no-track"]), "--", branch, startPoint], "branch");
+}
+
+export async function switchBranch(ctx: GitContext, branch: string): Promise<void> {
+  await gitOk(ctx, ["switch", "--quiet", "--no-guess", branch], "switch");
+}
+
+/** A commit of the empty tree with no parent: the first commit of a new, empty environment. */
+export async function commitEmptyTree(ctx: GitContext, message: string): Promise<string> {
+  const tree = (await gitOk(ctx, ["hash-object", "-t", "tree", "/dev/null"], "hash-object")).trim();
+  const result = await git(ctx, ["commit-tree", tree, "-m", message]);
+  if (!result.ok) throw new StepFailedError(`git commit-tree failed in ${ctx.dir}: ${firstLine(result.stderr)}`);
+  return result.stdout.trim();
+}
+
+/** Stage everything and commit; false when there was nothing to commit. */
+export async function commitAll(ctx: GitContext, message: string): Promise<boolean> {
+  await gitOk(ctx, ["add", "--all"], "add");
+  if ((await git(ctx, ["diff", "--cached", "--quiet"])).ok && (await headCommit(ctx)) !== null) return false;
+  await gitOk(ctx, ["commit", "--quiet", "--allow-empty", "-m", message], "commit");
+  return true;
+}
+
+export async function pushBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
+  const result = await git(ctx, ["push", "--quiet", "--set-upstream", "--", remote, `HEAD:refs/heads/${branch}`], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  if (result.timedOut) throw unreachable(remote, result);
+  if (!result.ok) {
+    throw new StepFailedError(`git push to ${remote} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, "check the remote and your access to it, then run the command again");
+  }
+}
+
+export async function cloneRepo(url: string, dir: string, env?: Record<string, string>): Promise<void> {
+  const result = await run(["git", "clone", "--quiet", "--", url, dir], { env, idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  if (!result.ok) throw unreachable(url, result);
+}
+
+export async function initRepo(dir: string, branch: string): Promise<void> {
+  const result = await run(["git", "init", "--quiet", `--initial-branch=${branch}`, "--", dir]);
+  if (!result.ok) throw new StepFailedError(`git init ${dir} failed: ${firstLine(result.stderr)}`);
+}

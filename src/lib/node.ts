@@ -1,4 +1,6 @@
 import type { App } from "./app.ts";
+import { deployWorkingCopy, prepareConfig, type ConfigStart } from "./config/node.ts";
+import { startConfigSlave, stopConfigSlave } from "./config/slave.ts";
 import { addRebootEntry, removeRebootEntry, type CrontabChange } from "./crontab.ts";
 import { startSlaveInBackground, stopSlave, type StartedSlave, type StoppedSlave } from "./daemon.ts";
 import { composeDown, composeFiles } from "./docker.ts";
@@ -14,12 +16,17 @@ export interface StartOptions {
   onDiverged: DivergedPolicy;
   /** Install the @reboot crontab line (start does, restart does not touch the crontab). */
   cron: boolean;
+  /** `start <env>`: this machine's environment, recorded; otherwise the one recorded before. */
+  env?: string;
 }
 
 export interface StartReport {
   dir: string;
   sync: SyncOutcome;
-  slave: StartedSlave;
+  /** Null on a development machine: git is left alone there. */
+  slave: StartedSlave | null;
+  config: ConfigStart;
+  configSlave: StartedSlave | null;
   cron: CrontabChange | null;
 }
 
@@ -45,8 +52,12 @@ async function tryCrontab(what: string, edit: () => Promise<CrontabChange>): Pro
 /** One sync now, then slave mode in the background, then the @reboot line. Safe to run twice. */
 export async function startNode(app: App, options: StartOptions): Promise<StartReport> {
   await assertWorkTree(app.dir);
-  const sync = await syncNode(app, { command: "start", onDirty: options.onDirty, onDiverged: options.onDiverged, lockWaitMs: 60_000 });
-  const slave = await startSlaveInBackground(app, slaveFlags(options));
+  const config = await prepareConfig(app, options.env);
+  const sync = config.dev
+    ? await deployWorkingCopy(app)
+    : await syncNode(app, { command: "start", onDirty: options.onDirty, onDiverged: options.onDiverged, lockWaitMs: 60_000 });
+  const slave = config.dev ? null : await startSlaveInBackground(app, slaveFlags(options));
+  const configSlave = !config.dev && config.followable ? await startConfigSlave(app, options.intervalSeconds) : null;
   writeRegistration(app.paths.registration, {
     dir: app.dir,
     name: app.name,
@@ -57,22 +68,24 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
     updatedAt: new Date().toISOString(),
   });
   const cron = options.cron ? await tryCrontab("the node will not come back after a reboot", () => addRebootEntry(app.dir)) : null;
-  return { dir: app.dir, sync, slave, cron };
+  return { dir: app.dir, sync, slave, config, configSlave, cron };
 }
 
 export interface StopReport {
   dir: string;
   slave: StoppedSlave;
+  configSlave: StoppedSlave;
   cron: CrontabChange | null;
   down: boolean;
 }
 
 export async function stopNode(app: App, options: { down: boolean }): Promise<StopReport> {
   const slave = await stopSlave(app);
+  const configSlave = await stopConfigSlave(app);
   const cron = await tryCrontab("could not remove the @reboot line", () => removeRebootEntry(app.dir));
   const registration = readRegistration(app.paths.registration);
   if (registration) writeRegistration(app.paths.registration, { ...registration, enabled: false, updatedAt: new Date().toISOString() });
   const down = options.down && composeFiles(app).length > 0;
   if (down) await composeDown(app);
-  return { dir: app.dir, slave, cron, down };
+  return { dir: app.dir, slave, configSlave, cron, down };
 }

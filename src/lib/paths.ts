@@ -29,6 +29,13 @@ export interface AppPaths {
   deploys: string;
   log: string;
   registration: string;
+  /** Held by the config slave loop (config:slave) for its whole life. */
+  configSlaveLock: string;
+  configLog: string;
+  /** The config repo's last poll and its failures (config:slave). */
+  configStatus: string;
+  /** Files protocol moved aside before overwriting them (config:link --force/--adopt, config:cp). */
+  backups: string;
 }
 
 export function appPaths(dir: string, home = stateHome()): AppPaths {
@@ -41,6 +48,10 @@ export function appPaths(dir: string, home = stateHome()): AppPaths {
     deploys: join(root, "deploys.jsonl"),
     log: join(root, "slave.log"),
     registration: join(root, "app.json"),
+    configSlaveLock: join(root, "config-slave.lock"),
+    configLog: join(root, "config-slave.log"),
+    configStatus: join(root, "config-status.json"),
+    backups: join(root, "backups"),
   };
 }
 

@@ -37,12 +37,27 @@ export interface SlaveOptions {
   onDiverged: DivergedPolicy;
 }
 
+/** One kind of background loop: the app's git sync (git:slave) or the config repo's (config:slave). */
+export interface PollLoop {
+  /** The command named in its lock and log lines. */
+  command: string;
+  /** "slave mode", "config slave mode": how the log names it. */
+  label: string;
+  /** Held for the loop's whole life: its holder is the loop. */
+  lockPath: string;
+  intervalSeconds(app: App): number;
+  /** Consecutive failures, for the backoff. */
+  failures(app: App): number;
+  /** One poll; true when it brought a new commit, so protocol.json is read again. Throws only to skip a poll. */
+  poll(app: App): Promise<boolean>;
+}
+
 /**
- * Slave mode in this process: poll until SIGTERM/SIGINT. A signal lets the current step finish,
- * then the locks are released and the function returns. Nothing the remote does ends the loop.
+ * A loop in this process: poll until SIGTERM/SIGINT. A signal lets the current step finish, then
+ * the lock is released and the function returns. Nothing the remote does ends the loop.
  */
-export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise<void> {
-  const slaveLock = await acquireLock(initial.paths.slaveLock, { command: "git:slave" });
+export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
+  const loopLock = await acquireLock(loop.lockPath, { command: loop.command });
   const stop = new AbortController();
   const onSignal = (signal: string) => {
     log.info(`${signal} received: finishing the current step, then stopping`);
@@ -53,34 +68,47 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
   let app = initial;
-  let target: SyncTarget | undefined;
   try {
-    const interval = () => options.intervalSeconds ?? app.config.git?.interval ?? 10;
-    log.info(`slave mode for ${app.dir}: polling every ${interval()}s (pid ${process.pid})`);
+    log.info(`${loop.label} for ${app.dir}: polling every ${loop.intervalSeconds(app)}s (pid ${process.pid})`);
     while (!stop.signal.aborted) {
       try {
-        target ??= await resolveTarget(app, gitContext(app));
-      } catch {
-        // syncNode resolves it again and records why it failed
-      }
-      try {
-        const result = await syncNode(app, { ...options, command: "git:slave", announce: true, target, lockWaitMs: interval() * 1000 });
-        if (result.result === "deployed") {
-          // The new commit may carry a new protocol.json (branch, interval): follow it.
-          app = loadApp(app.dir);
-          target = undefined;
-        }
+        // The new commit may carry a new protocol.json (branch, interval): follow it.
+        if (await loop.poll(app)) app = loadApp(app.dir);
       } catch (error) {
         // Only the lock can throw here (held by a long git:pull): skip this poll.
         log.warn(`poll skipped: ${errorMessage(error)}`);
       }
       if (stop.signal.aborted) break;
-      await sleep(nextDelayMs(interval(), readNodeState(app.paths.status).failures), stop.signal);
+      await sleep(nextDelayMs(loop.intervalSeconds(app), loop.failures(app)), stop.signal);
     }
   } finally {
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onInt);
-    slaveLock.release();
-    log.info("slave mode stopped");
+    loopLock.release();
+    log.info(`${loop.label} stopped`);
   }
+}
+
+/** Slave mode for the app's working copy. */
+export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise<void> {
+  let target: SyncTarget | undefined;
+  const interval = (app: App) => options.intervalSeconds ?? app.config.git?.interval ?? 10;
+  return runPollLoop(initial, {
+    command: "git:slave",
+    label: "slave mode",
+    lockPath: initial.paths.slaveLock,
+    intervalSeconds: interval,
+    failures: (app) => readNodeState(app.paths.status).failures,
+    async poll(app) {
+      try {
+        target ??= await resolveTarget(app, gitContext(app));
+      } catch {
+        // syncNode resolves it again and records why it failed
+      }
+      const result = await syncNode(app, { ...options, command: "git:slave", target, lockWaitMs: interval(app) * 1000 });
+      if (result.result !== "deployed") return false;
+      target = undefined;
+      return true;
+    },
+  });
 }

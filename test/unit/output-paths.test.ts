@@ -111,6 +111,10 @@ describe("appPaths", () => {
       deploys: join(root, "deploys.jsonl"),
       log: join(root, "slave.log"),
       registration: join(root, "app.json"),
+      configSlaveLock: join(root, "config-slave.lock"),
+      configLog: join(root, "config-slave.log"),
+      configStatus: join(root, "config-status.json"),
+      backups: join(root, "backups"),
     });
   });
 });

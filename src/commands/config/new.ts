@@ -1,0 +1,23 @@
+import { loadApp } from "../../lib/app.ts";
+import { defineProtocolCommand } from "../../lib/command.ts";
+import { newEnv } from "../../lib/config/envs.ts";
+import { openConfigRepo } from "../../lib/config/repo.ts";
+import { log } from "../../lib/log.ts";
+import { printJson, shortSha } from "../../lib/output.ts";
+import { dirArgs, jsonArgs } from "../_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "config:new", description: "Create an environment (a branch of the config repo) from the current one, or --empty" },
+  args: {
+    env: { type: "positional", required: true, description: "The new environment's name, e.g. staging or localhost-jane", valueHint: "env" },
+    ...dirArgs,
+    ...jsonArgs,
+    empty: { type: "boolean", description: "Start the environment with no files instead of a copy of the current one" },
+  },
+  async run({ args }) {
+    const created = await newEnv(openConfigRepo(loadApp(args.dir)), args.env, { empty: Boolean(args.empty) });
+    if (args.json) return printJson(created);
+    log.success(`environment ${created.env} created ${created.from ? `from ${created.from}` : "empty"} at ${shortSha(created.commit)}`);
+    log.info(`switch to it with protocol config:switch ${created.env}; config:save pushes it`);
+  },
+});

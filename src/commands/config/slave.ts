@@ -1,0 +1,27 @@
+import { loadApp } from "../../lib/app.ts";
+import { defineProtocolCommand } from "../../lib/command.ts";
+import { openConfigRepo } from "../../lib/config/repo.ts";
+import { runConfigSlaveLoop, startConfigSlave } from "../../lib/config/slave.ts";
+import { log } from "../../lib/log.ts";
+import { printJson } from "../../lib/output.ts";
+import { dirArgs, intervalArgs, jsonArgs, readInterval } from "../_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "config:slave", description: "Keep the config repo at its remote's tip, relinking and redeploying on change (in the background)" },
+  args: {
+    ...dirArgs,
+    ...intervalArgs,
+    ...jsonArgs,
+    foreground: { type: "boolean", description: "Stay attached (systemd, containers); stop with SIGTERM or Ctrl-C" },
+  },
+  async run({ args }) {
+    const app = loadApp(args.dir);
+    openConfigRepo(app);
+    const intervalSeconds = readInterval(args);
+    if (args.foreground) return runConfigSlaveLoop(app, { intervalSeconds });
+    const started = await startConfigSlave(app, intervalSeconds);
+    if (args.json) return printJson({ dir: app.dir, ...started, log: app.paths.configLog });
+    if (started.alreadyRunning) log.info(`config slave mode is already running for ${app.dir} (pid ${started.pid})`);
+    else log.success(`config slave mode started for ${app.dir} (pid ${started.pid}); log: ${app.paths.configLog}`);
+  },
+});

@@ -1,0 +1,31 @@
+import { loadApp } from "../../lib/app.ts";
+import { defineProtocolCommand } from "../../lib/command.ts";
+import { readMachineEnv } from "../../lib/config/env.ts";
+import { switchEnv } from "../../lib/config/envs.ts";
+import { openConfigRepo } from "../../lib/config/repo.ts";
+import { logLinkReport } from "../../lib/config/report.ts";
+import { UsageError } from "../../lib/errors.ts";
+import { log } from "../../lib/log.ts";
+import { printJson } from "../../lib/output.ts";
+import { dirArgs, jsonArgs } from "../_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "config:switch", description: "Switch the config repo to an environment and relink (refuses unsaved changes)" },
+  args: {
+    env: { type: "positional", required: false, description: "The environment (default: this machine's, from config:env)", valueHint: "env" },
+    ...dirArgs,
+    ...jsonArgs,
+  },
+  async run({ args }) {
+    const env = args.env || readMachineEnv();
+    if (!env) throw new UsageError("which environment? none given and none set for this machine", "pass one (protocol config:switch production) or set it: protocol config:env <env>");
+    const app = loadApp(args.dir);
+    const report = await switchEnv(app, openConfigRepo(app), env, "config:switch");
+    if (args.json) return printJson(report);
+    log.success(report.from === env ? `already on ${env}: links refreshed` : `switched the config repo from ${report.from ?? "(detached)"} to ${env}`);
+    logLinkReport(report.link);
+    if (report.follow.deployed) (report.follow.error ? log.error(`redeploy failed: ${report.follow.error}`) : log.success("containers brought up with the new config"));
+    const machine = readMachineEnv();
+    if (machine && machine !== env) log.info(`this machine's environment is ${machine}; start switches back to it (protocol config:env ${env} to keep this one)`);
+  },
+});

@@ -1,0 +1,128 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigFixture } from "../helpers/config-fixture.ts";
+import { eventually, git } from "../helpers/fixture.ts";
+
+let cf: ConfigFixture;
+afterEach(async () => cf[Symbol.asyncDispose]());
+
+const COMPOSE = { "docker-compose.yml": "services: {}\n" };
+const ups = () => cf.fx.dockerCalls().filter((argv) => argv.includes("up"));
+const configStatus = async () => JSON.parse((await cf.cli(["config:status", "--dir", cf.node, "--json"])).stdout);
+const stateText = (file: string) => {
+  const path = join(cf.fx.env.PROTOCOL_HOME!, "apps");
+  const glob = new Bun.Glob(`*/${file}`);
+  return [...glob.scanSync(path)].map((p) => readFileSync(join(path, p), "utf8")).join("");
+};
+
+describe("following config changes", () => {
+  test("a config commit pushed to the remote is followed by the node and triggers exactly one compose up (fake docker)", async () => {
+    cf = await ConfigFixture.create({ appFiles: COMPOSE });
+    const started = await cf.cli(["start", "--dir", cf.node, "--interval", "1", "--no-cron", "--json"], { fakeDocker: true });
+    expect(started.exitCode).toBe(0);
+    const report = JSON.parse(started.stdout);
+    expect(report.configSlave.pid).toBeNumber();
+    expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("SECRET=hunter2\n");
+    expect(ups()).toHaveLength(1);
+
+    const pushed = await cf.pushConfig({ ".env": "SECRET=rotated\n" });
+    expect(await eventually(async () => (await git(cf.config, "rev-parse", "HEAD")) === pushed, 15_000)).toBe(true);
+    expect(await eventually(() => ups().length === 2, 10_000)).toBe(true);
+    await Bun.sleep(3_000); // a few more polls of both loops: nothing else may run compose
+    expect(ups()).toHaveLength(2);
+    expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("SECRET=rotated\n");
+    const deploys = JSON.parse((await cf.cli(["deploy:log", "--dir", cf.node, "--json"])).stdout);
+    expect(deploys.at(-1)).toMatchObject({ result: "deployed", reason: "config" });
+    expect((await configStatus()).lastSync).toMatchObject({ error: null });
+
+    const logs = stateText("slave.log") + stateText("config-slave.log");
+    expect(logs).toContain("config production moved");
+    expect(logs).not.toContain("hunter2");
+    expect(logs).not.toContain("rotated");
+
+    const stopped = await cf.cli(["stop", "--dir", cf.node, "--json"]);
+    expect(JSON.parse(stopped.stdout).configSlave.pid).toBe(report.configSlave.pid);
+    expect((await configStatus()).slave.running).toBe(false);
+  });
+
+  test("the config slave never overwrites edits made on the box: it refuses and says so", async () => {
+    cf = await ConfigFixture.create();
+    await cf.cli(["config:link", "--dir", cf.node]);
+    writeFileSync(join(cf.node, ".env"), "SECRET=local-edit\n");
+    const before = await git(cf.config, "rev-parse", "HEAD");
+    await cf.pushConfig({ ".env": "SECRET=from-remote\n" });
+    expect((await cf.cli(["config:slave", "--dir", cf.node, "--interval", "1"])).exitCode).toBe(0);
+    expect(await eventually(async () => (await configStatus()).lastSync?.result === "dirty", 10_000)).toBe(true);
+    expect(await git(cf.config, "rev-parse", "HEAD")).toBe(before);
+    expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("SECRET=local-edit\n");
+    expect((await cf.cli(["config:slave:stop", "--dir", cf.node])).exitCode).toBe(0);
+    expect((await configStatus()).slave.running).toBe(false);
+  });
+});
+
+describe("start with an environment", () => {
+  test("start localhost on a laptop links config and runs compose, records the env, and leaves git alone (fake docker)", async () => {
+    cf = await ConfigFixture.create({ appFiles: COMPOSE });
+    await cf.pushConfig({ ".env": "DEV=1\n" }, "localhost dev", "localhost-jane");
+    const head = await cf.fx.head();
+    await cf.fx.push({ "app.txt": "not pulled on a laptop\n" });
+    const run = await cf.cli(["start", "localhost-jane", "--dir", cf.node, "--no-cron", "--json"], { fakeDocker: true });
+    expect(run.exitCode).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ slave: null, configSlave: null, config: { env: "localhost-jane", dev: true, branch: "localhost-jane" } });
+    expect(await cf.fx.head()).toBe(head);
+    expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("DEV=1\n");
+    expect(ups()).toHaveLength(1);
+    expect((await cf.cli(["config:env"])).stdout.trim()).toBe("localhost-jane");
+    const status = JSON.parse((await cf.cli(["status", "--dir", cf.node, "--json"])).stdout);
+    expect(status.slave.running).toBe(false);
+  });
+
+  test("config:switch on a deployed node relinks and brings the containers up once (fake docker)", async () => {
+    cf = await ConfigFixture.create({ appFiles: COMPOSE });
+    await cf.pushConfig({ ".env": "STAGING=1\n" }, "staging", "staging");
+    await cf.pushConfig({ ".env": "DEV=1\n" }, "development", "development");
+    expect((await cf.cli(["start", "development", "--dir", cf.node, "--no-cron"], { fakeDocker: true })).exitCode).toBe(0);
+    expect(ups()).toHaveLength(1);
+    const run = await cf.cli(["config:switch", "staging", "--dir", cf.node], { fakeDocker: true });
+    expect(run.exitCode).toBe(0);
+    expect(ups()).toHaveLength(2);
+    expect((await cf.cli(["config:switch", "staging", "--dir", cf.node], { fakeDocker: true })).exitCode).toBe(0);
+    expect(ups()).toHaveLength(2);
+  });
+});
+
+describe("config:init", () => {
+  test("creates the repo beside the app with a first commit on the env branch", async () => {
+    cf = await ConfigFixture.create({ clone: false });
+    const run = await cf.cli(["config:init", "--dir", cf.node, "--yes", "--env", "staging", "--json"]);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ dir: cf.config, branch: "staging", cloned: false, remote: null });
+    expect(await git(cf.config, "log", "--format=%s")).toBe("protocol: staging environment");
+    expect((await cf.cli(["config:init", "--dir", cf.node, "--yes"])).exitCode).toBe(4);
+  });
+
+  test("without a TTY and without --remote or --yes it does not prompt: it says to pass --yes", async () => {
+    cf = await ConfigFixture.create({ clone: false });
+    const run = await cf.cli(["config:init", "--dir", cf.node]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain("--yes");
+    expect(existsSync(cf.config)).toBe(false);
+  });
+
+  test("clones an empty remote, pushes the first commit, and --save records it in protocol.json with a backup", async () => {
+    cf = await ConfigFixture.create({ clone: false, appFiles: { "protocol.json": JSON.stringify({ name: "shop-app" }) } });
+    const empty = join(cf.fx.root, "empty-config.git");
+    await git(cf.fx.root, "init", "--quiet", "--bare", empty);
+    const run = await cf.cli(["config:init", "--dir", cf.node, "--remote", empty, "--save", "--json"]);
+    expect(run.exitCode).toBe(0);
+    const report = JSON.parse(run.stdout);
+    const dir = join(cf.fx.root, "shop-app-config");
+    expect(report).toMatchObject({ dir, branch: "production", cloned: true, pushed: true });
+    expect(await git(empty, "log", "--format=%s", "production")).toBe("protocol: production environment");
+    const saved = JSON.parse(readFileSync(join(cf.node, "protocol.json"), "utf8"));
+    expect(saved).toEqual({ name: "shop-app", configuration: { local: "../shop-app-config", remote: empty } });
+    expect(readFileSync(report.protocolJson.backup, "utf8")).toBe(JSON.stringify({ name: "shop-app" }));
+  });
+});
