@@ -14,6 +14,10 @@ export const yesArgs = {
   yes: { type: "boolean", alias: "y", description: "Take the defaults without asking (needed without a TTY)" },
 } as const satisfies ArgsDef;
 
+export const serviceArgs = {
+  service: { type: "string", description: "The compose service (default: docker.service, else the only or first service)", valueHint: "name" },
+} as const satisfies ArgsDef;
+
 export const intervalArgs = {
   interval: { type: "string", description: "Seconds between polls (overrides git.interval; default 10)", valueHint: "seconds" },
 } as const satisfies ArgsDef;

@@ -1,5 +1,6 @@
 import { loadApp } from "../lib/app.ts";
 import { defineProtocolCommand } from "../lib/command.ts";
+import { resumeFollowing } from "../lib/manual-rollback.ts";
 import { startNode } from "../lib/node.ts";
 import { printJson } from "../lib/output.ts";
 import { renderStartReport } from "../lib/start-report.ts";
@@ -8,6 +9,7 @@ import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies
 export default defineProtocolCommand({
   meta: { name: "start", description: "Bring the node up: sync now, deploy, start slave mode in the background, add the @reboot line" },
   args: {
+    env: { type: "positional", required: false, description: "This machine's environment (recorded; localhost, dev… leave git alone)", valueHint: "env" },
     ...dirArgs,
     ...intervalArgs,
     ...policyArgs,
@@ -16,7 +18,8 @@ export default defineProtocolCommand({
   },
   async run({ args }) {
     const app = loadApp(args.dir);
-    const report = await startNode(app, { intervalSeconds: readInterval(args), ...readPolicies(args), cron: args.cron !== false });
+    resumeFollowing(app);
+    const report = await startNode(app, { intervalSeconds: readInterval(args), ...readPolicies(args), cron: args.cron !== false, env: args.env });
     if (args.json) return printJson(report);
     renderStartReport(report);
   },

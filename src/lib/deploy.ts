@@ -1,8 +1,17 @@
 import type { App } from "./app.ts";
-import { composeDeploy, composeFiles } from "./docker.ts";
+import { configHash } from "./config/hash.ts";
+import { runningImages, type ServiceImage } from "./containers.ts";
+import { compose, composeFiles, findCompose } from "./docker.ts";
 import { errorMessage } from "./errors.ts";
+import { checkHealth, upArgs } from "./health.ts";
 import { log } from "./log.ts";
-import { appendDeploy, updateNodeState } from "./state.ts";
+import { notifyDeploy } from "./notify.ts";
+import { shortSha } from "./output.ts";
+import { rollbackTo } from "./rollback.ts";
+import type { DeployRecord } from "./schema/state.ts";
+import { appendDeploy, readNodeState, updateNodeState } from "./state.ts";
+
+export type DeployReason = DeployRecord["reason"];
 
 export interface DeployRequest {
   /** The commit that was deployed before (null on a node's first deploy). */
@@ -11,29 +20,71 @@ export interface DeployRequest {
   to: string;
   /** Work moved aside to make the deploy possible (stash commit, backup ref). */
   keptAs?: string | null;
+  reason?: DeployReason;
+  /** Images were pulled before the working copy moved (sync does that); skip the pull. */
+  pulled?: boolean;
+  /** For an image update: the registry digests that triggered it (quarantined if it fails). */
+  digests?: Record<string, string> | null;
 }
 
 export interface DeployResult {
   ok: boolean;
+  result: "deployed" | "failed" | "rolled-back";
   error: string | null;
   composeRan: boolean;
+  rolledBackTo: string | null;
+}
+
+async function imagesOrNone(app: App): Promise<ServiceImage[]> {
+  try {
+    return await runningImages(app);
+  } catch (error) {
+    log.warn(`could not record the running image digests: ${errorMessage(error)}`);
+    return [];
+  }
+}
+
+/** Pull (unless done), up, health gate. Throws when the new version does not come up healthy. */
+async function bringUp(app: App, pulled: boolean): Promise<void> {
+  const cli = await findCompose();
+  if (!pulled) await compose(app, ["pull"]);
+  await compose(app, upArgs(app, cli));
+  await checkHealth(app, cli);
 }
 
 /**
- * Bring the containers up for the commit now checked out and record the deploy in the history.
- * Only called when something changed: the commit (later also the linked config or an image digest).
+ * Bring the containers up for the commit now checked out and record the deploy. When it fails,
+ * go back to the last good deploy (commit and image digests), quarantine what failed so later
+ * polls skip it, and notify. Only called when something changed.
  */
 export async function deployApp(app: App, request: DeployRequest): Promise<DeployResult> {
   const startedAt = new Date();
+  // Hashed before compose runs: the config these containers were brought up with.
+  const deployedConfigHash = configHash(app);
   const composeRan = composeFiles(app).length > 0;
+  const previous = readNodeState(app.paths.status);
   let error: string | null = null;
-  if (!composeRan) {
-    log.info("no compose file in the app: docker steps skipped");
-  } else {
-    try {
-      await composeDeploy(app);
-    } catch (caught) {
-      error = errorMessage(caught);
+  let result: DeployResult["result"] = "deployed";
+  let rolledBackTo: string | null = null;
+  let images: ServiceImage[] = [];
+  if (!composeRan) log.info("no compose file in the app: docker steps skipped");
+  try {
+    if (composeRan) await bringUp(app, request.pulled ?? false);
+    if (composeRan) images = await imagesOrNone(app);
+  } catch (caught) {
+    error = errorMessage(caught);
+    result = "failed";
+    log.error(`deploy of ${shortSha(request.to)} failed: ${error}`);
+    const good = previous.deployedCommit;
+    if (good && request.reason !== "rollback") {
+      try {
+        await rollbackTo(app, { commit: good, images: previous.images });
+        result = "rolled-back";
+        rolledBackTo = good;
+        images = previous.images;
+      } catch (rollbackError) {
+        error = `${error}; the rollback to ${shortSha(good)} failed too: ${errorMessage(rollbackError)}`;
+      }
     }
   }
   appendDeploy(app.paths.deploys, {
@@ -41,11 +92,22 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
     to: request.to,
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startedAt.getTime(),
-    result: error ? "failed" : "deployed",
+    result,
+    reason: request.reason ?? "commit",
     error,
     keptAs: request.keptAs ?? null,
     compose: composeRan,
+    images,
+    rolledBackTo,
   });
-  if (!error) updateNodeState(app.paths.status, { deployedCommit: request.to });
-  return { ok: !error, error, composeRan };
+  if (result === "deployed") {
+    updateNodeState(app.paths.status, { deployedCommit: request.to, deployedConfigHash, images, quarantine: null });
+  } else {
+    // Never a hot loop: the failed commit (or image digests) is skipped until the remote moves on.
+    updateNodeState(app.paths.status, {
+      quarantine: { commit: request.to, digests: request.digests ?? null, reason: error ?? "deploy failed", at: new Date().toISOString() },
+    });
+  }
+  await notifyDeploy(app, { event: result === "deployed" ? "succeeded" : result, from: request.from, to: request.to, error });
+  return { ok: result === "deployed", result, error, composeRan, rolledBackTo };
 }

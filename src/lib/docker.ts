@@ -4,10 +4,10 @@ import type { App } from "./app.ts";
 import { MissingProgramError, StepFailedError } from "./errors.ts";
 import { log } from "./log.ts";
 import { firstLine } from "./parse/git.ts";
-import { hasProgram, run } from "./spawn.ts";
+import { hasProgram, run, type SpawnResult } from "./spawn.ts";
 
 /** Compose's own default file names, in its order of preference. */
-const DEFAULT_COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+export const DEFAULT_COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
 /** The app's compose files (docker.compose, else compose's default name found in the dir); [] when none. */
 export function composeFiles(app: App): string[] {
@@ -46,15 +46,26 @@ export async function findCompose(): Promise<ComposeCli> {
   return cached;
 }
 
-export async function compose(app: App, args: string[]): Promise<void> {
+export interface ComposeOptions {
+  /** Attach the terminal (exec, logs, builds the user watches) instead of capturing output. */
+  inherit?: boolean;
+  /** Return a failed result instead of throwing: exec and logs hand the exit code on. */
+  allowFailure?: boolean;
+  /** Log the command line at debug level only (queries such as `config --services`). */
+  quiet?: boolean;
+}
+
+export async function compose(app: App, args: string[], options: ComposeOptions = {}): Promise<SpawnResult> {
   const cli = await findCompose();
   const files = composeFiles(app).flatMap((file) => ["--file", file]);
   const argv = [...cli.argv, "--project-name", composeProject(app), ...files, ...args];
-  log.info(`running ${argv.join(" ")}`);
-  const result = await run(argv, { cwd: app.dir });
-  if (!result.ok) {
+  if (options.quiet) log.debug(`running ${argv.join(" ")}`);
+  else log.info(`running ${argv.join(" ")}`);
+  const result = await run(argv, { cwd: app.dir, inherit: options.inherit });
+  if (!result.ok && !options.allowFailure) {
     throw new StepFailedError(`${cli.argv.join(" ")} ${args[0]} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`);
   }
+  return result;
 }
 
 /** Pull the new images first (nothing live changes if that fails), then bring the project up. */

@@ -1,22 +1,25 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 
-/** Write a file atomically: a temp file in the same directory, fsync, then rename over the target. */
-export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
+/**
+ * Write a file atomically: a temp file in the same directory, fsync (unless `durable` is false, for
+ * state rewritten on every poll), then rename over the target.
+ */
+export function writeFileAtomic(path: string, data: string, mode = 0o644, durable = true): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   const fd = openSync(tmp, "w", mode);
   try {
     writeSync(fd, data);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
   renameSync(tmp, path);
 }
 
-export function writeJsonAtomic(path: string, value: unknown): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+export function writeJsonAtomic(path: string, value: unknown, durable = true): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, 0o644, durable);
 }
 
 /** The file's text, or null when it does not exist. */

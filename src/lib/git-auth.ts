@@ -8,7 +8,7 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
-function expandHome(path: string, dir: string): string {
+export function expandHome(path: string, dir: string): string {
   if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
   return isAbsolute(path) ? path : resolve(dir, path);
 }

@@ -40,7 +40,9 @@ export async function runMain(rawArgs = process.argv.slice(2)): Promise<void> {
       return;
     }
     const command = await loadCommand(name);
-    if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
+    // Words after `--` belong to the command (protocol exec -- php -h), not to protocol.
+    const own = rawArgs.includes("--") ? rawArgs.slice(0, rawArgs.indexOf("--")) : rawArgs;
+    if (own.includes("--help") || own.includes("-h")) {
       await printUsage(command, root);
       return;
     }

@@ -65,6 +65,10 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   } catch (error) {
     throw asMissingProgram(argv[0] ?? "", error, options.cwd);
   }
+  // Ctrl-C on an attached terminal reaches the child too; protocol waits for the child's exit code
+  // instead of dying first and leaving it behind.
+  const ignoreInterrupt = () => undefined;
+  if (options.inherit) process.on("SIGINT", ignoreInterrupt);
   if (options.input !== undefined && child.stdin && typeof child.stdin !== "number") {
     child.stdin.write(options.input);
     await child.stdin.end();
@@ -87,6 +91,7 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
     child.exited,
   ]);
   clearTimeout(timer);
+  if (options.inherit) process.off("SIGINT", ignoreInterrupt);
   const exitCode = child.exitCode ?? 128;
   return {
     argv,

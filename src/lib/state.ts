@@ -30,14 +30,15 @@ export function readNodeState(path: string): NodeState {
   return readJsonFile(path, NodeStateSchema, v.parse(NodeStateSchema, {}));
 }
 
-export function updateNodeState(path: string, change: Partial<NodeState>): NodeState {
+/** `durable: false` skips the fsync, for the per-poll record that the next poll rewrites anyway. */
+export function updateNodeState(path: string, change: Partial<NodeState>, durable = true): NodeState {
   const next = { ...readNodeState(path), ...change };
-  writeJsonAtomic(path, next);
+  writeJsonAtomic(path, next, durable);
   return next;
 }
 
 /** One JSON line per deploy; appended, so a crash mid-write loses at most that line. */
-export function appendDeploy(path: string, record: DeployRecord): void {
+export function appendDeploy(path: string, record: v.InferInput<typeof DeployRecordSchema>): void {
   mkdirSync(dirname(path), { recursive: true });
   appendFileSync(path, `${JSON.stringify(record)}\n`);
 }

@@ -7,6 +7,9 @@ import { renderTable, shortSha } from "./output.ts";
 import type { DeployRecord, NodeState } from "./schema/state.ts";
 import { readDeploys, readNodeState, readRegistration } from "./state.ts";
 import { remoteName } from "./app.ts";
+import { readMachineEnv } from "./config/env.ts";
+import { configContext, configDir, hasConfigRepo } from "./config/repo.ts";
+import { readConfigSlave } from "./config/slave.ts";
 
 export interface NodeStatus {
   dir: string;
@@ -21,7 +24,17 @@ export interface NodeStatus {
   lastSync: NodeState["lastSync"];
   lastDeploy: DeployRecord | null;
   lock: LockHolder | null;
+  /** Held by deploy:rollback until start or git:slave. */
+  paused: NodeState["paused"];
+  /** A commit that failed its deploy and is skipped until the remote moves. */
+  quarantine: NodeState["quarantine"];
+  /** Each service's image digest at the last good deploy. */
+  images: NodeState["images"];
+  /** The floating-tag checks against the registry: errors, backoff, an update waiting (docker.updates=notify). */
+  registry: NodeState["registry"];
   registered: boolean;
+  /** The machine's environment (config:env) and the config repo's checked-out branch, when there is one. */
+  config: { env: string | null; dir: string | null; branch: string | null; slave: SlaveInfo };
   stateDir: string;
 }
 
@@ -44,7 +57,17 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     lastSync: state.lastSync,
     lastDeploy: readDeploys(app.paths.deploys).at(-1) ?? null,
     lock: holder && !isStale(holder) ? holder : null,
+    paused: state.paused,
+    quarantine: state.quarantine,
+    images: state.images,
+    registry: state.registry,
     registered: readRegistration(app.paths.registration)?.enabled ?? false,
+    config: {
+      env: readMachineEnv(),
+      dir: hasConfigRepo(app) ? configDir(app) : null,
+      branch: hasConfigRepo(app) ? await currentBranch(configContext(app)) : null,
+      slave: readConfigSlave(app),
+    },
     stateDir: app.paths.root,
   };
 }
@@ -62,6 +85,16 @@ export function renderStatus(status: NodeStatus): string[] {
   ];
   if (sync?.error) rows.push(["error", sync.error]);
   if (status.lock) rows.push(["lock", `held by pid ${status.lock.pid} (${status.lock.command})`]);
+  if (status.paused) rows.push(["paused", `at ${shortSha(status.paused.commit)} since ${status.paused.at}: ${status.paused.reason} (protocol start resumes)`]);
+  if (status.quarantine) rows.push(["quarantine", `${shortSha(status.quarantine.commit)} skipped until the remote moves: ${status.quarantine.reason}`]);
+  for (const image of status.images) rows.push(["image", `${image.service}: ${image.image}${image.digest ? `@${image.digest.slice(0, 19)}` : ""}`]);
+  if (status.registry.error) rows.push(["registry", status.registry.error]);
+  if (status.registry.updateAvailable) rows.push(["update", `new image available: ${status.registry.updateAvailable}`]);
+  if (status.config.dir) {
+    const slave = status.config.slave.running ? `config slave pid ${status.config.slave.pid}` : "config slave stopped";
+    rows.push(["config", `${status.config.branch ?? "?"} in ${status.config.dir} (${slave})`]);
+  }
+  rows.push(["env", status.config.env ?? "not set (protocol config:env <env>)"]);
   rows.push(["state", status.stateDir]);
   return renderTable(rows);
 }

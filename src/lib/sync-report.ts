@@ -20,9 +20,13 @@ export function throwForOutcome(outcome: SyncOutcome): void {
     case "ahead":
     case "diverged":
       throw new PreconditionError(message, outcome.hint);
+    case "paused":
+    case "quarantined":
+      throw new PreconditionError(message, outcome.hint);
     case "unreachable":
       throw new NetworkError(message, outcome.hint);
     case "error":
+    case "rolled-back":
       throw new StepFailedError(message, outcome.hint);
   }
 }

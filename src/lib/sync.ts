@@ -1,5 +1,10 @@
 import { loadApp, parseProtocolJson, PROTOCOL_JSON, type App } from "./app.ts";
-import { deployApp } from "./deploy.ts";
+import { classifyLocalWork } from "./classify.ts";
+import { configHash } from "./config/hash.ts";
+import { deployApp, type DeployRequest } from "./deploy.ts";
+import { checkImageUpdates, isQuarantined } from "./image-updates.ts";
+import { pullIncoming } from "./prepull.ts";
+import type { ProtocolJson } from "./schema/protocol-json.ts";
 import { composeFiles, findCompose } from "./docker.ts";
 import { errorMessage, NetworkError, ProtocolError } from "./errors.ts";
 import {
@@ -23,7 +28,7 @@ import { clearStaleIndexLock } from "./index-lock.ts";
 import { acquireLock, describeHolder } from "./lock.ts";
 import { log } from "./log.ts";
 import { shortSha } from "./output.ts";
-import type { SyncResult } from "./schema/state.ts";
+import type { NodeState, SyncResult } from "./schema/state.ts";
 import { readNodeState, updateNodeState } from "./state.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
@@ -56,23 +61,48 @@ export interface SyncOutcome {
   composeRan: boolean;
 }
 
+const APP_HINTS = {
+  dirty: "commit or stash them, or run with --on-dirty=stash",
+  ahead: "push or drop them, or run with --on-diverged=reset (keeps a backup ref)",
+};
+
 function outcome(partial: Partial<SyncOutcome> & Pick<SyncOutcome, "result">): SyncOutcome {
   return { from: null, to: null, remoteCommit: null, error: null, keptAs: null, fetched: false, composeRan: false, ...partial };
 }
 
-/** Validate the incoming protocol.json before the working copy moves to it. */
-async function assertValidConfigAt(ctx: GitContext, sha: string): Promise<void> {
+/** Validate the incoming protocol.json before the working copy moves to it; returns it. */
+async function validConfigAt(ctx: GitContext, sha: string): Promise<ProtocolJson> {
   const shown = await git(ctx, ["show", `${sha}:${PROTOCOL_JSON}`]);
-  if (shown.ok) parseProtocolJson(shown.stdout, `${PROTOCOL_JSON} at ${shortSha(sha)}`);
+  return parseProtocolJson(shown.ok ? shown.stdout : "{}", `${PROTOCOL_JSON} at ${shortSha(sha)}`);
 }
 
 /** Deploy the checked-out commit and turn the result into the sync's outcome. */
-async function deploy(app: App, from: string | null, to: string, keptAs: string | null): Promise<SyncOutcome> {
-  const result = await deployApp(app, { from, to, keptAs });
-  return outcome({ result: result.ok ? "deployed" : "error", from, to, error: result.error, keptAs, composeRan: result.composeRan });
+async function deploy(app: App, request: DeployRequest): Promise<SyncOutcome> {
+  const result = await deployApp(app, request);
+  return outcome({
+    result: result.result === "deployed" ? "deployed" : result.result === "rolled-back" ? "rolled-back" : "error",
+    from: request.from,
+    to: result.rolledBackTo ?? request.to,
+    error: result.error,
+    keptAs: request.keptAs ?? null,
+    composeRan: result.composeRan,
+  });
+}
+
+function quarantined(state: NodeState, commit: string, base: Partial<SyncOutcome>): SyncOutcome {
+  return outcome({
+    ...base,
+    result: "quarantined",
+    error: `${shortSha(commit)} failed to deploy and was rolled back (${state.quarantine?.reason}); waiting for a new commit`,
+    hint: "push a fix; the node deploys the next commit",
+  });
 }
 
 async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Promise<SyncOutcome> {
+  const paused = readNodeState(app.paths.status).paused;
+  if (paused) {
+    return outcome({ result: "paused", error: `held at ${shortSha(paused.commit)} since ${paused.at}: ${paused.reason}`, hint: "run protocol start (or git:slave) to follow the remote again" });
+  }
   const target = options.target ?? (await resolveTarget(app, ctx));
   const remoteCommit = await lsRemoteBranch(ctx, target.remote, target.branch);
   if (!remoteCommit) {
@@ -80,13 +110,22 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   }
   const head = await headCommit(ctx);
   const state = readNodeState(app.paths.status);
-  updateNodeState(app.paths.status, { remoteCommit, remoteSeenAt: new Date().toISOString() });
   if (head === remoteCommit) {
     // The idle poll ends here: one ls-remote, no fetch, no docker.
-    if (state.deployedCommit === head) return outcome({ result: "up-to-date", from: head, to: head, remoteCommit });
+    // A changed config repo (a file edited on the box, a relink) redeploys too: compose must see it.
+    const current = { from: head, to: head, remoteCommit };
+    if (state.deployedCommit === head && state.deployedConfigHash === configHash(app)) {
+      // Floating image tags: one HTTP HEAD per image to its registry, no docker call.
+      const update = await checkImageUpdates(app, state);
+      if (!update || isQuarantined(state, head, update.digests)) return outcome({ result: "up-to-date", ...current });
+      if (app.config.docker?.updates === "notify") return outcome({ result: "up-to-date", ...current });
+      return { ...(await deploy(app, { from: head, to: head, reason: "image", digests: update.digests })), remoteCommit };
+    }
+    if (isQuarantined(state, head, null)) return quarantined(state, head, current);
     if (composeFiles(app).length > 0) await findCompose();
-    return { ...(await deploy(app, state.deployedCommit, head, null)), remoteCommit };
+    return { ...(await deploy(app, { from: state.deployedCommit, to: head, reason: state.deployedCommit === head ? "config" : "commit" })), remoteCommit };
   }
+  if (isQuarantined(state, remoteCommit, null)) return quarantined(state, remoteCommit, { from: head, to: head, remoteCommit });
 
   let fetched = false;
   if (!(await hasCommit(ctx, remoteCommit))) {
@@ -107,25 +146,10 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   const { ahead, behind } = head ? await aheadBehind(ctx, head, remoteCommit) : { ahead: 0, behind: 1 };
 
   // Decide everything before acting, so an opt-in never moves work aside for a sync that then refuses.
-  if (changes.length > 0 && options.onDirty !== "stash") {
-    return outcome({
-      ...base,
-      result: "dirty",
-      error: `uncommitted changes to ${changes.length} tracked file(s): ${changes.slice(0, 3).map((c) => c.path).join(", ")}${changes.length > 3 ? ", …" : ""}`,
-      hint: `commit or stash them, or run with --on-dirty=stash`,
-    });
-  }
-  if (ahead > 0 && options.onDiverged !== "reset") {
-    const result = behind > 0 ? "diverged" : "ahead";
-    return outcome({
-      ...base,
-      result,
-      error: `${ahead} local commit(s) not on ${target.remote}/${target.branch}${behind > 0 ? ` and ${behind} remote commit(s) not here` : ""}`,
-      hint: `push or drop them, or run with --on-diverged=reset (keeps a backup ref)`,
-    });
-  }
-  await assertValidConfigAt(ctx, remoteCommit);
-  if (composeFiles(app).length > 0) await findCompose();
+  const refusal = classifyLocalWork({ changes, ahead, behind }, `${target.remote}/${target.branch}`, { dirty: options.onDirty === "stash", ahead: options.onDiverged === "reset" }, APP_HINTS);
+  if (refusal) return outcome({ ...base, ...refusal });
+  const incoming = await validConfigAt(ctx, remoteCommit);
+  const pulled = await pullIncoming(app, ctx, remoteCommit, incoming);
 
   clearStaleIndexLock(await gitDir(ctx), app.dir);
   const kept: string[] = [];
@@ -145,7 +169,7 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   }
   log.info(`moved ${shortSha(head)} → ${shortSha(remoteCommit)}`);
   // Deploy with the protocol.json that just arrived (validated above), not the one loaded before.
-  return { ...(await deploy(loadApp(app.dir), head, remoteCommit, kept.join(", ") || null)), remoteCommit, fetched };
+  return { ...(await deploy(loadApp(app.dir), { from: head, to: remoteCommit, keptAs: kept.join(", ") || null, pulled })), remoteCommit, fetched };
 }
 
 /** One sync: ls-remote, and on a change fetch, classify, fast-forward and deploy. Never throws for sync outcomes. */
@@ -175,10 +199,12 @@ export async function syncNode(app: App, options: SyncOptions): Promise<SyncOutc
 function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announce: boolean): void {
   const previous = readNodeState(app.paths.status);
   const failing = result.result === "unreachable" || result.result === "error";
+  // One state write per poll (the remote tip as seen, and the result), without fsync: it is rewritten every poll.
   updateNodeState(app.paths.status, {
+    ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: new Date().toISOString() } : {}),
     lastSync: { at: new Date().toISOString(), result: result.result, error: result.error, durationMs },
     failures: failing ? previous.failures + 1 : 0,
-  });
+  }, false);
   // Say a refusal or failure once when it starts or changes, not on every poll.
   const changed = announce && (previous.lastSync?.result !== result.result || previous.lastSync?.error !== result.error);
   if (result.error && changed) log.warn(`sync ${result.result}: ${result.error}${result.hint ? ` (${result.hint})` : ""}`);

@@ -41,6 +41,7 @@ describe("start / status / stop", () => {
     expect(json).toMatchObject({ dir: fx.node, branch: "main", localCommit: pushed, remoteCommit: pushed, lock: null });
     expect(json.lastSync).toHaveProperty("at");
     expect(json.lastSync).toHaveProperty("error", null);
+    expect(json.config).toMatchObject({ env: null, dir: null, branch: null, slave: { running: false } });
 
     const stopped = await fx.cli(["stop", "--dir", fx.node]);
     expect(stopped.exitCode).toBe(0);

@@ -101,8 +101,21 @@ export class Fixture {
     }
   }
 
+  /** What the fake docker read on stdin (`login --password-stdin`), with the argv it was given. */
+  dockerStdin(): Array<{ argv: string[]; stdin: string }> {
+    try {
+      return readFileSync(`${this.env.FAKE_DOCKER_LOG}.stdin`, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line: string) => JSON.parse(line));
+    } catch {
+      return [];
+    }
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.cli(["git:slave:stop", "--dir", this.node]).catch(() => undefined);
+    await this.cli(["config:slave:stop", "--dir", this.node]).catch(() => undefined);
     rmSync(this.root, { recursive: true, force: true });
   }
 }

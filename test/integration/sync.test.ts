@@ -62,14 +62,26 @@ describe("one sync", () => {
     expect(readNodeState(loadApp(fx.node).paths.status)).toMatchObject({ remoteCommit: pushed, deployedCommit: pushed });
   });
 
-  test("with a compose file, a deploy runs compose pull then up -d with a fixed project name (fake docker)", async () => {
+  test("with a compose file, images are pulled before the working copy moves, then up -d with a fixed project name (fake docker)", async () => {
     await fx.push({ "docker-compose.yml": "services: {}\n", "protocol.json": JSON.stringify({ name: "Shop" }) });
     expect((await sync()).result).toBe("deployed");
     const compose = fx.dockerCalls().filter((argv) => argv[0] === "compose" && argv[1] !== "version");
-    expect(compose).toEqual([
-      ["compose", "--project-name", "shop", "--file", "docker-compose.yml", "pull"],
-      ["compose", "--project-name", "shop", "--file", "docker-compose.yml", "up", "-d", "--remove-orphans"],
-    ]);
+    expect(compose).toHaveLength(2);
+    const [pull, up] = compose;
+    expect(pull!.slice(0, 5)).toEqual(["compose", "--project-name", "shop", "--project-directory", fx.node]);
+    expect(pull!.at(-1)).toBe("pull");
+    expect(up).toEqual(["compose", "--project-name", "shop", "--file", "docker-compose.yml", "up", "-d", "--remove-orphans"]);
+  });
+
+  test("a failing image pull leaves the working copy where it was (fake docker)", async () => {
+    const before = await fx.head();
+    process.env.FAKE_DOCKER_FAIL = "pull";
+    await fx.push({ "docker-compose.yml": "services: {}\n" });
+    const outcome = await sync();
+    expect(outcome.result).toBe("error");
+    expect(outcome.error).toContain("pull failed");
+    expect(await fx.head()).toBe(before);
+    expect(fx.dockerCalls().some((argv) => argv.includes("up"))).toBe(false);
   });
 
   test("refuses to deploy over a dirty working copy and changes nothing", async () => {
@@ -184,15 +196,19 @@ describe("one sync", () => {
     expect(existsSync(lock)).toBe(false);
   });
 
-  test("a compose failure is recorded as a failed deploy and retried on the next poll (fake docker)", async () => {
+  test("a failed first deploy is quarantined: no retry until a new commit arrives (fake docker)", async () => {
     process.env.FAKE_DOCKER_FAIL = "up";
-    const pushed = await fx.push({ "docker-compose.yml": "services: {}\n" });
+    const bad = await fx.push({ "docker-compose.yml": "services: {}\n" });
     const failed = await sync();
     expect(failed.result).toBe("error");
-    expect(readDeploys(loadApp(fx.node).paths.deploys).at(-1)).toMatchObject({ to: pushed, result: "failed" });
+    expect(readDeploys(loadApp(fx.node).paths.deploys).at(-1)).toMatchObject({ to: bad, result: "failed" });
     delete process.env.FAKE_DOCKER_FAIL;
-    const retried = await sync();
-    expect(retried.result).toBe("deployed");
-    expect(readNodeState(loadApp(fx.node).paths.status).deployedCommit).toBe(pushed);
+    const calls = fx.dockerCalls().length;
+    const skipped = await sync();
+    expect(skipped.result).toBe("quarantined");
+    expect(fx.dockerCalls().length).toBe(calls);
+    const fixed = await fx.push({ "app.txt": "fix\n" });
+    expect((await sync()).result).toBe("deployed");
+    expect(readNodeState(loadApp(fx.node).paths.status)).toMatchObject({ deployedCommit: fixed, quarantine: null });
   });
 });

@@ -5,6 +5,7 @@ import { assertWorkTree } from "../../lib/git.ts";
 import { log } from "../../lib/log.ts";
 import { slaveFlags } from "../../lib/node.ts";
 import { printJson } from "../../lib/output.ts";
+import { resumeFollowing } from "../../lib/manual-rollback.ts";
 import { runSlaveLoop } from "../../lib/slave.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies } from "../_args.ts";
 
@@ -21,7 +22,9 @@ export default defineProtocolCommand({
     const app = loadApp(args.dir);
     await assertWorkTree(app.dir);
     const options = { intervalSeconds: readInterval(args), ...readPolicies(args) };
+    // --foreground is what systemd and restart run: it keeps a deploy:rollback hold; a person's git:slave ends it.
     if (args.foreground) return runSlaveLoop(app, options);
+    resumeFollowing(app);
     const started = await startSlaveInBackground(app, slaveFlags(options));
     if (args.json) return printJson({ dir: app.dir, ...started, log: app.paths.log });
     if (started.alreadyRunning) log.info(`slave mode is already running for ${app.dir} (pid ${started.pid})`);

@@ -1,17 +1,56 @@
 import * as v from "valibot";
 
-export const SYNC_RESULTS = ["up-to-date", "deployed", "dirty", "ahead", "diverged", "unreachable", "error"] as const;
+export const SYNC_RESULTS = [
+  "up-to-date",
+  "deployed",
+  "dirty",
+  "ahead",
+  "diverged",
+  "unreachable",
+  "error",
+  // The docker issue's outcomes: a failed deploy that was undone, a commit skipped after that, a held node.
+  "rolled-back",
+  "quarantined",
+  "paused",
+] as const;
 export type SyncResult = (typeof SYNC_RESULTS)[number];
 
 const iso = v.string();
 const sha = v.nullable(v.string());
 
+export const ServiceImageSchema = v.object({ service: v.string(), image: v.string(), digest: v.nullable(v.string()) });
+
+export const NotifyStateSchema = v.object({
+  failing: v.boolean(),
+  lastKey: v.nullable(v.string()),
+  lastSentAt: v.nullable(v.number()),
+});
+
+export type NotifyState = v.InferOutput<typeof NotifyStateSchema>;
+
 export const NodeStateSchema = v.object({
+  /** Each service's image digest at the last good deploy: what a rollback restores. */
+  images: v.optional(v.array(ServiceImageSchema), []),
+  /** A commit (and, for an image update, the digests) that failed and was rolled back: skipped until the remote moves. */
+  quarantine: v.optional(
+    v.nullable(v.object({ commit: v.string(), digests: v.nullable(v.record(v.string(), v.string())), reason: v.string(), at: iso })),
+    null,
+  ),
+  /** Set by deploy:rollback: the node holds its commit until start or git:slave runs again. */
+  paused: v.optional(v.nullable(v.object({ at: iso, reason: v.string(), commit: v.string() })), null),
+  /** The registry checks for floating tags: their own backoff, so a registry outage never slows git polling. */
+  registry: v.optional(
+    v.object({ failures: v.number(), nextCheckAt: v.nullable(v.number()), error: v.nullable(v.string()), updateAvailable: v.nullable(v.string()) }),
+    { failures: 0, nextCheckAt: null, error: null, updateAvailable: null },
+  ),
+  notify: v.optional(NotifyStateSchema, { failing: false, lastKey: null, lastSentAt: null }),
   /** The remote tip as last seen by ls-remote. */
   remoteCommit: v.optional(sha, null),
   remoteSeenAt: v.optional(v.nullable(iso), null),
   /** The commit the last successful deploy brought up (compose run against it). */
   deployedCommit: v.optional(sha, null),
+  /** Hash of the linked config files at the last successful deploy (null: no config repo). */
+  deployedConfigHash: v.optional(v.nullable(v.string()), null),
   lastSync: v.optional(
     v.nullable(
       v.object({
@@ -34,7 +73,13 @@ export const DeployRecordSchema = v.object({
   to: v.string(),
   startedAt: iso,
   durationMs: v.number(),
-  result: v.picklist(["deployed", "failed"]),
+  result: v.picklist(["deployed", "failed", "rolled-back"]),
+  /** What triggered it: a new commit, a new image digest, changed config, or a rollback by hand. */
+  reason: v.optional(v.picklist(["commit", "image", "config", "rollback"]), "commit"),
+  /** Each service's image digest after the deploy (or after the rollback). */
+  images: v.optional(v.array(ServiceImageSchema), []),
+  /** For a rolled-back deploy: the commit the node went back to. */
+  rolledBackTo: v.optional(v.nullable(v.string()), null),
   error: v.optional(v.nullable(v.string()), null),
   /** What was moved aside to make the deploy possible (stash commit or backup ref). */
   keptAs: v.optional(v.nullable(v.string()), null),

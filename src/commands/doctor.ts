@@ -1,0 +1,20 @@
+import { defineProtocolCommand } from "../lib/command.ts";
+import { checkNames, doctorReport, fatalFailures, renderChecks, renderSummary } from "../lib/doctor.ts";
+import { runDoctor } from "../lib/doctor-checks.ts";
+import { PreconditionError } from "../lib/errors.ts";
+import { printJson, printLines } from "../lib/output.ts";
+import { dirArgs, jsonArgs } from "./_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "doctor", description: "Check git, docker, compose v2, remote access, deploy key, disk and crontab; one line each, with a fix" },
+  args: { ...dirArgs, ...jsonArgs },
+  async run({ args }) {
+    const checks = await runDoctor(args.dir);
+    if (args.json) printJson(doctorReport(checks));
+    else printLines([...renderChecks(checks), "", renderSummary(checks)]);
+    const failed = fatalFailures(checks);
+    if (failed.length > 0) {
+      throw new PreconditionError(`${failed.length} ${failed.length === 1 ? "check" : "checks"} failed: ${checkNames(failed)}`, "apply the fix on each ✖ line, then run protocol doctor again");
+    }
+  },
+});

@@ -1,0 +1,73 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseProtocolJson, type App } from "../../src/lib/app.ts";
+import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/doctor-checks.ts";
+import { appPaths } from "../../src/lib/paths.ts";
+import { sh } from "../helpers/fixture.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "protocol-doctor-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function app(git: Record<string, unknown>): App {
+  return { dir, name: "app", configPath: null, config: parseProtocolJson(JSON.stringify({ git }), join(dir, "protocol.json")), paths: appPaths(dir) };
+}
+
+/** A known_hosts file holding a real ed25519 key for the given host patterns (real ssh-keygen reads it). */
+async function knownHosts(...hosts: string[]): Promise<string> {
+  const key = join(dir, `key-${hosts.length}-${Date.now()}`);
+  await sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]);
+  const pub = (await Bun.file(`${key}.pub`).text()).split(" ").slice(0, 2).join(" ");
+  const file = join(dir, `known_hosts-${Date.now()}`);
+  writeFileSync(file, hosts.map((host) => `${host} ${pub}\n`).join(""));
+  return file;
+}
+
+describe("checkKnownHosts (real ssh-keygen)", () => {
+  test("finds the git host of an scp-style remote", async () => {
+    const file = await knownHosts("github.com");
+    expect(await checkKnownHosts("git@github.com:acme/shop.git", [file])).toMatchObject({ ok: true, detail: `github.com is in ${file}` });
+  });
+
+  test("looks up [host]:port for an ssh:// remote on another port", async () => {
+    const file = await knownHosts("[127.0.0.1]:2222");
+    expect((await checkKnownHosts("ssh://git@127.0.0.1:2222/~/repo.git", [file])).ok).toBe(true);
+    const check = await checkKnownHosts("ssh://git@127.0.0.1:2200/~/repo.git", [file]);
+    expect(check).toMatchObject({ ok: false, detail: "no known_hosts entry for [127.0.0.1]:2200" });
+    expect(check.fix).toContain("ssh-keyscan -p 2200 127.0.0.1");
+  });
+
+  test("is not needed for https and local remotes", async () => {
+    expect(await checkKnownHosts("https://github.com/acme/shop.git", [])).toMatchObject({ ok: true, skipped: true });
+    expect(await checkKnownHosts("/srv/git/shop.git", [])).toMatchObject({ ok: true, skipped: true });
+  });
+
+  test("fails with ssh-keyscan as the fix when no file has the host", async () => {
+    const file = await knownHosts("gitlab.com");
+    const check = await checkKnownHosts("git@github.com:acme/shop.git", [file, join(dir, "missing")]);
+    expect(check).toMatchObject({ ok: false, fix: expect.stringContaining("ssh-keyscan github.com") });
+  });
+});
+
+describe("checkDeployKey", () => {
+  test("passes for a key only its owner can read, and fails with chmod 600 otherwise", () => {
+    const key = join(dir, "deploy_ed25519");
+    writeFileSync(key, "not really a key\n", { mode: 0o600 });
+    expect(checkDeployKey(app({ key }))).toMatchObject({ ok: true, detail: key });
+    chmodSync(key, 0o644);
+    expect(checkDeployKey(app({ key }))).toMatchObject({ ok: false, fix: `chmod 600 ${key}` });
+  });
+
+  test("a missing key file points at key:generate; no git.key is not applicable", () => {
+    expect(checkDeployKey(app({ key: "nope" }))).toMatchObject({ ok: false, fix: expect.stringContaining("key:generate") });
+    expect(checkDeployKey(app({}))).toMatchObject({ ok: true, skipped: true });
+  });
+});
+
+describe("checkDisk", () => {
+  test("reads free space with statfs, and reports a path it cannot read", async () => {
+    expect((await checkDisk("disk (app)", dir)).detail).toMatch(/free of .* in /);
+    expect(await checkDisk("disk (app)", join(dir, "missing"))).toMatchObject({ ok: false, detail: expect.stringContaining("cannot read free space") });
+  });
+});
