@@ -1,11 +1,171 @@
 #!/usr/bin/env bash
-# protocol installer: curl -fsSL <base>/install.sh | bash
-# Placeholder until the distribution issue lands the verifying installer; it installs nothing.
+# protocol installer, for a fresh VPS or cloud-init user-data (no TTY, no prompts):
+#   curl -fsSL https://github.com/protocol-sh/protocol/releases/latest/download/install.sh | bash
+#   curl -fsSL …/install.sh | bash -s -- --version 0.4.0 --dir /opt/bin
+# Picks the build for this machine, verifies it against the release's SHA256SUMS, and moves it into
+# place atomically. Running it twice is safe.
 set -euo pipefail
 
-main() {
-  echo "protocol: no release has been published yet; build from source with: npm install && npm run build" >&2
+# The release host (GitHub's layout); PROTOCOL_DOWNLOAD_URL overrides it. Same default as src/lib/release.ts.
+DEFAULT_DOWNLOAD_URL="https://github.com/protocol-sh/protocol/releases"
+
+usage() {
+  cat <<'EOF'
+Install protocol, verified against the release's SHA256SUMS.
+
+Usage: install.sh [--dir <path>] [--version <x.y.z>] [--help]
+
+  --dir <path>        install into this directory (default: /usr/local/bin as root, else ~/.local/bin)
+  --version <x.y.z>   install this release (default: the latest)
+  --help              show this help
+
+Environment: PROTOCOL_INSTALL_DIR, PROTOCOL_VERSION (as the flags), PROTOCOL_DOWNLOAD_URL (the
+release host, default https://github.com/protocol-sh/protocol/releases).
+EOF
+}
+
+say() { printf 'protocol install: %s\n' "$*" >&2; }
+die() {
+  printf 'protocol install: error: %s\n' "$*" >&2
   exit 1
+}
+
+# The artifact name for this machine: protocol-<os>-<arch>[-baseline|-musl].
+detect_artifact() {
+  local os arch kernel machine
+  kernel=$(uname -s)
+  machine=$(uname -m)
+  case "$kernel" in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) die "unsupported operating system: $kernel (protocol runs on Linux and macOS)" ;;
+  esac
+  case "$machine" in
+    x86_64 | amd64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) die "unsupported CPU architecture: $machine (protocol runs on x86-64 and arm64)" ;;
+  esac
+  if [ "$os" = darwin ]; then
+    # An x86-64 shell under Rosetta on Apple silicon: take the native build.
+    if [ "$arch" = x64 ] && [ "$(sysctl -n sysctl.proc_translated 2>/dev/null || true)" = 1 ]; then arch=arm64; fi
+    printf 'protocol-darwin-%s\n' "$arch"
+    return
+  fi
+  # A 64-bit kernel can run a 32-bit userland (armhf, i386 containers); a 64-bit build would not run.
+  if command -v getconf >/dev/null 2>&1 && [ "$(getconf LONG_BIT 2>/dev/null || true)" = 32 ]; then
+    die "this is a 32-bit userland on a 64-bit $machine kernel; protocol needs a 64-bit userland"
+  fi
+  if [ -f /etc/alpine-release ] || compgen -G '/lib/ld-musl-*' >/dev/null; then
+    printf 'protocol-linux-%s-musl\n' "$arch"
+  elif [ "$arch" = x64 ] && ! grep -qw avx2 /proc/cpuinfo 2>/dev/null; then
+    # Bun's default x64 build needs AVX2 (Haswell and newer); older CPUs get the baseline build.
+    printf 'protocol-linux-x64-baseline\n'
+  else
+    printf 'protocol-linux-%s\n' "$arch"
+  fi
+}
+
+download() { # url file
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL --retry 3 --connect-timeout 20 -o "$2" -- "$1" || die "download failed: $1"
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -O "$2" -- "$1" || die "download failed: $1"
+  else
+    die "neither curl nor wget is installed"
+  fi
+}
+
+sha256_of() { # file
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum -- "$1" | cut -d' ' -f1
+  elif command -v shasum >/dev/null 2>&1; then
+    shasum -a 256 -- "$1" | cut -d' ' -f1
+  else
+    die "neither sha256sum nor shasum is installed, so the download cannot be verified"
+  fi
+}
+
+expected_sha256() { # sums-file name: the hash SHA256SUMS lists for name ("<hex>  <name>" or "<hex> *<name>")
+  awk -v name="$2" '$2 == name || $2 == "*" name { print $1; exit }' "$1"
+}
+
+verify() { # file name sums-file
+  local want got
+  want=$(expected_sha256 "$3" "$2")
+  [ -n "$want" ] || die "SHA256SUMS does not list $2"
+  got=$(sha256_of "$1")
+  [ "$got" = "$want" ] || die "checksum mismatch for $2: SHA256SUMS says $want, the download is $got; nothing was installed"
+}
+
+main() {
+  local dir="${PROTOCOL_INSTALL_DIR:-}" version="${PROTOCOL_VERSION:-}"
+  local base="${PROTOCOL_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --dir) [ $# -ge 2 ] || die "--dir needs a path"; dir=$2; shift 2 ;;
+      --dir=*) dir=${1#--dir=}; shift ;;
+      --version) [ $# -ge 2 ] || die "--version needs a version"; version=$2; shift 2 ;;
+      --version=*) version=${1#--version=}; shift ;;
+      -h | --help) usage; return 0 ;;
+      *) die "unknown argument: $1 (see --help)" ;;
+    esac
+  done
+  if [ -z "$dir" ]; then
+    if [ "$(id -u)" = 0 ]; then dir=/usr/local/bin; else dir="${HOME:?HOME is not set}/.local/bin"; fi
+  fi
+  version=${version#v}
+  base=${base%/}
+
+  local artifact release
+  artifact=$(detect_artifact)
+  if [ -n "$version" ]; then release="$base/download/v$version"; else release="$base/latest/download"; fi
+
+  mkdir -p -- "$dir" || die "cannot create $dir"
+  [ -w "$dir" ] || die "cannot write to $dir (run as root, or pass --dir)"
+  # The temp dir is on the install dir's file system, so the final mv is an atomic rename.
+  TMP_DIR=$(mktemp -d "$dir/.protocol-install.XXXXXX") || die "cannot create a temp dir in $dir"
+  trap 'rm -rf -- "$TMP_DIR"' EXIT
+
+  download "$release/SHA256SUMS" "$TMP_DIR/SHA256SUMS"
+  local want
+  want=$(expected_sha256 "$TMP_DIR/SHA256SUMS" "$artifact")
+  [ -n "$want" ] || die "release ${version:-latest} has no build for this machine ($artifact)"
+  if [ -z "$version" ]; then
+    download "$release/VERSION" "$TMP_DIR/VERSION"
+    version=$(tr -d '[:space:]' <"$TMP_DIR/VERSION")
+  fi
+
+  local target="$dir/protocol"
+  if [ -f "$target" ] && [ "$(sha256_of "$target")" = "$want" ]; then
+    say "protocol $version ($artifact) is already installed at $target"
+    return 0
+  fi
+
+  # xz is the smallest download; gzip is everywhere; the raw file is the last resort.
+  local file="$artifact"
+  if command -v xz >/dev/null 2>&1 && [ -n "$(expected_sha256 "$TMP_DIR/SHA256SUMS" "$artifact.xz")" ]; then
+    file="$artifact.xz"
+  elif command -v gzip >/dev/null 2>&1 && [ -n "$(expected_sha256 "$TMP_DIR/SHA256SUMS" "$artifact.gz")" ]; then
+    file="$artifact.gz"
+  fi
+  say "downloading $release/$file"
+  download "$release/$file" "$TMP_DIR/$file"
+  verify "$TMP_DIR/$file" "$file" "$TMP_DIR/SHA256SUMS"
+  case "$file" in
+    *.xz) xz -dc -- "$TMP_DIR/$file" >"$TMP_DIR/protocol" || die "xz could not unpack $file" ;;
+    *.gz) gzip -dc -- "$TMP_DIR/$file" >"$TMP_DIR/protocol" || die "gzip could not unpack $file" ;;
+    *) mv -- "$TMP_DIR/$file" "$TMP_DIR/protocol" ;;
+  esac
+  verify "$TMP_DIR/protocol" "$artifact" "$TMP_DIR/SHA256SUMS"
+  chmod 755 "$TMP_DIR/protocol"
+  "$TMP_DIR/protocol" --version >/dev/null 2>&1 || die "the downloaded $artifact does not run on this machine; nothing was installed"
+  mv -f -- "$TMP_DIR/protocol" "$target"
+
+  say "installed protocol $version ($artifact) to $target"
+  case ":$PATH:" in
+    *":$dir:"*) ;;
+    *) say "$dir is not on PATH: add it, e.g. echo 'export PATH=\"$dir:\$PATH\"' >> ~/.profile" ;;
+  esac
 }
 
 # The body runs only from this last line, so a truncated download runs nothing.

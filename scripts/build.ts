@@ -1,25 +1,86 @@
 /**
- * Compile protocol into a single executable. `--single` (npm run build) builds the host target to
- * dist/protocol; the distribution issue extends this to every target with SHA256SUMS.
- * The binary must not pick up the .env or bunfig.toml of the app directory it runs in.
+ * Compile protocol into single executables.
+ *   bun scripts/build.ts --all                every target (npm run build:all): dist/protocol-<os>-<arch>[-variant],
+ *                                             each also as .xz and .gz, plus install.sh, SHA256SUMS and VERSION
+ *   bun scripts/build.ts [--single]           the host target to dist/protocol (npm run build; bench/run.ts)
+ *   bun scripts/build.ts --outfile <path> [--target linux-arm64]   one target to that path (tests)
+ * PROTOCOL_VERSION overrides package.json's version. The binaries must not pick up the .env or
+ * bunfig.toml of the app directory they run in, so both autoloads are off.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { availableParallelism } from "node:os";
+import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { sha256File } from "../src/lib/checksum.ts";
+import { TARGETS } from "../src/lib/release.ts";
+import { renderSha256Sums } from "../src/lib/schema/release.ts";
+import { run } from "../src/lib/spawn.ts";
 
 const root = join(import.meta.dir, "..");
-const at = process.argv.indexOf("--outfile");
-const outfile = at > 0 && process.argv[at + 1] ? process.argv[at + 1]! : join(root, "dist", "protocol");
-mkdirSync(dirname(outfile), { recursive: true });
+const dist = join(root, "dist");
+const version = process.env.PROTOCOL_VERSION ?? pkg.version;
 
-const result = await Bun.build({
-  entrypoints: [join(root, "src", "cli.ts")],
-  compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
-  minify: true,
-  define: { PROTOCOL_VERSION: JSON.stringify(process.env.PROTOCOL_VERSION ?? pkg.version) },
-});
-if (!result.success) {
-  for (const message of result.logs) console.error(message);
-  process.exit(1);
+function flag(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1] : undefined;
 }
-console.log(`built ${outfile} (${pkg.version})`);
+
+async function compile(outfile: string, target?: Bun.Build.CompileTarget): Promise<void> {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const result = await Bun.build({
+    entrypoints: [join(root, "src", "cli.ts")],
+    compile: { outfile, ...(target ? { target } : {}), autoloadDotenv: false, autoloadBunfig: false },
+    minify: true,
+    define: { PROTOCOL_VERSION: JSON.stringify(version) },
+  });
+  if (!result.success) {
+    for (const message of result.logs) console.error(message);
+    process.exit(1);
+  }
+  console.log(`built ${outfile} (${version}${target ? `, ${target}` : ""})`);
+}
+
+/** xz -9 (~100 s for linux-x64) and gzip -9, in parallel up to the core count; -n/-k keep it reproducible and the raw file. */
+async function compressAll(files: string[]): Promise<void> {
+  const jobs = files.flatMap((file) => [["xz", "-9", "--keep", "--force", "--", file], ["gzip", "-9", "-n", "--keep", "--force", "--", file]]);
+  const worker = async () => {
+    for (let job = jobs.shift(); job; job = jobs.shift()) {
+      const result = await run(job);
+      if (!result.ok) throw new Error(`${job.join(" ")} failed: ${result.stderr}`);
+      console.log(`${job[0]} ${basename(job.at(-1)!)} (${(result.durationMs / 1000).toFixed(0)} s)`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, availableParallelism()) }, worker));
+}
+
+const mb = (path: string) => `${(statSync(path).size / 1e6).toFixed(1)} MB`;
+
+async function buildAll(): Promise<void> {
+  const artifacts: string[] = [];
+  for (const target of TARGETS) {
+    const outfile = join(dist, target.artifact);
+    await compile(outfile, target.bun);
+    artifacts.push(outfile);
+  }
+  await compressAll(artifacts);
+  copyFileSync(join(root, "install.sh"), join(dist, "install.sh"));
+  const files = [...artifacts.flatMap((a) => [a, `${a}.xz`, `${a}.gz`]), join(dist, "install.sh")];
+  const sums = new Map<string, string>();
+  for (const file of files) sums.set(basename(file), await sha256File(file));
+  writeFileSync(join(dist, "SHA256SUMS"), renderSha256Sums(sums));
+  writeFileSync(join(dist, "VERSION"), `${version}\n`);
+  console.log("\nartifact                        raw        xz         gz");
+  for (const a of artifacts) console.log(`${basename(a).padEnd(32)}${mb(a).padEnd(11)}${mb(`${a}.xz`).padEnd(11)}${mb(`${a}.gz`)}`);
+  console.log(`\nwrote ${join(dist, "SHA256SUMS")} (${sums.size} files) and VERSION (${version})`);
+}
+
+const outfile = flag("--outfile");
+const targetName = flag("--target");
+const target = targetName ? TARGETS.find((t) => t.artifact === `protocol-${targetName}` || t.bun === targetName) : undefined;
+if (targetName && !target) {
+  console.error(`unknown --target ${targetName}; one of: ${TARGETS.map((t) => t.artifact.replace("protocol-", "")).join(", ")}`);
+  process.exit(2);
+}
+if (outfile) await compile(outfile, target?.bun);
+else if (process.argv.includes("--all")) await buildAll();
+else await compile(join(dist, "protocol"), target?.bun);

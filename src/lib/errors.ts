@@ -12,6 +12,8 @@ export const EXIT = {
   stepFailed: 6,
   missingProgram: 7,
   locked: 8,
+  /** Not a failure: `self:update --check` found a newer release (dnf check-update's convention). */
+  updateAvailable: 100,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

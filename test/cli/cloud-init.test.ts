@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CLI, sh } from "../helpers/fixture.ts";
+
+let dir: string;
+beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "protocol-cloud-init-"))));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
+const cloudInit = Bun.which("cloud-init");
+const shellcheck = Bun.which("shellcheck");
+if (!cloudInit) console.log("skipping the cloud-init schema check: cloud-init is not installed (apt-get install cloud-init)");
+if (!shellcheck) console.log("skipping shellcheck of the bootstrap script: shellcheck is not installed");
+
+async function userData(): Promise<string> {
+  const keyFile = join(dir, "deploy_key");
+  writeFileSync(keyFile, KEY, { mode: 0o600 });
+  const run = await sh([process.execPath, CLI, "cloud-init", "--repo", "git@github.com:acme/shop.git", "--branch", "main", "--env", "production", "--config-repo", "git@github.com:acme/shop-config.git", "--deploy-key-file", keyFile]);
+  expect(run.exitCode).toBe(0);
+  expect(run.stderr).toContain("read-only");
+  return run.stdout;
+}
+
+describe("cloud-init", () => {
+  test.skipIf(!cloudInit)("prints user-data that cloud-init's schema accepts", async () => {
+    const file = join(dir, "user-data.yaml");
+    writeFileSync(file, await userData());
+    const run = await sh([cloudInit!, "schema", "--config-file", file]);
+    expect(run.stdout + run.stderr).toContain("Valid");
+    expect(run.exitCode).toBe(0);
+  });
+
+  test.skipIf(!shellcheck)("the bootstrap script it writes passes shellcheck", async () => {
+    const text = await userData();
+    const body = text.split("path: /usr/local/sbin/protocol-bootstrap\n")[1]!.split("content: |\n")[1]!.split("\nruncmd:")[0]!;
+    const script = join(dir, "bootstrap.sh");
+    writeFileSync(script, `${body.replace(/^ {6}/gm, "")}\n`);
+    const run = await sh([shellcheck!, script]);
+    expect(run.stdout + run.stderr).toBe("");
+  });
+
+  test("a missing key file is a precondition error; a missing --repo a usage error", async () => {
+    const missing = await sh([process.execPath, CLI, "cloud-init", "--repo", "git@github.com:a/b.git", "--deploy-key-file", join(dir, "nope")]);
+    expect(missing.exitCode).toBe(4);
+    const noRepo = await sh([process.execPath, CLI, "cloud-init"]);
+    expect(noRepo.exitCode).toBe(2);
+  });
+});

@@ -1,0 +1,138 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { builtBinary } from "../helpers/binary.ts";
+import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
+import { fakeArtifact, ReleaseServer } from "../helpers/release-server.ts";
+
+let server: ReleaseServer;
+let real: string;
+let root: string;
+let bin: string;
+let self: string;
+
+beforeAll(async () => {
+  real = await builtBinary();
+  server = new ReleaseServer();
+  server.publish("99.0.0");
+}, 120_000);
+afterAll(() => server.stop());
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "protocol-self-"));
+  bin = join(root, "bin");
+  mkdirSync(bin);
+  self = join(bin, "protocol");
+  copyFileSync(real, self);
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const protocol = (args: string[], env: Record<string, string> = {}) => sh([self, ...args], { env: { PROTOCOL_DOWNLOAD_URL: server.base, ...env } });
+const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
+
+describe("self:update (real binary, loopback release server with fake artifacts)", () => {
+  test("--check reports a newer release with exit 100 and changes nothing", async () => {
+    const run = await protocol(["self:update", "--check", "--json"]);
+    expect(run.exitCode).toBe(100);
+    expect(JSON.parse(run.stdout)).toMatchObject({ current: pkg.version, latest: "99.0.0", updateAvailable: true });
+    expect(same(self, real)).toBe(true);
+    expect(server.artifactRequests()).toEqual([]);
+  });
+
+  test("replaces the binary with the verified release and keeps the old one as protocol.bak", async () => {
+    const run = await protocol(["self:update", "--json"]);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ updated: true, from: pkg.version, to: "99.0.0", path: self, backup: `${self}.bak` });
+    expect((await sh([self, "--version"])).stdout.trim()).toBe("99.0.0");
+    expect(same(`${self}.bak`, real)).toBe(true);
+    expect(readdirSync(bin).sort()).toEqual(["protocol", "protocol.bak"]);
+  });
+
+  test("takes the .gz, unpacked in-process, where xz is not on PATH", async () => {
+    server.requests.length = 0;
+    const run = await protocol(["self:update", "--json"], { PATH: join(root, "empty") });
+    expect(run.exitCode).toBe(0);
+    expect(server.artifactRequests()).toEqual([expect.stringMatching(/\.gz$/)]);
+    expect((await sh([self, "--version"])).stdout.trim()).toBe("99.0.0");
+  });
+
+  test("a checksum mismatch leaves the old binary byte-identical and keeps the download in the binary's dir", async () => {
+    server.publish("99.1.0");
+    server.tamper("99.1.0", "*");
+    try {
+      const run = await protocol(["self:update"]);
+      expect(run.exitCode).toBe(6);
+      expect(run.stderr).toContain("checksum mismatch");
+      expect(same(self, real)).toBe(true);
+      const staged = readdirSync(bin).filter((name) => name.startsWith(".protocol-update-99.1.0-"));
+      expect(staged).toHaveLength(1);
+      expect(run.stderr).toContain(join(bin, staged[0]!));
+    } finally {
+      server.publish("99.0.0");
+    }
+  });
+
+  test("--rollback puts protocol.bak back and keeps the current binary as the new .bak", async () => {
+    writeFileSync(`${self}.bak`, fakeArtifact("0.0.9"), { mode: 0o755 });
+    const run = await protocol(["self:update", "--rollback", "--json"]);
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ from: pkg.version, to: "0.0.9" });
+    expect((await sh([self, "--version"])).stdout.trim()).toBe("0.0.9");
+    expect(same(`${self}.bak`, real)).toBe(true);
+  });
+
+  test("refuses beside a .disable-self-update marker, and from source", async () => {
+    writeFileSync(join(bin, ".disable-self-update"), "");
+    const marked = await protocol(["self:update"]);
+    expect(marked.exitCode).toBe(4);
+    expect(marked.stderr).toContain("package manager");
+    const source = await sh([process.execPath, CLI, "self:update"], { env: { PROTOCOL_DOWNLOAD_URL: server.base } });
+    expect(source.exitCode).toBe(4);
+    expect(source.stderr).toContain("running from source");
+    expect(same(self, real)).toBe(true);
+  });
+
+  test("restarts a running slave loop on the new binary (fake docker)", async () => {
+    await using fx = await Fixture.create();
+    // The new release answers --version itself and runs everything else with the real binary.
+    server.publish("99.2.0", { content: fakeArtifact("99.2.0", `exec '${real}' "$@"`), compressed: false });
+    try {
+      const env = { ...fx.env, PROTOCOL_DOWNLOAD_URL: server.base, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` };
+      const started = await sh([self, "start", "--dir", fx.node, "--interval", "60", "--json"], { env });
+      expect(started.exitCode).toBe(0);
+      const before = (await sh([self, "status", "--dir", fx.node, "--json"], { env })).stdout;
+      const oldPid = JSON.parse(before).slave.pid;
+      const run = await sh([self, "self:update", "--json"], { env });
+      expect(run.exitCode).toBe(0);
+      const { restarted } = JSON.parse(run.stdout);
+      expect(restarted).toEqual([{ dir: fx.node, oldPid, pid: expect.any(Number), error: null }]);
+      expect(restarted[0].pid).not.toBe(oldPid);
+      expect(await eventually(async () => JSON.parse((await sh([self, "status", "--dir", fx.node, "--json"], { env })).stdout).slave.pid === restarted[0].pid)).toBe(true);
+    } finally {
+      server.publish("99.0.0");
+    }
+  });
+});
+
+describe("self:global (real binary)", () => {
+  test("copies the binary into the dir, idempotently, and warns when the dir is not on PATH", async () => {
+    const target = join(root, "global");
+    const first = await protocol(["self:global", "--json"], { PROTOCOL_INSTALL_DIR: target });
+    expect(first.exitCode).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ path: join(target, "protocol"), mode: "copy", changed: true, onPath: false });
+    expect(first.stderr).toContain("not on PATH");
+    expect(same(join(target, "protocol"), real)).toBe(true);
+    const second = await protocol(["self:global", "--dir", target, "--json"]);
+    expect(JSON.parse(second.stdout).changed).toBe(false);
+    expect(readdirSync(target)).toEqual(["protocol"]);
+  });
+
+  test("--link makes a symlink to the running binary", async () => {
+    const target = join(root, "linked");
+    const run = await protocol(["self:global", "--dir", target, "--link"], { PATH: `${target}:${process.env.PATH}` });
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).not.toContain("not on PATH");
+    expect(lstatSync(join(target, "protocol")).isSymbolicLink()).toBe(true);
+  });
+});

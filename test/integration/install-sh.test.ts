@@ -1,0 +1,138 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT, sh } from "../helpers/fixture.ts";
+import { ReleaseServer } from "../helpers/release-server.ts";
+
+const INSTALL_SH = join(REPO_ROOT, "install.sh");
+let server: ReleaseServer;
+let root: string;
+let dir: string;
+
+beforeAll(() => {
+  server = new ReleaseServer();
+  server.publish("1.1.0");
+  server.publish("1.2.0");
+});
+afterAll(() => server.stop());
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "protocol-install-"));
+  dir = join(root, "bin");
+  server.requests.length = 0;
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** `curl … | bash` as a node runs it: the script on stdin, no TTY. */
+function install(args: string[] = [], env: Record<string, string> = {}) {
+  return sh(["bash", "-s", "--", ...args], { input: readFileSync(INSTALL_SH, "utf8"), env: { PROTOCOL_DOWNLOAD_URL: server.base, ...env } });
+}
+
+const installed = () => sh([join(dir, "protocol"), "--version"]).then((r) => r.stdout.trim());
+
+describe("install.sh (loopback release server, fake artifacts)", () => {
+  test("installs the latest release for this machine, verified, from the .xz", async () => {
+    const started = performance.now();
+    const run = await install(["--dir", dir]);
+    const ms = performance.now() - started;
+    expect(run.exitCode).toBe(0);
+    expect(await installed()).toBe("1.2.0");
+    expect(run.stderr).toMatch(/installed protocol 1\.2\.0 \(protocol-linux-(x64|arm64)/);
+    expect(server.artifactRequests()).toEqual([expect.stringMatching(/^protocol-linux-.*\.xz$/)]);
+    // Nothing but the binary is left in the install dir (the temp dir lived there and is gone).
+    expect(readdirSync(dir)).toEqual(["protocol"]);
+    console.log(`install.sh from the loopback server took ${ms.toFixed(0)} ms`);
+  });
+
+  test("run twice, the second run says it is already installed and downloads no artifact", async () => {
+    expect((await install(["--dir", dir])).exitCode).toBe(0);
+    server.requests.length = 0;
+    const again = await install([], { PROTOCOL_INSTALL_DIR: dir });
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain("already installed");
+    expect(server.artifactRequests()).toEqual([]);
+  });
+
+  test("--version and PROTOCOL_VERSION pin a release", async () => {
+    expect((await install(["--dir", dir, "--version", "v1.1.0"])).exitCode).toBe(0);
+    expect(await installed()).toBe("1.1.0");
+    expect((await install(["--dir", dir], { PROTOCOL_VERSION: "1.2.0" })).exitCode).toBe(0);
+    expect(await installed()).toBe("1.2.0");
+  });
+
+  test("a checksum mismatch aborts and installs nothing", async () => {
+    server.publish("1.3.0");
+    server.tamper("1.3.0", "*");
+    const run = await install(["--dir", dir]);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain("checksum mismatch");
+    expect(readdirSync(dir)).toEqual([]);
+    server.publish("1.2.0");
+  });
+
+  test("an unknown version is a clear error", async () => {
+    const run = await install(["--dir", dir, "--version", "9.9.9"]);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toContain("download failed");
+    expect(existsSync(join(dir, "protocol"))).toBe(false);
+  });
+
+  test("an unsupported platform (fake uname) gets a clear error and nothing is downloaded", async () => {
+    const fakes = join(root, "fake-bin");
+    mkdirSync(fakes);
+    writeFileSync(join(fakes, "uname"), '#!/bin/sh\n[ "$1" = -s ] && echo Linux || echo riscv64\n', { mode: 0o755 });
+    const run = await install(["--dir", dir], { PATH: `${fakes}:${process.env.PATH}` });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("unsupported CPU architecture: riscv64");
+    expect(server.requests).toEqual([]);
+  });
+
+  test("a 32-bit userland on a 64-bit kernel (fake getconf) is refused", async () => {
+    const fakes = join(root, "fake-bin");
+    mkdirSync(fakes);
+    writeFileSync(join(fakes, "getconf"), "#!/bin/sh\necho 32\n", { mode: 0o755 });
+    const run = await install(["--dir", dir], { PATH: `${fakes}:${process.env.PATH}` });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("32-bit userland");
+    expect(existsSync(join(dir, "protocol"))).toBe(false);
+  });
+
+  test("takes the .gz where xz is not installed", async () => {
+    const tools = join(root, "tools");
+    mkdirSync(tools);
+    for (const tool of ["bash", "curl", "uname", "getconf", "grep", "awk", "sha256sum", "cut", "tr", "mkdir", "mktemp", "rm", "chmod", "mv", "id", "gzip", "cat", "sh"]) {
+      const path = Bun.which(tool);
+      if (path) symlinkSync(path, join(tools, tool));
+    }
+    const run = await install(["--dir", dir], { PATH: tools });
+    expect(run.exitCode).toBe(0);
+    expect(server.artifactRequests()).toEqual([expect.stringMatching(/\.gz$/)]);
+    expect(await installed()).toBe("1.2.0");
+  });
+
+  test("--help prints usage and installs nothing", async () => {
+    const run = await install(["--help"]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("Usage: install.sh");
+    expect(server.requests).toEqual([]);
+  });
+});
+
+describe("install.sh lint", () => {
+  const shellcheck = Bun.which("shellcheck");
+  if (!shellcheck) console.log("skipping shellcheck: shellcheck is not installed (CI installs it)");
+  test.skipIf(!shellcheck)("passes shellcheck, and so do the other shell scripts the project ships", async () => {
+    const scripts = [INSTALL_SH, join(REPO_ROOT, "scripts", "docker-env.sh"), join(REPO_ROOT, ".ci", "run")];
+    const run = await sh([shellcheck!, ...scripts]);
+    expect(run.stdout + run.stderr).toBe("");
+    expect(run.exitCode).toBe(0);
+  });
+
+  test("runs nothing when the download is truncated", async () => {
+    const text = readFileSync(INSTALL_SH, "utf8");
+    const truncated = text.slice(0, text.lastIndexOf("main \"$@\""));
+    const run = await sh(["bash", "-s", "--", "--help"], { input: truncated });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout + run.stderr).toBe("");
+  });
+});
