@@ -37,6 +37,9 @@ describe("deploy:rollback (fake docker)", () => {
     expect((await status()).paused).toBeNull();
     const log = JSON.parse((await cli(["deploy:log", "--dir", fx.node, "--json"])).stdout);
     expect(log.map((d: { reason: string }) => d.reason)).toEqual(["commit", "commit", "rollback", "commit"]);
+    const table = (await cli(["deploy:log", "--dir", fx.node])).stdout.split("\n");
+    expect(table[0]).toMatch(/^started\s+commits\s+why\s+took\s+result\s+note$/);
+    expect(table[3]).toContain(`${second.slice(0, 8)} → ${first.slice(0, 8)}  rollback`);
   });
 
   test("--to rolls back to a named commit; an unknown one exits 4 and changes nothing", async () => {

@@ -16,7 +16,14 @@ export default defineProtocolCommand({
     const deploys = readDeploys(loadApp(args.dir).paths.deploys).slice(-limit);
     if (args.json) return printJson(deploys);
     if (deploys.length === 0) return printLines(["no deploys yet"]);
-    const rows = deploys.map((d) => [d.startedAt, `${shortSha(d.from)} → ${shortSha(d.to)}`, `${(d.durationMs / 1000).toFixed(1)}s`, d.result, d.error ?? d.keptAs ?? ""]);
-    printLines(renderTable([["started", "commits", "took", "result", "note"], ...rows]));
+    const rows = deploys.map((d) => [
+      d.startedAt,
+      `${shortSha(d.from)} → ${shortSha(d.to)}`,
+      d.reason,
+      `${(d.durationMs / 1000).toFixed(1)}s`,
+      d.rolledBackTo && d.result === "rolled-back" ? `rolled back to ${shortSha(d.rolledBackTo)}` : d.result,
+      d.error ?? d.keptAs ?? "",
+    ]);
+    printLines(renderTable([["started", "commits", "why", "took", "result", "note"], ...rows]));
   },
 });
