@@ -1,3 +1,4 @@
+import type { ArgsDef } from "citty";
 import { loadApp } from "../../lib/app.ts";
 import { defineProtocolCommand } from "../../lib/command.ts";
 import { copyIntoConfig } from "../../lib/config/files.ts";
@@ -6,14 +7,17 @@ import { renderCopyReport } from "../../lib/config/report.ts";
 import { printJson } from "../../lib/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
+/** Shared with config:mv, which takes the same paths and flags. */
+export const copyArgs = {
+  paths: { type: "positional", required: true, description: "Files or directories inside the app", valueHint: "path…" },
+  ...dirArgs,
+  ...jsonArgs,
+  untrack: { type: "boolean", description: "Allow files the app repo tracks: take them out of its index (git rm --cached)" },
+} as const satisfies ArgsDef;
+
 export default defineProtocolCommand({
   meta: { name: "config:cp", description: "Copy files or directories from the app into the config repo, at the same path" },
-  args: {
-    paths: { type: "positional", required: true, description: "Files or directories inside the app", valueHint: "path…" },
-    ...dirArgs,
-    ...jsonArgs,
-    untrack: { type: "boolean", description: "Allow files the app repo tracks: take them out of its index (git rm --cached)" },
-  },
+  args: copyArgs,
   async run({ args }) {
     const app = loadApp(args.dir);
     const report = await copyIntoConfig(app, openConfigRepo(app), args._, { cwd: process.cwd(), move: false, untrack: Boolean(args.untrack) });

@@ -4,16 +4,11 @@ import { copyIntoConfig } from "../../lib/config/files.ts";
 import { openConfigRepo } from "../../lib/config/repo.ts";
 import { renderCopyReport } from "../../lib/config/report.ts";
 import { printJson } from "../../lib/output.ts";
-import { dirArgs, jsonArgs } from "../_args.ts";
+import { copyArgs } from "./cp.ts";
 
 export default defineProtocolCommand({
   meta: { name: "config:mv", description: "Move files or directories from the app into the config repo and link them back" },
-  args: {
-    paths: { type: "positional", required: true, description: "Files or directories inside the app", valueHint: "path…" },
-    ...dirArgs,
-    ...jsonArgs,
-    untrack: { type: "boolean", description: "Allow files the app repo tracks: take them out of its index (git rm --cached)" },
-  },
+  args: copyArgs,
   async run({ args }) {
     const app = loadApp(args.dir);
     const report = await copyIntoConfig(app, openConfigRepo(app), args._, { cwd: process.cwd(), move: true, untrack: Boolean(args.untrack) });
