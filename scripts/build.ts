@@ -31,7 +31,11 @@ async function compile(outfile: string, target?: Bun.Build.CompileTarget): Promi
     entrypoints: [join(root, "src", "cli.ts")],
     compile: { outfile, ...(target ? { target } : {}), autoloadDotenv: false, autoloadBunfig: false },
     minify: true,
-    define: { PROTOCOL_VERSION: JSON.stringify(version) },
+    // Precompiled bytecode: start-up no longer parses the whole bundle (measured: --version 46 → 25 ms).
+    bytecode: true,
+    format: "cjs",
+    // A dependency (std-env, via consola) reads import.meta.env, which a CommonJS bytecode script cannot have.
+    define: { PROTOCOL_VERSION: JSON.stringify(version), "import.meta.env": "undefined" },
   });
   if (!result.success) {
     for (const message of result.logs) console.error(message);

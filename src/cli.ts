@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
 import { runMain } from "./lib/main.ts";
 
-await runMain();
+// No top-level await: the compiled binary is built with bytecode, which needs a script without it.
+void runMain();

@@ -7,5 +7,5 @@ export const VERSION: string = typeof PROTOCOL_VERSION === "string" ? PROTOCOL_V
 
 /** True inside a `bun build --compile` executable, whose modules live under /$bunfs. */
 export function isCompiled(): boolean {
-  return import.meta.url.includes("$bunfs") || Bun.main.includes("$bunfs");
+  return Bun.main.includes("$bunfs");
 }

@@ -19,7 +19,12 @@ export async function projectContainers(app: App): Promise<ContainerInfo[]> {
     .split("\n")
     .filter(Boolean);
   if (ids.length === 0) return [];
-  return parseContainers(await docker(["inspect", "--type", "container", ...ids]));
+  // A container can go between ps and inspect (compose recreating it); inspect still prints the rest.
+  const inspected = await run(["docker", "inspect", "--type", "container", ...ids]);
+  if (!inspected.ok && !inspected.stdout.trim().startsWith("[")) {
+    throw new StepFailedError(`docker inspect failed: ${firstLine(inspected.stderr) || `exit ${inspected.exitCode}`}`, "is the docker engine running? try: docker info");
+  }
+  return parseContainers(inspected.stdout);
 }
 
 /** A service, the image reference compose runs (e.g. "127.0.0.1:5000/shop:latest") and its registry digest (null when built locally). */

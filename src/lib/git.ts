@@ -1,5 +1,6 @@
 import { NetworkError, PreconditionError, StepFailedError } from "./errors.ts";
 import { firstLine, parseAheadBehind, parseLsRemote, parseStatusZ, parseSymref, parseUpstream, type StatusEntry } from "./parse/git.ts";
+import { readHeadFromFiles } from "./head-file.ts";
 import { run, type SpawnResult } from "./spawn.ts";
 
 /** Network git is killed when it prints nothing for this long (a hung TCP connection, a dead VPN). */
@@ -38,6 +39,8 @@ export async function gitDir(ctx: GitContext): Promise<string> {
 
 /** The commit HEAD points at, or null in a repo with no commits. */
 export async function headCommit(ctx: GitContext): Promise<string | null> {
+  const fromFiles = readHeadFromFiles(ctx.dir);
+  if (fromFiles !== undefined) return fromFiles;
   const result = await git(ctx, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
   return result.ok ? result.stdout.trim() : null;
 }

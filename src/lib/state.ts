@@ -30,10 +30,14 @@ export function readNodeState(path: string): NodeState {
   return readJsonFile(path, NodeStateSchema, v.parse(NodeStateSchema, {}));
 }
 
-/** `durable: false` skips the fsync, for the per-poll record that the next poll rewrites anyway. */
-export function updateNodeState(path: string, change: Partial<NodeState>, durable = true): NodeState {
+/** `durable: false` skips the fsync, for the per-poll record that a later poll rewrites anyway. */
+export function writeNodeState(path: string, state: NodeState, durable = true): void {
+  writeJsonAtomic(path, state, durable);
+}
+
+export function updateNodeState(path: string, change: Partial<NodeState>): NodeState {
   const next = { ...readNodeState(path), ...change };
-  writeJsonAtomic(path, next, durable);
+  writeNodeState(path, next);
   return next;
 }
 

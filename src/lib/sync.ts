@@ -29,7 +29,7 @@ import { acquireLock, describeHolder } from "./lock.ts";
 import { log } from "./log.ts";
 import { shortSha } from "./output.ts";
 import type { NodeState, SyncResult } from "./schema/state.ts";
-import { readNodeState, updateNodeState } from "./state.ts";
+import { readNodeState, writeNodeState } from "./state.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 export type DirtyPolicy = "refuse" | "stash";
@@ -99,7 +99,8 @@ function quarantined(state: NodeState, commit: string, base: Partial<SyncOutcome
 }
 
 async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Promise<SyncOutcome> {
-  const paused = readNodeState(app.paths.status).paused;
+  const state = readNodeState(app.paths.status);
+  const paused = state.paused;
   if (paused) {
     return outcome({ result: "paused", error: `held at ${shortSha(paused.commit)} since ${paused.at}: ${paused.reason}`, hint: "run protocol start (or git:slave) to follow the remote again" });
   }
@@ -109,7 +110,6 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
     return outcome({ result: "error", error: `branch ${target.branch} does not exist on ${target.remote}`, hint: "push it, or set git.branch in protocol.json" });
   }
   const head = await headCommit(ctx);
-  const state = readNodeState(app.paths.status);
   if (head === remoteCommit) {
     // The idle poll ends here: one ls-remote, no fetch, no docker.
     // A changed config repo (a file edited on the box, a relink) redeploys too: compose must see it.
@@ -196,15 +196,29 @@ export async function syncNode(app: App, options: SyncOptions): Promise<SyncOutc
   return result;
 }
 
+/** While nothing changes, the poll's record (lastSync.at, remoteSeenAt) is refreshed at most this often. */
+export const QUIET_WRITE_MS = 60_000;
+
 function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announce: boolean): void {
   const previous = readNodeState(app.paths.status);
   const failing = result.result === "unreachable" || result.result === "error";
-  // One state write per poll (the remote tip as seen, and the result), without fsync: it is rewritten every poll.
-  updateNodeState(app.paths.status, {
-    ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: new Date().toISOString() } : {}),
-    lastSync: { at: new Date().toISOString(), result: result.result, error: result.error, durationMs },
-    failures: failing ? previous.failures + 1 : 0,
-  }, false);
+  const failures = failing ? previous.failures + 1 : 0;
+  const now = new Date();
+  const same =
+    previous.lastSync?.result === result.result &&
+    previous.lastSync.error === result.error &&
+    previous.failures === failures &&
+    (!result.remoteCommit || result.remoteCommit === previous.remoteCommit) &&
+    now.getTime() - Date.parse(previous.lastSync.at) < QUIET_WRITE_MS;
+  // The idle poll writes nothing: an unchanged record is rewritten once a minute, without fsync.
+  if (!same) {
+    writeNodeState(app.paths.status, {
+      ...previous,
+      ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: now.toISOString() } : {}),
+      lastSync: { at: now.toISOString(), result: result.result, error: result.error, durationMs },
+      failures,
+    }, false);
+  }
   // Say a refusal or failure once when it starts or changes, not on every poll.
   const changed = announce && (previous.lastSync?.result !== result.result || previous.lastSync?.error !== result.error);
   if (result.error && changed) log.warn(`sync ${result.result}: ${result.error}${result.hint ? ` (${result.hint})` : ""}`);

@@ -9,7 +9,11 @@ afterEach(async () => cf[Symbol.asyncDispose]());
 
 const COMPOSE = { "docker-compose.yml": "services: {}\n" };
 const ups = () => cf.fx.dockerCalls().filter((argv) => argv.includes("up"));
-const configStatus = async () => JSON.parse((await cf.cli(["config:status", "--dir", cf.node, "--json"])).stdout);
+const configStatus = async () => {
+  const run = await cf.cli(["config:status", "--dir", cf.node, "--json"]);
+  if (run.exitCode !== 0) throw new Error(`config:status failed: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+};
 const stateText = (file: string) => {
   const path = join(cf.fx.env.PROTOCOL_HOME!, "apps");
   const glob = new Bun.Glob(`*/${file}`);

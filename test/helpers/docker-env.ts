@@ -183,7 +183,9 @@ export async function useDockerEnv(): Promise<DockerEnv> {
     async projectContainers(project) {
       const ids = (await dockerOk(["ps", "--all", "--quiet", "--no-trunc", "--filter", `label=com.docker.compose.project=${project}`])).split("\n").filter(Boolean);
       if (ids.length === 0) return [];
-      const inspected = JSON.parse(await dockerOk(["inspect", ...ids])) as any[];
+      // A container can go between ps and inspect (compose recreating it): inspect still prints the others.
+      const inspect = await docker(["inspect", ...ids]);
+      const inspected = JSON.parse(inspect.stdout.trim() || "[]") as any[];
       return inspected.map((c) => ({
         id: c.Id,
         name: String(c.Name).replace(/^\//, ""),

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/app.ts";
 import { readDeploys, readNodeState } from "../../src/lib/state.ts";
@@ -49,6 +49,18 @@ describe("one sync", () => {
     expect(commands.some((line) => line.includes("ls-remote"))).toBe(true);
     expect(commands.some((line) => / fetch\b/.test(line))).toBe(false);
     expect(fx.dockerCalls().length).toBe(callsAfterDeploy);
+  });
+
+  test("an idle poll that changes nothing does not rewrite the state file", async () => {
+    expect((await sync()).result).toBe("deployed");
+    expect((await sync()).result).toBe("up-to-date");
+    const path = loadApp(fx.node).paths.status;
+    const before = statSync(path).ino;
+    expect((await sync()).result).toBe("up-to-date");
+    expect(statSync(path).ino).toBe(before);
+    await fx.push({ "app.txt": "v2\n" });
+    expect((await sync()).result).toBe("deployed");
+    expect(statSync(path).ino).not.toBe(before);
   });
 
   test("a pushed commit is fetched, fast-forwarded and recorded as a deploy", async () => {
