@@ -7,6 +7,9 @@ import { renderTable, shortSha } from "./output.ts";
 import type { DeployRecord, NodeState } from "./schema/state.ts";
 import { readDeploys, readNodeState, readRegistration } from "./state.ts";
 import { remoteName } from "./app.ts";
+import { projectContainers } from "./containers.ts";
+import { composeFiles } from "./docker.ts";
+import { errorMessage } from "./errors.ts";
 import { readMachineEnv } from "./config/env.ts";
 import { configContext, configDir, hasConfigRepo } from "./config/repo.ts";
 import { readConfigSlave } from "./config/slave.ts";
@@ -33,17 +36,33 @@ export interface NodeStatus {
   /** The floating-tag checks against the registry: errors, backoff, an update waiting (docker.updates=notify). */
   registry: NodeState["registry"];
   registered: boolean;
+  /** The project's containers now (docker inspect); null without a compose file, or when docker cannot say. */
+  containers: { service: string; status: string; health: string | null; image: string }[] | null;
+  /** Why containers is null although the app has a compose file. */
+  containersError: string | null;
   /** The machine's environment (config:env) and the config repo's checked-out branch, when there is one. */
   config: { env: string | null; dir: string | null; branch: string | null; slave: SlaveInfo };
   stateDir: string;
 }
 
-/** Everything `status` shows, from local state only: no network. */
+/** The containers, for a person looking at the node (never called by the poll). */
+async function readContainers(app: App): Promise<Pick<NodeStatus, "containers" | "containersError">> {
+  if (composeFiles(app).length === 0) return { containers: null, containersError: null };
+  try {
+    const containers = await projectContainers(app);
+    return { containers: containers.map(({ service, status, health, image }) => ({ service, status, health, image })), containersError: null };
+  } catch (error) {
+    return { containers: null, containersError: errorMessage(error) };
+  }
+}
+
+/** Everything `status` shows, from local state and the docker engine: no network. */
 export async function readNodeStatus(app: App): Promise<NodeStatus> {
   const ctx = gitContext(app);
   const remote = remoteName(app);
   const state = readNodeState(app.paths.status);
   const holder = readLockHolder(app.paths.syncLock);
+  const live = await readContainers(app);
   return {
     dir: app.dir,
     name: app.name,
@@ -62,6 +81,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     images: state.images,
     registry: state.registry,
     registered: readRegistration(app.paths.registration)?.enabled ?? false,
+    ...live,
     config: {
       env: readMachineEnv(),
       dir: hasConfigRepo(app) ? configDir(app) : null,
@@ -90,6 +110,9 @@ export function renderStatus(status: NodeStatus): string[] {
   for (const image of status.images) rows.push(["image", `${image.service}: ${image.image}${image.digest ? `@${image.digest.slice(0, 19)}` : ""}`]);
   if (status.registry.error) rows.push(["registry", status.registry.error]);
   if (status.registry.updateAvailable) rows.push(["update", `new image available: ${status.registry.updateAvailable}`]);
+  for (const c of status.containers ?? []) rows.push(["container", `${c.service}: ${c.status}${c.health ? ` (${c.health})` : ""}, ${c.image}`]);
+  if (status.containers?.length === 0) rows.push(["containers", "none running (protocol docker:compose starts them)"]);
+  if (status.containersError) rows.push(["containers", `unknown: ${status.containersError}`]);
   if (status.config.dir) {
     const slave = status.config.slave.running ? `config slave pid ${status.config.slave.pid}` : "config slave stopped";
     rows.push(["config", `${status.config.branch ?? "?"} in ${status.config.dir} (${slave})`]);

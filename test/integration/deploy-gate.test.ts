@@ -167,3 +167,25 @@ describe("image updates (fake docker, loopback registry)", () => {
     expect(state.nextCheckAt! - Date.now()).toBeGreaterThan(100_000);
   });
 });
+
+describe("what a deploy records (fake docker answering ps and inspect)", () => {
+  test("each service's running image digest goes into the history and status", async () => {
+    const digest = `sha256:${"d".repeat(64)}`;
+    process.env.FAKE_DOCKER_CONTAINERS = JSON.stringify([
+      {
+        Id: "c1",
+        Image: "sha256:img1",
+        Config: { Image: "registry.example.com/shop/app:latest", Labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "app" } },
+        State: { Status: "running", Running: true, ExitCode: 0, Health: { Status: "healthy" } },
+      },
+    ]);
+    process.env.FAKE_DOCKER_IMAGES = JSON.stringify([{ Id: "sha256:img1", RepoDigests: [`registry.example.com/shop/app@${digest}`] }]);
+    const to = await fx.push({ "docker-compose.yml": "services: {}\n", "protocol.json": JSON.stringify({ name: "shop" }) });
+    expect((await sync()).result).toBe("deployed");
+    const expected = [{ service: "app", image: "registry.example.com/shop/app:latest", digest }];
+    expect(readDeploys(loadApp(fx.node).paths.deploys).at(-1)).toMatchObject({ to, images: expected });
+    expect(readNodeState(loadApp(fx.node).paths.status).images).toEqual(expected);
+    const status = await fx.cli(["status", "--dir", fx.node, "--json"], { fakeDocker: true, env: { FAKE_DOCKER_CONTAINERS: process.env.FAKE_DOCKER_CONTAINERS } });
+    expect(JSON.parse(status.stdout).containers).toEqual([{ service: "app", status: "running", health: "healthy", image: "registry.example.com/shop/app:latest" }]);
+  });
+});
