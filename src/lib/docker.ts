@@ -68,12 +68,6 @@ export async function compose(app: App, args: string[], options: ComposeOptions 
   return result;
 }
 
-/** Pull the new images first (nothing live changes if that fails), then bring the project up. */
-export async function composeDeploy(app: App): Promise<void> {
-  await compose(app, ["pull"]);
-  await compose(app, ["up", "-d", "--remove-orphans"]);
-}
-
 export async function composeDown(app: App): Promise<void> {
   await compose(app, ["down"]);
 }
