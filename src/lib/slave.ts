@@ -1,4 +1,4 @@
-import { loadApp, type App } from "./app.ts";
+import { DEFAULT_INTERVAL, loadApp, type App } from "./app.ts";
 import { errorMessage } from "./errors.ts";
 import { gitContext } from "./git-auth.ts";
 import { acquireLock } from "./lock.ts";
@@ -92,7 +92,7 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
 /** Slave mode for the app's working copy. */
 export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise<void> {
   let target: SyncTarget | undefined;
-  const interval = (app: App) => options.intervalSeconds ?? app.config.git?.interval ?? 10;
+  const interval = (app: App) => options.intervalSeconds ?? app.config.git?.interval ?? DEFAULT_INTERVAL;
   return runPollLoop(initial, {
     command: "git:slave",
     label: "slave mode",

@@ -1,4 +1,4 @@
-import type { App } from "../app.ts";
+import { DEFAULT_INTERVAL, type App } from "../app.ts";
 import { readDaemon, startDaemon, stopDaemon, type DaemonSpec, type SlaveInfo, type StartedSlave, type StoppedSlave } from "../daemon.ts";
 import { runPollLoop } from "../slave.ts";
 import { readConfigState, syncConfig } from "./sync.ts";
@@ -25,7 +25,7 @@ export async function stopConfigSlave(app: App): Promise<StoppedSlave> {
 
 /** Config slave mode in this process: the same loop as git:slave (jitter, backoff, signals), polling the config repo. */
 export async function runConfigSlaveLoop(app: App, options: { intervalSeconds?: number }): Promise<void> {
-  const interval = (current: App) => options.intervalSeconds ?? current.config.git?.interval ?? 10;
+  const interval = (current: App) => options.intervalSeconds ?? current.config.git?.interval ?? DEFAULT_INTERVAL;
   return runPollLoop(app, {
     command: "config:slave",
     label: "config slave mode",
