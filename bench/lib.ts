@@ -3,7 +3,7 @@
  * the result format that bench/run.ts turns into RESULTS.md (remote.ts has the git side).
  * Bun.spawn is used freely here (bench/ is not src/).
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -200,6 +200,59 @@ export async function waitFor(check: () => boolean | Promise<boolean>, ms: numbe
     await Bun.sleep(stepMs);
   }
   return false;
+}
+
+// ---------------------------------------------------------------- fake docker
+
+/** Puts the fake docker's scripted answers in files, so a loop already running sees them change. */
+const FAKE_DOCKER_WRAPPER = `#!/usr/bin/env bash
+# bench: the test fake docker, with FAKE_DOCKER_CONTAINERS/IMAGES read from files on every call.
+dir=\${0%/*}
+[ -f "$dir/containers.json" ] && export FAKE_DOCKER_CONTAINERS="$(<"$dir/containers.json")"
+[ -f "$dir/images.json" ] && export FAKE_DOCKER_IMAGES="$(<"$dir/images.json")"
+exec "$dir/fake-docker" "$@"
+`;
+
+export interface FakeDocker {
+  /** The directory holding `docker`: put it first on PATH. */
+  dir: string;
+  /** Env for a process using this fake (PATH first, its own log). */
+  env: Record<string, string>;
+  /** Every call logged so far, one argv each. */
+  calls(): string[][];
+  /** How many `compose … up` calls the log holds so far. */
+  ups(): number;
+  /** What `ps`/`inspect` and `image inspect` answer from now on. */
+  answer(containers: unknown[], images: unknown[]): void;
+}
+
+/** The recording fake docker of test/fixtures (copied, not changed) behind a wrapper that reads its answers from files. */
+export function fakeDocker(ws: Workspace, name: string): FakeDocker {
+  const dir = ws.path(`docker-${name}`);
+  mkdirSync(dir);
+  copyFileSync(join(ROOT, "test", "fixtures", "fake-docker", "docker"), join(dir, "fake-docker"));
+  chmodSync(join(dir, "fake-docker"), 0o755);
+  writeFileSync(join(dir, "docker"), FAKE_DOCKER_WRAPPER, { mode: 0o755 });
+  const log = join(dir, "calls.jsonl");
+  writeFileSync(log, "");
+  const calls = () =>
+    readFileSync(log, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string[]);
+  return {
+    dir,
+    env: { ...ws.env, PATH: `${dir}:${ws.env.PATH}`, FAKE_DOCKER_LOG: log },
+    calls,
+    ups: () => calls().filter((argv) => argv[0] === "compose" && argv.includes("up")).length,
+    answer(containers, images) {
+      // Written whole then renamed, so a docker call never reads half a file.
+      for (const [file, value] of [["containers.json", containers], ["images.json", images]] as const) {
+        writeFileSync(join(dir, `${file}.tmp`), JSON.stringify(value));
+        renameSync(join(dir, `${file}.tmp`), join(dir, file));
+      }
+    },
+  };
 }
 
 // ---------------------------------------------------------------- statistics and results

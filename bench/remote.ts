@@ -128,13 +128,16 @@ export function startFloorLoop(ws: Workspace, dir: string, interval: number): nu
   return spawnGroup(ws, ["bash", script, dir, String(interval)], { cwd: dir });
 }
 
-/** `protocol start` (no cron) for `dir`; returns the background loop's pid. Stopped at close(). */
-export async function startProtocol(ws: Workspace, dir: string, interval: number): Promise<number> {
-  const ran = await run([BIN, "start", "--dir", dir, "--interval", String(interval), "--no-cron", "--json"], { env: ws.env });
-  const pid = Number(JSON.parse(ran.stdout).slave.pid);
+/** `protocol start` (no cron) for `dir`; returns the background loop's pid. Both loops (app, config) stopped at close(). */
+export async function startProtocol(ws: Workspace, dir: string, interval: number, env = ws.env): Promise<number> {
+  const ran = await run([BIN, "start", "--dir", dir, "--interval", String(interval), "--no-cron", "--json"], { env });
+  const report = JSON.parse(ran.stdout);
+  const pid = Number(report.slave.pid);
+  const configPid = Number(report.configSlave?.pid);
   ws.defer(async () => {
-    await run([BIN, "stop", "--dir", dir, "--json"], { env: ws.env, allowFail: true });
+    await run([BIN, "stop", "--dir", dir, "--json"], { env, allowFail: true });
     await killPid(pid);
+    if (Number.isFinite(configPid)) await killPid(configPid);
   });
   return pid;
 }

@@ -9,8 +9,8 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { BIN, CACHE, ROOT, fmt, renderRows, run, type FigureResult } from "./lib.ts";
 
-const FIGURES = ["push", "apply", "idle", "memory", "startup", "fleet"];
-const KNOBS = ["BENCH_PUSHES", "BENCH_APPLY_ROUNDS", "BENCH_IDLE_POLLS", "BENCH_MEMORY_POLLS", "BENCH_MEMORY_PUSH_EVERY", "BENCH_STARTUP_RUNS", "BENCH_FLEET_NODES", "BENCH_FLEET_SECONDS", "BENCH_FLEET_WARMUP", "BENCH_FLEET_PUSHES"];
+const FIGURES = ["push", "apply", "idle", "memory", "startup", "fleet", "image", "config"];
+const KNOBS = ["BENCH_PUSHES", "BENCH_APPLY_ROUNDS", "BENCH_IDLE_POLLS", "BENCH_MEMORY_POLLS", "BENCH_MEMORY_PUSH_EVERY", "BENCH_STARTUP_RUNS", "BENCH_FLEET_NODES", "BENCH_FLEET_SECONDS", "BENCH_FLEET_WARMUP", "BENCH_FLEET_PUSHES", "BENCH_IMAGE_ROUNDS", "BENCH_IMAGE_POLLS", "BENCH_CONFIG_ROUNDS"];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((f) => !FIGURES.includes(f));
@@ -101,7 +101,7 @@ rmSync(tmp, { recursive: true, force: true });
 const doc = [
   "# protocol benchmarks",
   "",
-  "Written by `npm run bench` (bench/run.ts); one script per figure in bench/. Each figure is measured in the same run against a floor: the plain git commands, or a plain bash loop (`git ls-remote` → on change `git fetch` + `git merge --ff-only`, `sleep <interval>`). Ratio = protocol / floor. Timings are of this machine and this run only.",
+  "Written by `npm run bench` (bench/run.ts); one script per figure in bench/. Each figure is measured in the same run against a floor: the plain git commands, or a plain bash loop (`git ls-remote` → on change `git fetch` + `git merge --ff-only`, `sleep <interval>`; for images and config, the same loop with `curl -sI` of the manifest or on the config clone, then `docker compose up`). Ratio = protocol / floor. Timings are of this machine and this run only.",
   "",
   ...(await machine()),
   `- figures: ${results.map((r) => `${r.id} ${fmt(r.seconds, 0)} s`).join(", ")}; total ${fmt(results.reduce((a, r) => a + r.seconds, 0) / 60, 1)} min`,
