@@ -33,7 +33,7 @@ export function configContext(app: App, dir = configDir(app)): GitContext {
 
 export function openConfigRepo(app: App): ConfigRepo {
   const dir = configDir(app);
-  if (!existsSync(join(dir, ".git"))) {
+  if (!hasConfigRepo(app)) {
     throw new PreconditionError(`no config repo at ${dir}`, "create or clone it: protocol config:init [--remote <url>]");
   }
   return { dir, ctx: configContext(app, dir) };
