@@ -11,10 +11,10 @@ import { availableParallelism } from "node:os";
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
-import { sha256File } from "../src/lib/checksum.ts";
-import { TARGETS } from "../src/lib/release.ts";
+import { sha256File } from "../src/lib/release/checksum.ts";
+import { TARGETS } from "../src/lib/release/metadata.ts";
 import { renderSha256Sums } from "../src/lib/schema/release.ts";
-import { run } from "../src/lib/spawn.ts";
+import { run } from "../src/lib/core/spawn.ts";
 
 const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");

@@ -1,5 +1,16 @@
 #!/usr/bin/env bun
-import { runMain } from "./lib/main.ts";
+import { findCommandName, renderRootUsage } from "./usage.ts";
+import { VERSION } from "./version.ts";
 
+// --version and the root --help answer here, before citty, consola, valibot or any command module
+// loads: they are what scripts and newcomers run most, and each module costs start-up time.
 // No top-level await: the compiled binary is built with bytecode, which needs a script without it.
-void runMain();
+const argv = process.argv.slice(2);
+if (argv[0] === "--version" || argv[0] === "-v") {
+  process.stdout.write(`${VERSION}\n`);
+} else if (findCommandName(argv) === undefined) {
+  process.stdout.write(renderRootUsage());
+  if (!argv.includes("--help") && !argv.includes("-h")) process.exitCode = 2;
+} else {
+  void import("./main.ts").then((main) => main.runMain(argv));
+}

@@ -1,6 +1,6 @@
 import type { ArgsDef } from "citty";
-import { parseChoice, parseWholeNumber } from "../lib/command.ts";
-import type { DirtyPolicy, DivergedPolicy } from "../lib/sync.ts";
+import { parseChoice, parseWholeNumber } from "../lib/core/command.ts";
+import type { DirtyPolicy, DivergedPolicy } from "../lib/node/sync.ts";
 
 export const dirArgs = {
   dir: { type: "string", description: "The app's working copy (default: walk up from the current directory)", valueHint: "path" },

@@ -1,11 +1,11 @@
-import { defineProtocolCommand } from "../lib/command.ts";
-import { readDeployKeyFile, renderUserData } from "../lib/cloud-init.ts";
-import { log } from "../lib/log.ts";
-import { downloadBase } from "../lib/release.ts";
-import { parseSshHost } from "../lib/ssh-config.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import { readDeployKeyFile, renderUserData } from "../lib/host/cloud-init.ts";
+import { log } from "../lib/core/log.ts";
+import { downloadBase } from "../lib/release/metadata.ts";
+import { parseSshHost } from "../lib/host/ssh-config.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "cloud-init", description: "Print #cloud-config user-data that installs protocol on a fresh VPS, clones the app and starts it" },
+  meta: { name: "cloud-init" },
   args: {
     repo: { type: "string", required: true, description: "The app's git URL, as the node clones it", valueHint: "url" },
     branch: { type: "string", description: "Branch to clone and follow (default: the remote's default branch)", valueHint: "branch" },

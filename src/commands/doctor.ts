@@ -1,12 +1,12 @@
-import { defineProtocolCommand } from "../lib/command.ts";
-import { checkNames, doctorReport, fatalFailures, renderChecks, renderSummary } from "../lib/doctor.ts";
-import { runDoctor } from "../lib/doctor-checks.ts";
-import { PreconditionError } from "../lib/errors.ts";
-import { printJson, printLines } from "../lib/output.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import { checkNames, doctorReport, fatalFailures, renderChecks, renderSummary } from "../lib/host/doctor.ts";
+import { runDoctor } from "../lib/host/doctor-checks.ts";
+import { PreconditionError } from "../lib/core/errors.ts";
+import { printJson, printLines } from "../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "doctor", description: "Check git, docker, compose v2, remote access, deploy key, disk and crontab; one line each, with a fix" },
+  meta: { name: "doctor" },
   args: { ...dirArgs, ...jsonArgs },
   async run({ args }) {
     const checks = await runDoctor(args.dir);

@@ -1,11 +1,11 @@
-import { loadApp } from "../lib/app.ts";
-import { defineProtocolCommand } from "../lib/command.ts";
-import { execInService } from "../lib/compose-attach.ts";
-import { resolveService } from "../lib/compose-service.ts";
+import { loadApp } from "../lib/node/app.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import { execInService } from "../lib/docker/compose-attach.ts";
+import { resolveService } from "../lib/docker/compose-service.ts";
 import { dirArgs, serviceArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "exec", description: "Run a command in the app's container (a shell by default); exits with the command's exit code" },
+  meta: { name: "exec" },
   args: {
     ...dirArgs,
     ...serviceArgs,

@@ -1,12 +1,13 @@
-import { defineProtocolCommand } from "../lib/command.ts";
-import { loadCommand, printUsage, root } from "../lib/main.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import type { Dispatcher } from "../main.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "help", description: "Show help for a command (or the list of commands)" },
+  meta: { name: "help" },
   args: {
     command: { type: "positional", required: false, description: "The command to explain", valueHint: "command" },
   },
-  async run({ args }) {
-    await (args.command ? printUsage(await loadCommand(args.command), root) : printUsage(root));
+  async run({ args, data }) {
+    const { loadCommand, printUsage } = data as Dispatcher;
+    await printUsage(args.command ? await loadCommand(args.command) : undefined);
   },
 });

@@ -1,15 +1,15 @@
 import { consola } from "consola";
-import { loadApp, parseProtocolJson } from "../lib/app.ts";
-import { defineProtocolCommand } from "../lib/command.ts";
-import { PreconditionError, UsageError } from "../lib/errors.ts";
-import { backupFile, writeFileAtomic } from "../lib/fs.ts";
-import { hasProtocolJson, proposeProtocolJson, protocolJsonPath } from "../lib/init.ts";
-import { log } from "../lib/log.ts";
-import { printJson } from "../lib/output.ts";
+import { loadApp, parseProtocolJson } from "../lib/node/app.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import { PreconditionError, UsageError } from "../lib/core/errors.ts";
+import { backupFile, writeFileAtomic } from "../lib/core/fs.ts";
+import { hasProtocolJson, proposeProtocolJson, protocolJsonPath } from "../lib/node/init.ts";
+import { log } from "../lib/core/log.ts";
+import { printJson } from "../lib/core/output.ts";
 import { dirArgs, jsonArgs, yesArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "init", description: "Write protocol.json from the repo's state (remote, branch, compose file)" },
+  meta: { name: "init" },
   args: {
     ...dirArgs,
     ...yesArgs,

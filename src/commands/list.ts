@@ -1,19 +1,14 @@
-import { defineProtocolCommand } from "../lib/command.ts";
-import { printJson, printLines, renderTable } from "../lib/output.ts";
-import { commands } from "./index.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import { printJson, printLines, renderTable } from "../lib/core/output.ts";
+import type { Dispatcher } from "../main.ts";
 import { jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "list", description: "List the commands" },
+  meta: { name: "list" },
   args: { ...jsonArgs },
-  async run({ args }) {
-    const rows = await Promise.all(
-      Object.entries(commands).map(async ([name, load]) => {
-        const meta = (await load()).meta;
-        const resolved = typeof meta === "function" ? await meta() : await meta;
-        return { name, description: resolved?.description ?? "" };
-      }),
-    );
+  run({ args, data }) {
+    const { commands } = data as Dispatcher;
+    const rows = Object.entries(commands).map(([name, entry]) => ({ name, description: entry.description }));
     args.json ? printJson(rows) : printLines(renderTable(rows.map((r) => [r.name, r.description])));
   },
 });

@@ -1,16 +1,16 @@
-import { loadApp } from "../lib/app.ts";
-import { defineProtocolCommand, reportError } from "../lib/command.ts";
-import { log } from "../lib/log.ts";
-import { startNode } from "../lib/node.ts";
-import { printJson } from "../lib/output.ts";
-import { appPaths } from "../lib/paths.ts";
-import { renderStartReport } from "../lib/start-report.ts";
-import { listRegistrations, readRegistration } from "../lib/state.ts";
+import { loadApp } from "../lib/node/app.ts";
+import { defineProtocolCommand, reportError } from "../lib/core/command.ts";
+import { log } from "../lib/core/log.ts";
+import { startNode } from "../lib/node/lifecycle.ts";
+import { printJson } from "../lib/core/output.ts";
+import { appPaths } from "../lib/core/paths.ts";
+import { renderStartReport } from "../lib/node/start-report.ts";
+import { listRegistrations, readRegistration } from "../lib/node/state.ts";
 import { resolve } from "node:path";
 import { jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "restart", description: "Start the given app dirs (or every node registered here) as start did; for @reboot cron" },
+  meta: { name: "restart" },
   args: {
     dirs: { type: "positional", required: false, description: "App directories (default: every node started on this machine)", valueHint: "dir…" },
     ...jsonArgs,

@@ -1,13 +1,13 @@
-import { loadApp } from "../lib/app.ts";
-import { defineProtocolCommand } from "../lib/command.ts";
-import { resumeFollowing } from "../lib/manual-rollback.ts";
-import { startNode } from "../lib/node.ts";
-import { printJson } from "../lib/output.ts";
-import { renderStartReport } from "../lib/start-report.ts";
+import { loadApp } from "../lib/node/app.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import { resumeFollowing } from "../lib/deploy/manual-rollback.ts";
+import { startNode } from "../lib/node/lifecycle.ts";
+import { printJson } from "../lib/core/output.ts";
+import { renderStartReport } from "../lib/node/start-report.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "start", description: "Bring the node up: sync now, deploy, start slave mode in the background, add the @reboot line" },
+  meta: { name: "start" },
   args: {
     env: { type: "positional", required: false, description: "This machine's environment (recorded; localhost, dev… leave git alone)", valueHint: "env" },
     ...dirArgs,

@@ -1,11 +1,11 @@
-import { loadApp } from "../lib/app.ts";
-import { defineProtocolCommand } from "../lib/command.ts";
-import { printJson, printLines } from "../lib/output.ts";
-import { readNodeStatus, renderStatus } from "../lib/status.ts";
+import { loadApp } from "../lib/node/app.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import { printJson, printLines } from "../lib/core/output.ts";
+import { readNodeStatus, renderStatus } from "../lib/node/status.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "status", description: "Show the node at a glance: local vs remote commit, slave mode, last sync" },
+  meta: { name: "status" },
   args: { ...dirArgs, ...jsonArgs },
   async run({ args }) {
     const status = await readNodeStatus(loadApp(args.dir));

@@ -1,12 +1,12 @@
-import { loadApp } from "../lib/app.ts";
-import { defineProtocolCommand } from "../lib/command.ts";
-import { log } from "../lib/log.ts";
-import { stopNode } from "../lib/node.ts";
-import { printJson } from "../lib/output.ts";
+import { loadApp } from "../lib/node/app.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
+import { log } from "../lib/core/log.ts";
+import { stopNode } from "../lib/node/lifecycle.ts";
+import { printJson } from "../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "stop", description: "Stop slave mode (git and config) for the app and remove its @reboot line" },
+  meta: { name: "stop" },
   args: {
     ...dirArgs,
     ...jsonArgs,

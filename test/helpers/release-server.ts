@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TARGETS } from "../../src/lib/release.ts";
+import { TARGETS } from "../../src/lib/release/metadata.ts";
 import { renderSha256Sums } from "../../src/lib/schema/release.ts";
 
 /** A fake artifact: a shell script that answers --version like protocol does, and runs `rest` otherwise. */

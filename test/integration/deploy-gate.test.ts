@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadApp } from "../../src/lib/app.ts";
-import { resumeFollowing } from "../../src/lib/manual-rollback.ts";
-import { readDeploys, readNodeState, updateNodeState } from "../../src/lib/state.ts";
-import { syncNode } from "../../src/lib/sync.ts";
+import { loadApp } from "../../src/lib/node/app.ts";
+import { resumeFollowing } from "../../src/lib/deploy/manual-rollback.ts";
+import { readDeploys, readNodeState, updateNodeState } from "../../src/lib/node/state.ts";
+import { syncNode } from "../../src/lib/node/sync.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { serveLoopback, type Loopback } from "../helpers/loopback.ts";
 

@@ -2,9 +2,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseProtocolJson, type App } from "../../src/lib/app.ts";
-import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/doctor-checks.ts";
-import { appPaths } from "../../src/lib/paths.ts";
+import { parseProtocolJson, type App } from "../../src/lib/node/app.ts";
+import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/host/doctor-checks.ts";
+import { appPaths } from "../../src/lib/core/paths.ts";
 import { sh } from "../helpers/fixture.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "protocol-doctor-"));

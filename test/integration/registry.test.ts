@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseImageRef } from "../../src/lib/parse/image-ref.ts";
-import { fetchManifestDigest, RateLimitedError, registryBaseUrl, registryCredentials } from "../../src/lib/registry.ts";
+import { parseImageRef } from "../../src/lib/docker/parse/image-ref.ts";
+import { fetchManifestDigest, RateLimitedError, registryBaseUrl, registryCredentials } from "../../src/lib/docker/registry.ts";
 import { serveLoopback } from "../helpers/loopback.ts";
 
 const DIGEST = `sha256:${"e".repeat(64)}`;

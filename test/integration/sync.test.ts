@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadApp } from "../../src/lib/app.ts";
-import { readDeploys, readNodeState } from "../../src/lib/state.ts";
-import { syncNode } from "../../src/lib/sync.ts";
+import { loadApp } from "../../src/lib/node/app.ts";
+import { readDeploys, readNodeState } from "../../src/lib/node/state.ts";
+import { syncNode } from "../../src/lib/node/sync.ts";
 import { FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
 
 /** Trace every git command the sync runs, so tests can assert what it did not do. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_BACKOFF_MS, nextDelayMs } from "../../src/lib/slave.ts";
+import { MAX_BACKOFF_MS, nextDelayMs } from "../../src/lib/core/backoff.ts";
 
 const fixed = (value: number) => () => value;
 /** random() returns values in [0, 1): 0 is the low end of the jitter, just below 1 the high end. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { renderBootstrap, renderUserData, shQuote, type UserDataOptions } from "../../src/lib/cloud-init.ts";
+import { renderBootstrap, renderUserData, shQuote, type UserDataOptions } from "../../src/lib/host/cloud-init.ts";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
 const base: UserDataOptions = { repo: "git@github.com:acme/shop.git", dir: "/srv/shop", downloadUrl: "https://dl.example/releases" };

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { classifyLocalWork } from "../../src/lib/classify.ts";
-import { assertEnvName, isDevEnv } from "../../src/lib/config/env.ts";
-import { escapeIgnorePattern, IGNORE_BEGIN, IGNORE_END, parseIgnoreBlock, replaceIgnoreBlock, unescapeIgnorePattern } from "../../src/lib/config/ignore.ts";
-import { isSecretPath } from "../../src/lib/config/secrets.ts";
+import { classifyLocalWork } from "../../src/lib/node/classify.ts";
+import { assertEnvName, isDevEnv } from "../../src/lib/config-repo/env.ts";
+import { escapeIgnorePattern, IGNORE_BEGIN, IGNORE_END, parseIgnoreBlock, replaceIgnoreBlock, unescapeIgnorePattern } from "../../src/lib/config-repo/ignore.ts";
+import { isSecretPath } from "../../src/lib/config-repo/secrets.ts";
 
 describe("ignore block", () => {
   test.each([

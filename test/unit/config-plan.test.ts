@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { conflictHint, linkValue, parentPaths, planLinks, pointsIntoConfig, type PlanInput, type TargetState } from "../../src/lib/config/plan.ts";
+import { conflictHint, linkValue, parentPaths, planLinks, pointsIntoConfig, type PlanInput, type TargetState } from "../../src/lib/config-repo/plan.ts";
 
 const APP = "/srv/shop app";
 const CONFIG = "/srv/shop app-config";

@@ -9,7 +9,7 @@ import {
   withCronEntry,
   withoutCronEntry,
   type CronEntry,
-} from "../../src/lib/cron-block.ts";
+} from "../../src/lib/host/cron-block.ts";
 
 const FOREIGN_BEFORE = "# m h dom mon dow command\nMAILTO=ops@example.com\n*/5 * * * * /usr/local/bin/backup --quiet   \n\n";
 const FOREIGN_AFTER = "0 3 * * * certbot renew\t# trailing tab above\n";

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { isQuarantined, registryBackoffMs } from "../../src/lib/image-updates.ts";
-import { pickRollbackTarget } from "../../src/lib/manual-rollback.ts";
-import { planNotice, REPEAT_FAILURE_MS } from "../../src/lib/notify.ts";
+import { registryBackoffMs } from "../../src/lib/core/backoff.ts";
+import { isQuarantined } from "../../src/lib/deploy/image-updates.ts";
+import { pickRollbackTarget } from "../../src/lib/deploy/manual-rollback.ts";
+import { planNotice, REPEAT_FAILURE_MS } from "../../src/lib/deploy/notify.ts";
 import { NodeStateSchema, type DeployRecord } from "../../src/lib/schema/state.ts";
 import * as v from "valibot";
 

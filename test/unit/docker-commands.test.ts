@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { execArgs, logsArgs, nginxLogsCommand } from "../../src/lib/compose-attach.ts";
-import { pickNginxService, pickService } from "../../src/lib/compose-service.ts";
-import { loginArgv, loginRegistry, resolveDockerCredentials, type CredentialSources } from "../../src/lib/docker-login.ts";
-import { ConfigError } from "../../src/lib/errors.ts";
-import { builtServiceImage } from "../../src/lib/parse/compose-config.ts";
+import { execArgs, logsArgs, nginxLogsCommand } from "../../src/lib/docker/compose-attach.ts";
+import { pickNginxService, pickService } from "../../src/lib/docker/compose-service.ts";
+import { loginArgv, loginRegistry, resolveDockerCredentials, type CredentialSources } from "../../src/lib/docker/login.ts";
+import { ConfigError } from "../../src/lib/core/errors.ts";
+import { builtServiceImage } from "../../src/lib/docker/parse/compose-config.ts";
 
 describe("pickService", () => {
   test.each([

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { digestFor, judgeHealth, parseContainers, type ContainerInfo } from "../../src/lib/parse/docker-inspect.ts";
-import { DOCKER_HUB, isFloating, isLoopbackRegistry, parseImageRef } from "../../src/lib/parse/image-ref.ts";
-import { parseRetryAfter, parseWwwAuthenticate } from "../../src/lib/parse/www-authenticate.ts";
+import { digestFor, judgeHealth, parseContainers, type ContainerInfo } from "../../src/lib/docker/parse/inspect.ts";
+import { DOCKER_HUB, isFloating, isLoopbackRegistry, parseImageRef } from "../../src/lib/docker/parse/image-ref.ts";
+import { parseRetryAfter, parseWwwAuthenticate } from "../../src/lib/docker/parse/www-authenticate.ts";
 
 const D = `sha256:${"0123456789abcdef".repeat(4)}`;
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { composeCheck, diskCheck, doctorReport, dockerEngineCheck, formatBytes, gitVersionCheck, renderChecks, renderSummary, type Check } from "../../src/lib/doctor.ts";
+import { composeCheck, diskCheck, doctorReport, dockerEngineCheck, formatBytes, gitVersionCheck, renderChecks, renderSummary, type Check } from "../../src/lib/host/doctor.ts";
 
 const GiB = 1024 ** 3;
 

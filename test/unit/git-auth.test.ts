@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseProtocolJson, type App } from "../../src/lib/app.ts";
-import { gitContext, gitEnv, shellQuote } from "../../src/lib/git-auth.ts";
-import { redactUrl } from "../../src/lib/init.ts";
-import { appPaths } from "../../src/lib/paths.ts";
+import { parseProtocolJson, type App } from "../../src/lib/node/app.ts";
+import { gitContext, gitEnv, shellQuote } from "../../src/lib/git/auth.ts";
+import { redactUrl } from "../../src/lib/node/init.ts";
+import { appPaths } from "../../src/lib/core/paths.ts";
 
 const DIR = "/srv/app";
 

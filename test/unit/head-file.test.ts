@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findPackedRef, readHeadFromFiles } from "../../src/lib/head-file.ts";
+import { findPackedRef, readHeadFromFiles } from "../../src/lib/git/head-file.ts";
 import { git } from "../helpers/fixture.ts";
 
 let dir: string;

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readTextOrNull } from "../../src/lib/fs.ts";
-import { clearStaleIndexLock, STALE_INDEX_LOCK_MS } from "../../src/lib/index-lock.ts";
+import { readTextOrNull } from "../../src/lib/core/fs.ts";
+import { clearStaleIndexLock, STALE_INDEX_LOCK_MS } from "../../src/lib/git/index-lock.ts";
 
 let workTree: string;
 let gitDir: string;

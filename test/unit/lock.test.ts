@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXIT, LockedError } from "../../src/lib/errors.ts";
-import { acquireLock, describeHolder, isStale, readLockHolder, type LockHolder } from "../../src/lib/lock.ts";
-import { bootId, processStartTicks } from "../../src/lib/process.ts";
+import { EXIT, LockedError } from "../../src/lib/core/errors.ts";
+import { acquireLock, describeHolder, isStale, readLockHolder, type LockHolder } from "../../src/lib/node/lock.ts";
+import { bootId, processStartTicks } from "../../src/lib/core/process.ts";
 
 let dir: string;
 let path: string;

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { renderTable, shortSha } from "../../src/lib/output.ts";
-import { appKey, appPaths, appsRoot, stateHome } from "../../src/lib/paths.ts";
+import { renderTable, shortSha } from "../../src/lib/core/output.ts";
+import { appKey, appPaths, appsRoot, stateHome } from "../../src/lib/core/paths.ts";
 
 describe("renderTable", () => {
   test.each([

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { firstLine, parseAheadBehind, parseLsRemote, parseStatusZ, parseSymref, parseUpstream } from "../../src/lib/parse/git.ts";
+import { firstLine, parseAheadBehind, parseLsRemote, parseStatusZ, parseSymref, parseUpstream } from "../../src/lib/git/parse.ts";
 
 const SHA_A = "a".repeat(40);
 const SHA_B = "0123456789abcdef0123456789abcdef01234567";

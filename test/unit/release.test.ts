@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { artifactName, compareVersions, pickCompression, releaseFileUrl, TARGETS, type Platform } from "../../src/lib/release.ts";
+import { artifactName, compareVersions, pickCompression, releaseFileUrl, TARGETS, type Platform } from "../../src/lib/release/metadata.ts";
 import { parseSha256Sums, parseVersionFile, renderSha256Sums } from "../../src/lib/schema/release.ts";
 
 const HASH_A = "a".repeat(64);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseSshHost, withSshBlock, type SshBlock } from "../../src/lib/ssh-config.ts";
+import { parseSshHost, withSshBlock, type SshBlock } from "../../src/lib/host/ssh-config.ts";
 
 const block: SshBlock = { name: "app", host: "github.com", port: null, user: null, identityFile: "/root/.ssh/protocol_app" };
 const rendered = [

@@ -1,10 +1,10 @@
 import type { ArgsDef } from "citty";
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { copyIntoConfig } from "../../lib/config/files.ts";
-import { openConfigRepo } from "../../lib/config/repo.ts";
-import { renderCopyReport } from "../../lib/config/report.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { copyIntoConfig } from "../../lib/config-repo/files.ts";
+import { openConfigRepo } from "../../lib/config-repo/repo.ts";
+import { renderCopyReport } from "../../lib/config-repo/report.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 /** Shared with config:mv, which takes the same paths and flags. */
@@ -16,7 +16,7 @@ export const copyArgs = {
 } as const satisfies ArgsDef;
 
 export default defineProtocolCommand({
-  meta: { name: "config:cp", description: "Copy files or directories from the app into the config repo, at the same path" },
+  meta: { name: "config:cp" },
   args: copyArgs,
   async run({ args }) {
     const app = loadApp(args.dir);

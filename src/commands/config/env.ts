@@ -1,11 +1,11 @@
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { assertEnvName, isDevEnv, readMachineEnv, writeMachine } from "../../lib/config/env.ts";
-import { log } from "../../lib/log.ts";
-import { printJson, printLines } from "../../lib/output.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { assertEnvName, isDevEnv, readMachineEnv, writeMachine } from "../../lib/config-repo/env.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson, printLines } from "../../lib/core/output.ts";
 import { jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:env", description: "Set this machine's environment (used by start and config:switch); no argument prints it" },
+  meta: { name: "config:env" },
   args: {
     env: { type: "positional", required: false, description: "The environment, e.g. production or localhost-jane", valueHint: "env" },
     ...jsonArgs,

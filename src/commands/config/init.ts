@@ -1,14 +1,14 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { assertEnvName, readMachineEnv } from "../../lib/config/env.ts";
-import { initConfigRepo } from "../../lib/config/init.ts";
-import { askText } from "../../lib/config/prompt.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { assertEnvName, readMachineEnv } from "../../lib/config-repo/env.ts";
+import { initConfigRepo } from "../../lib/config-repo/init.ts";
+import { askText } from "../../lib/config-repo/prompt.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs, yesArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:init", description: "Create the config repo (default ../<app>-config), or clone it with --remote" },
+  meta: { name: "config:init" },
   args: {
     ...dirArgs,
     ...yesArgs,

@@ -1,10 +1,10 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { assertNoConflicts, linkConfig } from "../../lib/config/links.ts";
-import { openConfigRepo } from "../../lib/config/repo.ts";
-import { logLinkReport, renderLinkPlan } from "../../lib/config/report.ts";
-import { UsageError } from "../../lib/errors.ts";
-import { printJson, printLines } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { assertNoConflicts, linkConfig } from "../../lib/config-repo/links.ts";
+import { openConfigRepo } from "../../lib/config-repo/repo.ts";
+import { logLinkReport, renderLinkPlan } from "../../lib/config-repo/report.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import { printJson, printLines } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export const linkArgs = {
@@ -22,7 +22,7 @@ export function readResolve(args: { adopt?: boolean; force?: boolean }): "none" 
 }
 
 export default defineProtocolCommand({
-  meta: { name: "config:link", description: "Link the config repo's files into the app (plan first: any conflict changes nothing)" },
+  meta: { name: "config:link" },
   args: linkArgs,
   async run({ args }) {
     const app = loadApp(args.dir);

@@ -1,13 +1,13 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { copyIntoConfig } from "../../lib/config/files.ts";
-import { openConfigRepo } from "../../lib/config/repo.ts";
-import { renderCopyReport } from "../../lib/config/report.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { copyIntoConfig } from "../../lib/config-repo/files.ts";
+import { openConfigRepo } from "../../lib/config-repo/repo.ts";
+import { renderCopyReport } from "../../lib/config-repo/report.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { copyArgs } from "./cp.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:mv", description: "Move files or directories from the app into the config repo and link them back" },
+  meta: { name: "config:mv" },
   args: copyArgs,
   async run({ args }) {
     const app = loadApp(args.dir);

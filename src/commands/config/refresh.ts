@@ -1,13 +1,13 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { assertNoConflicts, linkConfig } from "../../lib/config/links.ts";
-import { openConfigRepo } from "../../lib/config/repo.ts";
-import { logLinkReport, renderLinkPlan } from "../../lib/config/report.ts";
-import { printJson, printLines } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { assertNoConflicts, linkConfig } from "../../lib/config-repo/links.ts";
+import { openConfigRepo } from "../../lib/config-repo/repo.ts";
+import { logLinkReport, renderLinkPlan } from "../../lib/config-repo/report.ts";
+import { printJson, printLines } from "../../lib/core/output.ts";
 import { linkArgs, readResolve } from "./link.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:refresh", description: "Rebuild the links (unlink + link), dropping links whose source was deleted" },
+  meta: { name: "config:refresh" },
   args: linkArgs,
   async run({ args }) {
     const app = loadApp(args.dir);

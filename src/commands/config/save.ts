@@ -1,13 +1,13 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { saveConfig } from "../../lib/config/envs.ts";
-import { openConfigRepo } from "../../lib/config/repo.ts";
-import { log } from "../../lib/log.ts";
-import { printJson, shortSha } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { saveConfig } from "../../lib/config-repo/envs.ts";
+import { openConfigRepo } from "../../lib/config-repo/repo.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson, shortSha } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:save", description: "Commit every change in the config repo and push the environment's branch" },
+  meta: { name: "config:save" },
   args: {
     ...dirArgs,
     ...jsonArgs,

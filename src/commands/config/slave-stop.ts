@@ -1,12 +1,12 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { stopConfigSlave } from "../../lib/config/slave.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { stopConfigSlave } from "../../lib/config-repo/slave.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:slave:stop", description: "Stop config slave mode for the app (waits for the current step to finish)" },
+  meta: { name: "config:slave:stop" },
   args: { ...dirArgs, ...jsonArgs },
   async run({ args }) {
     const app = loadApp(args.dir);

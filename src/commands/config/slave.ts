@@ -1,13 +1,13 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { openConfigRepo } from "../../lib/config/repo.ts";
-import { runConfigSlaveLoop, startConfigSlave } from "../../lib/config/slave.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { openConfigRepo } from "../../lib/config-repo/repo.ts";
+import { runConfigSlaveLoop, startConfigSlave } from "../../lib/config-repo/slave.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { dirArgs, intervalArgs, jsonArgs, readInterval } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:slave", description: "Keep the config repo at its remote's tip, relinking and redeploying on change (in the background)" },
+  meta: { name: "config:slave" },
   args: {
     ...dirArgs,
     ...intervalArgs,

@@ -1,11 +1,11 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { readConfigStatus, renderConfigStatus } from "../../lib/config/status.ts";
-import { printJson, printLines } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { readConfigStatus, renderConfigStatus } from "../../lib/config-repo/status.ts";
+import { printJson, printLines } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:status", description: "Show the config repo: env, links (missing, broken), files edited on this box" },
+  meta: { name: "config:status" },
   args: { ...dirArgs, ...jsonArgs },
   async run({ args }) {
     const status = await readConfigStatus(loadApp(args.dir));

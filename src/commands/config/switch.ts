@@ -1,16 +1,16 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { readMachineEnv } from "../../lib/config/env.ts";
-import { switchEnv } from "../../lib/config/envs.ts";
-import { openConfigRepo } from "../../lib/config/repo.ts";
-import { logLinkReport } from "../../lib/config/report.ts";
-import { UsageError } from "../../lib/errors.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { readMachineEnv } from "../../lib/config-repo/env.ts";
+import { switchEnv } from "../../lib/config-repo/envs.ts";
+import { openConfigRepo } from "../../lib/config-repo/repo.ts";
+import { logLinkReport } from "../../lib/config-repo/report.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:switch", description: "Switch the config repo to an environment and relink (refuses unsaved changes)" },
+  meta: { name: "config:switch" },
   args: {
     env: { type: "positional", required: false, description: "The environment (default: this machine's, from config:env)", valueHint: "env" },
     ...dirArgs,

@@ -1,13 +1,13 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { unlinkConfig } from "../../lib/config/links.ts";
-import { openConfigRepo } from "../../lib/config/repo.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { unlinkConfig } from "../../lib/config-repo/links.ts";
+import { openConfigRepo } from "../../lib/config-repo/repo.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "config:unlink", description: "Remove the links that point into the config repo (real files and other links stay)" },
+  meta: { name: "config:unlink" },
   args: { ...dirArgs, ...jsonArgs, "dry-run": { type: "boolean", description: "Say what would be removed and change nothing" } },
   async run({ args }) {
     const app = loadApp(args.dir);

@@ -1,12 +1,12 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { addRebootEntry } from "../../lib/crontab.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { addRebootEntry } from "../../lib/host/crontab.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "cron:add", description: "Add the app's @reboot protocol restart line to the crontab (marked block; idempotent)" },
+  meta: { name: "cron:add" },
   args: { ...dirArgs, ...jsonArgs },
   async run({ args }) {
     const app = loadApp(args.dir);

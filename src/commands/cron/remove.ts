@@ -1,12 +1,12 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { removeRebootEntry } from "../../lib/crontab.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { removeRebootEntry } from "../../lib/host/crontab.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "cron:remove", description: "Remove the app's @reboot line from the crontab (other lines are kept)" },
+  meta: { name: "cron:remove" },
   args: { ...dirArgs, ...jsonArgs },
   async run({ args }) {
     const app = loadApp(args.dir);

@@ -1,11 +1,11 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand, parseWholeNumber } from "../../lib/command.ts";
-import { printJson, printLines, renderTable, shortSha } from "../../lib/output.ts";
-import { readDeploys } from "../../lib/state.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
+import { printJson, printLines, renderTable, shortSha } from "../../lib/core/output.ts";
+import { readDeploys } from "../../lib/node/state.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "deploy:log", description: "Show the node's deploy history (newest last)" },
+  meta: { name: "deploy:log" },
   args: {
     ...dirArgs,
     ...jsonArgs,

@@ -1,12 +1,12 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { log } from "../../lib/log.ts";
-import { rollbackByHand } from "../../lib/manual-rollback.ts";
-import { printJson, shortSha } from "../../lib/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { log } from "../../lib/core/log.ts";
+import { rollbackByHand } from "../../lib/deploy/manual-rollback.ts";
+import { printJson, shortSha } from "../../lib/core/output.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "deploy:rollback", description: "Put the node back on the previous good deploy (commit and image digests) and hold it there" },
+  meta: { name: "deploy:rollback" },
   args: {
     ...dirArgs,
     ...jsonArgs,

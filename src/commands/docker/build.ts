@@ -1,11 +1,11 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { buildImage } from "../../lib/docker-image.ts";
-import { log } from "../../lib/log.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { buildImage } from "../../lib/docker/image.ts";
+import { log } from "../../lib/core/log.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "docker:build", description: "Build the image from docker.local (a Dockerfile dir) or the compose build contexts, tagged docker.image" },
+  meta: { name: "docker:build" },
   args: {
     ...dirArgs,
     service: { type: "string", description: "With compose builds: the service whose image is tagged docker.image (default: docker.service, else the first with a build section)", valueHint: "name" },

@@ -1,11 +1,11 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { compose } from "../../lib/docker.ts";
-import { log } from "../../lib/log.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { compose } from "../../lib/docker/docker.ts";
+import { log } from "../../lib/core/log.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "docker:compose:rebuild", description: "Pull, build and recreate the app's containers: compose pull, then up -d --build --force-recreate" },
+  meta: { name: "docker:compose:rebuild" },
   args: { ...dirArgs },
   async run({ args }) {
     const app = loadApp(args.dir);

@@ -1,10 +1,10 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand, parseWholeNumber } from "../../lib/command.ts";
-import { composeAttached, logsArgs } from "../../lib/compose-attach.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
+import { composeAttached, logsArgs } from "../../lib/docker/compose-attach.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "docker:logs", description: "Follow the containers' logs (docker compose logs --follow); Ctrl-C stops" },
+  meta: { name: "docker:logs" },
   args: {
     ...dirArgs,
     service: { type: "string", description: "Only this compose service (default: every service)", valueHint: "name" },

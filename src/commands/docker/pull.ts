@@ -1,11 +1,11 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { pullImage } from "../../lib/docker-image.ts";
-import { log } from "../../lib/log.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { pullImage } from "../../lib/docker/image.ts";
+import { log } from "../../lib/core/log.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "docker:pull", description: "Pull docker.image from its registry (compose pull when no image is configured)" },
+  meta: { name: "docker:pull" },
   args: { ...dirArgs },
   async run({ args }) {
     const image = await pullImage(loadApp(args.dir));

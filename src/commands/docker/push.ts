@@ -1,11 +1,11 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { pushImage } from "../../lib/docker-image.ts";
-import { log } from "../../lib/log.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { pushImage } from "../../lib/docker/image.ts";
+import { log } from "../../lib/core/log.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "docker:push", description: "Push docker.image to its registry (compose push when no image is configured)" },
+  meta: { name: "docker:push" },
   args: { ...dirArgs },
   async run({ args }) {
     const image = await pushImage(loadApp(args.dir));

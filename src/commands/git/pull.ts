@@ -1,13 +1,13 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand, parseWholeNumber } from "../../lib/command.ts";
-import { assertWorkTree } from "../../lib/git.ts";
-import { printJson } from "../../lib/output.ts";
-import { syncNode } from "../../lib/sync.ts";
-import { renderSyncOutcome, throwForOutcome } from "../../lib/sync-report.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
+import { assertWorkTree } from "../../lib/git/git.ts";
+import { printJson } from "../../lib/core/output.ts";
+import { syncNode } from "../../lib/node/sync.ts";
+import { renderSyncOutcome, throwForOutcome } from "../../lib/node/sync-report.ts";
 import { dirArgs, jsonArgs, policyArgs, readPolicies } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "git:pull", description: "Sync once now: fetch and fast-forward the working copy (same safety rules as slave mode)" },
+  meta: { name: "git:pull" },
   args: {
     ...dirArgs,
     ...jsonArgs,

@@ -1,16 +1,16 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { startSlaveInBackground } from "../../lib/daemon.ts";
-import { assertWorkTree } from "../../lib/git.ts";
-import { log } from "../../lib/log.ts";
-import { slaveFlags } from "../../lib/node.ts";
-import { printJson } from "../../lib/output.ts";
-import { resumeFollowing } from "../../lib/manual-rollback.ts";
-import { runSlaveLoop } from "../../lib/slave.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { startSlaveInBackground } from "../../lib/node/daemon.ts";
+import { assertWorkTree } from "../../lib/git/git.ts";
+import { log } from "../../lib/core/log.ts";
+import { slaveFlags } from "../../lib/node/lifecycle.ts";
+import { printJson } from "../../lib/core/output.ts";
+import { resumeFollowing } from "../../lib/deploy/manual-rollback.ts";
+import { runSlaveLoop } from "../../lib/node/slave.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "git:slave", description: "Run slave mode: keep the working copy at the remote tip (in the background)" },
+  meta: { name: "git:slave" },
   args: {
     ...dirArgs,
     ...intervalArgs,

@@ -1,13 +1,13 @@
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { UsageError } from "../../lib/errors.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
-import { parseSshHost } from "../../lib/ssh-config.ts";
-import { generateDeployKey } from "../../lib/ssh-key.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { UsageError } from "../../lib/core/errors.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
+import { parseSshHost } from "../../lib/host/ssh-config.ts";
+import { generateDeployKey } from "../../lib/host/ssh-key.ts";
 import { jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "key:generate", description: "Make an ed25519 deploy key, point ssh at it for the git host, print the public key" },
+  meta: { name: "key:generate" },
   args: {
     name: { type: "positional", required: false, description: "Key name: the key is ~/.ssh/protocol_<name> (default: deploy)", valueHint: "name" },
     host: { type: "string", description: "The git host, or the repo's ssh URL (default: github.com)", valueHint: "host|url" },

@@ -1,11 +1,11 @@
-import { loadApp } from "../../lib/app.ts";
-import { defineProtocolCommand, parseWholeNumber } from "../../lib/command.ts";
-import { composeAttached, execArgs, nginxLogsCommand } from "../../lib/compose-attach.ts";
-import { resolveNginxService } from "../../lib/compose-service.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
+import { composeAttached, execArgs, nginxLogsCommand } from "../../lib/docker/compose-attach.ts";
+import { resolveNginxService } from "../../lib/docker/compose-service.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "nginx:logs", description: "Follow nginx's access and error logs inside its container (tail -F)" },
+  meta: { name: "nginx:logs" },
   args: {
     ...dirArgs,
     service: { type: "string", description: "The container running nginx (default: the service named nginx, else docker.service, else the first)", valueHint: "name" },

@@ -1,11 +1,11 @@
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
-import { installGlobal } from "../../lib/self-global.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
+import { installGlobal } from "../../lib/release/self-global.ts";
 import { jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "self:global", description: "Put this binary on PATH: /usr/local/bin as root, ~/.local/bin otherwise (idempotent)" },
+  meta: { name: "self:global" },
   args: {
     dir: { type: "string", description: "Install into this directory (default: PROTOCOL_INSTALL_DIR, /usr/local/bin as root, else ~/.local/bin)", valueHint: "path" },
     link: { type: "boolean", description: "Symlink to this binary instead of copying it" },

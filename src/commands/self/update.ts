@@ -1,12 +1,12 @@
-import { defineProtocolCommand } from "../../lib/command.ts";
-import { EXIT } from "../../lib/errors.ts";
-import { log } from "../../lib/log.ts";
-import { printJson } from "../../lib/output.ts";
-import { checkForUpdate, rollbackSelf, updateSelf } from "../../lib/self-update.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { EXIT } from "../../lib/core/errors.ts";
+import { log } from "../../lib/core/log.ts";
+import { printJson } from "../../lib/core/output.ts";
+import { checkForUpdate, rollbackSelf, updateSelf } from "../../lib/release/self-update.ts";
 import { jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
-  meta: { name: "self:update", description: "Replace this binary with a newer verified release (the old one is kept as protocol.bak)" },
+  meta: { name: "self:update" },
   args: {
     check: { type: "boolean", description: `Only report whether an update exists (exit ${EXIT.updateAvailable} when one does)` },
     version: { type: "string", description: "Install this version instead of the latest (also a downgrade)", valueHint: "x.y.z" },

@@ -1,0 +1,56 @@
+import { join } from "node:path";
+import * as v from "valibot";
+import { UsageError } from "../core/errors.ts";
+import { readTextOrNull, writeJsonAtomic } from "../core/fs.ts";
+import { stateHome } from "../core/paths.ts";
+
+/** Names of development environments: start there links config and runs compose, but leaves git alone. */
+const DEV_NAMES = ["localhost", "local", "dev", "development"];
+
+export function isDevEnv(env: string): boolean {
+  const name = env.toLowerCase();
+  return DEV_NAMES.includes(name) || name.includes("localhost");
+}
+
+/** An environment is a branch name: letters, digits, '.', '_', '-', '/' (no '..', no leading '-'). */
+export function assertEnvName(env: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(env) || env.includes("..") || env.endsWith("/") || env.endsWith(".lock")) {
+    throw new UsageError(`${JSON.stringify(env)} is not a valid environment name`, "use letters, digits, '.', '_', '-' (it becomes a branch name)");
+  }
+  return env;
+}
+
+const MachineSchema = v.object({
+  env: v.optional(v.nullable(v.string()), null),
+  /** Set once start has said how to set an environment, so it says it once. */
+  hinted: v.optional(v.boolean(), false),
+  updatedAt: v.optional(v.string()),
+});
+
+export type MachineSettings = v.InferOutput<typeof MachineSchema>;
+
+export function machinePath(home = stateHome()): string {
+  return join(home, "machine.json");
+}
+
+export function readMachine(home?: string): MachineSettings {
+  const text = readTextOrNull(machinePath(home));
+  try {
+    const parsed = v.safeParse(MachineSchema, JSON.parse(text ?? "{}"));
+    if (parsed.success) return parsed.output;
+  } catch {
+    // unreadable: ours to rewrite
+  }
+  return v.parse(MachineSchema, {});
+}
+
+/** This machine's environment (config:env), or null when none is set. */
+export function readMachineEnv(home?: string): string | null {
+  return readMachine(home).env;
+}
+
+export function writeMachine(change: Partial<MachineSettings>, home?: string): MachineSettings {
+  const next = { ...readMachine(home), ...change, updatedAt: new Date().toISOString() };
+  writeJsonAtomic(machinePath(home), next);
+  return next;
+}

@@ -1,0 +1,81 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
+import { gitPath, type GitContext } from "../git/git.ts";
+
+/**
+ * The app repo ignores the links protocol makes through one marked block, in .git/info/exclude
+ * (local to this clone, the default) or in .gitignore (--gitignore, committed). The block is also
+ * the record of which paths protocol linked, so unlink and refresh know what is theirs.
+ */
+export const IGNORE_BEGIN = "# BEGIN protocol config (links into the config repo; managed by protocol config:link)";
+export const IGNORE_END = "# END protocol config";
+
+/** One anchored gitignore pattern matching exactly `path`: glob characters and trailing spaces escaped. */
+export function escapeIgnorePattern(path: string): string {
+  const escaped = path.replace(/[\\*?[\]]/g, (c) => `\\${c}`).replace(/ +$/, (spaces) => spaces.replace(/ /g, "\\ "));
+  return `/${escaped}`;
+}
+
+export function unescapeIgnorePattern(pattern: string): string {
+  return pattern.replace(/^\//, "").replace(/\\(.)/g, "$1");
+}
+
+/** The paths in the marked block, or [] when there is none. */
+export function parseIgnoreBlock(text: string): string[] {
+  const lines = text.split("\n");
+  const begin = lines.indexOf(IGNORE_BEGIN);
+  if (begin === -1) return [];
+  const end = lines.indexOf(IGNORE_END, begin);
+  return lines
+    .slice(begin + 1, end === -1 ? undefined : end)
+    .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+    .map(unescapeIgnorePattern);
+}
+
+/** `text` with the marked block replaced by one listing `paths` (sorted); no block when `paths` is empty. */
+export function replaceIgnoreBlock(text: string, paths: readonly string[]): string {
+  const lines = text.split("\n");
+  const begin = lines.indexOf(IGNORE_BEGIN);
+  if (begin !== -1) {
+    const end = lines.indexOf(IGNORE_END, begin);
+    lines.splice(begin, (end === -1 ? lines.length : end + 1) - begin);
+  }
+  let rest = lines.join("\n").replace(/\n+$/, "");
+  if (paths.length === 0) return rest === "" ? "" : `${rest}\n`;
+  const block = [IGNORE_BEGIN, ...[...paths].sort().map(escapeIgnorePattern), IGNORE_END].join("\n");
+  rest = rest === "" ? "" : `${rest}\n`;
+  return `${rest}${block}\n`;
+}
+
+export interface IgnoreFile {
+  path: string;
+  kind: "exclude" | "gitignore";
+}
+
+/** Where the block lives: .gitignore when it already holds it or --gitignore asks for it, else info/exclude. */
+export async function locateIgnoreFile(appDir: string, ctx: GitContext, wantGitignore = false): Promise<IgnoreFile> {
+  const gitignore = join(appDir, ".gitignore");
+  if (wantGitignore || parseIgnoreBlock(readTextOrNull(gitignore) ?? "").length > 0) return { path: gitignore, kind: "gitignore" };
+  return { path: await gitPath(ctx, "info/exclude"), kind: "exclude" };
+}
+
+/** Paths recorded in either place (a switch from one to the other must not forget the old entries). */
+export async function readOwnedPaths(appDir: string, ctx: GitContext): Promise<string[]> {
+  const exclude = await gitPath(ctx, "info/exclude");
+  const both = [...parseIgnoreBlock(readTextOrNull(exclude) ?? ""), ...parseIgnoreBlock(readTextOrNull(join(appDir, ".gitignore")) ?? "")];
+  return [...new Set(both)];
+}
+
+export function writeIgnoreBlock(file: IgnoreFile, paths: readonly string[]): void {
+  const current = readTextOrNull(file.path);
+  if (current === null && paths.length === 0) return;
+  const next = replaceIgnoreBlock(current ?? "", paths);
+  if (next !== current) writeFileAtomic(file.path, next);
+}
+
+/** Drop the block from the file that does not hold it now (moving from exclude to .gitignore or back). */
+export async function clearOtherIgnoreBlock(appDir: string, ctx: GitContext, kept: IgnoreFile): Promise<void> {
+  const other = kept.kind === "gitignore" ? await gitPath(ctx, "info/exclude") : join(appDir, ".gitignore");
+  if (existsSync(other) && parseIgnoreBlock(readTextOrNull(other) ?? "").length > 0) writeIgnoreBlock({ path: other, kind: kept.kind }, []);
+}

@@ -1,0 +1,172 @@
+import { cpSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { App } from "../node/app.ts";
+import { PreconditionError } from "../core/errors.ts";
+import { trackedPaths, type GitContext } from "../git/git.ts";
+import { clearOtherIgnoreBlock, locateIgnoreFile, readOwnedPaths, writeIgnoreBlock } from "./ignore.ts";
+import { conflictHint, parentPaths, planLinks, pointsIntoConfig, type LinkPlan, type TargetState } from "./plan.ts";
+import { listSources, type ConfigRepo } from "./repo.ts";
+import { protectSecrets } from "./secrets.ts";
+
+export interface LinkOptions {
+  resolve?: "none" | "adopt" | "force";
+  prune?: boolean;
+  /** Write the ignore block to .gitignore instead of .git/info/exclude. */
+  gitignore?: boolean;
+  dryRun?: boolean;
+  /** Plan only these sources (config:mv links back what it moved, nothing else). */
+  only?: readonly string[];
+  /** Plan against this file list instead of the config repo's working tree (an incoming commit). */
+  sources?: readonly string[];
+}
+
+export interface Backup {
+  path: string;
+  backup: string;
+}
+
+export interface LinkReport {
+  configDir: string;
+  ignoreFile: string;
+  plan: LinkPlan;
+  applied: boolean;
+  backups: Backup[];
+  /** Secret files set to 0600. */
+  protected: string[];
+}
+
+/** What is at each app path, without following links. */
+export function snapshotTargets(appDir: string, paths: Iterable<string>): Record<string, TargetState> {
+  const targets: Record<string, TargetState> = {};
+  for (const path of paths) {
+    const stat = lstatSync(join(appDir, path), { throwIfNoEntry: false });
+    if (!stat) targets[path] = { kind: "missing" };
+    else if (stat.isSymbolicLink()) targets[path] = { kind: "link", value: readlinkSync(join(appDir, path)) };
+    else targets[path] = { kind: stat.isDirectory() ? "dir" : "file" };
+  }
+  return targets;
+}
+
+const appContext = (app: App): GitContext => ({ dir: app.dir });
+
+/** Build the whole plan; nothing on disk changes. */
+export async function planConfigLinks(app: App, repo: ConfigRepo, options: LinkOptions = {}): Promise<{ plan: LinkPlan; ignoreFile: string }> {
+  const all = options.sources ?? listSources(repo.dir);
+  const only = options.only ? new Set(options.only) : null;
+  const sources = only ? all.filter((path) => only.has(path)) : [...all];
+  const previouslyOwned = await readOwnedPaths(app.dir, appContext(app));
+  const owned = only ? previouslyOwned.filter((path) => only.has(path)) : previouslyOwned;
+  const paths = new Set([...sources, ...sources.flatMap(parentPaths), ...owned]);
+  const plan = planLinks({
+    appDir: app.dir,
+    configDir: repo.dir,
+    sources,
+    targets: snapshotTargets(app.dir, paths),
+    tracked: await trackedPaths(appContext(app), sources),
+    owned,
+    prune: options.prune,
+    resolve: options.resolve,
+  });
+  if (only) plan.owned = [...new Set([...previouslyOwned, ...plan.owned])].sort();
+  const ignore = await locateIgnoreFile(app.dir, appContext(app), options.gitignore);
+  return { plan, ignoreFile: ignore.path };
+}
+
+/** Every conflict in one error: exit code 4, nothing changed. */
+export function assertNoConflicts(plan: LinkPlan): void {
+  if (plan.conflicts.length === 0) return;
+  const list = plan.conflicts.map((c) => `${c.path} ${c.detail}`).join("; ");
+  throw new PreconditionError(`cannot link the config: ${plan.conflicts.length} conflict(s): ${list}`, conflictHint(plan.conflicts));
+}
+
+function backupStamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, "-");
+}
+
+/** Copy `full` (file, dir or link, as is) under the app's backups dir; the returned path is printed. */
+function backUp(app: App, stamp: string, side: "app" | "config", path: string, full: string): string {
+  const target = join(app.paths.backups, stamp, side, path);
+  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+  cpSync(full, target, { recursive: true, verbatimSymlinks: true });
+  return target;
+}
+
+function placeLink(app: App, path: string, link: string): void {
+  const full = join(app.dir, path);
+  mkdirSync(dirname(full), { recursive: true });
+  rmSync(full, { force: true });
+  symlinkSync(link, full);
+}
+
+/** Remove now-empty dirs above a removed link, up to (not including) the app dir. */
+function removeEmptyParents(appDir: string, path: string): void {
+  for (const parent of parentPaths(path).reverse()) {
+    const full = join(appDir, parent);
+    try {
+      if (readdirSync(full).length > 0) return;
+      rmdirSync(full);
+    } catch {
+      return;
+    }
+  }
+}
+
+/** Plan first, act second: with any conflict nothing changes (the report says why, or it throws). */
+export async function linkConfig(app: App, repo: ConfigRepo, options: LinkOptions = {}): Promise<LinkReport> {
+  const { plan, ignoreFile } = await planConfigLinks(app, repo, options);
+  const report: LinkReport = { configDir: repo.dir, ignoreFile, plan, applied: false, backups: [], protected: [] };
+  if (options.dryRun || plan.conflicts.length > 0) return report;
+  const stamp = backupStamp();
+  for (const action of plan.actions) {
+    const appFile = join(app.dir, action.path);
+    const configFile = join(repo.dir, action.path);
+    if (action.kind === "remove") {
+      unlinkSync(appFile);
+      removeEmptyParents(app.dir, action.path);
+      continue;
+    }
+    if (action.kind === "force") report.backups.push({ path: action.path, backup: backUp(app, stamp, "app", action.path, appFile) });
+    if (action.kind === "adopt") {
+      if (lstatSync(configFile, { throwIfNoEntry: false })) report.backups.push({ path: action.path, backup: backUp(app, stamp, "config", action.path, configFile) });
+      report.backups.push({ path: action.path, backup: backUp(app, stamp, "app", action.path, appFile) });
+      cpSync(appFile, configFile, { force: true });
+    }
+    if (action.kind !== "keep" && action.link) placeLink(app, action.path, action.link);
+  }
+  report.protected = protectSecrets(repo.dir, plan.actions.filter((a) => a.kind !== "remove").map((a) => a.path));
+  const ignore = await locateIgnoreFile(app.dir, appContext(app), options.gitignore);
+  writeIgnoreBlock(ignore, plan.owned);
+  await clearOtherIgnoreBlock(app.dir, appContext(app), ignore);
+  report.applied = true;
+  return report;
+}
+
+export interface UnlinkReport {
+  removed: string[];
+  /** Paths left alone: real files or links that point elsewhere. */
+  skipped: string[];
+}
+
+/** Remove the links that point into the config repo, and the ignore block; nothing else. */
+export async function unlinkConfig(app: App, repo: ConfigRepo, options: { dryRun?: boolean } = {}): Promise<UnlinkReport> {
+  const owned = await readOwnedPaths(app.dir, appContext(app));
+  const candidates = [...new Set([...listSources(repo.dir), ...owned])].sort();
+  const targets = snapshotTargets(app.dir, candidates);
+  const report: UnlinkReport = { removed: [], skipped: [] };
+  for (const path of candidates) {
+    const state = targets[path]!;
+    if (state.kind === "missing") continue;
+    const ours = state.kind === "link" && pointsIntoConfig(app.dir, repo.dir, path, state.value);
+    (ours ? report.removed : report.skipped).push(path);
+    if (ours && !options.dryRun) {
+      unlinkSync(join(app.dir, path));
+      removeEmptyParents(app.dir, path);
+    }
+  }
+  if (!options.dryRun) {
+    const ignore = await locateIgnoreFile(app.dir, appContext(app));
+    writeIgnoreBlock(ignore, []);
+    await clearOtherIgnoreBlock(app.dir, appContext(app), ignore);
+  }
+  return report;
+}

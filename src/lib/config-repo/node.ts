@@ -1,0 +1,76 @@
+import type { App } from "../node/app.ts";
+import { deployApp } from "../deploy/deploy.ts";
+import { currentBranch, headCommit, remoteUrl } from "../git/git.ts";
+import { log } from "../core/log.ts";
+import { readNodeState } from "../node/state.ts";
+import type { SyncOutcome } from "../node/sync.ts";
+import { assertEnvName, isDevEnv, readMachine, writeMachine } from "./env.ts";
+import { switchEnv } from "./envs.ts";
+import { lockApp } from "./follow.ts";
+import { initConfigRepo } from "./init.ts";
+import { assertNoConflicts, linkConfig, type LinkReport } from "./links.ts";
+import { CONFIG_REMOTE, hasConfigRepo, openConfigRepo } from "./repo.ts";
+
+export interface ConfigStart {
+  /** This machine's environment after start (recorded when start was given one). */
+  env: string | null;
+  /** A development environment: start leaves git alone (no sync, no slave loops). */
+  dev: boolean;
+  /** The config repo, or null when the app has none. */
+  dir: string | null;
+  branch: string | null;
+  cloned: boolean;
+  /** The config repo has a remote, so a config slave can follow it. */
+  followable: boolean;
+  link: LinkReport | null;
+}
+
+/**
+ * start's config step, before anything deploys: record the env, clone the configured config repo
+ * if it is missing, check out the env's branch, link. Redeploying is left to the deploy that follows.
+ */
+export async function prepareConfig(app: App, env?: string): Promise<ConfigStart> {
+  if (env) writeMachine({ env: assertEnvName(env) });
+  const machine = readMachine();
+  if (!machine.env && !machine.hinted) {
+    log.info("no environment set for this machine: it runs as a server on the config repo's current branch (set one: protocol config:env <env>)");
+    writeMachine({ hinted: true });
+  }
+  const report: ConfigStart = { env: machine.env, dev: machine.env ? isDevEnv(machine.env) : false, dir: null, branch: null, cloned: false, followable: false, link: null };
+  const remote = app.config.configuration?.remote;
+  if (!hasConfigRepo(app) && remote) {
+    await initConfigRepo(app, { env: machine.env ?? "production", remote, save: false });
+    report.cloned = true;
+  }
+  if (!hasConfigRepo(app)) return report;
+  const repo = openConfigRepo(app);
+  report.dir = repo.dir;
+  if (machine.env && (await currentBranch(repo.ctx)) !== machine.env) {
+    report.link = (await switchEnv(app, repo, machine.env, "start", { redeploy: false })).link;
+  } else {
+    const lock = await lockApp(app, "start");
+    try {
+      report.link = await linkConfig(app, repo, { prune: true });
+      assertNoConflicts(report.link.plan);
+    } finally {
+      lock.release();
+    }
+  }
+  report.branch = await currentBranch(repo.ctx);
+  report.followable = (await remoteUrl(repo.ctx, CONFIG_REMOTE)) !== null;
+  return report;
+}
+
+/** A development machine's start: bring up what is checked out, as it is; git is the developer's. */
+export async function deployWorkingCopy(app: App): Promise<SyncOutcome> {
+  const lock = await lockApp(app, "start");
+  try {
+    const from = readNodeState(app.paths.status).deployedCommit;
+    const to = (await headCommit({ dir: app.dir })) ?? "";
+    const result = await deployApp(app, { from, to, reason: from === to ? "config" : "commit" });
+    const ok = result.result === "deployed";
+    return { result: ok ? "deployed" : "error", from, to, remoteCommit: null, error: result.error, keptAs: null, fetched: false, composeRan: result.composeRan };
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,113 @@
+import type { App } from "../node/app.ts";
+import { configHash } from "../config-repo/hash.ts";
+import { runningImages, type ServiceImage } from "../docker/containers.ts";
+import { compose, composeFiles, findCompose } from "../docker/docker.ts";
+import { errorMessage } from "../core/errors.ts";
+import { checkHealth, upArgs } from "./health.ts";
+import { log } from "../core/log.ts";
+import { notifyDeploy } from "./notify.ts";
+import { shortSha } from "../core/output.ts";
+import { rollbackTo } from "./rollback.ts";
+import type { DeployRecord } from "../schema/state.ts";
+import { appendDeploy, readNodeState, updateNodeState } from "../node/state.ts";
+
+export type DeployReason = DeployRecord["reason"];
+
+export interface DeployRequest {
+  /** The commit that was deployed before (null on a node's first deploy). */
+  from: string | null;
+  /** The commit now checked out, to bring up. */
+  to: string;
+  /** Work moved aside to make the deploy possible (stash commit, backup ref). */
+  keptAs?: string | null;
+  reason?: DeployReason;
+  /** Images were pulled before the working copy moved (sync does that); skip the pull. */
+  pulled?: boolean;
+  /** For an image update: the registry digests that triggered it (quarantined if it fails). */
+  digests?: Record<string, string> | null;
+}
+
+export interface DeployResult {
+  ok: boolean;
+  result: "deployed" | "failed" | "rolled-back";
+  error: string | null;
+  composeRan: boolean;
+  rolledBackTo: string | null;
+}
+
+async function imagesOrNone(app: App): Promise<ServiceImage[]> {
+  try {
+    return await runningImages(app);
+  } catch (error) {
+    log.warn(`could not record the running image digests: ${errorMessage(error)}`);
+    return [];
+  }
+}
+
+/** Pull (unless done), up, health gate. Throws when the new version does not come up healthy. */
+async function bringUp(app: App, pulled: boolean): Promise<void> {
+  const cli = await findCompose();
+  if (!pulled) await compose(app, ["pull"]);
+  await compose(app, upArgs(app, cli));
+  await checkHealth(app, cli);
+}
+
+/**
+ * Bring the containers up for the commit now checked out and record the deploy. When it fails,
+ * go back to the last good deploy (commit and image digests), quarantine what failed so later
+ * polls skip it, and notify. Only called when something changed.
+ */
+export async function deployApp(app: App, request: DeployRequest): Promise<DeployResult> {
+  const startedAt = new Date();
+  // Hashed before compose runs: the config these containers were brought up with.
+  const deployedConfigHash = configHash(app);
+  const composeRan = composeFiles(app).length > 0;
+  const previous = readNodeState(app.paths.status);
+  let error: string | null = null;
+  let result: DeployResult["result"] = "deployed";
+  let rolledBackTo: string | null = null;
+  let images: ServiceImage[] = [];
+  if (!composeRan) log.info("no compose file in the app: docker steps skipped");
+  try {
+    if (composeRan) await bringUp(app, request.pulled ?? false);
+    if (composeRan) images = await imagesOrNone(app);
+  } catch (caught) {
+    error = errorMessage(caught);
+    result = "failed";
+    log.error(`deploy of ${shortSha(request.to)} failed: ${error}`);
+    const good = previous.deployedCommit;
+    if (good && request.reason !== "rollback") {
+      try {
+        await rollbackTo(app, { commit: good, images: previous.images });
+        result = "rolled-back";
+        rolledBackTo = good;
+        images = previous.images;
+      } catch (rollbackError) {
+        error = `${error}; the rollback to ${shortSha(good)} failed too: ${errorMessage(rollbackError)}`;
+      }
+    }
+  }
+  appendDeploy(app.paths.deploys, {
+    from: request.from,
+    to: request.to,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    result,
+    reason: request.reason ?? "commit",
+    error,
+    keptAs: request.keptAs ?? null,
+    compose: composeRan,
+    images,
+    rolledBackTo,
+  });
+  if (result === "deployed") {
+    updateNodeState(app.paths.status, { deployedCommit: request.to, deployedConfigHash, images, quarantine: null });
+  } else {
+    // Never a hot loop: the failed commit (or image digests) is skipped until the remote moves on.
+    updateNodeState(app.paths.status, {
+      quarantine: { commit: request.to, digests: request.digests ?? null, reason: error ?? "deploy failed", at: new Date().toISOString() },
+    });
+  }
+  await notifyDeploy(app, { event: result === "deployed" ? "succeeded" : result, from: request.from, to: request.to, error });
+  return { ok: result === "deployed", result, error, composeRan, rolledBackTo };
+}

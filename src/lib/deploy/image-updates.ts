@@ -1,0 +1,65 @@
+import type { App } from "../node/app.ts";
+import { readDotenv } from "../docker/login.ts";
+import { errorMessage } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { isFloating, parseImageRef } from "../docker/parse/image-ref.ts";
+import { fetchManifestDigest, RateLimitedError, registryCredentials } from "../docker/registry.ts";
+import type { NodeState } from "../schema/state.ts";
+import { registryBackoffMs } from "../core/backoff.ts";
+import { updateNodeState } from "../node/state.ts";
+
+export interface ImageUpdate {
+  /** image reference → the digest its tag points at now, for every image that moved. */
+  digests: Record<string, string>;
+}
+
+/**
+ * Ask the registry (HTTP HEAD, no pull) where each floating tag the node runs points now, and
+ * compare with the digests recorded at the last deploy. A registry that is down or rate-limiting
+ * backs off on its own schedule and is reported in status; the node keeps running.
+ */
+export async function checkImageUpdates(app: App, state: NodeState, now = Date.now()): Promise<ImageUpdate | null> {
+  if ((app.config.docker?.updates ?? "auto") === "off") return null;
+  if (state.registry.nextCheckAt !== null && now < state.registry.nextCheckAt) return null;
+  const watched = new Map<string, string>();
+  for (const { image, digest } of state.images) {
+    if (!digest) continue;
+    try {
+      if (isFloating(parseImageRef(image))) watched.set(image, digest);
+    } catch {
+      // an image reference docker accepted but this parser does not: not followed
+    }
+  }
+  if (watched.size === 0) return null;
+  const moved: Record<string, string> = {};
+  const sources = { env: process.env, dotenv: readDotenv(app.dir), config: app.config.docker ?? {} };
+  try {
+    for (const [image, running] of watched) {
+      const ref = parseImageRef(image);
+      const current = await fetchManifestDigest(ref, registryCredentials(ref.registry, sources));
+      if (current !== running) moved[image] = current;
+    }
+  } catch (error) {
+    const failures = state.registry.failures + 1;
+    const wait = error instanceof RateLimitedError ? error.retryAfterSeconds * 1000 : registryBackoffMs(failures);
+    const message = errorMessage(error);
+    if (message !== state.registry.error) log.warn(`image check: ${message}; next try in ${Math.round(wait / 1000)}s`);
+    updateNodeState(app.paths.status, { registry: { ...state.registry, failures, nextCheckAt: now + wait, error: message } });
+    return null;
+  }
+  const updateAvailable = Object.keys(moved).length > 0 ? Object.entries(moved).map(([image, digest]) => `${image}@${digest}`).join(", ") : null;
+  if (state.registry.failures > 0 || state.registry.error || state.registry.updateAvailable !== updateAvailable) {
+    updateNodeState(app.paths.status, { registry: { failures: 0, nextCheckAt: null, error: null, updateAvailable } });
+  }
+  return updateAvailable ? { digests: moved } : null;
+}
+
+/** Whether these digests are the ones a failed deploy of this commit was quarantined for. */
+export function isQuarantined(state: NodeState, commit: string, digests: Record<string, string> | null): boolean {
+  const q = state.quarantine;
+  if (!q || q.commit !== commit) return false;
+  if (q.digests === null) return true;
+  if (digests === null) return false;
+  const keys = Object.keys(q.digests);
+  return keys.length === Object.keys(digests).length && keys.every((key) => q.digests![key] === digests[key]);
+}

@@ -1,0 +1,61 @@
+import { createHmac } from "node:crypto";
+import { hostname } from "node:os";
+import { ofetch } from "ofetch";
+import type { App } from "../node/app.ts";
+import { errorMessage } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import type { NotifyState } from "../schema/state.ts";
+import { readNodeState, updateNodeState } from "../node/state.ts";
+
+export type DeployEvent = "succeeded" | "failed" | "rolled-back" | "recovered";
+
+export interface Notice {
+  event: DeployEvent;
+  from: string | null;
+  to: string;
+  error?: string | null;
+}
+
+/** The same failure is sent once, then at most hourly. */
+export const REPEAT_FAILURE_MS = 60 * 60_000;
+
+/**
+ * Pure throttle: which event to send (if any) and the state after it. A success after failures is
+ * sent as "recovered".
+ */
+export function planNotice(state: NotifyState, notice: Notice, now: number): { send: DeployEvent | null; next: NotifyState } {
+  if (notice.event === "succeeded") {
+    return { send: state.failing ? "recovered" : "succeeded", next: { failing: false, lastKey: null, lastSentAt: null } };
+  }
+  const key = `${notice.event}:${notice.to}:${notice.error ?? ""}`;
+  const repeat = state.lastKey === key && state.lastSentAt !== null && now - state.lastSentAt < REPEAT_FAILURE_MS;
+  return repeat ? { send: null, next: { ...state, failing: true } } : { send: notice.event, next: { failing: true, lastKey: key, lastSentAt: now } };
+}
+
+/** POST the deploy event to notify.webhook; signed with HMAC-SHA256 when its secret is in the environment. */
+export async function notifyDeploy(app: App, notice: Notice, env: Record<string, string | undefined> = process.env): Promise<void> {
+  const url = app.config.notify?.webhook;
+  if (!url) return;
+  const state = readNodeState(app.paths.status);
+  const { send, next } = planNotice(state.notify, notice, Date.now());
+  updateNodeState(app.paths.status, { notify: next });
+  if (!send) return;
+  const body = JSON.stringify({
+    event: send,
+    app: app.name,
+    node: hostname(),
+    from: notice.from,
+    to: notice.to,
+    error: notice.error ?? null,
+    at: new Date().toISOString(),
+  });
+  const secret = env[app.config.notify?.secretEnv ?? "PROTOCOL_WEBHOOK_SECRET"];
+  const headers: Record<string, string> = { "Content-Type": "application/json", "User-Agent": "protocol" };
+  if (secret) headers["X-Protocol-Signature"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+  try {
+    await ofetch(url, { method: "POST", body, headers, retry: 1, timeout: 10_000 });
+  } catch (error) {
+    // A webhook that is down must never fail a deploy; the next event tries again.
+    log.warn(`notify.webhook failed: ${errorMessage(error)}`);
+  }
+}

@@ -1,0 +1,45 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { App } from "../node/app.ts";
+import { composeProject, DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
+import { StepFailedError } from "../core/errors.ts";
+import { git, type GitContext } from "../git/git.ts";
+import { log } from "../core/log.ts";
+import { firstLine } from "../git/parse.ts";
+import type { ProtocolJson } from "../schema/protocol-json.ts";
+import { run } from "../core/spawn.ts";
+
+/**
+ * "Never half-done": pull the images the incoming commit needs before the live working copy moves.
+ * Its compose file(s) are read from git into the state dir and run with the app dir as project
+ * directory, so .env and relative paths resolve as they will after the move. Returns whether the
+ * incoming commit has a compose file at all.
+ */
+export async function pullIncoming(app: App, ctx: GitContext, commit: string, config: ProtocolJson): Promise<boolean> {
+  const configured = config.docker?.compose;
+  const candidates = configured ? (Array.isArray(configured) ? configured : [configured]) : DEFAULT_COMPOSE_FILES;
+  const files: { name: string; text: string }[] = [];
+  for (const name of candidates) {
+    const shown = await git(ctx, ["show", `${commit}:${name}`]);
+    if (shown.ok) files.push({ name, text: shown.stdout });
+    if (!configured && files.length > 0) break;
+  }
+  if (files.length === 0) return false;
+  const cli = await findCompose();
+  mkdirSync(app.paths.root, { recursive: true });
+  const dir = mkdtempSync(join(app.paths.root, "incoming-"));
+  try {
+    const args = files.flatMap(({ name, text }, i) => {
+      const path = join(dir, `${i}-${name.replaceAll("/", "_")}`);
+      writeFileSync(path, text);
+      return ["--file", path];
+    });
+    const argv = [...cli.argv, "--project-name", composeProject({ ...app, name: config.name ?? app.name }), "--project-directory", app.dir, ...args, "pull"];
+    log.info(`pulling the images of ${commit.slice(0, 8)} before moving the working copy`);
+    const result = await run(argv, { cwd: app.dir });
+    if (!result.ok) throw new StepFailedError(`${cli.argv.join(" ")} pull failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, "the working copy was not moved; protocol retries next poll");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return true;
+}

@@ -1,0 +1,73 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { App } from "../node/app.ts";
+import { MissingProgramError, StepFailedError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { firstLine } from "../git/parse.ts";
+import { hasProgram, run, type SpawnResult } from "../core/spawn.ts";
+
+/** Compose's own default file names, in its order of preference. */
+export const DEFAULT_COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+
+/** The app's compose files (docker.compose, else compose's default name found in the dir); [] when none. */
+export function composeFiles(app: App): string[] {
+  const configured = app.config.docker?.compose;
+  if (configured) return Array.isArray(configured) ? configured : [configured];
+  const found = DEFAULT_COMPOSE_FILES.find((name) => existsSync(join(app.dir, name)));
+  return found ? [found] : [];
+}
+
+/** A compose project name that is stable for the app, so protocol and compose agree on its state. */
+export function composeProject(app: App): string {
+  return app.name.toLowerCase().replace(/[^a-z0-9_-]+/g, "");
+}
+
+export interface ComposeCli {
+  argv: string[];
+  version: 1 | 2;
+}
+
+let cached: ComposeCli | undefined;
+
+/** `docker compose` (v2); `docker-compose` (v1) with a warning; neither → one error saying how to install. */
+export async function findCompose(): Promise<ComposeCli> {
+  if (cached) return cached;
+  if (hasProgram("docker") && (await run(["docker", "compose", "version"])).ok) {
+    cached = { argv: ["docker", "compose"], version: 2 };
+  } else if (hasProgram("docker-compose") && (await run(["docker-compose", "version"])).ok) {
+    log.warn("using docker-compose v1; install the compose v2 plugin (docker compose) for health waits");
+    cached = { argv: ["docker-compose"], version: 1 };
+  } else {
+    throw new MissingProgramError(
+      "docker compose is not installed",
+      "install docker with its compose plugin: apt-get install docker.io docker-compose-plugin (or docker-compose)",
+    );
+  }
+  return cached;
+}
+
+export interface ComposeOptions {
+  /** Attach the terminal (exec, logs, builds the user watches) instead of capturing output. */
+  inherit?: boolean;
+  /** Return a failed result instead of throwing: exec and logs hand the exit code on. */
+  allowFailure?: boolean;
+  /** Log the command line at debug level only (queries such as `config --services`). */
+  quiet?: boolean;
+}
+
+export async function compose(app: App, args: string[], options: ComposeOptions = {}): Promise<SpawnResult> {
+  const cli = await findCompose();
+  const files = composeFiles(app).flatMap((file) => ["--file", file]);
+  const argv = [...cli.argv, "--project-name", composeProject(app), ...files, ...args];
+  if (options.quiet) log.debug(`running ${argv.join(" ")}`);
+  else log.info(`running ${argv.join(" ")}`);
+  const result = await run(argv, { cwd: app.dir, inherit: options.inherit });
+  if (!result.ok && !options.allowFailure) {
+    throw new StepFailedError(`${cli.argv.join(" ")} ${args[0]} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`);
+  }
+  return result;
+}
+
+export async function composeDown(app: App): Promise<void> {
+  await compose(app, ["down"]);
+}

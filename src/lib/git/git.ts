@@ -1,0 +1,195 @@
+import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
+import { firstLine, parseAheadBehind, parseLsRemote, parseStatusZ, parseSymref, parseUpstream, type StatusEntry } from "./parse.ts";
+import { readHeadFromFiles } from "./head-file.ts";
+import { run, type SpawnResult } from "../core/spawn.ts";
+
+/** Network git is killed when it prints nothing for this long (a hung TCP connection, a dead VPN). */
+export const NETWORK_IDLE_TIMEOUT_MS = 60_000;
+
+export interface GitContext {
+  dir: string;
+  /** Extra env: credentials (GIT_CONFIG_*), GIT_SSH_COMMAND. Never argv. */
+  env?: Record<string, string>;
+}
+
+export async function git(ctx: GitContext, args: string[], options: { idleTimeoutMs?: number; input?: string } = {}): Promise<SpawnResult> {
+  return run(["git", ...args], { cwd: ctx.dir, env: ctx.env, ...options });
+}
+
+async function gitOk(ctx: GitContext, args: string[], what: string): Promise<string> {
+  const result = await git(ctx, args);
+  if (!result.ok) throw new StepFailedError(`git ${what} failed in ${ctx.dir}: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`);
+  return result.stdout;
+}
+
+export async function isWorkTree(dir: string): Promise<boolean> {
+  const result = await git({ dir }, ["rev-parse", "--is-inside-work-tree"]);
+  return result.ok && result.stdout.trim() === "true";
+}
+
+export async function assertWorkTree(dir: string): Promise<void> {
+  if (!(await isWorkTree(dir))) {
+    throw new PreconditionError(`${dir} is not a git working copy`, "clone the app there first: git clone <url> <dir>");
+  }
+}
+
+export async function gitDir(ctx: GitContext): Promise<string> {
+  return (await gitOk(ctx, ["rev-parse", "--absolute-git-dir"], "rev-parse")).trim();
+}
+
+/** The commit HEAD points at, or null in a repo with no commits. */
+export async function headCommit(ctx: GitContext): Promise<string | null> {
+  const fromFiles = readHeadFromFiles(ctx.dir);
+  if (fromFiles !== undefined) return fromFiles;
+  const result = await git(ctx, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+export async function currentBranch(ctx: GitContext): Promise<string | null> {
+  const result = await git(ctx, ["symbolic-ref", "--short", "--quiet", "HEAD"]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+export async function upstreamBranch(ctx: GitContext, remote: string): Promise<string | null> {
+  const result = await git(ctx, ["rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}"]);
+  return result.ok ? parseUpstream(result.stdout, remote) : null;
+}
+
+/** The remote's default branch as recorded at clone time (refs/remotes/<remote>/HEAD); no network. */
+export async function localRemoteHead(ctx: GitContext, remote: string): Promise<string | null> {
+  const result = await git(ctx, ["symbolic-ref", "--short", "--quiet", `refs/remotes/${remote}/HEAD`]);
+  return result.ok ? parseUpstream(result.stdout, remote) : null;
+}
+
+export async function remoteDefaultBranch(ctx: GitContext, remote: string): Promise<string | null> {
+  const result = await git(ctx, ["ls-remote", "--symref", remote, "HEAD"], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  if (!result.ok) throw unreachable(remote, result);
+  return parseSymref(result.stdout);
+}
+
+export async function remoteUrl(ctx: GitContext, remote: string): Promise<string | null> {
+  const result = await git(ctx, ["remote", "get-url", remote]);
+  return result.ok ? result.stdout.trim() : null;
+}
+
+function unreachable(remote: string, result: SpawnResult): NetworkError {
+  const why = result.timedOut ? `no answer for ${NETWORK_IDLE_TIMEOUT_MS / 1000}s` : firstLine(result.stderr) || `exit ${result.exitCode}`;
+  return new NetworkError(`remote ${remote} is unreachable: ${why}`, "check the network, the remote URL and the deploy key; protocol retries with backoff");
+}
+
+/** The tip of refs/heads/<branch> on the remote: one round trip, no objects transferred. */
+export async function lsRemoteBranch(ctx: GitContext, remote: string, branch: string): Promise<string | null> {
+  const ref = `refs/heads/${branch}`;
+  const result = await git(ctx, ["ls-remote", "--", remote, ref], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  if (!result.ok) throw unreachable(remote, result);
+  return parseLsRemote(result.stdout, ref);
+}
+
+export async function hasCommit(ctx: GitContext, sha: string): Promise<boolean> {
+  return (await git(ctx, ["cat-file", "-e", `${sha}^{commit}`])).ok;
+}
+
+export async function fetchBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
+  const refspec = `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`;
+  const result = await git(ctx, ["fetch", "--no-tags", "--quiet", "--", remote, refspec], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  if (!result.ok) throw unreachable(remote, result);
+}
+
+/** Uncommitted changes to tracked files (untracked files are the app's own business). */
+export async function trackedChanges(ctx: GitContext): Promise<StatusEntry[]> {
+  return parseStatusZ(await gitOk(ctx, ["status", "--porcelain=v1", "-z", "--untracked-files=no"], "status"));
+}
+
+export async function aheadBehind(ctx: GitContext, local: string, remote: string): Promise<{ ahead: number; behind: number }> {
+  return parseAheadBehind(await gitOk(ctx, ["rev-list", "--left-right", "--count", `${local}...${remote}`], "rev-list"));
+}
+
+export async function mergeFastForward(ctx: GitContext, sha: string): Promise<void> {
+  await gitOk(ctx, ["merge", "--ff-only", "--quiet", sha], "merge --ff-only");
+}
+
+/** Stash tracked changes; returns the stash commit so it can be named in logs. */
+export async function stashChanges(ctx: GitContext, message: string): Promise<string> {
+  await gitOk(ctx, ["stash", "push", "--message", message], "stash");
+  return (await gitOk(ctx, ["rev-parse", "--verify", "refs/stash"], "rev-parse")).trim();
+}
+
+export async function updateRef(ctx: GitContext, ref: string, sha: string): Promise<void> {
+  await gitOk(ctx, ["update-ref", ref, sha], "update-ref");
+}
+
+export async function resetHard(ctx: GitContext, sha: string): Promise<void> {
+  await gitOk(ctx, ["reset", "--hard", "--quiet", sha], "reset");
+}
+
+/** A path inside the git dir, e.g. info/exclude (works for worktrees, where .git is a file). */
+export async function gitPath(ctx: GitContext, name: string): Promise<string> {
+  return (await gitOk(ctx, ["rev-parse", "--path-format=absolute", "--git-path", name], "rev-parse")).trim();
+}
+
+/** Every change in the working copy, untracked files included (the config repo's "unsaved changes"). */
+export async function allChanges(ctx: GitContext): Promise<StatusEntry[]> {
+  return parseStatusZ(await gitOk(ctx, ["status", "--porcelain=v1", "-z", "--untracked-files=all"], "status"));
+}
+
+/** Which of `paths` the repo tracks (literal paths: no glob magic in user file names). */
+export async function trackedPaths(ctx: GitContext, paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const out = await gitOk(ctx, ["--literal-pathspecs", "ls-files", "-z", "--", ...paths], "ls-files");
+  return out.split("\0").filter(Boolean);
+}
+
+export async function untrackPaths(ctx: GitContext, paths: string[]): Promise<void> {
+  await gitOk(ctx, ["--literal-pathspecs", "rm", "-r", "--cached", "--quiet", "--", ...paths], "rm --cached");
+}
+
+/** The files in a commit's tree, relative to the repo root. */
+export async function treeFiles(ctx: GitContext, rev: string): Promise<string[]> {
+  return (await gitOk(ctx, ["ls-tree", "-r", "-z", "--name-only", rev], "ls-tree")).split("\0").filter(Boolean);
+}
+
+export async function branchExists(ctx: GitContext, branch: string): Promise<boolean> {
+  return (await git(ctx, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`])).ok;
+}
+
+export async function createBranch(ctx: GitContext, branch: string, startPoint: string, track = false): Promise<void> {
+  await gitOk(ctx, ["branch", ...(track ? ["--track"] : ["--no-track"]), "--", branch, startPoint], "branch");
+}
+
+export async function switchBranch(ctx: GitContext, branch: string): Promise<void> {
+  await gitOk(ctx, ["switch", "--quiet", "--no-guess", branch], "switch");
+}
+
+/** A commit of the empty tree with no parent: the first commit of a new, empty environment. */
+export async function commitEmptyTree(ctx: GitContext, message: string): Promise<string> {
+  const tree = (await gitOk(ctx, ["hash-object", "-t", "tree", "/dev/null"], "hash-object")).trim();
+  const result = await git(ctx, ["commit-tree", tree, "-m", message]);
+  if (!result.ok) throw new StepFailedError(`git commit-tree failed in ${ctx.dir}: ${firstLine(result.stderr)}`);
+  return result.stdout.trim();
+}
+
+/** Stage everything and commit; false when there was nothing to commit. */
+export async function commitAll(ctx: GitContext, message: string): Promise<boolean> {
+  await gitOk(ctx, ["add", "--all"], "add");
+  if ((await git(ctx, ["diff", "--cached", "--quiet"])).ok && (await headCommit(ctx)) !== null) return false;
+  await gitOk(ctx, ["commit", "--quiet", "--allow-empty", "-m", message], "commit");
+  return true;
+}
+
+export async function pushBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
+  const result = await git(ctx, ["push", "--quiet", "--set-upstream", "--", remote, `HEAD:refs/heads/${branch}`], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  if (result.timedOut) throw unreachable(remote, result);
+  if (!result.ok) {
+    throw new StepFailedError(`git push to ${remote} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, "check the remote and your access to it, then run the command again");
+  }
+}
+
+export async function cloneRepo(url: string, dir: string, env?: Record<string, string>): Promise<void> {
+  const result = await run(["git", "clone", "--quiet", "--", url, dir], { env, idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  if (!result.ok) throw unreachable(url, result);
+}
+
+export async function initRepo(dir: string, branch: string): Promise<void> {
+  const result = await run(["git", "init", "--quiet", `--initial-branch=${branch}`, "--", dir]);
+  if (!result.ok) throw new StepFailedError(`git init ${dir} failed: ${firstLine(result.stderr)}`);
+}

@@ -1,0 +1,62 @@
+import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import { StepFailedError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/fs.ts";
+import { renderRebootLine, withCronEntry, withoutCronEntry } from "./cron-block.ts";
+import { firstLine } from "../git/parse.ts";
+import { stateHome } from "../core/paths.ts";
+import { selfArgv } from "../release/self.ts";
+import { run } from "../core/spawn.ts";
+
+const KEEP_BACKUPS = 10;
+
+/** The user's crontab; "" when there is none (`crontab -l` exits 1 with nothing on stdout). */
+export async function readCrontab(): Promise<string> {
+  const result = await run(["crontab", "-l"]);
+  if (result.ok) return result.stdout;
+  if (result.exitCode === 1 && result.stdout === "") return "";
+  throw new StepFailedError(`crontab -l failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`);
+}
+
+/** Save the current crontab in the state dir before replacing it; keeps the last 10. */
+function backupCrontab(text: string): string {
+  const dir = join(stateHome(), "crontab-backups");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `crontab-${new Date().toISOString().replace(/[:.]/g, "-")}`);
+  writeFileAtomic(path, text, 0o600);
+  const old = readdirSync(dir).sort().slice(0, -KEEP_BACKUPS);
+  for (const name of old) unlinkSync(join(dir, name));
+  return path;
+}
+
+export interface CrontabChange {
+  changed: boolean;
+  backup: string | null;
+  line: string | null;
+}
+
+async function editCrontab(edit: (text: string) => string): Promise<{ changed: boolean; backup: string | null }> {
+  const current = await readCrontab();
+  const next = edit(current);
+  if (next === current) return { changed: false, backup: null };
+  const backup = backupCrontab(current);
+  const result = await run(["crontab", "-"], { input: next });
+  if (!result.ok) throw new StepFailedError(`crontab - failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, `the previous crontab is in ${backup}`);
+  return { changed: true, backup };
+}
+
+export function rebootLine(dir: string): string {
+  return renderRebootLine(selfArgv(), dir, join(stateHome(), "restart.log"), {
+    PATH: process.env.PATH,
+    PROTOCOL_HOME: process.env.PROTOCOL_HOME,
+  });
+}
+
+export async function addRebootEntry(dir: string): Promise<CrontabChange> {
+  const line = rebootLine(dir);
+  return { ...(await editCrontab((text) => withCronEntry(text, { dir, line }))), line };
+}
+
+export async function removeRebootEntry(dir: string): Promise<CrontabChange> {
+  return { ...(await editCrontab((text) => withoutCronEntry(text, dir))), line: null };
+}

@@ -1,0 +1,81 @@
+/**
+ * The blocks protocol owns in ~/.ssh/config: one per deploy key, between marker lines, so that
+ * writing the same key twice gives the same file and everything outside is kept byte for byte.
+ */
+import { UsageError } from "../core/errors.ts";
+
+export interface SshHost {
+  host: string;
+  port: number | null;
+  user: string | null;
+}
+
+export interface SshBlock extends SshHost {
+  name: string;
+  identityFile: string;
+  /** Trust the host key on first use (a fresh node from cloud-init has nobody to ask). */
+  acceptNewHostKey?: boolean;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const HOST = /^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/;
+
+export function assertKeyName(name: string): string {
+  if (!NAME.test(name)) throw new UsageError(`key name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`);
+  return name;
+}
+
+/**
+ * The ssh host of a git remote or a bare host name: `git@github.com:o/r.git`,
+ * `ssh://git@host:2222/o/r.git`, `github.com`. Null for https and local remotes, which need no key.
+ */
+export function parseSshHost(remote: string): SshHost | null {
+  const url = /^ssh:\/\/(?:([^@/]+)@)?(\[[^\]]+\]|[^:/]+)(?::(\d+))?\//.exec(remote);
+  if (url) return valid({ user: url[1] ?? null, host: url[2]!, port: url[3] ? Number(url[3]) : null });
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote) || remote.startsWith("/") || remote.startsWith(".")) return null;
+  const scp = /^(?:([^@:/]+)@)?([^:/]+):(?!\/\/)/.exec(remote);
+  if (scp) return valid({ user: scp[1] ?? null, host: scp[2]!, port: null });
+  return HOST.test(remote) ? { host: remote, port: null, user: null } : null;
+}
+
+function valid(host: SshHost): SshHost | null {
+  return HOST.test(host.host) && (host.port === null || (host.port > 0 && host.port < 65536)) ? host : null;
+}
+
+export const beginMarker = (name: string) => `# BEGIN protocol key ${name} (managed by protocol key:generate)`;
+export const endMarker = (name: string) => `# END protocol key ${name}`;
+
+/** ssh_config quoting: double quotes around anything with a space; a path never has a double quote. */
+const quote = (value: string) => (/[\s#]/.test(value) ? `"${value}"` : value);
+
+export function renderSshBlock(block: SshBlock): string[] {
+  return [
+    beginMarker(block.name),
+    `Host ${block.host}`,
+    `  HostName ${block.host.replace(/^\[|\]$/g, "")}`,
+    ...(block.port ? [`  Port ${block.port}`] : []),
+    ...(block.user ? [`  User ${block.user}`] : []),
+    `  IdentityFile ${quote(block.identityFile)}`,
+    "  IdentitiesOnly yes",
+    ...(block.acceptNewHostKey ? ["  StrictHostKeyChecking accept-new"] : []),
+    endMarker(block.name),
+  ];
+}
+
+/**
+ * Put the key's block into an ssh config text: replace it where it is, else append it (appended,
+ * because a block put first would capture the file's leading global options).
+ */
+export function withSshBlock(text: string, block: SshBlock): string {
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  const rendered = renderSshBlock(block);
+  const begin = lines.indexOf(beginMarker(block.name));
+  const end = begin === -1 ? -1 : lines.indexOf(endMarker(block.name), begin);
+  if (begin !== -1 && end !== -1) lines.splice(begin, end - begin + 1, ...rendered);
+  else {
+    if (lines.length > 0 && lines.at(-1)!.trim() !== "") lines.push("");
+    lines.push(...rendered);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,79 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import * as v from "valibot";
+import { ConfigError, PreconditionError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { appPaths, type AppPaths } from "../core/paths.ts";
+import { describeIssues, ProtocolJsonSchema, type ProtocolJson } from "../schema/protocol-json.ts";
+
+export const PROTOCOL_JSON = "protocol.json";
+
+export interface App {
+  dir: string;
+  name: string;
+  /** Path of protocol.json, or null when the app has none (all defaults). */
+  configPath: string | null;
+  config: ProtocolJson;
+  paths: AppPaths;
+}
+
+/** The app dir: --dir, else the current dir, walking up to the dir holding protocol.json or .git. */
+export function resolveAppDir(dirArg?: string, cwd = process.cwd()): string {
+  if (dirArg) {
+    const dir = resolve(cwd, dirArg);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new PreconditionError(`app directory ${dir} does not exist`, "check the path given to --dir");
+    }
+    return dir;
+  }
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, PROTOCOL_JSON)) || existsSync(join(dir, ".git"))) return dir;
+    if (dirname(dir) === dir) break;
+  }
+  throw new PreconditionError(
+    `no app found: neither protocol.json nor .git in ${resolve(cwd)} or above`,
+    "run protocol inside the app's working copy, or pass --dir <path>",
+  );
+}
+
+export function parseProtocolJson(text: string, path: string): ProtocolJson {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`, "fix the syntax, e.g. with: jq . protocol.json");
+  }
+  if (Array.isArray(data)) throw new ConfigError(`${path} is invalid: (top level): must be an object, not a list`, "see the protocol.json section of the README");
+  const result = v.safeParse(ProtocolJsonSchema, data);
+  if (!result.success) {
+    throw new ConfigError(`${path} is invalid: ${describeIssues(result.issues)}`, "fix that key (see the protocol.json section of the README)");
+  }
+  return result.output;
+}
+
+const warned = new Set<string>();
+
+function warnAboutPasswords(config: ProtocolJson, path: string): void {
+  for (const key of ["git.password", "docker.password"] as const) {
+    const [group, field] = key.split(".") as ["git" | "docker", "password"];
+    if (config[group]?.[field] && !warned.has(`${path}:${key}`)) {
+      warned.add(`${path}:${key}`);
+      log.warn(`${path} holds ${key}: protocol.json is committed, so move it to the environment or the config repo`);
+    }
+  }
+}
+
+export function loadApp(dirArg?: string): App {
+  const dir = resolveAppDir(dirArg);
+  const path = join(dir, PROTOCOL_JSON);
+  const text = existsSync(path) ? readFileSync(path, "utf8") : null;
+  const config = text === null ? parseProtocolJson("{}", path) : parseProtocolJson(text, path);
+  if (text !== null) warnAboutPasswords(config, path);
+  return { dir, name: config.name ?? basename(dir), configPath: text === null ? null : path, config, paths: appPaths(dir) };
+}
+
+export const DEFAULT_INTERVAL = 10;
+
+export function remoteName(app: App): string {
+  return app.config.git?.remotename ?? "origin";
+}

@@ -1,0 +1,91 @@
+import type { App } from "./app.ts";
+import { deployWorkingCopy, prepareConfig, type ConfigStart } from "../config-repo/node.ts";
+import { startConfigSlave, stopConfigSlave } from "../config-repo/slave.ts";
+import { addRebootEntry, removeRebootEntry, type CrontabChange } from "../host/crontab.ts";
+import { startSlaveInBackground, stopSlave, type StartedSlave, type StoppedSlave } from "./daemon.ts";
+import { composeDown, composeFiles } from "../docker/docker.ts";
+import { errorMessage, MissingProgramError } from "../core/errors.ts";
+import { assertWorkTree } from "../git/git.ts";
+import { log } from "../core/log.ts";
+import { readRegistration, writeRegistration } from "./state.ts";
+import { syncNode, type DirtyPolicy, type DivergedPolicy, type SyncOutcome } from "./sync.ts";
+
+export interface StartOptions {
+  intervalSeconds?: number;
+  onDirty: DirtyPolicy;
+  onDiverged: DivergedPolicy;
+  /** Install the @reboot crontab line (start does, restart does not touch the crontab). */
+  cron: boolean;
+  /** `start <env>`: this machine's environment, recorded; otherwise the one recorded before. */
+  env?: string;
+}
+
+export interface StartReport {
+  dir: string;
+  sync: SyncOutcome;
+  /** Null on a development machine: git is left alone there. */
+  slave: StartedSlave | null;
+  config: ConfigStart;
+  configSlave: StartedSlave | null;
+  cron: CrontabChange | null;
+}
+
+/** The flags that make the background loop behave as this start was asked to. */
+export function slaveFlags(options: Pick<StartOptions, "intervalSeconds" | "onDirty" | "onDiverged">): string[] {
+  return [
+    ...(options.intervalSeconds ? ["--interval", String(options.intervalSeconds)] : []),
+    ...(options.onDirty !== "refuse" ? [`--on-dirty=${options.onDirty}`] : []),
+    ...(options.onDiverged !== "refuse" ? [`--on-diverged=${options.onDiverged}`] : []),
+  ];
+}
+
+async function tryCrontab(what: string, edit: () => Promise<CrontabChange>): Promise<CrontabChange | null> {
+  try {
+    return await edit();
+  } catch (error) {
+    if (!(error instanceof MissingProgramError)) throw error;
+    log.warn(`${what}: ${errorMessage(error)} (${error.hint})`);
+    return null;
+  }
+}
+
+/** One sync now, then slave mode in the background, then the @reboot line. Safe to run twice. */
+export async function startNode(app: App, options: StartOptions): Promise<StartReport> {
+  await assertWorkTree(app.dir);
+  const config = await prepareConfig(app, options.env);
+  const sync = config.dev
+    ? await deployWorkingCopy(app)
+    : await syncNode(app, { command: "start", onDirty: options.onDirty, onDiverged: options.onDiverged, lockWaitMs: 60_000 });
+  const slave = config.dev ? null : await startSlaveInBackground(app, slaveFlags(options));
+  const configSlave = !config.dev && config.followable ? await startConfigSlave(app, options.intervalSeconds) : null;
+  writeRegistration(app.paths.registration, {
+    dir: app.dir,
+    name: app.name,
+    enabled: true,
+    interval: options.intervalSeconds,
+    onDirty: options.onDirty,
+    onDiverged: options.onDiverged,
+    updatedAt: new Date().toISOString(),
+  });
+  const cron = options.cron ? await tryCrontab("the node will not come back after a reboot", () => addRebootEntry(app.dir)) : null;
+  return { dir: app.dir, sync, slave, config, configSlave, cron };
+}
+
+export interface StopReport {
+  dir: string;
+  slave: StoppedSlave;
+  configSlave: StoppedSlave;
+  cron: CrontabChange | null;
+  down: boolean;
+}
+
+export async function stopNode(app: App, options: { down: boolean }): Promise<StopReport> {
+  const slave = await stopSlave(app);
+  const configSlave = await stopConfigSlave(app);
+  const cron = await tryCrontab("could not remove the @reboot line", () => removeRebootEntry(app.dir));
+  const registration = readRegistration(app.paths.registration);
+  if (registration) writeRegistration(app.paths.registration, { ...registration, enabled: false, updatedAt: new Date().toISOString() });
+  const down = options.down && composeFiles(app).length > 0;
+  if (down) await composeDown(app);
+  return { dir: app.dir, slave, configSlave, cron, down };
+}

@@ -1,0 +1,154 @@
+import { linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname } from "node:path";
+import * as v from "valibot";
+import { LockedError } from "../core/errors.ts";
+import { readTextOrNull } from "../core/fs.ts";
+import { log } from "../core/log.ts";
+import { bootId, isProcessAlive, processStartTicks } from "../core/process.ts";
+
+const LockHolderSchema = v.object({
+  pid: v.number(),
+  host: v.string(),
+  command: v.string(),
+  since: v.string(),
+  /** Boot id and process start time, so a pid reused after a reboot or a crash is not taken for the holder. */
+  boot: v.optional(v.nullable(v.string()), null),
+  started: v.optional(v.nullable(v.number()), null),
+});
+
+export type LockHolder = v.InferOutput<typeof LockHolderSchema>;
+
+/** Who holds the lock at `path`, or null when nobody does. An unreadable lock file counts as held by nobody. */
+export function readLockHolder(path: string): LockHolder | null {
+  const text = readTextOrNull(path);
+  if (text === null) return null;
+  try {
+    const parsed = v.safeParse(LockHolderSchema, JSON.parse(text));
+    return parsed.success ? parsed.output : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A lock whose holder ran on this host and is gone (kill -9, power loss). */
+export function isStale(holder: LockHolder | null): boolean {
+  if (holder === null) return true;
+  if (holder.host !== hostname()) return false;
+  if (!isProcessAlive(holder.pid)) return true;
+  const boot = bootId();
+  if (holder.boot && boot && holder.boot !== boot) return true;
+  const started = processStartTicks(holder.pid);
+  return holder.started != null && started !== null && holder.started !== started;
+}
+
+export function describeHolder(holder: LockHolder): string {
+  return `pid ${holder.pid} (${holder.command}) on ${holder.host} since ${holder.since}`;
+}
+
+export class Lock {
+  private released = false;
+  constructor(
+    readonly path: string,
+    readonly holder: LockHolder,
+  ) {}
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    // Only remove the file if it is still ours: a stale-lock recovery elsewhere may have replaced it.
+    if (readLockHolder(this.path)?.pid === this.holder.pid) {
+      try {
+        unlinkSync(this.path);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+}
+
+/** Create the lock file with its content in one step: write a temp file, then link(2), which fails if it exists. */
+function tryCreate(path: string, holder: LockHolder): boolean {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  writeFileSync(tmp, JSON.stringify(holder));
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/** Move a stale lock aside; re-check after the move so a lock taken meanwhile is put back, not lost. */
+function recoverStale(path: string, seen: LockHolder | null): void {
+  const aside = `${path}.stale.${process.pid}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // someone else recovered it first
+  }
+  const moved = readLockHolder(aside);
+  if (moved && seen && moved.pid !== seen.pid && !isStale(moved)) {
+    try {
+      linkSync(aside, path);
+    } catch {
+      // a third process took it; the one we moved lost a race it would have lost anyway
+    }
+  } else {
+    log.warn(`recovered a stale lock ${path}${seen ? ` left by ${describeHolder(seen)}` : " (unreadable)"}`);
+  }
+  try {
+    unlinkSync(aside);
+  } catch {
+    // gone already
+  }
+}
+
+export interface AcquireOptions {
+  command: string;
+  /** How long to wait for a live holder; 0 fails at once. */
+  waitMs?: number;
+  onWait?: (holder: LockHolder) => void;
+}
+
+export async function acquireLock(path: string, options: AcquireOptions): Promise<Lock> {
+  const holder: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    command: options.command,
+    since: new Date().toISOString(),
+    boot: bootId(),
+    started: processStartTicks(process.pid),
+  };
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  let told = false;
+  for (;;) {
+    if (tryCreate(path, holder)) return new Lock(path, holder);
+    const current = readLockHolder(path);
+    if (isStale(current)) {
+      // An unreadable file may be a lock being written right now: give it a moment before recovering.
+      if (current === null) await Bun.sleep(100);
+      if (current !== null || readLockHolder(path) === null) recoverStale(path, current);
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new LockedError(
+        `the app is locked by ${describeHolder(current!)}`,
+        "wait for it to finish (or pass --wait <seconds>); a lock whose process died is recovered automatically",
+      );
+    }
+    if (!told) {
+      told = true;
+      options.onWait?.(current!);
+    }
+    await Bun.sleep(100);
+  }
+}

@@ -1,0 +1,21 @@
+import { log } from "../core/log.ts";
+import type { StartReport } from "./lifecycle.ts";
+import { renderSyncOutcome } from "./sync-report.ts";
+
+export function renderStartReport(report: StartReport): void {
+  renderSyncOutcome(report.sync);
+  if (report.sync.error) {
+    log.warn(`the node runs, but its first sync says ${report.sync.result}: ${report.sync.error}${report.sync.hint ? ` (${report.sync.hint})` : ""}`);
+  }
+  if (report.config.link) log.info(`config ${report.config.branch ?? "?"} linked from ${report.config.dir} (${report.config.link.plan.owned.length} file(s))`);
+  if (!report.slave) log.info(`development environment ${report.config.env}: git left alone, no slave mode`);
+  else {
+    log.success(
+      report.slave.alreadyRunning
+        ? `slave mode already running for ${report.dir} (pid ${report.slave.pid})`
+        : `slave mode started for ${report.dir} (pid ${report.slave.pid})`,
+    );
+  }
+  if (report.configSlave) log.success(`config slave mode ${report.configSlave.alreadyRunning ? "already running" : "started"} (pid ${report.configSlave.pid})`);
+  if (report.cron?.changed) log.info(`@reboot line added to the crontab (previous crontab saved to ${report.cron.backup})`);
+}

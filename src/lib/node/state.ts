@@ -1,0 +1,86 @@
+import { appendFileSync, mkdirSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import * as v from "valibot";
+import { readTextOrNull, writeJsonAtomic } from "../core/fs.ts";
+import { log } from "../core/log.ts";
+import { appsRoot } from "../core/paths.ts";
+import {
+  DeployRecordSchema,
+  NodeStateSchema,
+  RegistrationSchema,
+  type DeployRecord,
+  type NodeState,
+  type Registration,
+} from "../schema/state.ts";
+
+function readJsonFile<T>(path: string, schema: v.GenericSchema<unknown, T>, fallback: T): T {
+  const text = readTextOrNull(path);
+  if (text === null) return fallback;
+  try {
+    const parsed = v.safeParse(schema, JSON.parse(text));
+    if (parsed.success) return parsed.output;
+  } catch {
+    // fall through: a state file is ours to rewrite, an unreadable one must not stop the node
+  }
+  log.warn(`ignoring unreadable state file ${path}; it will be rewritten`);
+  return fallback;
+}
+
+export function readNodeState(path: string): NodeState {
+  return readJsonFile(path, NodeStateSchema, v.parse(NodeStateSchema, {}));
+}
+
+/** `durable: false` skips the fsync, for the per-poll record that a later poll rewrites anyway. */
+export function writeNodeState(path: string, state: NodeState, durable = true): void {
+  writeJsonAtomic(path, state, durable);
+}
+
+export function updateNodeState(path: string, change: Partial<NodeState>): NodeState {
+  const next = { ...readNodeState(path), ...change };
+  writeNodeState(path, next);
+  return next;
+}
+
+/** One JSON line per deploy; appended, so a crash mid-write loses at most that line. */
+export function appendDeploy(path: string, record: v.InferInput<typeof DeployRecordSchema>): void {
+  mkdirSync(dirname(path), { recursive: true });
+  appendFileSync(path, `${JSON.stringify(record)}\n`);
+}
+
+export function readDeploys(path: string): DeployRecord[] {
+  const text = readTextOrNull(path) ?? "";
+  const records: DeployRecord[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      const parsed = v.safeParse(DeployRecordSchema, JSON.parse(line));
+      if (parsed.success) records.push(parsed.output);
+    } catch {
+      // a torn last line after a crash: skip it
+    }
+  }
+  return records;
+}
+
+export function readRegistration(path: string): Registration | null {
+  return readJsonFile(path, v.nullable(RegistrationSchema), null);
+}
+
+export function writeRegistration(path: string, registration: Registration): void {
+  writeJsonAtomic(path, registration);
+}
+
+/** Every app this machine has run `start` for. */
+export function listRegistrations(home?: string): Registration[] {
+  const root = appsRoot(home);
+  let keys: string[];
+  try {
+    keys = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return keys
+    .map((key) => readRegistration(join(root, key, "app.json")))
+    .filter((r): r is Registration => r !== null)
+    .sort((a, b) => a.dir.localeCompare(b.dir));
+}

@@ -1,0 +1,123 @@
+import { type App } from "./app.ts";
+import { readSlave, type SlaveInfo } from "./daemon.ts";
+import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
+import { gitContext } from "../git/auth.ts";
+import { isStale, readLockHolder, type LockHolder } from "./lock.ts";
+import { renderTable, shortSha } from "../core/output.ts";
+import type { DeployRecord, NodeState } from "../schema/state.ts";
+import { readDeploys, readNodeState, readRegistration } from "./state.ts";
+import { remoteName } from "./app.ts";
+import { projectContainers } from "../docker/containers.ts";
+import { composeFiles } from "../docker/docker.ts";
+import { errorMessage } from "../core/errors.ts";
+import { readMachineEnv } from "../config-repo/env.ts";
+import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
+import { readConfigSlave } from "../config-repo/slave.ts";
+
+export interface NodeStatus {
+  dir: string;
+  name: string;
+  remote: string;
+  branch: string | null;
+  localCommit: string | null;
+  remoteCommit: string | null;
+  remoteSeenAt: string | null;
+  deployedCommit: string | null;
+  slave: SlaveInfo;
+  lastSync: NodeState["lastSync"];
+  lastDeploy: DeployRecord | null;
+  lock: LockHolder | null;
+  /** Held by deploy:rollback until start or git:slave. */
+  paused: NodeState["paused"];
+  /** A commit that failed its deploy and is skipped until the remote moves. */
+  quarantine: NodeState["quarantine"];
+  /** Each service's image digest at the last good deploy. */
+  images: NodeState["images"];
+  /** The floating-tag checks against the registry: errors, backoff, an update waiting (docker.updates=notify). */
+  registry: NodeState["registry"];
+  registered: boolean;
+  /** The project's containers now (docker inspect); null without a compose file, or when docker cannot say. */
+  containers: { service: string; status: string; health: string | null; image: string }[] | null;
+  /** Why containers is null although the app has a compose file. */
+  containersError: string | null;
+  /** The machine's environment (config:env) and the config repo's checked-out branch, when there is one. */
+  config: { env: string | null; dir: string | null; branch: string | null; slave: SlaveInfo };
+  stateDir: string;
+}
+
+/** The containers, for a person looking at the node (never called by the poll). */
+async function readContainers(app: App): Promise<Pick<NodeStatus, "containers" | "containersError">> {
+  if (composeFiles(app).length === 0) return { containers: null, containersError: null };
+  try {
+    const containers = await projectContainers(app);
+    return { containers: containers.map(({ service, status, health, image }) => ({ service, status, health, image })), containersError: null };
+  } catch (error) {
+    return { containers: null, containersError: errorMessage(error) };
+  }
+}
+
+/** Everything `status` shows, from local state and the docker engine: no network. */
+export async function readNodeStatus(app: App): Promise<NodeStatus> {
+  const ctx = gitContext(app);
+  const remote = remoteName(app);
+  const state = readNodeState(app.paths.status);
+  const holder = readLockHolder(app.paths.syncLock);
+  const live = await readContainers(app);
+  return {
+    dir: app.dir,
+    name: app.name,
+    remote,
+    branch: app.config.git?.branch ?? (await upstreamBranch(ctx, remote)) ?? (await currentBranch(ctx)),
+    localCommit: await headCommit(ctx),
+    remoteCommit: state.remoteCommit,
+    remoteSeenAt: state.remoteSeenAt,
+    deployedCommit: state.deployedCommit,
+    slave: readSlave(app),
+    lastSync: state.lastSync,
+    lastDeploy: readDeploys(app.paths.deploys).at(-1) ?? null,
+    lock: holder && !isStale(holder) ? holder : null,
+    paused: state.paused,
+    quarantine: state.quarantine,
+    images: state.images,
+    registry: state.registry,
+    registered: readRegistration(app.paths.registration)?.enabled ?? false,
+    ...live,
+    config: {
+      env: readMachineEnv(),
+      dir: hasConfigRepo(app) ? configDir(app) : null,
+      branch: hasConfigRepo(app) ? await currentBranch(configContext(app)) : null,
+      slave: readConfigSlave(app),
+    },
+    stateDir: app.paths.root,
+  };
+}
+
+export function renderStatus(status: NodeStatus): string[] {
+  const sync = status.lastSync;
+  const rows = [
+    ["app", `${status.name} (${status.dir})`],
+    ["follows", `${status.remote}/${status.branch ?? "?"}`],
+    ["local", shortSha(status.localCommit)],
+    ["remote", `${shortSha(status.remoteCommit)}${status.remoteSeenAt ? ` (seen ${status.remoteSeenAt})` : ""}`],
+    ["deployed", shortSha(status.deployedCommit)],
+    ["slave", status.slave.running ? `running (pid ${status.slave.pid}, since ${status.slave.since})` : "stopped"],
+    ["last sync", sync ? `${sync.result} at ${sync.at}` : "never"],
+  ];
+  if (sync?.error) rows.push(["error", sync.error]);
+  if (status.lock) rows.push(["lock", `held by pid ${status.lock.pid} (${status.lock.command})`]);
+  if (status.paused) rows.push(["paused", `at ${shortSha(status.paused.commit)} since ${status.paused.at}: ${status.paused.reason} (protocol start resumes)`]);
+  if (status.quarantine) rows.push(["quarantine", `${shortSha(status.quarantine.commit)} skipped until the remote moves: ${status.quarantine.reason}`]);
+  for (const image of status.images) rows.push(["image", `${image.service}: ${image.image}${image.digest ? `@${image.digest.slice(0, 19)}` : ""}`]);
+  if (status.registry.error) rows.push(["registry", status.registry.error]);
+  if (status.registry.updateAvailable) rows.push(["update", `new image available: ${status.registry.updateAvailable}`]);
+  for (const c of status.containers ?? []) rows.push(["container", `${c.service}: ${c.status}${c.health ? ` (${c.health})` : ""}, ${c.image}`]);
+  if (status.containers?.length === 0) rows.push(["containers", "none running (protocol docker:compose starts them)"]);
+  if (status.containersError) rows.push(["containers", `unknown: ${status.containersError}`]);
+  if (status.config.dir) {
+    const slave = status.config.slave.running ? `config slave pid ${status.config.slave.pid}` : "config slave stopped";
+    rows.push(["config", `${status.config.branch ?? "?"} in ${status.config.dir} (${slave})`]);
+  }
+  rows.push(["env", status.config.env ?? "not set (protocol config:env <env>)"]);
+  rows.push(["state", status.stateDir]);
+  return renderTable(rows);
+}

@@ -1,0 +1,32 @@
+import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { shortSha } from "../core/output.ts";
+import type { SyncOutcome } from "./sync.ts";
+
+/** Tell the operator what a sync did (successes only; failures are thrown by throwForOutcome). */
+export function renderSyncOutcome(outcome: SyncOutcome): void {
+  if (outcome.result === "up-to-date") log.success(`up to date at ${shortSha(outcome.to)}`);
+  if (outcome.result === "deployed") {
+    log.success(`deployed ${shortSha(outcome.from)} → ${shortSha(outcome.to)}${outcome.composeRan ? "" : " (no compose file: docker skipped)"}`);
+    if (outcome.keptAs) log.info(`local work kept as ${outcome.keptAs}`);
+  }
+}
+
+/** A sync that refused or failed is an error for a one-shot command, with the exit code for its kind. */
+export function throwForOutcome(outcome: SyncOutcome): void {
+  const message = `${outcome.result}: ${outcome.error}`;
+  switch (outcome.result) {
+    case "dirty":
+    case "ahead":
+    case "diverged":
+      throw new PreconditionError(message, outcome.hint);
+    case "paused":
+    case "quarantined":
+      throw new PreconditionError(message, outcome.hint);
+    case "unreachable":
+      throw new NetworkError(message, outcome.hint);
+    case "error":
+    case "rolled-back":
+      throw new StepFailedError(message, outcome.hint);
+  }
+}

@@ -1,0 +1,226 @@
+import { loadApp, parseProtocolJson, PROTOCOL_JSON, type App } from "./app.ts";
+import { classifyLocalWork } from "./classify.ts";
+import { configHash } from "../config-repo/hash.ts";
+import { deployApp, type DeployRequest } from "../deploy/deploy.ts";
+import { checkImageUpdates, isQuarantined } from "../deploy/image-updates.ts";
+import { pullIncoming } from "../deploy/prepull.ts";
+import type { ProtocolJson } from "../schema/protocol-json.ts";
+import { composeFiles, findCompose } from "../docker/docker.ts";
+import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
+import {
+  aheadBehind,
+  currentBranch,
+  fetchBranch,
+  git,
+  gitDir,
+  hasCommit,
+  headCommit,
+  lsRemoteBranch,
+  mergeFastForward,
+  resetHard,
+  stashChanges,
+  trackedChanges,
+  updateRef,
+  type GitContext,
+} from "../git/git.ts";
+import { gitContext } from "../git/auth.ts";
+import { clearStaleIndexLock } from "../git/index-lock.ts";
+import { acquireLock, describeHolder } from "./lock.ts";
+import { log } from "../core/log.ts";
+import { shortSha } from "../core/output.ts";
+import type { NodeState, SyncResult } from "../schema/state.ts";
+import { readNodeState, writeNodeState } from "./state.ts";
+import { resolveTarget, type SyncTarget } from "./target.ts";
+
+export type DirtyPolicy = "refuse" | "stash";
+export type DivergedPolicy = "refuse" | "reset";
+
+export interface SyncOptions {
+  command: string;
+  onDirty?: DirtyPolicy;
+  onDiverged?: DivergedPolicy;
+  /** How long to wait for another sync holding the app's lock. */
+  lockWaitMs?: number;
+  /** Log a refusal or failure when it starts or changes (the loop); one-shot commands report it themselves. */
+  announce?: boolean;
+  /** Resolved once by the slave loop; resolved per call otherwise. */
+  target?: SyncTarget;
+}
+
+export interface SyncOutcome {
+  result: SyncResult;
+  /** HEAD before the sync and after it. */
+  from: string | null;
+  to: string | null;
+  remoteCommit: string | null;
+  error: string | null;
+  hint?: string;
+  /** Stash commit or backup ref that holds work moved aside, when an opt-in policy moved it. */
+  keptAs: string | null;
+  fetched: boolean;
+  composeRan: boolean;
+}
+
+const APP_HINTS = {
+  dirty: "commit or stash them, or run with --on-dirty=stash",
+  ahead: "push or drop them, or run with --on-diverged=reset (keeps a backup ref)",
+};
+
+function outcome(partial: Partial<SyncOutcome> & Pick<SyncOutcome, "result">): SyncOutcome {
+  return { from: null, to: null, remoteCommit: null, error: null, keptAs: null, fetched: false, composeRan: false, ...partial };
+}
+
+/** Validate the incoming protocol.json before the working copy moves to it; returns it. */
+async function validConfigAt(ctx: GitContext, sha: string): Promise<ProtocolJson> {
+  const shown = await git(ctx, ["show", `${sha}:${PROTOCOL_JSON}`]);
+  return parseProtocolJson(shown.ok ? shown.stdout : "{}", `${PROTOCOL_JSON} at ${shortSha(sha)}`);
+}
+
+/** Deploy the checked-out commit and turn the result into the sync's outcome. */
+async function deploy(app: App, request: DeployRequest): Promise<SyncOutcome> {
+  const result = await deployApp(app, request);
+  return outcome({
+    result: result.result === "deployed" ? "deployed" : result.result === "rolled-back" ? "rolled-back" : "error",
+    from: request.from,
+    to: result.rolledBackTo ?? request.to,
+    error: result.error,
+    keptAs: request.keptAs ?? null,
+    composeRan: result.composeRan,
+  });
+}
+
+function quarantined(state: NodeState, commit: string, base: Partial<SyncOutcome>): SyncOutcome {
+  return outcome({
+    ...base,
+    result: "quarantined",
+    error: `${shortSha(commit)} failed to deploy and was rolled back (${state.quarantine?.reason}); waiting for a new commit`,
+    hint: "push a fix; the node deploys the next commit",
+  });
+}
+
+async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Promise<SyncOutcome> {
+  const state = readNodeState(app.paths.status);
+  const paused = state.paused;
+  if (paused) {
+    return outcome({ result: "paused", error: `held at ${shortSha(paused.commit)} since ${paused.at}: ${paused.reason}`, hint: "run protocol start (or git:slave) to follow the remote again" });
+  }
+  const target = options.target ?? (await resolveTarget(app, ctx));
+  const remoteCommit = await lsRemoteBranch(ctx, target.remote, target.branch);
+  if (!remoteCommit) {
+    return outcome({ result: "error", error: `branch ${target.branch} does not exist on ${target.remote}`, hint: "push it, or set git.branch in protocol.json" });
+  }
+  const head = await headCommit(ctx);
+  if (head === remoteCommit) {
+    // The idle poll ends here: one ls-remote, no fetch, no docker.
+    // A changed config repo (a file edited on the box, a relink) redeploys too: compose must see it.
+    const current = { from: head, to: head, remoteCommit };
+    if (state.deployedCommit === head && state.deployedConfigHash === configHash(app)) {
+      // Floating image tags: one HTTP HEAD per image to its registry, no docker call.
+      const update = await checkImageUpdates(app, state);
+      if (!update || isQuarantined(state, head, update.digests)) return outcome({ result: "up-to-date", ...current });
+      if (app.config.docker?.updates === "notify") return outcome({ result: "up-to-date", ...current });
+      return { ...(await deploy(app, { from: head, to: head, reason: "image", digests: update.digests })), remoteCommit };
+    }
+    if (isQuarantined(state, head, null)) return quarantined(state, head, current);
+    if (composeFiles(app).length > 0) await findCompose();
+    return { ...(await deploy(app, { from: state.deployedCommit, to: head, reason: state.deployedCommit === head ? "config" : "commit" })), remoteCommit };
+  }
+  if (isQuarantined(state, remoteCommit, null)) return quarantined(state, remoteCommit, { from: head, to: head, remoteCommit });
+
+  let fetched = false;
+  if (!(await hasCommit(ctx, remoteCommit))) {
+    await fetchBranch(ctx, target.remote, target.branch);
+    fetched = true;
+  }
+  const base = { from: head, to: head, remoteCommit, fetched };
+  const branch = await currentBranch(ctx);
+  if (branch !== target.branch) {
+    return outcome({
+      ...base,
+      result: "error",
+      error: `the working copy is on ${branch ? `branch ${branch}` : "a detached HEAD"}, but protocol follows ${target.branch}`,
+      hint: `check out ${target.branch} (git switch ${target.branch}), or set git.branch`,
+    });
+  }
+  const changes = await trackedChanges(ctx);
+  const { ahead, behind } = head ? await aheadBehind(ctx, head, remoteCommit) : { ahead: 0, behind: 1 };
+
+  // Decide everything before acting, so an opt-in never moves work aside for a sync that then refuses.
+  const refusal = classifyLocalWork({ changes, ahead, behind }, `${target.remote}/${target.branch}`, { dirty: options.onDirty === "stash", ahead: options.onDiverged === "reset" }, APP_HINTS);
+  if (refusal) return outcome({ ...base, ...refusal });
+  const incoming = await validConfigAt(ctx, remoteCommit);
+  const pulled = await pullIncoming(app, ctx, remoteCommit, incoming);
+
+  clearStaleIndexLock(await gitDir(ctx), app.dir);
+  const kept: string[] = [];
+  if (changes.length > 0) {
+    const stash = await stashChanges(ctx, `protocol: local changes before ${shortSha(remoteCommit)}`);
+    kept.push(`stash ${stash}`);
+    log.warn(`uncommitted changes moved aside: stash ${stash} (git stash list; git stash apply ${shortSha(stash)})`);
+  }
+  if (ahead > 0 && head) {
+    const ref = `refs/protocol/backup/${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    await updateRef(ctx, ref, head);
+    await resetHard(ctx, remoteCommit);
+    kept.push(ref);
+    log.warn(`local commits kept as ${ref} (${shortSha(head)}); the working copy now matches ${target.remote}/${target.branch}`);
+  } else {
+    await mergeFastForward(ctx, remoteCommit);
+  }
+  log.info(`moved ${shortSha(head)} → ${shortSha(remoteCommit)}`);
+  // Deploy with the protocol.json that just arrived (validated above), not the one loaded before.
+  return { ...(await deploy(loadApp(app.dir), { from: head, to: remoteCommit, keptAs: kept.join(", ") || null, pulled })), remoteCommit, fetched };
+}
+
+/** One sync: ls-remote, and on a change fetch, classify, fast-forward and deploy. Never throws for sync outcomes. */
+export async function syncNode(app: App, options: SyncOptions): Promise<SyncOutcome> {
+  const started = Date.now();
+  const lock = await acquireLock(app.paths.syncLock, {
+    command: options.command,
+    waitMs: options.lockWaitMs ?? 0,
+    onWait: (holder) => log.info(`waiting for the lock held by ${describeHolder(holder)}`),
+  });
+  let result: SyncOutcome;
+  try {
+    result = await syncLocked(app, options, gitContext(app));
+  } catch (error) {
+    result = outcome({
+      result: error instanceof NetworkError ? "unreachable" : "error",
+      error: errorMessage(error),
+      hint: error instanceof ProtocolError ? error.hint : undefined,
+    });
+  } finally {
+    lock.release();
+  }
+  recordOutcome(app, result, Date.now() - started, options.announce ?? false);
+  return result;
+}
+
+/** While nothing changes, the poll's record (lastSync.at, remoteSeenAt) is refreshed at most this often. */
+export const QUIET_WRITE_MS = 60_000;
+
+function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announce: boolean): void {
+  const previous = readNodeState(app.paths.status);
+  const failing = result.result === "unreachable" || result.result === "error";
+  const failures = failing ? previous.failures + 1 : 0;
+  const now = new Date();
+  const same =
+    previous.lastSync?.result === result.result &&
+    previous.lastSync.error === result.error &&
+    previous.failures === failures &&
+    (!result.remoteCommit || result.remoteCommit === previous.remoteCommit) &&
+    now.getTime() - Date.parse(previous.lastSync.at) < QUIET_WRITE_MS;
+  // The idle poll writes nothing: an unchanged record is rewritten once a minute, without fsync.
+  if (!same) {
+    writeNodeState(app.paths.status, {
+      ...previous,
+      ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: now.toISOString() } : {}),
+      lastSync: { at: now.toISOString(), result: result.result, error: result.error, durationMs },
+      failures,
+    }, false);
+  }
+  // Say a refusal or failure once when it starts or changes, not on every poll.
+  const changed = announce && (previous.lastSync?.result !== result.result || previous.lastSync?.error !== result.error);
+  if (result.error && changed) log.warn(`sync ${result.result}: ${result.error}${result.hint ? ` (${result.hint})` : ""}`);
+  else if (!result.error && changed && result.result === "up-to-date") log.info(`up to date at ${shortSha(result.to)}`);
+}

@@ -1,0 +1,31 @@
+import { remoteName, type App } from "./app.ts";
+import { PreconditionError } from "../core/errors.ts";
+import { currentBranch, localRemoteHead, remoteDefaultBranch, remoteUrl, upstreamBranch, type GitContext } from "../git/git.ts";
+
+export interface SyncTarget {
+  remote: string;
+  branch: string;
+}
+
+/**
+ * What the node follows: git.branch, else the checked-out branch's upstream, else the remote's
+ * default branch (as recorded at clone time, then as the remote says).
+ */
+export async function resolveTarget(app: App, ctx: GitContext): Promise<SyncTarget> {
+  const remote = remoteName(app);
+  if ((await remoteUrl(ctx, remote)) === null) {
+    const url = app.config.git?.remote;
+    throw new PreconditionError(
+      `the working copy has no remote named ${remote}`,
+      url ? `add it: git -C ${app.dir} remote add ${remote} ${url}` : `add one with git remote add ${remote} <url>, or set git.remotename`,
+    );
+  }
+  const branch =
+    app.config.git?.branch ??
+    (await upstreamBranch(ctx, remote)) ??
+    (await localRemoteHead(ctx, remote)) ??
+    (await remoteDefaultBranch(ctx, remote)) ??
+    (await currentBranch(ctx));
+  if (!branch) throw new PreconditionError(`cannot tell which branch of ${remote} to follow`, "set git.branch in protocol.json");
+  return { remote, branch };
+}

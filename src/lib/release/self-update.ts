@@ -1,0 +1,150 @@
+import { chmodSync, createReadStream, createWriteStream, rmSync } from "node:fs";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { verifySha256 } from "./checksum.ts";
+import { errorMessage, PreconditionError, StepFailedError, UsageError } from "../core/errors.ts";
+import { downloadFile, fetchText } from "../core/http.ts";
+import { log } from "../core/log.ts";
+import { artifactName, compareVersions, compressedName, detectPlatform, downloadBase, pickCompression, releaseFileUrl, type Compression } from "./metadata.ts";
+import { parseSha256Sums, parseVersionFile, ReleaseMetadataError } from "../schema/release.ts";
+import { assertWritableDir, locateSelfBinary, probeVersion, replaceBinary, swapWithBackup } from "./self-binary.ts";
+import { restartSlaveLoops, type RestartedLoop } from "../node/slave-restart.ts";
+import { hasProgram, run } from "../core/spawn.ts";
+import { VERSION } from "../../version.ts";
+
+export interface Release {
+  version: string;
+  artifact: string;
+  /** The file to download: the artifact, or its .xz / .gz. */
+  file: string;
+  compression: Compression;
+  url: string;
+  sha256: string;
+  artifactSha256: string;
+}
+
+function metadata<T>(url: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ReleaseMetadataError) throw new StepFailedError(`${url}: ${error.message}`, "the release host served something that is not a protocol release; check PROTOCOL_DOWNLOAD_URL");
+    throw error;
+  }
+}
+
+function parsePinned(pinned: string): string {
+  try {
+    return parseVersionFile(pinned.replace(/^v/, ""));
+  } catch {
+    throw new UsageError(`--version ${JSON.stringify(pinned)} is not a version like 1.2.3`);
+  }
+}
+
+async function fetchLatestVersion(base: string): Promise<string> {
+  const url = releaseFileUrl(base, null, "VERSION");
+  const text = await fetchText(url);
+  return metadata(url, () => parseVersionFile(text));
+}
+
+/** The latest (or the pinned) release, and which of its files fits this machine. */
+export async function lookupRelease(pinned?: string, base = downloadBase()): Promise<Release> {
+  const version = pinned ? parsePinned(pinned) : await fetchLatestVersion(base);
+  // SHA256SUMS from the versioned path, so a release published meanwhile cannot mix two versions.
+  const sumsUrl = releaseFileUrl(base, version, "SHA256SUMS");
+  const parsed = await fetchText(sumsUrl).then((text) => metadata(sumsUrl, () => parseSha256Sums(text)));
+  const platform = detectPlatform();
+  const artifact = artifactName(platform);
+  if (!artifact) throw new PreconditionError(`no protocol build for ${platform.os}/${platform.arch}`, "protocol runs on Linux and macOS, x86-64 and arm64");
+  const artifactSha256 = parsed.get(artifact);
+  if (!artifactSha256) throw new StepFailedError(`release ${version} has no ${artifact} (${sumsUrl})`, "pick another version with --version");
+  const compression = pickCompression(artifact, parsed, hasProgram("xz"));
+  const file = compressedName(artifact, compression);
+  return { version, artifact, file, compression, url: releaseFileUrl(base, version, file), sha256: parsed.get(file) ?? artifactSha256, artifactSha256 };
+}
+
+export interface UpdateCheck {
+  current: string;
+  latest: string;
+  updateAvailable: boolean;
+  artifact: string;
+  url: string;
+}
+
+export async function checkForUpdate(pinned?: string): Promise<UpdateCheck> {
+  const release = await lookupRelease(pinned);
+  const updateAvailable = pinned ? release.version !== VERSION : compareVersions(release.version, VERSION) > 0;
+  return { current: VERSION, latest: release.version, updateAvailable, artifact: release.artifact, url: release.url };
+}
+
+/** Unpack next to the download (same file system as the binary); returns the unpacked path. */
+async function unpack(staged: string, compression: Compression): Promise<string> {
+  if (compression === "none") return staged;
+  const out = staged.slice(0, -`.${compression}`.length);
+  if (compression === "xz") {
+    const result = await run(["xz", "--decompress", "--force", "--", staged]);
+    if (!result.ok) throw new StepFailedError(`xz could not unpack ${staged}: ${result.stderr.trim()}`, `nothing was changed; the download is kept at ${staged}`);
+    return out;
+  }
+  try {
+    await pipeline(createReadStream(staged), createGunzip(), createWriteStream(out, { mode: 0o600 }));
+  } catch (error) {
+    throw new StepFailedError(`could not unpack ${staged}: ${errorMessage(error)}`, `nothing was changed; the download is kept at ${staged}`);
+  }
+  rmSync(staged, { force: true });
+  return out;
+}
+
+export interface UpdateResult {
+  updated: boolean;
+  from: string;
+  to: string;
+  path: string;
+  backup: string | null;
+  file: string | null;
+  restarted: RestartedLoop[];
+}
+
+/**
+ * Download into the binary's own dir (never over the running file), verify the download and the
+ * unpacked binary against SHA256SUMS, run its --version, keep the old one as .bak, rename into place.
+ */
+export async function updateSelf(pinned?: string): Promise<UpdateResult> {
+  const self = locateSelfBinary();
+  const release = await lookupRelease(pinned);
+  const unchanged = { updated: false, from: VERSION, to: release.version, path: self.path, backup: null, file: null, restarted: [] };
+  if (release.version === VERSION) return unchanged;
+  if (!pinned && compareVersions(release.version, VERSION) < 0) return unchanged;
+  assertWritableDir(self.dir);
+  const staged = join(self.dir, `.protocol-update-${release.version}-${release.file}`);
+  log.info(`downloading ${release.url}`);
+  await downloadFile(release.url, staged);
+  await verifySha256(staged, release.file, release.sha256);
+  const binary = await unpack(staged, release.compression);
+  await verifySha256(binary, release.artifact, release.artifactSha256);
+  chmodSync(binary, 0o755);
+  const reported = await probeVersion(binary);
+  if (reported !== release.version) {
+    throw new StepFailedError(`the downloaded binary says it is ${reported}, not ${release.version}`, `nothing was changed; the download is kept at ${binary}`);
+  }
+  replaceBinary(self, binary);
+  return { updated: true, from: VERSION, to: release.version, path: self.path, backup: self.backup, file: release.file, restarted: await restartSlaveLoops() };
+}
+
+export interface RollbackResult {
+  from: string;
+  to: string;
+  path: string;
+  backup: string;
+  restarted: RestartedLoop[];
+}
+
+/** Put the .bak back (it must run), keeping the current binary as the new .bak. */
+export async function rollbackSelf(): Promise<RollbackResult> {
+  const self = locateSelfBinary("self:update --rollback");
+  if (!(await Bun.file(self.backup).exists())) throw new PreconditionError(`there is no previous binary at ${self.backup}`, "self:update keeps one when it replaces the binary");
+  assertWritableDir(self.dir);
+  const to = await probeVersion(self.backup);
+  swapWithBackup(self);
+  return { from: VERSION, to, path: self.path, backup: self.backup, restarted: await restartSlaveLoops() };
+}
