@@ -6,7 +6,7 @@
  * which git commands protocol runs and what each costs (GIT_TRACE2_EVENT).
  */
 import { readFileSync } from "node:fs";
-import { BIN, envNumber, figure, fmt, list, ratio, run, stats, type Row, type Workspace } from "./lib.ts";
+import { BIN, envNumber, figure, fmt, list, type Row, ratio, run, stats, type Workspace } from "./lib.ts";
 import { cachedRepo, cloneNode, git, pushCommit, startDaemon } from "./remote.ts";
 
 const ROUNDS = envNumber("BENCH_APPLY_ROUNDS", 15);
@@ -40,8 +40,16 @@ function gitBreakdown(tracePath: string): { argv: string; ms: number }[] {
     if (!line) continue;
     const event = JSON.parse(line) as { event: string; sid: string; argv?: string[]; t_abs?: number };
     if (event.sid.includes("/")) continue; // a git child of a git command (index-pack, rev-list)
-    if (event.event === "start") starts.set(event.sid, event.argv!.slice(1).join(" ").replace(/git:\/\/\S+/, "<url>"));
-    if (event.event === "exit" && starts.has(event.sid)) out.push({ argv: starts.get(event.sid)!, ms: event.t_abs! * 1000 });
+    if (event.event === "start")
+      starts.set(
+        event.sid,
+        event
+          .argv!.slice(1)
+          .join(" ")
+          .replace(/git:\/\/\S+/, "<url>"),
+      );
+    if (event.event === "exit" && starts.has(event.sid))
+      out.push({ argv: starts.get(event.sid)!, ms: event.t_abs! * 1000 });
   }
   return out;
 }
@@ -55,7 +63,11 @@ await figure("apply", async (ws) => {
     await git(ws, ws.root, "clone", "--quiet", "--bare", source, `${srv}/app.git`);
     const daemon = await startDaemon(ws, srv);
     const url = daemon.url("app.git");
-    const dirs = { seed: ws.path(size.name, "seed"), protocol: ws.path(size.name, "node-protocol"), floor: ws.path(size.name, "node-floor") };
+    const dirs = {
+      seed: ws.path(size.name, "seed"),
+      protocol: ws.path(size.name, "node-protocol"),
+      floor: ws.path(size.name, "node-floor"),
+    };
     for (const dir of Object.values(dirs)) await cloneNode(ws, source, dir, url);
     // Warm the page cache and git's index stat data the same way for both nodes.
     for (const dir of [dirs.protocol, dirs.floor]) await git(ws, dir, "status", "--porcelain", "--untracked-files=no");
@@ -65,7 +77,10 @@ await figure("apply", async (ws) => {
       await pushCommit(ws, dirs.seed);
       // Alternate who goes first, so neither always gets the warmer cache.
       const order = i % 2 ? (["floor", "protocol"] as const) : (["protocol", "floor"] as const);
-      for (const who of order) samples[who].push(who === "protocol" ? await protocolApply(ws, dirs.protocol) : await floorApply(ws, dirs.floor));
+      for (const who of order)
+        samples[who].push(
+          who === "protocol" ? await protocolApply(ws, dirs.protocol) : await floorApply(ws, dirs.floor),
+        );
     }
     await pushCommit(ws, dirs.seed);
     const trace = ws.path(size.name, "trace.jsonl");
@@ -79,9 +94,24 @@ await figure("apply", async (ws) => {
     const fc = stats(samples.floor.map((s) => s.cpuMs));
     const label = `${size.name} (${size.files.toLocaleString("en")} files, ${size.commits.toLocaleString("en")} commits)`;
     rows.push(
-      { metric: `apply, ${label}, median (ms)`, protocol: fmt(p.median, 0), floor: fmt(f.median, 0), ratio: ratio(p.median, f.median) },
-      { metric: `apply, ${label}, p95 (ms)`, protocol: fmt(p.p95, 0), floor: fmt(f.p95, 0), ratio: ratio(p.p95, f.p95) },
-      { metric: `apply, ${label}, CPU median (ms)`, protocol: fmt(pc.median, 0), floor: fmt(fc.median, 0), ratio: ratio(pc.median, fc.median) },
+      {
+        metric: `apply, ${label}, median (ms)`,
+        protocol: fmt(p.median, 0),
+        floor: fmt(f.median, 0),
+        ratio: ratio(p.median, f.median),
+      },
+      {
+        metric: `apply, ${label}, p95 (ms)`,
+        protocol: fmt(p.p95, 0),
+        floor: fmt(f.p95, 0),
+        ratio: ratio(p.p95, f.p95),
+      },
+      {
+        metric: `apply, ${label}, CPU median (ms)`,
+        protocol: fmt(pc.median, 0),
+        floor: fmt(fc.median, 0),
+        ratio: ratio(pc.median, fc.median),
+      },
     );
     const gitTotal = breakdown.reduce((a, b) => a + b.ms, 0);
     raw.push(

@@ -76,12 +76,16 @@ await figure("config", async (ws) => {
     await git(ws, configSeed, "push", "--quiet", "origin", "HEAD:production");
     const pushed = performance.now();
     const done: Partial<Record<"protocol" | "floor", number>> = {};
-    await waitFor(() => {
-      for (const name of ["protocol", "floor"] as const) {
-        if (done[name] === undefined && fakes[name].ups() > before[name]) done[name] = performance.now() - pushed;
-      }
-      return done.protocol !== undefined && done.floor !== undefined;
-    }, TIMEOUT_MS, 2);
+    await waitFor(
+      () => {
+        for (const name of ["protocol", "floor"] as const) {
+          if (done[name] === undefined && fakes[name].ups() > before[name]) done[name] = performance.now() - pushed;
+        }
+        return done.protocol !== undefined && done.floor !== undefined;
+      },
+      TIMEOUT_MS,
+      2,
+    );
     for (const name of ["protocol", "floor"] as const) {
       if (done[name] === undefined) missed[name]++;
       else times[name].push(done[name]!);
@@ -101,11 +105,36 @@ await figure("config", async (ws) => {
       `Floor: a bash loop on its own config clone (ls-remote → fetch + merge --ff-only → \`docker compose up -d\`, \`sleep ${INTERVAL}\`), same fake docker, running at the same time.`,
     ],
     rows: [
-      { metric: "config push → compose up, median (ms)", protocol: fmt(p.median, 0), floor: fmt(f.median, 0), ratio: ratio(p.median, f.median) },
-      { metric: "config push → compose up, p95 (ms)", protocol: fmt(p.p95, 0), floor: fmt(f.p95, 0), ratio: ratio(p.p95, f.p95) },
-      { metric: "config push → compose up, mean (ms)", protocol: fmt(p.mean, 0), floor: fmt(f.mean, 0), ratio: ratio(p.mean, f.mean) },
-      { metric: `config pushes not followed within ${TIMEOUT_MS / 1000}s`, protocol: String(missed.protocol), floor: String(missed.floor), ratio: null },
-      { metric: "extra compose up calls (beyond one per push)", protocol: String(extraUps), floor: String(floorDocker.ups() - times.floor.length), ratio: null },
+      {
+        metric: "config push → compose up, median (ms)",
+        protocol: fmt(p.median, 0),
+        floor: fmt(f.median, 0),
+        ratio: ratio(p.median, f.median),
+      },
+      {
+        metric: "config push → compose up, p95 (ms)",
+        protocol: fmt(p.p95, 0),
+        floor: fmt(f.p95, 0),
+        ratio: ratio(p.p95, f.p95),
+      },
+      {
+        metric: "config push → compose up, mean (ms)",
+        protocol: fmt(p.mean, 0),
+        floor: fmt(f.mean, 0),
+        ratio: ratio(p.mean, f.mean),
+      },
+      {
+        metric: `config pushes not followed within ${TIMEOUT_MS / 1000}s`,
+        protocol: String(missed.protocol),
+        floor: String(missed.floor),
+        ratio: null,
+      },
+      {
+        metric: "extra compose up calls (beyond one per push)",
+        protocol: String(extraUps),
+        floor: String(floorDocker.ups() - times.floor.length),
+        ratio: null,
+      },
     ],
     raw: [
       `protocol (ms, in push order): ${list(times.protocol)}`,

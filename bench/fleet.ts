@@ -4,8 +4,19 @@
  * (BENCH_FLEET_SECONDS, default 60; the issue's full run is 300): requests per second seen by the
  * remote, how evenly they are spread, CPU per node; then the time until all nodes converge after a push.
  */
-import { cpuSeconds, envNumber, figure, fmt, isGone, list, ratio, stats, waitFor, type Row } from "./lib.ts";
-import { cachedRepo, cloneNode, git, pushCommit, readHead, startDaemon, startFloorLoop, startProtocol, startProxy, type Connection } from "./remote.ts";
+import { cpuSeconds, envNumber, figure, fmt, isGone, list, type Row, ratio, stats, waitFor } from "./lib.ts";
+import {
+  type Connection,
+  cachedRepo,
+  cloneNode,
+  git,
+  pushCommit,
+  readHead,
+  startDaemon,
+  startFloorLoop,
+  startProtocol,
+  startProxy,
+} from "./remote.ts";
 
 const NODES = envNumber("BENCH_FLEET_NODES", 50);
 const SECONDS = envNumber("BENCH_FLEET_SECONDS", 60);
@@ -30,7 +41,9 @@ function spread(connections: Connection[], from: number, seconds: number): Sprea
   }
   const mean = bins.reduce((a, b) => a + b, 0) / bins.length;
   const variance = bins.reduce((a, b) => a + (b - mean) ** 2, 0) / bins.length;
-  const perSecond = Array.from({ length: seconds }, (_, s) => bins.slice(s * 10, s * 10 + 10).reduce((a, b) => a + b, 0));
+  const perSecond = Array.from({ length: seconds }, (_, s) =>
+    bins.slice(s * 10, s * 10 + 10).reduce((a, b) => a + b, 0),
+  );
   return { perSecond, maxPer100ms: Math.max(...bins), dispersion: mean > 0 ? variance / mean : NaN };
 }
 
@@ -53,7 +66,10 @@ await figure("fleet", async (ws) => {
   // Both fleets come up at about the same moment, as after a reboot: the floor loops at once,
   // protocol nodes 10 at a time (each `protocol start` syncs once before it returns).
   const pids = { protocol: [] as number[], floor: dirs.floor.map((dir) => startFloorLoop(ws, dir, INTERVAL)) };
-  for (let i = 0; i < NODES; i += 10) pids.protocol.push(...(await Promise.all(dirs.protocol.slice(i, i + 10).map((dir) => startProtocol(ws, dir, INTERVAL)))));
+  for (let i = 0; i < NODES; i += 10)
+    pids.protocol.push(
+      ...(await Promise.all(dirs.protocol.slice(i, i + 10).map((dir) => startProtocol(ws, dir, INTERVAL)))),
+    );
   await Bun.sleep(WARMUP * 1000);
 
   const from = performance.now();
@@ -61,8 +77,14 @@ await figure("fleet", async (ws) => {
   const n0 = { protocol: proxies.protocol.connections.length, floor: proxies.floor.connections.length };
   await Bun.sleep(SECONDS * 1000);
   const cpu1 = { protocol: pids.protocol.map(cpuSeconds), floor: pids.floor.map(cpuSeconds) };
-  const alive = { protocol: pids.protocol.filter((p) => !isGone(p)).length, floor: pids.floor.filter((p) => !isGone(p)).length };
-  const window = { protocol: proxies.protocol.connections.slice(n0.protocol), floor: proxies.floor.connections.slice(n0.floor) };
+  const alive = {
+    protocol: pids.protocol.filter((p) => !isGone(p)).length,
+    floor: pids.floor.filter((p) => !isGone(p)).length,
+  };
+  const window = {
+    protocol: proxies.protocol.connections.slice(n0.protocol),
+    floor: proxies.floor.connections.slice(n0.floor),
+  };
 
   const converge = { protocol: [] as number[], floor: [] as number[] };
   const perNode = { protocol: [] as number[], floor: [] as number[] };
@@ -71,14 +93,18 @@ await figure("fleet", async (ws) => {
     const sha = await pushCommit(ws, seed);
     const pushed = performance.now();
     const done = { protocol: new Map<number, number>(), floor: new Map<number, number>() };
-    await waitFor(() => {
-      for (const fleet of FLEETS) {
-        dirs[fleet].forEach((dir, i) => {
-          if (!done[fleet].has(i) && readHead(dir) === sha) done[fleet].set(i, performance.now() - pushed);
-        });
-      }
-      return done.protocol.size === NODES && done.floor.size === NODES;
-    }, 60_000, 10);
+    await waitFor(
+      () => {
+        for (const fleet of FLEETS) {
+          dirs[fleet].forEach((dir, i) => {
+            if (!done[fleet].has(i) && readHead(dir) === sha) done[fleet].set(i, performance.now() - pushed);
+          });
+        }
+        return done.protocol.size === NODES && done.floor.size === NODES;
+      },
+      60_000,
+      10,
+    );
     for (const fleet of FLEETS) {
       converge[fleet].push(done[fleet].size === NODES ? Math.max(...done[fleet].values()) : NaN);
       perNode[fleet].push(...done[fleet].values());
@@ -90,11 +116,36 @@ await figure("fleet", async (ws) => {
   const m = Object.fromEntries(
     FLEETS.map((fleet) => {
       const cpu = cpu1[fleet].reduce((a, b, i) => a + b - cpu0[fleet][i]!, 0);
-      return [fleet, { s: spread(window[fleet], from, SECONDS), rps: window[fleet].length / SECONDS, cpuPct: (cpu / NODES / SECONDS) * 100, cpuPerPoll: (cpu * 1000) / window[fleet].length, conv: stats(converge[fleet]), node: stats(perNode[fleet]) }];
+      return [
+        fleet,
+        {
+          s: spread(window[fleet], from, SECONDS),
+          rps: window[fleet].length / SECONDS,
+          cpuPct: (cpu / NODES / SECONDS) * 100,
+          cpuPerPoll: (cpu * 1000) / window[fleet].length,
+          conv: stats(converge[fleet]),
+          node: stats(perNode[fleet]),
+        },
+      ];
     }),
-  ) as Record<Fleet, { s: Spread; rps: number; cpuPct: number; cpuPerPoll: number; conv: ReturnType<typeof stats>; node: ReturnType<typeof stats> }>;
+  ) as Record<
+    Fleet,
+    {
+      s: Spread;
+      rps: number;
+      cpuPct: number;
+      cpuPerPoll: number;
+      conv: ReturnType<typeof stats>;
+      node: ReturnType<typeof stats>;
+    }
+  >;
   const row = (metric: string, get: (x: (typeof m)[Fleet]) => number, digits: number, withRatio = true) =>
-    rows.push({ metric, protocol: fmt(get(m.protocol), digits), floor: fmt(get(m.floor), digits), ratio: withRatio ? ratio(get(m.protocol), get(m.floor)) : null });
+    rows.push({
+      metric,
+      protocol: fmt(get(m.protocol), digits),
+      floor: fmt(get(m.floor), digits),
+      ratio: withRatio ? ratio(get(m.protocol), get(m.floor)) : null,
+    });
   row(`requests/s at the remote (${NODES} nodes; ideal ${fmt(NODES / INTERVAL, 1)})`, (x) => x.rps, 1);
   row("busiest second (requests)", (x) => Math.max(...x.s.perSecond), 0);
   row("busiest 100 ms (requests)", (x) => x.s.maxPer100ms, 0);

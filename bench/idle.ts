@@ -5,8 +5,8 @@
  * proxy per repo, so every connection it sees is one poll). Floor: one `git ls-remote` of the
  * branch through the same proxy.
  */
-import { cpuTimes, envNumber, figure, fmt, list, ratio, stats, waitFor, type Row, type Workspace } from "./lib.ts";
-import { cachedRepo, cloneNode, git, startDaemon, startProtocol, startProxy, type Connection } from "./remote.ts";
+import { cpuTimes, envNumber, figure, fmt, list, type Row, ratio, stats, type Workspace, waitFor } from "./lib.ts";
+import { type Connection, cachedRepo, cloneNode, git, startDaemon, startProtocol, startProxy } from "./remote.ts";
 
 const POLLS = envNumber("BENCH_IDLE_POLLS", 200);
 const FLOOR_RUNS = 30;
@@ -39,7 +39,8 @@ async function measure(ws: Workspace, size: (typeof SIZES)[number], daemonPort: 
 
   // Floor first, before the loop runs, so the proxy's connections are only the floor's.
   const floorCpuMs: number[] = [];
-  for (let i = 0; i < FLOOR_RUNS; i++) floorCpuMs.push((await git(ws, node, "ls-remote", "origin", "refs/heads/main")).cpuMs);
+  for (let i = 0; i < FLOOR_RUNS; i++)
+    floorCpuMs.push((await git(ws, node, "ls-remote", "origin", "refs/heads/main")).cpuMs);
   await settle();
   const floorBytes = proxy.connections.splice(0).map((c) => c.up + c.down);
 
@@ -79,8 +80,18 @@ await figure("idle", async (ws) => {
     const floorBytes = stats(r.floorBytes);
     const floorCpu = stats(r.floorCpuMs);
     rows.push(
-      { metric: `idle poll CPU, ${r.label} (ms/poll)`, protocol: fmt(r.cpuMsPerPoll, 1), floor: fmt(floorCpu.median, 1), ratio: ratio(r.cpuMsPerPoll, floorCpu.median) },
-      { metric: `idle poll bytes on the wire, ${r.label} (median)`, protocol: fmt(bytes.median, 0), floor: fmt(floorBytes.median, 0), ratio: ratio(bytes.median, floorBytes.median) },
+      {
+        metric: `idle poll CPU, ${r.label} (ms/poll)`,
+        protocol: fmt(r.cpuMsPerPoll, 1),
+        floor: fmt(floorCpu.median, 1),
+        ratio: ratio(r.cpuMsPerPoll, floorCpu.median),
+      },
+      {
+        metric: `idle poll bytes on the wire, ${r.label} (median)`,
+        protocol: fmt(bytes.median, 0),
+        floor: fmt(floorBytes.median, 0),
+        ratio: ratio(bytes.median, floorBytes.median),
+      },
     );
     raw.push(
       `### ${r.label}`,

@@ -8,8 +8,22 @@
  */
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
-import { cpuTimes, envNumber, fakeDocker, figure, fmt, killGroup, list, ratio, run, spawnGroup, stats, waitFor, type Workspace } from "./lib.ts";
-import { cloneNode, git, startDaemon, startProtocol, startProxy, type Connection } from "./remote.ts";
+import {
+  cpuTimes,
+  envNumber,
+  fakeDocker,
+  figure,
+  fmt,
+  killGroup,
+  list,
+  ratio,
+  run,
+  spawnGroup,
+  stats,
+  type Workspace,
+  waitFor,
+} from "./lib.ts";
+import { type Connection, cloneNode, git, startDaemon, startProtocol, startProxy } from "./remote.ts";
 
 const ROUNDS = envNumber("BENCH_IMAGE_ROUNDS", 20);
 const POLLS = envNumber("BENCH_IMAGE_POLLS", 100);
@@ -47,7 +61,11 @@ function serveRegistry(ws: Workspace, digest: () => string): { port: number; req
     fetch(request) {
       requests++;
       if (new URL(request.url).pathname !== MANIFEST) return new Response(null, { status: 404 });
-      const headers = { "Docker-Content-Digest": digest(), "Content-Type": "application/vnd.oci.image.index.v1+json", "Content-Length": "512" };
+      const headers = {
+        "Docker-Content-Digest": digest(),
+        "Content-Type": "application/vnd.oci.image.index.v1+json",
+        "Content-Length": "512",
+      };
       return new Response(request.method === "HEAD" ? null : "{}", { headers });
     },
   });
@@ -78,8 +96,14 @@ await figure("image", async (ws) => {
 
   const docker = fakeDocker(ws, "protocol");
   const floorDocker = fakeDocker(ws, "floor");
-  const container = { Id: "c1", Image: "sha256:img1", Config: { Image: image, Labels: { "com.docker.compose.project": "node", "com.docker.compose.service": "app" } }, State: { Status: "running", Running: true, ExitCode: 0 } };
-  const answer = () => docker.answer([container], [{ Id: "sha256:img1", RepoDigests: [`${host}/bench/app@${digest}`] }]);
+  const container = {
+    Id: "c1",
+    Image: "sha256:img1",
+    Config: { Image: image, Labels: { "com.docker.compose.project": "node", "com.docker.compose.service": "app" } },
+    State: { Status: "running", Running: true, ExitCode: 0 },
+  };
+  const answer = () =>
+    docker.answer([container], [{ Id: "sha256:img1", RepoDigests: [`${host}/bench/app@${digest}`] }]);
   answer();
 
   // Floor (b) first, before any loop runs, so the proxies see only the floor's connections.
@@ -88,7 +112,9 @@ await figure("image", async (ws) => {
   const floorBytes: number[] = [];
   for (let i = 0; i < FLOOR_RUNS; i++) {
     const lsRemote = await git(ws, node, "ls-remote", "origin", "refs/heads/main");
-    const curl = await run(["curl", "-sI", "-H", `Accept: ${ACCEPT}`, manifestUrl(registryProxy.port)], { env: ws.env });
+    const curl = await run(["curl", "-sI", "-H", `Accept: ${ACCEPT}`, manifestUrl(registryProxy.port)], {
+      env: ws.env,
+    });
     await Bun.sleep(50); // let the proxies count the closing bytes
     floorCpuMs.push(lsRemote.cpuMs + curl.cpuMs);
     floorBytes.push(bytesOf(gitProxy.connections.splice(0)) + bytesOf(registryProxy.connections.splice(0)));
@@ -97,7 +123,10 @@ await figure("image", async (ws) => {
   const pid = await startProtocol(ws, node, INTERVAL, docker.env);
   const floorScript = ws.path("image-floor-loop.sh");
   writeFileSync(floorScript, FLOOR_LOOP, { mode: 0o755 });
-  const floorPid = spawnGroup(ws, ["bash", floorScript, manifestUrl(floorRegistry.port), String(INTERVAL)], { cwd: node, env: floorDocker.env });
+  const floorPid = spawnGroup(ws, ["bash", floorScript, manifestUrl(floorRegistry.port), String(INTERVAL)], {
+    cwd: node,
+    env: floorDocker.env,
+  });
   await Bun.sleep(2_000);
 
   // (a) The tag moves; the fake docker's next answers carry the new digest, as after a pull.
@@ -112,12 +141,16 @@ await figure("image", async (ws) => {
     answer();
     const moved = performance.now();
     const done: Partial<Record<"protocol" | "floor", number>> = {};
-    await waitFor(() => {
-      for (const name of ["protocol", "floor"] as const) {
-        if (done[name] === undefined && fakes[name].ups() > before[name]) done[name] = performance.now() - moved;
-      }
-      return done.protocol !== undefined && done.floor !== undefined;
-    }, TIMEOUT_MS, 2);
+    await waitFor(
+      () => {
+        for (const name of ["protocol", "floor"] as const) {
+          if (done[name] === undefined && fakes[name].ups() > before[name]) done[name] = performance.now() - moved;
+        }
+        return done.protocol !== undefined && done.floor !== undefined;
+      },
+      TIMEOUT_MS,
+      2,
+    );
     for (const name of ["protocol", "floor"] as const) {
       if (done[name] === undefined) missed[name]++;
       else times[name].push(done[name]!);
@@ -134,7 +167,13 @@ await figure("image", async (ws) => {
   await waitFor(() => polls() >= begin, 30_000, 10);
   await Bun.sleep(400);
   const n0 = polls();
-  const snap = () => ({ cpu: cpuTimes(pid), requests: registry.requests(), registryBytes: bytesOf(registryProxy.connections), gitBytes: bytesOf(gitProxy.connections), ups: docker.ups() });
+  const snap = () => ({
+    cpu: cpuTimes(pid),
+    requests: registry.requests(),
+    registryBytes: bytesOf(registryProxy.connections),
+    gitBytes: bytesOf(gitProxy.connections),
+    ups: docker.ups(),
+  });
   const s0 = snap();
   await waitFor(() => polls() >= n0 + POLLS, (POLLS * INTERVAL * 1.2 + 60) * 1000, 20);
   await Bun.sleep(400);
@@ -146,7 +185,10 @@ await figure("image", async (ws) => {
   const bytesPerPoll = (s1.registryBytes - s0.registryBytes + s1.gitBytes - s0.gitBytes) / n;
 
   const fakeCall: number[] = [];
-  for (let i = 0; i < 5; i++) fakeCall.push((await run(["docker", "compose", "version"], { env: { ...floorDocker.env, FAKE_DOCKER_LOG: "" } })).ms);
+  for (let i = 0; i < 5; i++)
+    fakeCall.push(
+      (await run(["docker", "compose", "version"], { env: { ...floorDocker.env, FAKE_DOCKER_LOG: "" } })).ms,
+    );
   const p = stats(times.protocol);
   const f = stats(times.floor);
   const fc = stats(floorCpuMs);
@@ -160,12 +202,42 @@ await figure("image", async (ws) => {
       `(b) ${POLLS} idle polls (BENCH_IMAGE_POLLS) with that image followed: CPU of the loop and its children (/proc) and registry requests and bytes (git + registry, counted by TCP proxies) per poll. Floor: one \`git ls-remote\` + one \`curl -sI\` of the manifest.`,
     ],
     rows: [
-      { metric: "tag moved → compose up, median (ms)", protocol: fmt(p.median, 0), floor: fmt(f.median, 0), ratio: ratio(p.median, f.median) },
-      { metric: "tag moved → compose up, p95 (ms)", protocol: fmt(p.p95, 0), floor: fmt(f.p95, 0), ratio: ratio(p.p95, f.p95) },
-      { metric: `tag moves not followed within ${TIMEOUT_MS / 1000}s`, protocol: String(missed.protocol), floor: String(missed.floor), ratio: null },
-      { metric: "idle poll CPU, one followed image (ms/poll)", protocol: fmt(cpuMsPerPoll, 1), floor: fmt(fc.median, 1), ratio: ratio(cpuMsPerPoll, fc.median) },
-      { metric: "idle poll registry requests (per poll)", protocol: fmt(requestsPerPoll, 2), floor: "1", ratio: ratio(requestsPerPoll, 1) },
-      { metric: "idle poll bytes on the wire, git + registry (per poll)", protocol: fmt(bytesPerPoll, 0), floor: fmt(fb.median, 0), ratio: ratio(bytesPerPoll, fb.median) },
+      {
+        metric: "tag moved → compose up, median (ms)",
+        protocol: fmt(p.median, 0),
+        floor: fmt(f.median, 0),
+        ratio: ratio(p.median, f.median),
+      },
+      {
+        metric: "tag moved → compose up, p95 (ms)",
+        protocol: fmt(p.p95, 0),
+        floor: fmt(f.p95, 0),
+        ratio: ratio(p.p95, f.p95),
+      },
+      {
+        metric: `tag moves not followed within ${TIMEOUT_MS / 1000}s`,
+        protocol: String(missed.protocol),
+        floor: String(missed.floor),
+        ratio: null,
+      },
+      {
+        metric: "idle poll CPU, one followed image (ms/poll)",
+        protocol: fmt(cpuMsPerPoll, 1),
+        floor: fmt(fc.median, 1),
+        ratio: ratio(cpuMsPerPoll, fc.median),
+      },
+      {
+        metric: "idle poll registry requests (per poll)",
+        protocol: fmt(requestsPerPoll, 2),
+        floor: "1",
+        ratio: ratio(requestsPerPoll, 1),
+      },
+      {
+        metric: "idle poll bytes on the wire, git + registry (per poll)",
+        protocol: fmt(bytesPerPoll, 0),
+        floor: fmt(fb.median, 0),
+        ratio: ratio(bytesPerPoll, fb.median),
+      },
     ],
     raw: [
       `protocol (ms, in round order): ${list(times.protocol)}`,

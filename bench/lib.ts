@@ -3,7 +3,17 @@
  * the result format that bench/run.ts turns into RESULTS.md (remote.ts has the git side).
  * Bun.spawn is used freely here (bench/ is not src/).
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -38,7 +48,10 @@ export class Workspace {
     copyFileSync(join(ROOT, "test", "fixtures", "bin", "crontab"), join(bin, "crontab"));
     chmodSync(join(bin, "crontab"), 0o755);
     const gitconfig = join(this.root, "gitconfig");
-    writeFileSync(gitconfig, "[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n");
+    writeFileSync(
+      gitconfig,
+      "[user]\n\tname = Bench\n\temail = bench@example.com\n[init]\n\tdefaultBranch = main\n[gc]\n\tauto = 0\n",
+    );
     this.env = {
       PATH: `${bin}:${join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? "/usr/bin:/bin"}`,
       HOME: join(this.root, "home"),
@@ -94,10 +107,17 @@ export interface Ran {
   cpuMs: number;
 }
 
-export async function run(argv: string[], opts: { cwd?: string; env?: Record<string, string>; allowFail?: boolean } = {}): Promise<Ran> {
+export async function run(
+  argv: string[],
+  opts: { cwd?: string; env?: Record<string, string>; allowFail?: boolean } = {},
+): Promise<Ran> {
   const started = performance.now();
   const child = Bun.spawn(argv, { cwd: opts.cwd, env: opts.env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   const ms = performance.now() - started;
   const code = child.exitCode ?? 128;
   if (code !== 0 && !opts.allowFail) throw new Error(`${argv.join(" ")} exited ${code}: ${stderr.trim()}`);
@@ -106,8 +126,17 @@ export async function run(argv: string[], opts: { cwd?: string; env?: Record<str
 }
 
 /** Start a long-running process in its own process group; close() kills the group. */
-export function spawnGroup(ws: Workspace, argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): number {
-  const child = Bun.spawn(argv, { cwd: opts.cwd, env: opts.env ?? ws.env, stdio: ["ignore", "ignore", "ignore"], detached: true });
+export function spawnGroup(
+  ws: Workspace,
+  argv: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): number {
+  const child = Bun.spawn(argv, {
+    cwd: opts.cwd,
+    env: opts.env ?? ws.env,
+    stdio: ["ignore", "ignore", "ignore"],
+    detached: true,
+  });
   child.unref();
   ws.defer(() => killGroup(child.pid));
   return child.pid;
@@ -173,7 +202,10 @@ export function cpuTimes(pid: number): { own: number; children: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // fields[0] is field 3 (state); utime..cstime are fields 14..17
-  return { own: (Number(fields[11]) + Number(fields[12])) / CLK_TCK, children: (Number(fields[13]) + Number(fields[14])) / CLK_TCK };
+  return {
+    own: (Number(fields[11]) + Number(fields[12])) / CLK_TCK,
+    children: (Number(fields[13]) + Number(fields[14])) / CLK_TCK,
+  };
 }
 
 export function cpuSeconds(pid: number): number {
@@ -187,7 +219,10 @@ export function rssKb(pid: number): number {
 }
 
 /** Peak RSS (KB) and wall time of one run, measured by GNU time (Bun's rusage counts the parent's pages). */
-export async function timeRss(argv: string[], opts: { cwd?: string; env: Record<string, string> }): Promise<{ rssKb: number; ms: number }> {
+export async function timeRss(
+  argv: string[],
+  opts: { cwd?: string; env: Record<string, string> },
+): Promise<{ rssKb: number; ms: number }> {
   const out = join(opts.env.HOME ?? tmpdir(), `time-${process.pid}.txt`);
   const ran = await run(["/usr/bin/time", "-o", out, "-f", "%M", ...argv], opts);
   return { rssKb: Number(readFileSync(out, "utf8").trim().split("\n").pop()), ms: ran.ms };
@@ -247,7 +282,10 @@ export function fakeDocker(ws: Workspace, name: string): FakeDocker {
     ups: () => calls().filter((argv) => argv[0] === "compose" && argv.includes("up")).length,
     answer(containers, images) {
       // Written whole then renamed, so a docker call never reads half a file.
-      for (const [file, value] of [["containers.json", containers], ["images.json", images]] as const) {
+      for (const [file, value] of [
+        ["containers.json", containers],
+        ["images.json", images],
+      ] as const) {
         writeFileSync(join(dir, `${file}.tmp`), JSON.stringify(value));
         renameSync(join(dir, `${file}.tmp`), join(dir, file));
       }
@@ -270,7 +308,14 @@ export function stats(values: number[]): Stats {
   const xs = [...values].sort((a, b) => a - b);
   const at = (q: number) => xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))] ?? NaN;
   const mid = xs.length % 2 ? xs[(xs.length - 1) / 2]! : (xs[xs.length / 2 - 1]! + xs[xs.length / 2]!) / 2;
-  return { n: xs.length, median: mid, p95: at(0.95), min: xs[0] ?? NaN, max: xs.at(-1) ?? NaN, mean: xs.reduce((a, b) => a + b, 0) / xs.length };
+  return {
+    n: xs.length,
+    median: mid,
+    p95: at(0.95),
+    min: xs[0] ?? NaN,
+    max: xs.at(-1) ?? NaN,
+    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+  };
 }
 
 export const fmt = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
@@ -297,14 +342,18 @@ export interface FigureResult {
 
 export function renderRows(rows: Row[]): string {
   const lines = ["| metric | protocol | floor | ratio |", "|---|---|---|---|"];
-  for (const r of rows) lines.push(`| ${r.metric} | ${r.protocol} | ${r.floor} | ${r.ratio === null ? "–" : `${r.ratio.toFixed(2)}x`} |`);
+  for (const r of rows)
+    lines.push(`| ${r.metric} | ${r.protocol} | ${r.floor} | ${r.ratio === null ? "–" : `${r.ratio.toFixed(2)}x`} |`);
   return lines.join("\n");
 }
 
 /** Hand the result to bench/run.ts (BENCH_OUT), or print it when the script runs alone. */
 export function emit(result: FigureResult): void {
   if (process.env.BENCH_OUT) writeFileSync(process.env.BENCH_OUT, JSON.stringify(result));
-  else console.log(`## ${result.title}\n\n${result.setup.map((s) => `- ${s}`).join("\n")}\n\n${renderRows(result.rows)}\n\n${result.raw}`);
+  else
+    console.log(
+      `## ${result.title}\n\n${result.setup.map((s) => `- ${s}`).join("\n")}\n\n${renderRows(result.rows)}\n\n${result.raw}`,
+    );
 }
 
 /** Run a figure's main with its workspace, always closing it (processes killed, temp dir removed). */

@@ -6,7 +6,16 @@
  */
 import { readFileSync } from "node:fs";
 import { BIN, envNumber, figure, fmt, ratio, rssKb, stats, timeRss, waitFor } from "./lib.ts";
-import { cachedRepo, cloneNode, git, pushCommit, startDaemon, startFloorLoop, startProtocol, startProxy } from "./remote.ts";
+import {
+  cachedRepo,
+  cloneNode,
+  git,
+  pushCommit,
+  startDaemon,
+  startFloorLoop,
+  startProtocol,
+  startProxy,
+} from "./remote.ts";
 
 const POLLS = envNumber("BENCH_MEMORY_POLLS", 200);
 const PUSH_EVERY = envNumber("BENCH_MEMORY_PUSH_EVERY", 50);
@@ -25,9 +34,13 @@ await figure("memory", async (ws) => {
   await cloneNode(ws, source, seed, daemon.url("app.git"));
   const nodes = { protocol: ws.path("node-protocol"), floor: ws.path("node-floor") };
   const proxies = { protocol: await startProxy(ws, daemon.port), floor: await startProxy(ws, daemon.port) };
-  for (const name of ["protocol", "floor"] as const) await cloneNode(ws, source, nodes[name], `git://127.0.0.1:${proxies[name].port}/app.git`);
+  for (const name of ["protocol", "floor"] as const)
+    await cloneNode(ws, source, nodes[name], `git://127.0.0.1:${proxies[name].port}/app.git`);
 
-  const pids = { protocol: await startProtocol(ws, nodes.protocol, INTERVAL), floor: startFloorLoop(ws, nodes.floor, INTERVAL) };
+  const pids = {
+    protocol: await startProtocol(ws, nodes.protocol, INTERVAL),
+    floor: startFloorLoop(ws, nodes.floor, INTERVAL),
+  };
   const base = { protocol: proxies.protocol.connections.length, floor: 0 };
   const polls = (name: "protocol" | "floor") => proxies[name].connections.length - base[name];
   const samples = { protocol: new Map<number, number>(), floor: new Map<number, number>() };
@@ -48,7 +61,14 @@ await figure("memory", async (ws) => {
     const n = Math.min(polls(name), POLLS);
     if (!samples[name].has(n)) samples[name].set(n, rssKb(pids[name]));
   }
-  const converged = await waitFor(() => git(ws, nodes.protocol, "rev-parse", "HEAD").then(async (r) => r.stdout === (await git(ws, seed, "rev-parse", "HEAD")).stdout), 10_000, 200);
+  const converged = await waitFor(
+    () =>
+      git(ws, nodes.protocol, "rev-parse", "HEAD").then(
+        async (r) => r.stdout === (await git(ws, seed, "rev-parse", "HEAD")).stdout,
+      ),
+    10_000,
+    200,
+  );
   const hwm = { protocol: hwmKb(pids.protocol), floor: hwmKb(pids.floor) };
   const at = (name: "protocol" | "floor", n: number) => {
     const keys = [...samples[name].keys()].filter((k) => k >= n).sort((a, b) => a - b);
@@ -67,7 +87,10 @@ await figure("memory", async (ws) => {
   const early = { protocol: at("protocol", EARLY), floor: at("floor", EARLY) };
   const late = { protocol: samples.protocol.get(last.protocol)!, floor: samples.floor.get(last.floor)! };
   const series = (name: "protocol" | "floor") =>
-    [...samples[name].entries()].filter(([n]) => n === 1 || n % 25 === 0 || n === last[name]).map(([n, kb]) => `${n}:${mb(kb)}`).join(" ");
+    [...samples[name].entries()]
+      .filter(([n]) => n === 1 || n % 25 === 0 || n === last[name])
+      .map(([n, kb]) => `${n}:${mb(kb)}`)
+      .join(" ");
   return {
     id: "memory",
     title: "4. Memory",
@@ -77,11 +100,36 @@ await figure("memory", async (ws) => {
       `\`protocol status --json\` and \`git status --porcelain\`: peak RSS from GNU time, ${STATUS_RUNS} runs each.`,
     ],
     rows: [
-      { metric: `loop RSS after ${EARLY} polls (MB)`, protocol: mb(early.protocol), floor: mb(early.floor), ratio: ratio(early.protocol, early.floor) },
-      { metric: `loop RSS after ${last.protocol} polls (MB)`, protocol: mb(late.protocol), floor: mb(late.floor), ratio: ratio(late.protocol, late.floor) },
-      { metric: `loop RSS growth, poll ${EARLY} → ${last.protocol} (MB)`, protocol: mb(late.protocol - early.protocol), floor: mb(late.floor - early.floor), ratio: null },
-      { metric: "loop peak RSS, VmHWM (MB)", protocol: mb(hwm.protocol), floor: mb(hwm.floor), ratio: ratio(hwm.protocol, hwm.floor) },
-      { metric: "`status` peak RSS, median (MB; floor: git status)", protocol: mb(ps.median), floor: mb(gs.median), ratio: ratio(ps.median, gs.median) },
+      {
+        metric: `loop RSS after ${EARLY} polls (MB)`,
+        protocol: mb(early.protocol),
+        floor: mb(early.floor),
+        ratio: ratio(early.protocol, early.floor),
+      },
+      {
+        metric: `loop RSS after ${last.protocol} polls (MB)`,
+        protocol: mb(late.protocol),
+        floor: mb(late.floor),
+        ratio: ratio(late.protocol, late.floor),
+      },
+      {
+        metric: `loop RSS growth, poll ${EARLY} → ${last.protocol} (MB)`,
+        protocol: mb(late.protocol - early.protocol),
+        floor: mb(late.floor - early.floor),
+        ratio: null,
+      },
+      {
+        metric: "loop peak RSS, VmHWM (MB)",
+        protocol: mb(hwm.protocol),
+        floor: mb(hwm.floor),
+        ratio: ratio(hwm.protocol, hwm.floor),
+      },
+      {
+        metric: "`status` peak RSS, median (MB; floor: git status)",
+        protocol: mb(ps.median),
+        floor: mb(gs.median),
+        ratio: ratio(ps.median, gs.median),
+      },
     ],
     raw: [
       `protocol loop RSS (poll:MB): ${series("protocol")}`,

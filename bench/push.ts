@@ -4,7 +4,16 @@
  * times, from the push returning, until each node's branch equals it.
  */
 import { envNumber, figure, fmt, list, ratio, stats, waitFor } from "./lib.ts";
-import { cachedRepo, cloneNode, pushCommit, readHead, startDaemon, startFloorLoop, startProtocol, git } from "./remote.ts";
+import {
+  cachedRepo,
+  cloneNode,
+  git,
+  pushCommit,
+  readHead,
+  startDaemon,
+  startFloorLoop,
+  startProtocol,
+} from "./remote.ts";
 
 const PUSHES = envNumber("BENCH_PUSHES", 30);
 const INTERVAL = 1;
@@ -31,12 +40,16 @@ await figure("push", async (ws) => {
     const sha = await pushCommit(ws, seed);
     const pushed = performance.now();
     const done: Partial<Record<"protocol" | "floor", number>> = {};
-    await waitFor(() => {
-      for (const name of ["protocol", "floor"] as const) {
-        if (done[name] === undefined && readHead(nodes[name]) === sha) done[name] = performance.now() - pushed;
-      }
-      return done.protocol !== undefined && done.floor !== undefined;
-    }, TIMEOUT_MS, 2);
+    await waitFor(
+      () => {
+        for (const name of ["protocol", "floor"] as const) {
+          if (done[name] === undefined && readHead(nodes[name]) === sha) done[name] = performance.now() - pushed;
+        }
+        return done.protocol !== undefined && done.floor !== undefined;
+      },
+      TIMEOUT_MS,
+      2,
+    );
     for (const name of ["protocol", "floor"] as const) {
       if (done[name] === undefined) missed[name]++;
       else times[name].push(done[name]!);
@@ -54,10 +67,30 @@ await figure("push", async (ws) => {
       "Time from `git push` returning to the node's branch ref equal to the pushed commit (ref file polled every 2 ms). A random 0–1 s pause before each push sets the phase.",
     ],
     rows: [
-      { metric: "push → converged, median (ms)", protocol: fmt(p.median, 0), floor: fmt(f.median, 0), ratio: ratio(p.median, f.median) },
-      { metric: "push → converged, p95 (ms)", protocol: fmt(p.p95, 0), floor: fmt(f.p95, 0), ratio: ratio(p.p95, f.p95) },
-      { metric: "push → converged, mean (ms)", protocol: fmt(p.mean, 0), floor: fmt(f.mean, 0), ratio: ratio(p.mean, f.mean) },
-      { metric: `pushes not converged within ${TIMEOUT_MS / 1000}s`, protocol: String(missed.protocol), floor: String(missed.floor), ratio: null },
+      {
+        metric: "push → converged, median (ms)",
+        protocol: fmt(p.median, 0),
+        floor: fmt(f.median, 0),
+        ratio: ratio(p.median, f.median),
+      },
+      {
+        metric: "push → converged, p95 (ms)",
+        protocol: fmt(p.p95, 0),
+        floor: fmt(f.p95, 0),
+        ratio: ratio(p.p95, f.p95),
+      },
+      {
+        metric: "push → converged, mean (ms)",
+        protocol: fmt(p.mean, 0),
+        floor: fmt(f.mean, 0),
+        ratio: ratio(p.mean, f.mean),
+      },
+      {
+        metric: `pushes not converged within ${TIMEOUT_MS / 1000}s`,
+        protocol: String(missed.protocol),
+        floor: String(missed.floor),
+        ratio: null,
+      },
     ],
     raw: [
       `protocol (ms, in push order): ${list(times.protocol)}`,

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
-import { BIN, CACHE, killPid, run, spawnGroup, waitFor, type Workspace } from "./lib.ts";
+import { BIN, CACHE, killPid, run, spawnGroup, type Workspace, waitFor } from "./lib.ts";
 
 // ---------------------------------------------------------------- git
 
@@ -28,7 +28,18 @@ export interface Daemon {
 /** `git daemon` on 127.0.0.1 serving every repo under `base`, push enabled; killed at close(). */
 export async function startDaemon(ws: Workspace, base: string): Promise<Daemon> {
   const port = await freePort();
-  spawnGroup(ws, ["git", "daemon", `--base-path=${base}`, "--export-all", "--enable=receive-pack", "--reuseaddr", "--max-connections=500", "--listen=127.0.0.1", `--port=${port}`, base]);
+  spawnGroup(ws, [
+    "git",
+    "daemon",
+    `--base-path=${base}`,
+    "--export-all",
+    "--enable=receive-pack",
+    "--reuseaddr",
+    "--max-connections=500",
+    "--listen=127.0.0.1",
+    `--port=${port}`,
+    base,
+  ]);
   await waitFor(() => canConnect(port), 10_000, 50);
   return { port, url: (repo) => `git://127.0.0.1:${port}/${repo}` };
 }
@@ -36,11 +47,13 @@ export async function startDaemon(ws: Workspace, base: string): Promise<Daemon> 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once("error", () => resolve(false));
   });
 }
-
 
 /**
  * A bare repo with `files` files and `commits` commits on main, generated with git fast-import and
@@ -52,10 +65,17 @@ export async function cachedRepo(ws: Workspace, files: number, commits: number):
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   await git(ws, dir, "init", "--quiet", "--bare", "--initial-branch=main");
-  const child = Bun.spawn(["git", "fast-import", "--quiet"], { cwd: dir, env: ws.env, stdin: "pipe", stdout: "ignore", stderr: "pipe" });
+  const child = Bun.spawn(["git", "fast-import", "--quiet"], {
+    cwd: dir,
+    env: ws.env,
+    stdin: "pipe",
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   const enc = new TextEncoder();
   const data = (text: string) => `data ${enc.encode(text).length}\n${text}\n`;
-  const file = (i: number, c: number) => `M 100644 inline d${i % 200}/f${i}.txt\n${data(`file ${i} revision ${c}\n${"x".repeat(64)}\n`)}`;
+  const file = (i: number, c: number) =>
+    `M 100644 inline d${i % 200}/f${i}.txt\n${data(`file ${i} revision ${c}\n${"x".repeat(64)}\n`)}`;
   const perCommit = Math.max(1, Math.ceil(files / commits));
   for (let c = 1; c <= commits; c++) {
     let text = `commit refs/heads/main\nmark :${c}\ncommitter Bench <bench@example.com> ${1_700_000_000 + c} +0000\n${data(`commit ${c}`)}`;
@@ -88,7 +108,12 @@ export function readHead(dir: string): string | null {
       return readFileSync(join(gitDir, ref), "utf8").trim();
     } catch {
       const packed = readFileSync(join(gitDir, "packed-refs"), "utf8");
-      return packed.split("\n").find((line) => line.endsWith(` ${ref}`))?.split(" ")[0] ?? null;
+      return (
+        packed
+          .split("\n")
+          .find((line) => line.endsWith(` ${ref}`))
+          ?.split(" ")[0] ?? null
+      );
     }
   } catch {
     return null;
@@ -151,20 +176,33 @@ export interface Connection {
 }
 
 /** A TCP proxy in front of the git daemon that records every connection and its bytes each way. */
-export async function startProxy(ws: Workspace, upstreamPort: number): Promise<{ port: number; connections: Connection[] }> {
+export async function startProxy(
+  ws: Workspace,
+  upstreamPort: number,
+): Promise<{ port: number; connections: Connection[] }> {
   const connections: Connection[] = [];
   const server = net.createServer((client) => {
     const record: Connection = { at: performance.now(), up: 0, down: 0 };
     connections.push(record);
     const upstream = net.connect(upstreamPort, "127.0.0.1");
-    client.on("data", (chunk) => void (record.up += chunk.length));
-    upstream.on("data", (chunk) => void (record.down += chunk.length));
+    client.on("data", (chunk) => {
+      record.up += chunk.length;
+    });
+    upstream.on("data", (chunk) => {
+      record.down += chunk.length;
+    });
     client.pipe(upstream);
     upstream.pipe(client);
     client.on("error", () => upstream.destroy());
     upstream.on("error", () => client.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  ws.defer(() => new Promise((resolve) => (server.close(resolve), server.unref())));
+  ws.defer(
+    () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.unref();
+      }),
+  );
   return { port: (server.address() as net.AddressInfo).port, connections };
 }

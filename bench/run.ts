@@ -4,13 +4,27 @@
  * bench/RESULTS.md with the machine, date, commit and raw numbers. A run of some figures only
  * writes bench/.cache/RESULTS-partial.md, so the full results are not replaced by a subset.
  */
-import { mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { BIN, CACHE, ROOT, fmt, renderRows, run, type FigureResult } from "./lib.ts";
+import { BIN, CACHE, type FigureResult, fmt, ROOT, renderRows, run } from "./lib.ts";
 
 const FIGURES = ["push", "apply", "idle", "memory", "startup", "fleet", "image", "config"];
-const KNOBS = ["BENCH_PUSHES", "BENCH_APPLY_ROUNDS", "BENCH_IDLE_POLLS", "BENCH_MEMORY_POLLS", "BENCH_MEMORY_PUSH_EVERY", "BENCH_STARTUP_RUNS", "BENCH_FLEET_NODES", "BENCH_FLEET_SECONDS", "BENCH_FLEET_WARMUP", "BENCH_FLEET_PUSHES", "BENCH_IMAGE_ROUNDS", "BENCH_IMAGE_POLLS", "BENCH_CONFIG_ROUNDS"];
+const KNOBS = [
+  "BENCH_PUSHES",
+  "BENCH_APPLY_ROUNDS",
+  "BENCH_IDLE_POLLS",
+  "BENCH_MEMORY_POLLS",
+  "BENCH_MEMORY_PUSH_EVERY",
+  "BENCH_STARTUP_RUNS",
+  "BENCH_FLEET_NODES",
+  "BENCH_FLEET_SECONDS",
+  "BENCH_FLEET_WARMUP",
+  "BENCH_FLEET_PUSHES",
+  "BENCH_IMAGE_ROUNDS",
+  "BENCH_IMAGE_POLLS",
+  "BENCH_CONFIG_ROUNDS",
+];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((f) => !FIGURES.includes(f));
@@ -46,13 +60,19 @@ function leftovers(tmp: string): { pid: number; cmd: string }[] {
 async function machine(): Promise<string[]> {
   const text = async (argv: string[], cwd = ROOT) => (await run(argv, { cwd, allowFail: true })).stdout.trim();
   const head = await text(["git", "rev-parse", "HEAD"]);
-  const dirty = (await text(["git", "status", "--porcelain", "--untracked-files=all"])).split("\n").filter(Boolean).length;
+  const dirty = (await text(["git", "status", "--porcelain", "--untracked-files=all"]))
+    .split("\n")
+    .filter(Boolean).length;
   return [
     `- machine: ${await text(["uname", "-srm"])}; ${cpus()[0]?.model ?? "?"}, ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30, 1)} GiB RAM`,
     `- date: ${new Date().toISOString()}`,
     `- commit: ${head || "none yet (unborn branch)"}${dirty ? ` + ${dirty} uncommitted file(s)` : ""}`,
     `- protocol ${await text([BIN, "--version"])} (dist/protocol, compiled by scripts/build.ts), bun ${Bun.version}, ${await text(["git", "--version"])}`,
-    `- knobs set: ${KNOBS.filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`).join(", ") || "none (defaults)"}`,
+    `- knobs set: ${
+      KNOBS.filter((k) => process.env[k])
+        .map((k) => `${k}=${process.env[k]}`)
+        .join(", ") || "none (defaults)"
+    }`,
   ];
 }
 

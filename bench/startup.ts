@@ -3,7 +3,7 @@
  * (GNU time) of the compiled binary for `--version`, `list` and `status`, against `git --version`.
  */
 import { readFileSync } from "node:fs";
-import { BIN, envNumber, figure, fmt, list, ratio, run, stats, timeRss, type Row, type Workspace } from "./lib.ts";
+import { BIN, envNumber, figure, fmt, list, type Row, ratio, run, stats, timeRss, type Workspace } from "./lib.ts";
 import { cachedRepo, cloneNode } from "./remote.ts";
 
 const RUNS = envNumber("BENCH_STARTUP_RUNS", 40);
@@ -21,7 +21,9 @@ async function wallTimes(ws: Workspace, commands: Timed[]): Promise<string> {
   if (Bun.which("hyperfine")) {
     const out = ws.path("hyperfine.json");
     const args = commands.flatMap((c) => ["-n", c.name, c.argv.join(" ")]);
-    await run(["hyperfine", "-N", "--warmup", "5", "--runs", String(RUNS), "--export-json", out, ...args], { env: ws.env });
+    await run(["hyperfine", "-N", "--warmup", "5", "--runs", String(RUNS), "--export-json", out, ...args], {
+      env: ws.env,
+    });
     const results = JSON.parse(readFileSync(out, "utf8")).results as { command: string; times: number[] }[];
     for (const r of results) commands.find((c) => c.name === r.command)!.ms = r.times.map((t) => t * 1000);
     return `hyperfine ${(await run(["hyperfine", "--version"])).stdout.trim().split(" ")[1]}, -N (no shell), 5 warm-up runs, ${RUNS} runs`;
@@ -41,7 +43,11 @@ await figure("startup", async (ws) => {
   // What the Bun runtime alone costs: a compiled hello world, built like dist/protocol.
   const hello = ws.path("hello");
   await Bun.write(ws.path("hello.ts"), 'console.log("hello");\n');
-  const built = await Bun.build({ entrypoints: [ws.path("hello.ts")], compile: { outfile: hello, autoloadDotenv: false, autoloadBunfig: false }, minify: true });
+  const built = await Bun.build({
+    entrypoints: [ws.path("hello.ts")],
+    compile: { outfile: hello, autoloadDotenv: false, autoloadBunfig: false },
+    minify: true,
+  });
   if (!built.success) throw new Error("could not compile the hello world reference");
   const commands: Timed[] = [
     { name: "git --version", argv: ["git", "--version"], ms: [], rssKb: [] },
@@ -51,7 +57,8 @@ await figure("startup", async (ws) => {
     { name: "protocol status --json", argv: [BIN, "status", "--dir", node, "--json"], ms: [], rssKb: [] },
   ];
   const how = await wallTimes(ws, commands);
-  for (const c of commands) for (let i = 0; i < RSS_RUNS; i++) c.rssKb.push((await timeRss(c.argv, { env: ws.env })).rssKb);
+  for (const c of commands)
+    for (let i = 0; i < RSS_RUNS; i++) c.rssKb.push((await timeRss(c.argv, { env: ws.env })).rssKb);
 
   const floor = commands[0]!;
   const fw = stats(floor.ms);
@@ -61,9 +68,24 @@ await figure("startup", async (ws) => {
     const w = stats(c.ms);
     const r = stats(c.rssKb);
     rows.push(
-      { metric: `\`${c.name}\` wall, median (ms)`, protocol: fmt(w.median, 1), floor: fmt(fw.median, 1), ratio: ratio(w.median, fw.median) },
-      { metric: `\`${c.name}\` wall, p95 (ms)`, protocol: fmt(w.p95, 1), floor: fmt(fw.p95, 1), ratio: ratio(w.p95, fw.p95) },
-      { metric: `\`${c.name}\` peak RSS, median (MB)`, protocol: fmt(r.median / 1024, 1), floor: fmt(fr.median / 1024, 1), ratio: ratio(r.median, fr.median) },
+      {
+        metric: `\`${c.name}\` wall, median (ms)`,
+        protocol: fmt(w.median, 1),
+        floor: fmt(fw.median, 1),
+        ratio: ratio(w.median, fw.median),
+      },
+      {
+        metric: `\`${c.name}\` wall, p95 (ms)`,
+        protocol: fmt(w.p95, 1),
+        floor: fmt(fw.p95, 1),
+        ratio: ratio(w.p95, fw.p95),
+      },
+      {
+        metric: `\`${c.name}\` peak RSS, median (MB)`,
+        protocol: fmt(r.median / 1024, 1),
+        floor: fmt(fr.median / 1024, 1),
+        ratio: ratio(r.median, fr.median),
+      },
     );
   }
   return {
@@ -76,7 +98,13 @@ await figure("startup", async (ws) => {
     ],
     rows,
     raw: commands
-      .map((c) => `\`${c.name}\`: wall ms ${list(c.ms, 1)}\n\npeak RSS MB ${list(c.rssKb.map((kb) => kb / 1024), 1)}\n`)
+      .map(
+        (c) =>
+          `\`${c.name}\`: wall ms ${list(c.ms, 1)}\n\npeak RSS MB ${list(
+            c.rssKb.map((kb) => kb / 1024),
+            1,
+          )}\n`,
+      )
       .join("\n"),
   };
 });

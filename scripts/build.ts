@@ -7,14 +7,15 @@
  * PROTOCOL_VERSION overrides package.json's version. The binaries must not pick up the .env or
  * bunfig.toml of the app directory they run in, so both autoloads are off.
  */
-import { availableParallelism } from "node:os";
+
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { run } from "../src/lib/core/spawn.ts";
 import { sha256File } from "../src/lib/release/checksum.ts";
 import { TARGETS } from "../src/lib/release/metadata.ts";
 import { renderSha256Sums } from "../src/lib/schema/release.ts";
-import { run } from "../src/lib/core/spawn.ts";
 
 const root = join(import.meta.dir, "..");
 const dist = join(root, "dist");
@@ -46,7 +47,10 @@ async function compile(outfile: string, target?: Bun.Build.CompileTarget): Promi
 
 /** xz -9 (~100 s for linux-x64) and gzip -9, in parallel up to the core count; -n/-k keep it reproducible and the raw file. */
 async function compressAll(files: string[]): Promise<void> {
-  const jobs = files.flatMap((file) => [["xz", "-9", "--keep", "--force", "--", file], ["gzip", "-9", "-n", "--keep", "--force", "--", file]]);
+  const jobs = files.flatMap((file) => [
+    ["xz", "-9", "--keep", "--force", "--", file],
+    ["gzip", "-9", "-n", "--keep", "--force", "--", file],
+  ]);
   const worker = async () => {
     for (let job = jobs.shift(); job; job = jobs.shift()) {
       const result = await run(job);
@@ -74,15 +78,20 @@ async function buildAll(): Promise<void> {
   writeFileSync(join(dist, "SHA256SUMS"), renderSha256Sums(sums));
   writeFileSync(join(dist, "VERSION"), `${version}\n`);
   console.log("\nartifact                        raw        xz         gz");
-  for (const a of artifacts) console.log(`${basename(a).padEnd(32)}${mb(a).padEnd(11)}${mb(`${a}.xz`).padEnd(11)}${mb(`${a}.gz`)}`);
+  for (const a of artifacts)
+    console.log(`${basename(a).padEnd(32)}${mb(a).padEnd(11)}${mb(`${a}.xz`).padEnd(11)}${mb(`${a}.gz`)}`);
   console.log(`\nwrote ${join(dist, "SHA256SUMS")} (${sums.size} files) and VERSION (${version})`);
 }
 
 const outfile = flag("--outfile");
 const targetName = flag("--target");
-const target = targetName ? TARGETS.find((t) => t.artifact === `protocol-${targetName}` || t.bun === targetName) : undefined;
+const target = targetName
+  ? TARGETS.find((t) => t.artifact === `protocol-${targetName}` || t.bun === targetName)
+  : undefined;
 if (targetName && !target) {
-  console.error(`unknown --target ${targetName}; one of: ${TARGETS.map((t) => t.artifact.replace("protocol-", "")).join(", ")}`);
+  console.error(
+    `unknown --target ${targetName}; one of: ${TARGETS.map((t) => t.artifact.replace("protocol-", "")).join(", ")}`,
+  );
   process.exit(2);
 }
 if (outfile) await compile(outfile, target?.bun);

@@ -62,11 +62,15 @@ const lib = join(src, "lib");
 const commands = join(src, "commands");
 for (const [file, imports] of graph) {
   if (!file.startsWith(lib)) continue;
-  for (const target of imports) if (target.startsWith(commands)) problems.push(`${show(file)} imports ${show(target)}: src/lib must not depend on src/commands`);
+  for (const target of imports)
+    if (target.startsWith(commands))
+      problems.push(`${show(file)} imports ${show(target)}: src/lib must not depend on src/commands`);
   if (dirname(file) === lib) problems.push(`${show(file)} sits loose in src/lib: put it in its subsystem's folder`);
 }
 for (const [file, imports] of graph) {
-  for (const target of imports) if (!graph.has(target) && target.startsWith(src)) problems.push(`${show(file)} imports ${show(target)}, which does not exist`);
+  for (const target of imports)
+    if (!graph.has(target) && target.startsWith(src))
+      problems.push(`${show(file)} imports ${show(target)}, which does not exist`);
 }
 
 if (problems.length > 0) {

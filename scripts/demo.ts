@@ -3,14 +3,26 @@
  * that pushes and a node clone that follows; its own state dir, git identity and a fake crontab
  * first on PATH, so nothing outside the temp dir (your crontab, your git config) is touched.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const repo = join(import.meta.dir, "..");
 const cli = join(repo, "src", "cli.ts");
 const tmp = mkdtempSync(join(tmpdir(), "protocol-demo-"));
-const [remote, developer, node, state, bin] = ["remote.git", "developer", "node", "state", "bin"].map((name) => join(tmp, name)) as [string, string, string, string, string];
+const [remote, developer, node, state, bin] = ["remote.git", "developer", "node", "state", "bin"].map((name) =>
+  join(tmp, name),
+) as [string, string, string, string, string];
 const crontabFile = join(tmp, "crontab");
 const gitConfig = join(tmp, "gitconfig");
 
@@ -34,7 +46,11 @@ let current: Bun.Subprocess | undefined;
 /** Run a program quietly and return its stdout; throw with its stderr when it fails. */
 async function capture(argv: string[], cwd = tmp): Promise<string> {
   const child = Bun.spawn(argv, { cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   if (code !== 0) throw new Error(`${argv.join(" ")} failed (exit ${code}): ${err.trim()}`);
   return out.trim();
 }
@@ -54,19 +70,22 @@ async function pushChange(file: string, text: string, message: string): Promise<
   return capture(["git", "rev-parse", "HEAD"], developer);
 }
 
-const readCrontab = () => (existsSync(crontabFile) ? readFileSync(crontabFile, "utf8").trimEnd() || "(empty)" : "(no crontab)");
+const readCrontab = () =>
+  existsSync(crontabFile) ? readFileSync(crontabFile, "utf8").trimEnd() || "(empty)" : "(no crontab)";
 
 /** Live slave loops of this demo: a git:slave process whose argv names the temp dir (Linux /proc). */
 function loopPids(): number[] {
   try {
-    return readdirSync("/proc").filter((pid) => {
-      try {
-        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-        return /^\d+$/.test(pid) && argv.includes("git:slave") && argv.includes(tmp);
-      } catch {
-        return false;
-      }
-    }).map(Number);
+    return readdirSync("/proc")
+      .filter((pid) => {
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+          return /^\d+$/.test(pid) && argv.includes("git:slave") && argv.includes(tmp);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
   } catch {
     return []; // no /proc (macOS): protocol stop is all there is
   }
@@ -76,12 +95,18 @@ let followed = false;
 let stopped = false;
 let cleaning: Promise<void> | undefined;
 /** Always stop the background loop and remove the temp dir, whatever happened before; once. */
-const cleanup = () => (cleaning ??= (async () => {
-  await current?.exited; // a start interrupted mid-way must finish spawning before we look for its loop
-  if (!stopped && existsSync(node)) await protocol("stop", "--dir", node).catch(() => undefined);
-  for (const pid of loopPids()) try { process.kill(pid, "SIGKILL"); } catch { /* gone already */ }
-  rmSync(tmp, { recursive: true, force: true });
-})());
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    await current?.exited; // a start interrupted mid-way must finish spawning before we look for its loop
+    if (!stopped && existsSync(node)) await protocol("stop", "--dir", node).catch(() => undefined);
+    for (const pid of loopPids())
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        /* gone already */
+      }
+    rmSync(tmp, { recursive: true, force: true });
+  })());
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {
@@ -106,7 +131,9 @@ try {
   console.log(`node:      ${node} (a clone, standing in for a server)`);
   console.log(`state dir: ${state} (PROTOCOL_HOME); crontab: fake, kept in ${crontabFile}`);
   const docker = Bun.which("docker", { PATH: env.PATH ?? "" });
-  console.log(`docker steps are skipped: the demo app has no compose file${docker ? "" : " (and docker is not installed)"}, so only git is exercised`);
+  console.log(
+    `docker steps are skipped: the demo app has no compose file${docker ? "" : " (and docker is not installed)"}, so only git is exercised`,
+  );
 
   say("starting the node: one sync now, then slave mode in the background, polling every 1 s");
   if ((await protocol("start", "--dir", node, "--interval", "1")) !== 0) throw new Error("protocol start failed");
@@ -126,7 +153,11 @@ try {
     await Bun.sleep(100);
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(followed ? `the node followed in ${seconds} s: it now serves "version 2"` : `the node did NOT follow within ${seconds} s`);
+  console.log(
+    followed
+      ? `the node followed in ${seconds} s: it now serves "version 2"`
+      : `the node did NOT follow within ${seconds} s`,
+  );
 
   say("protocol status: the node at a glance");
   await protocol("status", "--dir", node);

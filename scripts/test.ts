@@ -2,16 +2,19 @@
  * `npm test`: bun test with a JUnit report, then the line CI reads, `N passed, N failed`, from the
  * report's totals. bun's own exit code is kept.
  */
-import { mkdirSync, readFileSync, existsSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 
 const report = "test-results/junit.xml";
 mkdirSync("test-results", { recursive: true });
 rmSync(report, { force: true });
 const args = process.argv.slice(2);
 // bunfig's [test] timeout is ignored by bun, so the timeout is passed here.
-const child = Bun.spawn([process.execPath, "test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${report}`, ...args], {
-  stdio: ["inherit", "inherit", "inherit"],
-});
+const child = Bun.spawn(
+  [process.execPath, "test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${report}`, ...args],
+  {
+    stdio: ["inherit", "inherit", "inherit"],
+  },
+);
 const code = await child.exited;
 
 if (existsSync(report)) {

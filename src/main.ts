@@ -1,11 +1,11 @@
-import { renderUsage, runCommand, type CommandDef } from "citty";
-import { commands } from "./commands/index.ts";
+import { renderUsage, runCommand } from "citty";
+import { type AnyCommand, commands } from "./commands/index.ts";
 import { reportError } from "./lib/core/command.ts";
 import { UsageError } from "./lib/core/errors.ts";
 import { findCommandName, renderRootUsage } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
-const root: CommandDef<any> = { meta: { name: "protocol", version: VERSION } };
+const root: AnyCommand = { meta: { name: "protocol", version: VERSION } };
 
 /**
  * What `help` and `list` need from the dispatcher, passed to every command as citty's context
@@ -13,12 +13,12 @@ const root: CommandDef<any> = { meta: { name: "protocol", version: VERSION } };
  */
 export interface Dispatcher {
   commands: typeof commands;
-  loadCommand(name: string): Promise<CommandDef<any>>;
-  printUsage(command?: CommandDef<any>): Promise<void>;
+  loadCommand(name: string): Promise<AnyCommand>;
+  printUsage(command?: AnyCommand): Promise<void>;
 }
 
 /** The command named on the command line, loaded, with the registry's description; a misspelt one is a usage error. */
-async function loadCommand(name: string): Promise<CommandDef<any>> {
+async function loadCommand(name: string): Promise<AnyCommand> {
   const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!entry) throw new UsageError(`unknown command ${JSON.stringify(name)}`, "run protocol list to see the commands");
   const command = (await entry.load()).default;
@@ -26,7 +26,7 @@ async function loadCommand(name: string): Promise<CommandDef<any>> {
 }
 
 /** Usage goes straight to stdout: citty's showUsage logs through consola, which is silent under NODE_ENV=test. */
-async function printUsage(command?: CommandDef<any>): Promise<void> {
+async function printUsage(command?: AnyCommand): Promise<void> {
   if (!command) return void process.stdout.write(renderRootUsage());
   // renderUsage marks code with backticks for consola to colour; plain text reads better.
   process.stdout.write(`${(await renderUsage(command, root)).replaceAll("`", "")}\n`);
@@ -52,6 +52,8 @@ export async function runMain(rawArgs: string[]): Promise<void> {
   } catch (error) {
     // citty throws its own CLIError for a missing positional or a bad flag: a usage error.
     const usage = (error as { name?: string }).name === "CLIError";
-    process.exitCode = reportError(usage ? new UsageError((error as Error).message, "see protocol help <command>") : error);
+    process.exitCode = reportError(
+      usage ? new UsageError((error as Error).message, "see protocol help <command>") : error,
+    );
   }
 }

@@ -13,7 +13,7 @@ export function findCommandName(argv: string[]): string | undefined {
 export function renderRootUsage(): string {
   const names = Object.keys(commands);
   const width = Math.max(...names.map((name) => name.length));
-  const rows = names.map((name) => `  ${name.padEnd(width)}  ${commands[name]!.description}`);
+  const rows = Object.entries(commands).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.description}`);
   return [
     `Keep nodes in sync with their git remote and docker images (protocol v${VERSION})`,
     "",

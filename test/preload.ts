@@ -10,7 +10,10 @@ const root = mkdtempSync(join(tmpdir(), "protocol-test-home-"));
 const home = join(root, "home");
 mkdirSync(home, { recursive: true });
 const gitconfig = join(root, "gitconfig");
-writeFileSync(gitconfig, "[user]\n\tname = Protocol Test\n\temail = test@protocol.invalid\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n");
+writeFileSync(
+  gitconfig,
+  "[user]\n\tname = Protocol Test\n\temail = test@protocol.invalid\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+);
 
 Object.assign(process.env, {
   HOME: home,

@@ -1,9 +1,15 @@
 import type { ArgsDef } from "citty";
+import { DEFAULT_INTERVAL } from "../lib/core/backoff.ts";
 import { parseChoice, parseWholeNumber } from "../lib/core/command.ts";
+import { UsageError } from "../lib/core/errors.ts";
 import type { DirtyPolicy, DivergedPolicy } from "../lib/node/sync.ts";
 
 export const dirArgs = {
-  dir: { type: "string", description: "The app's working copy (default: walk up from the current directory)", valueHint: "path" },
+  dir: {
+    type: "string",
+    description: "The app's working copy (default: walk up from the current directory)",
+    valueHint: "path",
+  },
 } as const satisfies ArgsDef;
 
 export const jsonArgs = {
@@ -15,16 +21,32 @@ export const yesArgs = {
 } as const satisfies ArgsDef;
 
 export const serviceArgs = {
-  service: { type: "string", description: "The compose service (default: docker.service, else the only or first service)", valueHint: "name" },
+  service: {
+    type: "string",
+    description: "The compose service (default: docker.service, else the only or first service)",
+    valueHint: "name",
+  },
 } as const satisfies ArgsDef;
 
 export const intervalArgs = {
-  interval: { type: "string", description: "Seconds between polls (overrides git.interval; default 10)", valueHint: "seconds" },
+  interval: {
+    type: "string",
+    description: `Seconds between polls (overrides git.interval; default ${DEFAULT_INTERVAL})`,
+    valueHint: "seconds",
+  },
 } as const satisfies ArgsDef;
 
 export const policyArgs = {
-  "on-dirty": { type: "string", description: "Uncommitted changes: refuse (default) or stash them and go on", valueHint: "refuse|stash" },
-  "on-diverged": { type: "string", description: "Local commits: refuse (default) or keep them as a backup ref and reset", valueHint: "refuse|reset" },
+  "on-dirty": {
+    type: "string",
+    description: "Uncommitted changes: refuse (default) or stash them and go on",
+    valueHint: "refuse|stash",
+  },
+  "on-diverged": {
+    type: "string",
+    description: "Local commits: refuse (default) or keep them as a backup ref and reset",
+    valueHint: "refuse|reset",
+  },
 } as const satisfies ArgsDef;
 
 export function readPolicies(args: Record<string, unknown>): { onDirty: DirtyPolicy; onDiverged: DivergedPolicy } {
@@ -36,4 +58,39 @@ export function readPolicies(args: Record<string, unknown>): { onDirty: DirtyPol
 
 export function readInterval(args: Record<string, unknown>): number | undefined {
   return parseWholeNumber("interval", args.interval as string | undefined);
+}
+
+/** config:cp and config:mv: the same paths and flags. */
+export const copyArgs = {
+  paths: { type: "positional", required: true, description: "Files or directories inside the app", valueHint: "path…" },
+  ...dirArgs,
+  ...jsonArgs,
+  untrack: {
+    type: "boolean",
+    description: "Allow files the app repo tracks: take them out of its index (git rm --cached)",
+  },
+} as const satisfies ArgsDef;
+
+/** config:link and config:refresh. */
+export const linkArgs = {
+  ...dirArgs,
+  ...jsonArgs,
+  "dry-run": { type: "boolean", description: "Print the plan (links, conflicts) and change nothing" },
+  adopt: {
+    type: "boolean",
+    description: "Move app files in the way into the config repo first (backed up), then link",
+  },
+  force: {
+    type: "boolean",
+    description: "Back up app files or foreign links in the way (path printed) and link over them",
+  },
+  gitignore: {
+    type: "boolean",
+    description: "Ignore the links in a marked block of .gitignore instead of .git/info/exclude",
+  },
+} as const satisfies ArgsDef;
+
+export function readResolve(args: { adopt?: boolean; force?: boolean }): "none" | "adopt" | "force" {
+  if (args.adopt && args.force) throw new UsageError("--adopt and --force cannot be used together");
+  return args.adopt ? "adopt" : args.force ? "force" : "none";
 }

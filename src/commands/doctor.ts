@@ -1,8 +1,8 @@
 import { defineProtocolCommand } from "../lib/core/command.ts";
-import { checkNames, doctorReport, fatalFailures, renderChecks, renderSummary } from "../lib/host/doctor.ts";
-import { runDoctor } from "../lib/host/doctor-checks.ts";
 import { PreconditionError } from "../lib/core/errors.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
+import { checkNames, doctorReport, fatalFailures, renderChecks, renderSummary } from "../lib/host/doctor.ts";
+import { runDoctor } from "../lib/host/doctor-checks.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
@@ -14,7 +14,10 @@ export default defineProtocolCommand({
     else printLines([...renderChecks(checks), "", renderSummary(checks)]);
     const failed = fatalFailures(checks);
     if (failed.length > 0) {
-      throw new PreconditionError(`${failed.length} ${failed.length === 1 ? "check" : "checks"} failed: ${checkNames(failed)}`, "apply the fix on each ✖ line, then run protocol doctor again");
+      throw new PreconditionError(
+        `${failed.length} ${failed.length === 1 ? "check" : "checks"} failed: ${checkNames(failed)}`,
+        "apply the fix on each ✖ line, then run protocol doctor again",
+      );
     }
   },
 });

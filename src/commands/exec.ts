@@ -1,7 +1,7 @@
-import { loadApp } from "../lib/node/app.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { execInService } from "../lib/docker/compose-attach.ts";
 import { resolveService } from "../lib/docker/compose-service.ts";
+import { loadApp } from "../lib/node/app.ts";
 import { dirArgs, serviceArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
@@ -9,7 +9,12 @@ export default defineProtocolCommand({
   args: {
     ...dirArgs,
     ...serviceArgs,
-    command: { type: "positional", required: false, description: "The command and its arguments; put -- before a command with flags", valueHint: "cmd…" },
+    command: {
+      type: "positional",
+      required: false,
+      description: "The command and its arguments; put -- before a command with flags",
+      valueHint: "cmd…",
+    },
   },
   async run({ args }) {
     const app = loadApp(args.dir);

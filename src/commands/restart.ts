@@ -1,22 +1,32 @@
-import { loadApp } from "../lib/node/app.ts";
+import { resolve } from "node:path";
 import { defineProtocolCommand, reportError } from "../lib/core/command.ts";
 import { log } from "../lib/core/log.ts";
-import { startNode } from "../lib/node/lifecycle.ts";
 import { printJson } from "../lib/core/output.ts";
 import { appPaths } from "../lib/core/paths.ts";
+import { loadApp } from "../lib/node/app.ts";
+import { startNode } from "../lib/node/lifecycle.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
 import { listRegistrations, readRegistration } from "../lib/node/state.ts";
-import { resolve } from "node:path";
 import { jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
   meta: { name: "restart" },
   args: {
-    dirs: { type: "positional", required: false, description: "App directories (default: every node started on this machine)", valueHint: "dir…" },
+    dirs: {
+      type: "positional",
+      required: false,
+      description: "App directories (default: every node started on this machine)",
+      valueHint: "dir…",
+    },
     ...jsonArgs,
   },
   async run({ args }) {
-    const dirs = args._.length > 0 ? args._.map((dir) => resolve(dir)) : listRegistrations().filter((r) => r.enabled).map((r) => r.dir);
+    const dirs =
+      args._.length > 0
+        ? args._.map((dir) => resolve(dir))
+        : listRegistrations()
+            .filter((r) => r.enabled)
+            .map((r) => r.dir);
     if (dirs.length === 0) log.info("no nodes registered on this machine (protocol start registers one)");
     const reports = [];
     let failed = 0;

@@ -1,15 +1,20 @@
-import { loadApp } from "../lib/node/app.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
-import { resumeFollowing } from "../lib/deploy/manual-rollback.ts";
-import { startNode } from "../lib/node/lifecycle.ts";
 import { printJson } from "../lib/core/output.ts";
+import { resumeFollowing } from "../lib/deploy/manual-rollback.ts";
+import { loadApp } from "../lib/node/app.ts";
+import { startNode } from "../lib/node/lifecycle.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies } from "./_args.ts";
 
 export default defineProtocolCommand({
   meta: { name: "start" },
   args: {
-    env: { type: "positional", required: false, description: "This machine's environment (recorded; localhost, dev… leave git alone)", valueHint: "env" },
+    env: {
+      type: "positional",
+      required: false,
+      description: "This machine's environment (recorded; localhost, dev… leave git alone)",
+      valueHint: "env",
+    },
     ...dirArgs,
     ...intervalArgs,
     ...policyArgs,
@@ -19,7 +24,12 @@ export default defineProtocolCommand({
   async run({ args }) {
     const app = loadApp(args.dir);
     resumeFollowing(app);
-    const report = await startNode(app, { intervalSeconds: readInterval(args), ...readPolicies(args), cron: args.cron !== false, env: args.env });
+    const report = await startNode(app, {
+      intervalSeconds: readInterval(args),
+      ...readPolicies(args),
+      cron: args.cron !== false,
+      env: args.env,
+    });
     if (args.json) return printJson(report);
     renderStartReport(report);
   },

@@ -1,6 +1,6 @@
-import { loadApp } from "../lib/node/app.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
+import { loadApp } from "../lib/node/app.ts";
 import { readNodeStatus, renderStatus } from "../lib/node/status.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 

@@ -1,13 +1,18 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import pkg from "../../package.json" with { type: "json" };
 import { builtBinary } from "../helpers/binary.ts";
 import { sh } from "../helpers/fixture.ts";
-import pkg from "../../package.json" with { type: "json" };
 
 const qemu = Bun.which("qemu-aarch64-static");
 const sysroot = "/usr/aarch64-linux-gnu";
-const missing = !qemu ? "qemu-aarch64-static is not installed" : !existsSync(sysroot) ? `${sysroot} is missing (libc6-arm64-cross)` : null;
-if (missing) console.log(`skipping the arm64 run under emulation: ${missing}; CI installs qemu-user-static and libc6-arm64-cross`);
+const missing = !qemu
+  ? "qemu-aarch64-static is not installed"
+  : !existsSync(sysroot)
+    ? `${sysroot} is missing (libc6-arm64-cross)`
+    : null;
+if (missing)
+  console.log(`skipping the arm64 run under emulation: ${missing}; CI installs qemu-user-static and libc6-arm64-cross`);
 
 describe("the linux-arm64 build (under qemu)", () => {
   test.skipIf(missing !== null)("prints its version and lists the commands", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -26,7 +26,10 @@ describe("the compiled binary (smoke)", () => {
     const trap = join(fx.root, "trap");
     writeFileSync(join(fx.node, ".env"), `PROTOCOL_HOME=${trap}\n`);
     writeFileSync(join(fx.node, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
-    writeFileSync(join(fx.node, "evil.ts"), `require("node:fs").writeFileSync(${JSON.stringify(join(fx.root, "evil-ran"))}, "1");\n`);
+    writeFileSync(
+      join(fx.node, "evil.ts"),
+      `require("node:fs").writeFileSync(${JSON.stringify(join(fx.root, "evil-ran"))}, "1");\n`,
+    );
     const status = await sh([binary, "status", "--json"], { cwd: fx.node, env: fx.env });
     expect(status.exitCode).toBe(0);
     const json = JSON.parse(status.stdout);

@@ -11,13 +11,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
 const cloudInit = Bun.which("cloud-init");
 const shellcheck = Bun.which("shellcheck");
-if (!cloudInit) console.log("skipping the cloud-init schema check: cloud-init is not installed (apt-get install cloud-init)");
+if (!cloudInit)
+  console.log("skipping the cloud-init schema check: cloud-init is not installed (apt-get install cloud-init)");
 if (!shellcheck) console.log("skipping shellcheck of the bootstrap script: shellcheck is not installed");
 
 async function userData(): Promise<string> {
   const keyFile = join(dir, "deploy_key");
   writeFileSync(keyFile, KEY, { mode: 0o600 });
-  const run = await sh([process.execPath, CLI, "cloud-init", "--repo", "git@github.com:acme/shop.git", "--branch", "main", "--env", "production", "--config-repo", "git@github.com:acme/shop-config.git", "--deploy-key-file", keyFile]);
+  const run = await sh([
+    process.execPath,
+    CLI,
+    "cloud-init",
+    "--repo",
+    "git@github.com:acme/shop.git",
+    "--branch",
+    "main",
+    "--env",
+    "production",
+    "--config-repo",
+    "git@github.com:acme/shop-config.git",
+    "--deploy-key-file",
+    keyFile,
+  ]);
   expect(run.exitCode).toBe(0);
   expect(run.stderr).toContain("read-only");
   return run.stdout;
@@ -34,15 +49,23 @@ describe("cloud-init", () => {
 
   test.skipIf(!shellcheck)("the bootstrap script it writes passes shellcheck", async () => {
     const text = await userData();
-    const body = text.split("path: /usr/local/sbin/protocol-bootstrap\n")[1]!.split("content: |\n")[1]!.split("\nruncmd:")[0]!;
+    const files = (Bun.YAML.parse(text) as { write_files: { path: string; content: string }[] }).write_files;
     const script = join(dir, "bootstrap.sh");
-    writeFileSync(script, `${body.replace(/^ {6}/gm, "")}\n`);
+    writeFileSync(script, files.find((file) => file.path === "/usr/local/sbin/protocol-bootstrap")!.content);
     const run = await sh([shellcheck!, script]);
     expect(run.stdout + run.stderr).toBe("");
   });
 
   test("a missing key file is a precondition error; a missing --repo a usage error", async () => {
-    const missing = await sh([process.execPath, CLI, "cloud-init", "--repo", "git@github.com:a/b.git", "--deploy-key-file", join(dir, "nope")]);
+    const missing = await sh([
+      process.execPath,
+      CLI,
+      "cloud-init",
+      "--repo",
+      "git@github.com:a/b.git",
+      "--deploy-key-file",
+      join(dir, "nope"),
+    ]);
     expect(missing.exitCode).toBe(4);
     const noRepo = await sh([process.execPath, CLI, "cloud-init"]);
     expect(noRepo.exitCode).toBe(2);

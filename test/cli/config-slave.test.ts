@@ -23,7 +23,9 @@ const stateText = (file: string) => {
 describe("following config changes", () => {
   test("a config commit pushed to the remote is followed by the node and triggers exactly one compose up (fake docker)", async () => {
     cf = await ConfigFixture.create({ appFiles: COMPOSE });
-    const started = await cf.cli(["start", "--dir", cf.node, "--interval", "1", "--no-cron", "--json"], { fakeDocker: true });
+    const started = await cf.cli(["start", "--dir", cf.node, "--interval", "1", "--no-cron", "--json"], {
+      fakeDocker: true,
+    });
     expect(started.exitCode).toBe(0);
     const report = JSON.parse(started.stdout);
     expect(report.configSlave.pid).toBeNumber();
@@ -71,10 +73,16 @@ describe("start with an environment", () => {
     await cf.pushConfig({ ".env": "DEV=1\n" }, "localhost dev", "localhost-jane");
     const head = await cf.fx.head();
     await cf.fx.push({ "app.txt": "not pulled on a laptop\n" });
-    const run = await cf.cli(["start", "localhost-jane", "--dir", cf.node, "--no-cron", "--json"], { fakeDocker: true });
+    const run = await cf.cli(["start", "localhost-jane", "--dir", cf.node, "--no-cron", "--json"], {
+      fakeDocker: true,
+    });
     expect(run.exitCode).toBe(0);
     const report = JSON.parse(run.stdout);
-    expect(report).toMatchObject({ slave: null, configSlave: null, config: { env: "localhost-jane", dev: true, branch: "localhost-jane" } });
+    expect(report).toMatchObject({
+      slave: null,
+      configSlave: null,
+      config: { env: "localhost-jane", dev: true, branch: "localhost-jane" },
+    });
     expect(await cf.fx.head()).toBe(head);
     expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("DEV=1\n");
     expect(ups()).toHaveLength(1);
@@ -87,7 +95,9 @@ describe("start with an environment", () => {
     cf = await ConfigFixture.create({ appFiles: COMPOSE });
     await cf.pushConfig({ ".env": "STAGING=1\n" }, "staging", "staging");
     await cf.pushConfig({ ".env": "DEV=1\n" }, "development", "development");
-    expect((await cf.cli(["start", "development", "--dir", cf.node, "--no-cron"], { fakeDocker: true })).exitCode).toBe(0);
+    expect((await cf.cli(["start", "development", "--dir", cf.node, "--no-cron"], { fakeDocker: true })).exitCode).toBe(
+      0,
+    );
     expect(ups()).toHaveLength(1);
     const run = await cf.cli(["config:switch", "staging", "--dir", cf.node], { fakeDocker: true });
     expect(run.exitCode).toBe(0);
@@ -116,7 +126,10 @@ describe("config:init", () => {
   });
 
   test("clones an empty remote, pushes the first commit, and --save records it in protocol.json with a backup", async () => {
-    cf = await ConfigFixture.create({ clone: false, appFiles: { "protocol.json": JSON.stringify({ name: "shop-app" }) } });
+    cf = await ConfigFixture.create({
+      clone: false,
+      appFiles: { "protocol.json": JSON.stringify({ name: "shop-app" }) },
+    });
     const empty = join(cf.fx.root, "empty-config.git");
     await git(cf.fx.root, "init", "--quiet", "--bare", empty);
     const run = await cf.cli(["config:init", "--dir", cf.node, "--remote", empty, "--save", "--json"]);

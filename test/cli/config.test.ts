@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { ConfigFixture } from "../helpers/config-fixture.ts";
 import { git, sh } from "../helpers/fixture.ts";
@@ -9,7 +18,8 @@ beforeEach(async () => (cf = await ConfigFixture.create()));
 afterEach(async () => cf[Symbol.asyncDispose]());
 
 const exclude = () => readFileSync(join(cf.node, ".git", "info", "exclude"), "utf8");
-const appStatus = async () => (await sh(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: cf.node })).stdout;
+const appStatus = async () =>
+  (await sh(["git", "status", "--porcelain", "--untracked-files=all"], { cwd: cf.node })).stdout;
 const isLink = (path: string) => lstatSync(join(cf.node, path), { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
 const backupsIn = (stderr: string) => [...stderr.matchAll(/backup of [^:]+: (\S.*)$/gm)].map((m) => m[1]!.trim());
 
@@ -83,7 +93,10 @@ describe("config:unlink / config:refresh", () => {
     writeFileSync(join(cf.node, "real.txt"), "mine\n");
     const run = await cf.cli(["config:unlink", "--dir", cf.node, "--json"]);
     expect(run.exitCode).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ removed: [".env", "nginx.d/site.conf"], skipped: ["foreign", "real.txt"] });
+    expect(JSON.parse(run.stdout)).toEqual({
+      removed: [".env", "nginx.d/site.conf"],
+      skipped: ["foreign", "real.txt"],
+    });
     expect(existsSync(join(cf.node, ".env"))).toBe(false);
     expect(existsSync(join(cf.node, "nginx.d"))).toBe(false);
     expect(readlinkSync(join(cf.node, "foreign"))).toBe("README.md");
@@ -105,7 +118,11 @@ describe("config:unlink / config:refresh", () => {
 
 describe("environments", () => {
   test("switch relinks and removes the links the new environment does not have", async () => {
-    await cf.pushConfig({ ".env": "STAGING=1\n", "nginx.d/site.conf": null, "staging.txt": "s\n" }, "staging", "staging");
+    await cf.pushConfig(
+      { ".env": "STAGING=1\n", "nginx.d/site.conf": null, "staging.txt": "s\n" },
+      "staging",
+      "staging",
+    );
     await cf.cli(["config:link", "--dir", cf.node]);
     const run = await cf.cli(["config:switch", "staging", "--dir", cf.node]);
     expect(run.exitCode).toBe(0);

@@ -53,7 +53,9 @@ describe("compose commands (fake docker)", () => {
   test("every file of docker.compose is passed as --file, in order", async () => {
     protocolJson({ docker: { compose: ["compose.yaml", "compose.prod.yaml"] } });
     const run = await cli(["docker:compose"]);
-    expect(run.calls).toEqual([["compose", "--project-name", "shop", "--file", "compose.yaml", "--file", "compose.prod.yaml", "up", "-d"]]);
+    expect(run.calls).toEqual([
+      ["compose", "--project-name", "shop", "--file", "compose.yaml", "--file", "compose.prod.yaml", "up", "-d"],
+    ]);
   });
 });
 
@@ -63,7 +65,9 @@ describe("docker:build (fake docker)", () => {
     protocolJson({ docker: { image: "registry.example.com/acme/shop:latest", local: "docker" } });
     const run = await cli(["docker:build"]);
     expect(run.exitCode).toBe(0);
-    expect(run.calls).toEqual([["build", "--tag", "registry.example.com/acme/shop:latest", "--", join(fx.node, "docker")]]);
+    expect(run.calls).toEqual([
+      ["build", "--tag", "registry.example.com/acme/shop:latest", "--", join(fx.node, "docker")],
+    ]);
   });
 
   test("docker.local without docker.image is a config error naming docker.image, and builds nothing", async () => {
@@ -109,7 +113,10 @@ describe("docker:push / docker:pull (fake docker)", () => {
 
   test("logs in with the password on stdin, never in argv, then pushes docker.image", async () => {
     protocolJson({ docker: { image } });
-    const run = await cli(["docker:push"], { PROTOCOL_DOCKER_USERNAME: "deploy", PROTOCOL_DOCKER_PASSWORD: "s3cret-pw" });
+    const run = await cli(["docker:push"], {
+      PROTOCOL_DOCKER_USERNAME: "deploy",
+      PROTOCOL_DOCKER_PASSWORD: "s3cret-pw",
+    });
     expect(run.exitCode).toBe(0);
     expect(run.calls).toEqual([
       ["login", "--username", "deploy", "--password-stdin", "registry.example.com"],
@@ -117,7 +124,9 @@ describe("docker:push / docker:pull (fake docker)", () => {
     ]);
     expect(JSON.stringify(run.calls)).not.toContain("s3cret-pw");
     expect(run.stderr).not.toContain("s3cret-pw");
-    expect(fx.dockerStdin()).toEqual([{ argv: ["login", "--username", "deploy", "--password-stdin", "registry.example.com"], stdin: "s3cret-pw" }]);
+    expect(fx.dockerStdin()).toEqual([
+      { argv: ["login", "--username", "deploy", "--password-stdin", "registry.example.com"], stdin: "s3cret-pw" },
+    ]);
   });
 
   test("reads the credentials from the app's .env file when the environment has none", async () => {
@@ -151,7 +160,11 @@ describe("docker:push / docker:pull (fake docker)", () => {
 
   test("a failed login exits 6 and pushes nothing", async () => {
     protocolJson({ docker: { image } });
-    const run = await cli(["docker:push"], { PROTOCOL_DOCKER_USERNAME: "deploy", PROTOCOL_DOCKER_PASSWORD: "wrong", FAKE_DOCKER_FAIL: "login" });
+    const run = await cli(["docker:push"], {
+      PROTOCOL_DOCKER_USERNAME: "deploy",
+      PROTOCOL_DOCKER_PASSWORD: "wrong",
+      FAKE_DOCKER_FAIL: "login",
+    });
     expect(run.exitCode).toBe(6);
     expect(run.stderr).toContain("docker login to registry.example.com failed");
     expect(run.calls.map((argv) => argv[0])).toEqual(["login"]);
@@ -199,7 +212,18 @@ describe("docker:logs and nginx:logs (fake docker)", () => {
   test("nginx:logs falls back to docker.service, and --service wins over both", async () => {
     protocolJson({ docker: { service: "app" } });
     const fallback = await cli(["nginx:logs", "--tail", "100"], { FAKE_DOCKER_SERVICES: "app,db" });
-    expect(fallback.calls.at(-1)).toEqual([...COMPOSE, "exec", "-T", "app", "tail", "-n", "100", "-F", "/var/log/nginx/access.log", "/var/log/nginx/error.log"]);
+    expect(fallback.calls.at(-1)).toEqual([
+      ...COMPOSE,
+      "exec",
+      "-T",
+      "app",
+      "tail",
+      "-n",
+      "100",
+      "-F",
+      "/var/log/nginx/access.log",
+      "/var/log/nginx/error.log",
+    ]);
     const chosen = await cli(["nginx:logs", "--service", "proxy"], { FAKE_DOCKER_SERVICES: "app,nginx" });
     expect(chosen.calls.at(-1)?.slice(COMPOSE.length, COMPOSE.length + 3)).toEqual(["exec", "-T", "proxy"]);
   });
@@ -264,7 +288,18 @@ describe("exec (fake docker)", () => {
 });
 
 describe("help and list", () => {
-  const commands = ["docker:build", "docker:push", "docker:pull", "docker:compose", "docker:compose:down", "docker:compose:rebuild", "docker:logs", "nginx:logs", "exec", "doctor"];
+  const commands = [
+    "docker:build",
+    "docker:push",
+    "docker:pull",
+    "docker:compose",
+    "docker:compose:down",
+    "docker:compose:rebuild",
+    "docker:logs",
+    "nginx:logs",
+    "exec",
+    "doctor",
+  ];
 
   test.each(commands)("%s --help prints its usage and exits 0", async (name) => {
     const run = await fx.cli([name, "--help"]);

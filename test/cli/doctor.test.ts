@@ -13,7 +13,10 @@ afterEach(async () => fx[Symbol.asyncDispose]());
 
 /** doctor with the fake docker, its docker root in the fixture (a real dir on this machine). */
 function doctor(args: string[] = [], env: Record<string, string | undefined> = {}) {
-  return fx.cli(["doctor", "--dir", fx.node, ...args], { fakeDocker: true, env: { FAKE_DOCKER_ROOT: fx.root, ...env } });
+  return fx.cli(["doctor", "--dir", fx.node, ...args], {
+    fakeDocker: true,
+    env: { FAKE_DOCKER_ROOT: fx.root, ...env },
+  });
 }
 
 const line = (stdout: string, name: string) => stdout.split("\n").find((l) => l.slice(3).startsWith(`${name} `)) ?? "";
@@ -23,7 +26,16 @@ describe("doctor (fake docker, fake crontab)", () => {
     expect((await fx.cli(["cron:add", "--dir", fx.node])).exitCode).toBe(0);
     const run = await doctor();
     expect(run.exitCode).toBe(0);
-    for (const name of ["git", "docker engine", "compose v2", "protocol.json", "remote", "disk (app)", "crontab", "disk (docker root)"]) {
+    for (const name of [
+      "git",
+      "docker engine",
+      "compose v2",
+      "protocol.json",
+      "remote",
+      "disk (app)",
+      "crontab",
+      "disk (docker root)",
+    ]) {
       expect(line(run.stdout, name)).toStartWith("✔");
     }
     // A local remote needs no known_hosts entry, and no git.key is configured: not applicable.
@@ -51,10 +63,16 @@ describe("doctor (fake docker, fake crontab)", () => {
   test("compose v1 only is a warning: shown with a fix, but doctor still passes", async () => {
     await fx.cli(["cron:add", "--dir", fx.node]);
     const bin = mkdtempSync(join(tmpdir(), "protocol-v1-"));
-    writeFileSync(join(bin, "docker-compose"), "#!/bin/sh\necho 'docker-compose version 1.29.2, build unknown'\n", { mode: 0o755 });
+    writeFileSync(join(bin, "docker-compose"), "#!/bin/sh\necho 'docker-compose version 1.29.2, build unknown'\n", {
+      mode: 0o755,
+    });
     const run = await fx.cli(["doctor", "--dir", fx.node], {
       fakeDocker: true,
-      env: { FAKE_DOCKER_ROOT: fx.root, FAKE_DOCKER_NO_COMPOSE: "1", PATH: `${join(import.meta.dir, "..", "fixtures", "fake-docker")}:${bin}:${process.env.PATH}` },
+      env: {
+        FAKE_DOCKER_ROOT: fx.root,
+        FAKE_DOCKER_NO_COMPOSE: "1",
+        PATH: `${join(import.meta.dir, "..", "fixtures", "fake-docker")}:${bin}:${process.env.PATH}`,
+      },
     });
     expect(line(run.stdout, "compose v2")).toMatch(/^✖ .*1\.29\.2.*fix: install the compose v2 plugin/);
     expect(run.stdout).toContain("all checks passed (1 warning)");
@@ -82,9 +100,21 @@ describe("doctor (fake docker, fake crontab)", () => {
     const report = JSON.parse(run.stdout);
     expect(report.ok).toBe(false);
     expect(report.checks.map((check: { name: string }) => check.name)).toEqual([
-      "git", "docker engine", "compose v2", "protocol.json", "remote", "known_hosts", "deploy key", "disk (app)", "crontab", "disk (docker root)",
+      "git",
+      "docker engine",
+      "compose v2",
+      "protocol.json",
+      "remote",
+      "known_hosts",
+      "deploy key",
+      "disk (app)",
+      "crontab",
+      "disk (docker root)",
     ]);
-    expect(report.checks.find((check: { name: string }) => check.name === "docker engine")).toMatchObject({ ok: false, fix: expect.any(String) });
+    expect(report.checks.find((check: { name: string }) => check.name === "docker engine")).toMatchObject({
+      ok: false,
+      fix: expect.any(String),
+    });
   });
 
   test("outside any app it still checks the machine and fails the app check", async () => {

@@ -16,7 +16,8 @@ function pathWith(...programs: string[]): string {
   return dir;
 }
 
-const errorLines = (stderr: string) => stderr.split("\n").filter((line) => line.startsWith("error:") || line.startsWith("hint:"));
+const errorLines = (stderr: string) =>
+  stderr.split("\n").filter((line) => line.startsWith("error:") || line.startsWith("hint:"));
 
 describe("errors are one line, a hint and an exit code", () => {
   test("an invalid protocol.json names the key and exits 3", async () => {

@@ -15,7 +15,11 @@ describe("init", () => {
     const run = await fx.cli(["init", "--dir", fx.node, "--yes"]);
     expect(run.exitCode).toBe(0);
     const written = JSON.parse(readFileSync(join(fx.node, "protocol.json"), "utf8"));
-    expect(written).toMatchObject({ name: "my-app", git: { remote: fx.remote, branch: "main", remotename: "origin" }, docker: { compose: "docker-compose.yml" } });
+    expect(written).toMatchObject({
+      name: "my-app",
+      git: { remote: fx.remote, branch: "main", remotename: "origin" },
+      docker: { compose: "docker-compose.yml" },
+    });
   });
 
   test("without a TTY and without --yes it asks for --yes and writes nothing", async () => {
@@ -82,7 +86,21 @@ describe("help", () => {
     const list = await fx.cli(["list", "--json"]);
     const commands: { name: string; description: string }[] = JSON.parse(list.stdout);
     expect(commands.map((c) => c.name)).toEqual(
-      expect.arrayContaining(["init", "start", "stop", "restart", "status", "deploy:log", "git:pull", "git:slave", "git:slave:stop", "cron:add", "cron:remove", "list", "help"]),
+      expect.arrayContaining([
+        "init",
+        "start",
+        "stop",
+        "restart",
+        "status",
+        "deploy:log",
+        "git:pull",
+        "git:slave",
+        "git:slave:stop",
+        "cron:add",
+        "cron:remove",
+        "list",
+        "help",
+      ]),
     );
     for (const { name, description } of commands) {
       expect(description.length).toBeGreaterThan(0);

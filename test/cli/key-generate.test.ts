@@ -1,5 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, sh } from "../helpers/fixture.ts";
@@ -23,7 +32,9 @@ describe("key:generate (temp HOME)", () => {
     expect(statSync(key).mode & 0o777).toBe(0o600);
     expect(run.stdout).toBe(readFileSync(`${key}.pub`, "utf8"));
     expect(run.stdout).toStartWith("ssh-ed25519 ");
-    expect(config()).toContain(`Host gitlab.example.com\n  HostName gitlab.example.com\n  User git\n  IdentityFile ${key}\n  IdentitiesOnly yes\n`);
+    expect(config()).toContain(
+      `Host gitlab.example.com\n  HostName gitlab.example.com\n  User git\n  IdentityFile ${key}\n  IdentitiesOnly yes\n`,
+    );
     // ssh itself resolves the host to the key.
     const resolved = await sh(["ssh", "-G", "-F", join(ssh, "config"), "gitlab.example.com"]);
     expect(resolved.stdout).toContain(`identityfile ${key}`);

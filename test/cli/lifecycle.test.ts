@@ -80,7 +80,10 @@ describe("start / status / stop", () => {
     await fx.cli(["start", "--dir", fx.node, "--interval", "1", "--no-cron"]);
     const stopped = await fx.cli(["stop", "--dir", fx.node, "--json"]);
     expect(JSON.parse(stopped.stdout).slave.forced).toBe(false);
-    const log = readFileSync(join(fx.env.PROTOCOL_HOME!, "apps", (await status()).stateDir.split("/").pop(), "slave.log"), "utf8");
+    const log = readFileSync(
+      join(fx.env.PROTOCOL_HOME!, "apps", (await status()).stateDir.split("/").pop(), "slave.log"),
+      "utf8",
+    );
     expect(log).toContain("slave mode stopped");
     expect((await status()).lock).toBeNull();
   });

@@ -48,12 +48,22 @@ describe("git:pull", () => {
     const port = await freePort();
     const pidFile = join(fx.root, "daemon.pid");
     const started = await sh([
-      "git", "daemon", `--base-path=${fx.root}`, "--export-all", "--reuseaddr", "--listen=127.0.0.1", `--port=${port}`,
-      `--pid-file=${pidFile}`, "--detach", fx.root,
+      "git",
+      "daemon",
+      `--base-path=${fx.root}`,
+      "--export-all",
+      "--reuseaddr",
+      "--listen=127.0.0.1",
+      `--port=${port}`,
+      `--pid-file=${pidFile}`,
+      "--detach",
+      fx.root,
     ]);
     expect(started.exitCode).toBe(0);
     // --detach returns before the daemon has written its pid file.
-    expect(await eventually(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "", 5_000)).toBe(true);
+    expect(await eventually(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() !== "", 5_000)).toBe(
+      true,
+    );
     const daemonPid = Number(readFileSync(pidFile, "utf8"));
     try {
       const node = join(fx.root, "daemon-node");

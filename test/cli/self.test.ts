@@ -1,5 +1,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { copyFileSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
@@ -28,7 +37,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const protocol = (args: string[], env: Record<string, string> = {}) => sh([self, ...args], { env: { PROTOCOL_DOWNLOAD_URL: server.base, ...env } });
+const protocol = (args: string[], env: Record<string, string> = {}) =>
+  sh([self, ...args], { env: { PROTOCOL_DOWNLOAD_URL: server.base, ...env } });
 const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
 
 describe("self:update (real binary, loopback release server with fake artifacts)", () => {
@@ -43,7 +53,13 @@ describe("self:update (real binary, loopback release server with fake artifacts)
   test("replaces the binary with the verified release and keeps the old one as protocol.bak", async () => {
     const run = await protocol(["self:update", "--json"]);
     expect(run.exitCode).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ updated: true, from: pkg.version, to: "99.0.0", path: self, backup: `${self}.bak` });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      updated: true,
+      from: pkg.version,
+      to: "99.0.0",
+      path: self,
+      backup: `${self}.bak`,
+    });
     expect((await sh([self, "--version"])).stdout.trim()).toBe("99.0.0");
     expect(same(`${self}.bak`, real)).toBe(true);
     expect(readdirSync(bin).sort()).toEqual(["protocol", "protocol.bak"]);
@@ -108,7 +124,13 @@ describe("self:update (real binary, loopback release server with fake artifacts)
       const { restarted } = JSON.parse(run.stdout);
       expect(restarted).toEqual([{ dir: fx.node, oldPid, pid: expect.any(Number), error: null }]);
       expect(restarted[0].pid).not.toBe(oldPid);
-      expect(await eventually(async () => JSON.parse((await sh([self, "status", "--dir", fx.node, "--json"], { env })).stdout).slave.pid === restarted[0].pid)).toBe(true);
+      expect(
+        await eventually(
+          async () =>
+            JSON.parse((await sh([self, "status", "--dir", fx.node, "--json"], { env })).stdout).slave.pid ===
+            restarted[0].pid,
+        ),
+      ).toBe(true);
     } finally {
       server.publish("99.0.0");
     }
@@ -120,7 +142,12 @@ describe("self:global (real binary)", () => {
     const target = join(root, "global");
     const first = await protocol(["self:global", "--json"], { PROTOCOL_INSTALL_DIR: target });
     expect(first.exitCode).toBe(0);
-    expect(JSON.parse(first.stdout)).toMatchObject({ path: join(target, "protocol"), mode: "copy", changed: true, onPath: false });
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      path: join(target, "protocol"),
+      mode: "copy",
+      changed: true,
+      onPath: false,
+    });
     expect(first.stderr).toContain("not on PATH");
     expect(same(join(target, "protocol"), real)).toBe(true);
     const second = await protocol(["self:global", "--dir", target, "--json"]);

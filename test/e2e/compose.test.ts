@@ -6,7 +6,7 @@
  * the image's VERSION build arg: a test can tell which image a node runs over HTTP as well as by id.
  */
 import { afterEach, beforeAll, describe, expect } from "bun:test";
-import { freePort, useDockerEnv, type Container } from "../helpers/docker-env.ts";
+import { type Container, freePort, useDockerEnv } from "../helpers/docker-env.ts";
 import { eventually, Fixture, type Run } from "../helpers/fixture.ts";
 
 const engine = await useDockerEnv();
@@ -62,7 +62,10 @@ describe("real engine, compose v1", () => {
     project = `e2e-${crypto.randomUUID().slice(0, 8)}`;
     port = freePort();
     fx = await Fixture.create({
-      files: { "protocol.json": `${JSON.stringify({ name: project }, null, 2)}\n`, "docker-compose.yml": composeYaml({ port, greeting }) },
+      files: {
+        "protocol.json": `${JSON.stringify({ name: project }, null, 2)}\n`,
+        "docker-compose.yml": composeYaml({ port, greeting }),
+      },
     });
     return fx;
   }
@@ -97,10 +100,14 @@ describe("real engine, compose v1", () => {
       expect(deploys[0]).toMatchObject({ result: "deployed", compose: true, error: null });
 
       const pushed = await fx.push({ "docker-compose.yml": composeYaml({ port, greeting: "two" }) }, "greet with two");
-      const recreated = await eventually(async () => {
-        const now = await running();
-        return now.length === 1 && now[0]!.env.GREETING === "two";
-      }, 30_000, 250);
+      const recreated = await eventually(
+        async () => {
+          const now = await running();
+          return now.length === 1 && now[0]!.env.GREETING === "two";
+        },
+        30_000,
+        250,
+      );
       expect(recreated).toBe(true);
       const [second] = await running();
       expect(second!.id).not.toBe(first!.id);
@@ -134,11 +141,18 @@ describe("real engine, compose v1", () => {
       const followed = await eventually(async () => (await running())[0]?.image === v2.id, 30_000, 100);
       expect(followed).toBe(true);
       // A figure for the issue note, not an assert: digest in the registry → container on it.
-      console.log(`e2e: new digest in the registry → container recreated: ${Math.round(performance.now() - pushedAt)} ms at --interval 1`);
+      console.log(
+        `e2e: new digest in the registry → container recreated: ${Math.round(performance.now() - pushedAt)} ms at --interval 1`,
+      );
       expect(await eventually(async () => (await served(port)) === "v2", 10_000)).toBe(true);
-      const lastDeploy = async () => JSON.parse((await fx.cli(["deploy:log", "--dir", fx.node, "--json"])).stdout).at(-1);
+      const lastDeploy = async () =>
+        JSON.parse((await fx.cli(["deploy:log", "--dir", fx.node, "--json"])).stdout).at(-1);
       expect(await eventually(async () => (await lastDeploy()).reason === "image", 10_000)).toBe(true);
-      expect(await lastDeploy()).toMatchObject({ reason: "image", result: "deployed", images: [{ service: "app", digest: v2.digest }] });
+      expect(await lastDeploy()).toMatchObject({
+        reason: "image",
+        result: "deployed",
+        images: [{ service: "app", digest: v2.digest }],
+      });
     },
     120_000,
   );
@@ -149,18 +163,28 @@ describe("real engine, compose v1", () => {
       const v1 = await publishApp("v1");
       const fx = await createApp("one");
       const health = { deploy: { health: { timeout: 20, http: { url: `http://127.0.0.1:${port}/`, retries: 5 } } } };
-      const good = await fx.push({ "protocol.json": `${JSON.stringify({ name: project, ...health }, null, 2)}\n` }, "health gate");
+      const good = await fx.push(
+        { "protocol.json": `${JSON.stringify({ name: project, ...health }, null, 2)}\n` },
+        "health gate",
+      );
       expectOk(await fx.cli(["start", "--dir", fx.node, "--interval", "1", "--no-cron"], { env: engine.env }));
       expect(await fx.head()).toBe(good);
       expect(await eventually(async () => (await served(port)) === "v1", 10_000)).toBe(true);
 
       // v2 under the same tag, and a commit that moves the server to a port the probe does not ask.
       await publishApp("v2");
-      const bad = await fx.push({ "docker-compose.yml": composeYaml({ port: freePort(), greeting: "broken" }) }, "wrong port");
-      const rolledBack = await eventually(async () => {
-        const deploys = JSON.parse((await fx.cli(["deploy:log", "--dir", fx.node, "--json"])).stdout);
-        return deploys.at(-1)?.result === "rolled-back";
-      }, 60_000, 250);
+      const bad = await fx.push(
+        { "docker-compose.yml": composeYaml({ port: freePort(), greeting: "broken" }) },
+        "wrong port",
+      );
+      const rolledBack = await eventually(
+        async () => {
+          const deploys = JSON.parse((await fx.cli(["deploy:log", "--dir", fx.node, "--json"])).stdout);
+          return deploys.at(-1)?.result === "rolled-back";
+        },
+        60_000,
+        250,
+      );
       expect(rolledBack).toBe(true);
       const deploys = JSON.parse((await fx.cli(["deploy:log", "--dir", fx.node, "--json"])).stdout);
       expect(deploys.at(-1)).toMatchObject({ to: bad, result: "rolled-back", rolledBackTo: good });

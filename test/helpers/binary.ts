@@ -5,7 +5,9 @@ import { REPO_ROOT, sh } from "./fixture.ts";
 
 const builds = new Map<string, Promise<string>>();
 const dirs: string[] = [];
-process.on("exit", () => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+process.on("exit", () => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /**
  * The real compiled binary for `target` (default: the host), built once per test run with
@@ -19,7 +21,13 @@ export function builtBinary(target?: string): Promise<string> {
       const dir = mkdtempSync(join(tmpdir(), `protocol-build-${key}-`));
       dirs.push(dir);
       const out = join(dir, "protocol");
-      const run = await sh([process.execPath, join(REPO_ROOT, "scripts", "build.ts"), "--outfile", out, ...(target ? ["--target", target] : [])]);
+      const run = await sh([
+        process.execPath,
+        join(REPO_ROOT, "scripts", "build.ts"),
+        "--outfile",
+        out,
+        ...(target ? ["--target", target] : []),
+      ]);
       if (run.exitCode !== 0) throw new Error(`build failed: ${run.stderr}`);
       return out;
     })();

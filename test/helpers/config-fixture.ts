@@ -22,19 +22,33 @@ export class ConfigFixture {
     return this.fx.node;
   }
 
-  static async create(options: { nodeName?: string; appFiles?: Record<string, string>; config?: Record<string, string>; clone?: boolean } = {}): Promise<ConfigFixture> {
+  static async create(
+    options: {
+      nodeName?: string;
+      appFiles?: Record<string, string>;
+      config?: Record<string, string>;
+      clone?: boolean;
+    } = {},
+  ): Promise<ConfigFixture> {
     const fx = await Fixture.create({ nodeName: options.nodeName ?? "shop app", files: options.appFiles });
     const cf = new ConfigFixture(fx);
     await git(fx.root, "init", "--quiet", "--bare", "--initial-branch=production", cf.configRemote);
     await git(fx.root, "clone", "--quiet", cf.configRemote, cf.configSeed);
     await git(cf.configSeed, "switch", "--quiet", "--orphan", "production");
-    await cf.pushConfig(options.config ?? { ".env": "SECRET=hunter2\n", "nginx.d/site.conf": "server {}\n" }, "production config");
+    await cf.pushConfig(
+      options.config ?? { ".env": "SECRET=hunter2\n", "nginx.d/site.conf": "server {}\n" },
+      "production config",
+    );
     if (options.clone !== false) await git(fx.root, "clone", "--quiet", cf.configRemote, cf.config);
     return cf;
   }
 
   /** Commit files (null deletes one) on a branch of the config seed and push it; returns the commit. */
-  async pushConfig(files: Record<string, string | null>, message = "config change", branch = "production"): Promise<string> {
+  async pushConfig(
+    files: Record<string, string | null>,
+    message = "config change",
+    branch = "production",
+  ): Promise<string> {
     const current = await git(this.configSeed, "branch", "--show-current");
     if (current !== branch) {
       const exists = (await git(this.configSeed, "branch", "--list", branch)) !== "";

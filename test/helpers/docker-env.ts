@@ -12,7 +12,7 @@ import { afterAll, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { REPO_ROOT, sh, type Run } from "./fixture.ts";
+import { REPO_ROOT, type Run, sh } from "./fixture.ts";
 
 const SCRIPT = join(REPO_ROOT, "scripts", "docker-env.sh");
 /** A first run installs the packages with apt-get. */
@@ -47,7 +47,11 @@ export interface DockerEnv {
   /** docker … that must succeed; returns its trimmed stdout. */
   dockerOk(args: string[], options?: { cwd?: string; input?: string }): Promise<string>;
   /** Build an image from a Dockerfile (and files beside it); returns the image id. */
-  buildImage(tag: string, dockerfile: string, options?: { files?: Record<string, string>; buildArgs?: Record<string, string> }): Promise<string>;
+  buildImage(
+    tag: string,
+    dockerfile: string,
+    options?: { files?: Record<string, string>; buildArgs?: Record<string, string> },
+  ): Promise<string>;
   /** Push to the loopback registry; returns the manifest digest the registry now has for the tag. */
   pushImage(tag: string): Promise<string>;
   /** HEAD /v2/<repo>/manifests/<tag> on the loopback registry → Docker-Content-Digest, null on 404. */
@@ -68,8 +72,17 @@ function parseEnvFile(path: string): Record<string, string> {
 }
 
 async function runScript(verb: "up" | "down", workdir: string): Promise<Run & { timedOut: boolean }> {
-  const child = Bun.spawn(["bash", SCRIPT, verb, workdir], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: UP_TIMEOUT_MS });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const child = Bun.spawn(["bash", SCRIPT, verb, workdir], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: UP_TIMEOUT_MS,
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { exitCode, stdout, stderr, timedOut: child.signalCode !== null };
 }
 
@@ -80,11 +93,13 @@ async function bringUp(): Promise<{ env: Record<string, string> } | { reason: st
   const given = process.env.PROTOCOL_E2E_ENV;
   if (given) {
     const file = join(given, "env");
-    if (!existsSync(file)) return { reason: `PROTOCOL_E2E_ENV=${given} has no env file: run scripts/docker-env.sh up ${given}` };
+    if (!existsSync(file))
+      return { reason: `PROTOCOL_E2E_ENV=${given} has no env file: run scripts/docker-env.sh up ${given}` };
     return { env: parseEnvFile(file) };
   }
   if (process.platform !== "linux") return { reason: `the private engine needs Linux, not ${process.platform}` };
-  if (process.getuid?.() !== 0) return { reason: "not root: dockerd and apt-get need root (sudo npm test, or run in CI)" };
+  if (process.getuid?.() !== 0)
+    return { reason: "not root: dockerd and apt-get need root (sudo npm test, or run in CI)" };
   const workdir = mkdtempSync(join(tmpdir(), "protocol-e2e."));
   afterAll(async () => {
     const down = await runScript("down", workdir);
@@ -92,7 +107,9 @@ async function bringUp(): Promise<{ env: Record<string, string> } | { reason: st
   }, 60_000);
   const up = await runScript("up", workdir);
   if (up.exitCode !== 0) {
-    return { reason: `scripts/docker-env.sh up ${up.timedOut ? "timed out" : `failed (exit ${up.exitCode})`}:\n${lastLines(up.stderr)}` };
+    return {
+      reason: `scripts/docker-env.sh up ${up.timedOut ? "timed out" : `failed (exit ${up.exitCode})`}:\n${lastLines(up.stderr)}`,
+    };
   }
   return { env: parseEnvFile(join(workdir, "env")) };
 }
@@ -121,10 +138,12 @@ export async function useDockerEnv(): Promise<DockerEnv> {
     );
   e2eTest.todo = (name: string) => test.todo(name);
 
-  const docker = (args: string[], options: { cwd?: string; input?: string } = {}) => sh(["docker", ...args], { ...options, env });
+  const docker = (args: string[], options: { cwd?: string; input?: string } = {}) =>
+    sh(["docker", ...args], { ...options, env });
   const dockerOk = async (args: string[], options: { cwd?: string; input?: string } = {}) => {
     const run = await docker(args, options);
-    if (run.exitCode !== 0) throw new Error(`docker ${args.join(" ")} failed (exit ${run.exitCode}): ${run.stderr.trim()}`);
+    if (run.exitCode !== 0)
+      throw new Error(`docker ${args.join(" ")} failed (exit ${run.exitCode}): ${run.stderr.trim()}`);
     return run.stdout.trim();
   };
 
@@ -145,9 +164,14 @@ export async function useDockerEnv(): Promise<DockerEnv> {
           mkdirSync(dirname(join(dir, path)), { recursive: true });
           writeFileSync(join(dir, path), content);
         }
-        const buildArgs = Object.entries(options.buildArgs ?? {}).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]);
+        const buildArgs = Object.entries(options.buildArgs ?? {}).flatMap(([key, value]) => [
+          "--build-arg",
+          `${key}=${value}`,
+        ]);
         // The engine has no buildx: the classic builder, asked for explicitly so it does not warn.
-        const run = await sh(["docker", "build", "--quiet", "--tag", tag, ...buildArgs, dir], { env: { ...env, DOCKER_BUILDKIT: "0" } });
+        const run = await sh(["docker", "build", "--quiet", "--tag", tag, ...buildArgs, dir], {
+          env: { ...env, DOCKER_BUILDKIT: "0" },
+        });
         if (run.exitCode !== 0) throw new Error(`docker build ${tag} failed: ${run.stderr.trim()}`);
         return dockerOk(["image", "inspect", "--format", "{{.Id}}", tag]);
       } finally {
@@ -181,7 +205,18 @@ export async function useDockerEnv(): Promise<DockerEnv> {
     },
 
     async projectContainers(project) {
-      const ids = (await dockerOk(["ps", "--all", "--quiet", "--no-trunc", "--filter", `label=com.docker.compose.project=${project}`])).split("\n").filter(Boolean);
+      const ids = (
+        await dockerOk([
+          "ps",
+          "--all",
+          "--quiet",
+          "--no-trunc",
+          "--filter",
+          `label=com.docker.compose.project=${project}`,
+        ])
+      )
+        .split("\n")
+        .filter(Boolean);
       if (ids.length === 0) return [];
       // A container can go between ps and inspect (compose recreating it): inspect still prints the others.
       const inspect = await docker(["inspect", ...ids]);
@@ -192,7 +227,12 @@ export async function useDockerEnv(): Promise<DockerEnv> {
         service: c.Config.Labels["com.docker.compose.service"] ?? "",
         running: c.State.Running === true,
         image: c.Image,
-        env: Object.fromEntries((c.Config.Env as string[]).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)])),
+        env: Object.fromEntries(
+          (c.Config.Env as string[]).map((pair) => [
+            pair.slice(0, pair.indexOf("=")),
+            pair.slice(pair.indexOf("=") + 1),
+          ]),
+        ),
       }));
     },
 
@@ -200,7 +240,11 @@ export async function useDockerEnv(): Promise<DockerEnv> {
       if (!ready) return;
       const ids = (await self.projectContainers(project)).map((c) => c.id);
       if (ids.length > 0) await docker(["rm", "--force", ...ids]);
-      const networks = (await dockerOk(["network", "ls", "--quiet", "--filter", `label=com.docker.compose.project=${project}`])).split("\n").filter(Boolean);
+      const networks = (
+        await dockerOk(["network", "ls", "--quiet", "--filter", `label=com.docker.compose.project=${project}`])
+      )
+        .split("\n")
+        .filter(Boolean);
       if (networks.length > 0) await docker(["network", "rm", ...networks]);
     },
   };

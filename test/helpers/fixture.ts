@@ -13,7 +13,10 @@ export interface Run {
 }
 
 /** Run a program (tests may spawn directly; src/ goes through src/lib/spawn.ts). */
-export async function sh(argv: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<Run> {
+export async function sh(
+  argv: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<Run> {
   const child = Bun.spawn(argv, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
@@ -21,7 +24,11 @@ export async function sh(argv: string[], options: { cwd?: string; env?: Record<s
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, exitCode] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
   return { exitCode, stdout, stderr };
 }
 
@@ -84,9 +91,15 @@ export class Fixture {
   }
 
   /** Run the CLI from source against this fixture's state dir and crontab. */
-  async cli(args: string[], options: { env?: Record<string, string | undefined>; cwd?: string; fakeDocker?: boolean } = {}): Promise<Run> {
+  async cli(
+    args: string[],
+    options: { env?: Record<string, string | undefined>; cwd?: string; fakeDocker?: boolean } = {},
+  ): Promise<Run> {
     const path = options.fakeDocker ? `${FAKE_DOCKER_DIR}:${process.env.PATH}` : process.env.PATH;
-    return sh([process.execPath, CLI, ...args], { cwd: options.cwd ?? this.root, env: { ...this.env, PATH: path, ...options.env } });
+    return sh([process.execPath, CLI, ...args], {
+      cwd: options.cwd ?? this.root,
+      env: { ...this.env, PATH: path, ...options.env },
+    });
   }
 
   /** Docker invocations recorded by the fake docker, one argv per call. */
@@ -121,7 +134,11 @@ export class Fixture {
 }
 
 /** Poll until `check` is true or the time is up; returns whether it became true. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 15_000, stepMs = 100): Promise<boolean> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 15_000,
+  stepMs = 100,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return true;

@@ -11,7 +11,12 @@ export function serveLoopback(handler: (request: Request, url: URL) => Response 
     port: 0,
     async fetch(request) {
       const url = new URL(request.url);
-      requests.push({ method: request.method, path: url.pathname + url.search, headers: request.headers, body: await request.clone().text() });
+      requests.push({
+        method: request.method,
+        path: url.pathname + url.search,
+        headers: request.headers,
+        body: await request.clone().text(),
+      });
       return handler(request, url);
     },
   });

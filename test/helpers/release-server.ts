@@ -59,7 +59,13 @@ export class ReleaseServer {
   publish(version: string, options: { content?: string; latest?: boolean; compressed?: boolean } = {}): void {
     const raw = new TextEncoder().encode(options.content ?? fakeArtifact(version));
     const files = new Map<string, Uint8Array>();
-    const packed = options.compressed === false ? [] : [["xz", xz(raw)], ["gz", Bun.gzipSync(raw)]] as const;
+    const packed =
+      options.compressed === false
+        ? []
+        : ([
+            ["xz", xz(raw)],
+            ["gz", Bun.gzipSync(raw)],
+          ] as const);
     for (const { artifact } of TARGETS) {
       files.set(artifact, raw);
       for (const [ext, data] of packed) files.set(`${artifact}.${ext}`, data);
@@ -83,7 +89,9 @@ export class ReleaseServer {
 
   /** Requests for artifacts (not SHA256SUMS/VERSION), by file name. */
   artifactRequests(): string[] {
-    return this.requests.filter((p) => p.includes("/download/v") && !/\/(SHA256SUMS|VERSION)$/.test(p)).map((p) => p.split("/").pop()!);
+    return this.requests
+      .filter((p) => p.includes("/download/v") && !/\/(SHA256SUMS|VERSION)$/.test(p))
+      .map((p) => p.split("/").pop()!);
   }
 
   stop(): void {

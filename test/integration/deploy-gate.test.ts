@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadApp } from "../../src/lib/node/app.ts";
 import { resumeFollowing } from "../../src/lib/deploy/manual-rollback.ts";
+import { loadApp } from "../../src/lib/node/app.ts";
 import { readDeploys, readNodeState, updateNodeState } from "../../src/lib/node/state.ts";
 import { syncNode } from "../../src/lib/node/sync.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
-import { serveLoopback, type Loopback } from "../helpers/loopback.ts";
+import { type Loopback, serveLoopback } from "../helpers/loopback.ts";
 
 let fx: Fixture;
 let health: Loopback;
@@ -17,7 +17,8 @@ const savedEnv = { ...process.env };
 beforeEach(async () => {
   // The "app": unhealthy exactly while the checked-out commit has app.txt saying "broken".
   health = serveLoopback(() => {
-    const broken = existsSync(join(fx.node, "app.txt")) && readFileSync(join(fx.node, "app.txt"), "utf8").includes("broken");
+    const broken =
+      existsSync(join(fx.node, "app.txt")) && readFileSync(join(fx.node, "app.txt"), "utf8").includes("broken");
     return new Response(broken ? "down" : "ok", { status: broken ? 503 : 200 });
   });
   hooks = serveLoopback(() => new Response("thanks"));
@@ -54,7 +55,19 @@ async function deployGood(): Promise<string> {
 describe("health-gated deploys (fake docker, loopback health endpoint)", () => {
   test("with deploy.health, compose v2 waits for the healthchecks with a timeout", async () => {
     await deployGood();
-    expect(ups().at(-1)).toEqual(["compose", "--project-name", "shop", "--file", "docker-compose.yml", "up", "-d", "--remove-orphans", "--wait", "--wait-timeout", "5"]);
+    expect(ups().at(-1)).toEqual([
+      "compose",
+      "--project-name",
+      "shop",
+      "--file",
+      "docker-compose.yml",
+      "up",
+      "-d",
+      "--remove-orphans",
+      "--wait",
+      "--wait-timeout",
+      "5",
+    ]);
   });
 
   test("a failing probe rolls back to the last good commit, quarantines the bad one, and never retries it", async () => {
@@ -66,7 +79,10 @@ describe("health-gated deploys (fake docker, loopback health endpoint)", () => {
     expect(await fx.head()).toBe(good);
     const record = readDeploys(loadApp(fx.node).paths.deploys).at(-1);
     expect(record).toMatchObject({ from: good, to: bad, result: "rolled-back", rolledBackTo: good });
-    expect(readNodeState(loadApp(fx.node).paths.status)).toMatchObject({ deployedCommit: good, quarantine: { commit: bad } });
+    expect(readNodeState(loadApp(fx.node).paths.status)).toMatchObject({
+      deployedCommit: good,
+      quarantine: { commit: bad },
+    });
 
     const upsBefore = ups().length;
     for (let i = 0; i < 3; i++) expect((await sync()).result).toBe("quarantined");
@@ -88,7 +104,9 @@ describe("health-gated deploys (fake docker, loopback health endpoint)", () => {
     const events = hooks.requests.map((r) => JSON.parse(r.body).event);
     expect(events).toEqual(["succeeded", "rolled-back", "recovered"]);
     const first = hooks.requests[0]!;
-    expect(first.headers.get("x-protocol-signature")).toBe(`sha256=${createHmac("sha256", "s3cret").update(first.body).digest("hex")}`);
+    expect(first.headers.get("x-protocol-signature")).toBe(
+      `sha256=${createHmac("sha256", "s3cret").update(first.body).digest("hex")}`,
+    );
     expect(JSON.parse(first.body)).toMatchObject({ app: "shop", event: "succeeded" });
   });
 
@@ -104,7 +122,10 @@ describe("health-gated deploys (fake docker, loopback health endpoint)", () => {
   });
 
   test("a failed deploy with nothing good to go back to is recorded as failed and quarantined", async () => {
-    const bad = await fx.push({ "docker-compose.yml": "services: {}\n", "protocol.json": protocolJson(), "app.txt": "broken\n" }, "bad first");
+    const bad = await fx.push(
+      { "docker-compose.yml": "services: {}\n", "protocol.json": protocolJson(), "app.txt": "broken\n" },
+      "bad first",
+    );
     const outcome = await sync();
     expect(outcome.result).toBe("error");
     expect(readNodeState(loadApp(fx.node).paths.status).quarantine?.commit).toBe(bad);
@@ -142,7 +163,10 @@ describe("image updates (fake docker, loopback registry)", () => {
     await using registry = serveLoopback(() => new Response(null, { headers: { "Docker-Content-Digest": digest } }));
     const image = `${registry.url.replace("http://", "")}/shop/app:prod`;
     const json = JSON.parse(protocolJson());
-    await fx.push({ "docker-compose.yml": "services: {}\n", "protocol.json": JSON.stringify({ ...json, docker: { updates: "notify" } }) });
+    await fx.push({
+      "docker-compose.yml": "services: {}\n",
+      "protocol.json": JSON.stringify({ ...json, docker: { updates: "notify" } }),
+    });
     expect((await sync()).result).toBe("deployed");
     const app = loadApp(fx.node);
     updateNodeState(app.paths.status, { images: [{ service: "app", image, digest }] });
@@ -154,7 +178,9 @@ describe("image updates (fake docker, loopback registry)", () => {
   });
 
   test("a registry that rate-limits is asked again only after Retry-After, and the node stays up to date", async () => {
-    await using registry = serveLoopback(() => new Response("slow down", { status: 429, headers: { "Retry-After": "120" } }));
+    await using registry = serveLoopback(
+      () => new Response("slow down", { status: 429, headers: { "Retry-After": "120" } }),
+    );
     const image = `${registry.url.replace("http://", "")}/shop/app:latest`;
     await deployGood();
     const app = loadApp(fx.node);
@@ -175,17 +201,30 @@ describe("what a deploy records (fake docker answering ps and inspect)", () => {
       {
         Id: "c1",
         Image: "sha256:img1",
-        Config: { Image: "registry.example.com/shop/app:latest", Labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "app" } },
+        Config: {
+          Image: "registry.example.com/shop/app:latest",
+          Labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "app" },
+        },
         State: { Status: "running", Running: true, ExitCode: 0, Health: { Status: "healthy" } },
       },
     ]);
-    process.env.FAKE_DOCKER_IMAGES = JSON.stringify([{ Id: "sha256:img1", RepoDigests: [`registry.example.com/shop/app@${digest}`] }]);
-    const to = await fx.push({ "docker-compose.yml": "services: {}\n", "protocol.json": JSON.stringify({ name: "shop" }) });
+    process.env.FAKE_DOCKER_IMAGES = JSON.stringify([
+      { Id: "sha256:img1", RepoDigests: [`registry.example.com/shop/app@${digest}`] },
+    ]);
+    const to = await fx.push({
+      "docker-compose.yml": "services: {}\n",
+      "protocol.json": JSON.stringify({ name: "shop" }),
+    });
     expect((await sync()).result).toBe("deployed");
     const expected = [{ service: "app", image: "registry.example.com/shop/app:latest", digest }];
     expect(readDeploys(loadApp(fx.node).paths.deploys).at(-1)).toMatchObject({ to, images: expected });
     expect(readNodeState(loadApp(fx.node).paths.status).images).toEqual(expected);
-    const status = await fx.cli(["status", "--dir", fx.node, "--json"], { fakeDocker: true, env: { FAKE_DOCKER_CONTAINERS: process.env.FAKE_DOCKER_CONTAINERS } });
-    expect(JSON.parse(status.stdout).containers).toEqual([{ service: "app", status: "running", health: "healthy", image: "registry.example.com/shop/app:latest" }]);
+    const status = await fx.cli(["status", "--dir", fx.node, "--json"], {
+      fakeDocker: true,
+      env: { FAKE_DOCKER_CONTAINERS: process.env.FAKE_DOCKER_CONTAINERS },
+    });
+    expect(JSON.parse(status.stdout).containers).toEqual([
+      { service: "app", status: "running", health: "healthy", image: "registry.example.com/shop/app:latest" },
+    ]);
   });
 });

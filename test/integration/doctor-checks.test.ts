@@ -2,16 +2,22 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseProtocolJson, type App } from "../../src/lib/node/app.ts";
-import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/host/doctor-checks.ts";
 import { appPaths } from "../../src/lib/core/paths.ts";
+import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/host/doctor-checks.ts";
+import { type App, parseProtocolJson } from "../../src/lib/node/app.ts";
 import { sh } from "../helpers/fixture.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "protocol-doctor-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function app(git: Record<string, unknown>): App {
-  return { dir, name: "app", configPath: null, config: parseProtocolJson(JSON.stringify({ git }), join(dir, "protocol.json")), paths: appPaths(dir) };
+  return {
+    dir,
+    name: "app",
+    configPath: null,
+    config: parseProtocolJson(JSON.stringify({ git }), join(dir, "protocol.json")),
+    paths: appPaths(dir),
+  };
 }
 
 /** A known_hosts file holding a real ed25519 key for the given host patterns (real ssh-keygen reads it). */
@@ -27,7 +33,10 @@ async function knownHosts(...hosts: string[]): Promise<string> {
 describe("checkKnownHosts (real ssh-keygen)", () => {
   test("finds the git host of an scp-style remote", async () => {
     const file = await knownHosts("github.com");
-    expect(await checkKnownHosts("git@github.com:acme/shop.git", [file])).toMatchObject({ ok: true, detail: `github.com is in ${file}` });
+    expect(await checkKnownHosts("git@github.com:acme/shop.git", [file])).toMatchObject({
+      ok: true,
+      detail: `github.com is in ${file}`,
+    });
   });
 
   test("looks up [host]:port for an ssh:// remote on another port", async () => {
@@ -60,7 +69,10 @@ describe("checkDeployKey", () => {
   });
 
   test("a missing key file points at key:generate; no git.key is not applicable", () => {
-    expect(checkDeployKey(app({ key: "nope" }))).toMatchObject({ ok: false, fix: expect.stringContaining("key:generate") });
+    expect(checkDeployKey(app({ key: "nope" }))).toMatchObject({
+      ok: false,
+      fix: expect.stringContaining("key:generate"),
+    });
     expect(checkDeployKey(app({}))).toMatchObject({ ok: true, skipped: true });
   });
 });
@@ -68,6 +80,9 @@ describe("checkDeployKey", () => {
 describe("checkDisk", () => {
   test("reads free space with statfs, and reports a path it cannot read", async () => {
     expect((await checkDisk("disk (app)", dir)).detail).toMatch(/free of .* in /);
-    expect(await checkDisk("disk (app)", join(dir, "missing"))).toMatchObject({ ok: false, detail: expect.stringContaining("cannot read free space") });
+    expect(await checkDisk("disk (app)", join(dir, "missing"))).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining("cannot read free space"),
+    });
   });
 });

@@ -1,5 +1,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, sh } from "../helpers/fixture.ts";
@@ -25,7 +34,10 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 /** `curl … | bash` as a node runs it: the script on stdin, no TTY. */
 function install(args: string[] = [], env: Record<string, string> = {}) {
-  return sh(["bash", "-s", "--", ...args], { input: readFileSync(INSTALL_SH, "utf8"), env: { PROTOCOL_DOWNLOAD_URL: server.base, ...env } });
+  return sh(["bash", "-s", "--", ...args], {
+    input: readFileSync(INSTALL_SH, "utf8"),
+    env: { PROTOCOL_DOWNLOAD_URL: server.base, ...env },
+  });
 }
 
 const installed = () => sh([join(dir, "protocol"), "--version"]).then((r) => r.stdout.trim());
@@ -100,7 +112,26 @@ describe("install.sh (loopback release server, fake artifacts)", () => {
   test("takes the .gz where xz is not installed", async () => {
     const tools = join(root, "tools");
     mkdirSync(tools);
-    for (const tool of ["bash", "curl", "uname", "getconf", "grep", "awk", "sha256sum", "cut", "tr", "mkdir", "mktemp", "rm", "chmod", "mv", "id", "gzip", "cat", "sh"]) {
+    for (const tool of [
+      "bash",
+      "curl",
+      "uname",
+      "getconf",
+      "grep",
+      "awk",
+      "sha256sum",
+      "cut",
+      "tr",
+      "mkdir",
+      "mktemp",
+      "rm",
+      "chmod",
+      "mv",
+      "id",
+      "gzip",
+      "cat",
+      "sh",
+    ]) {
       const path = Bun.which(tool);
       if (path) symlinkSync(path, join(tools, tool));
     }
@@ -130,7 +161,7 @@ describe("install.sh lint", () => {
 
   test("runs nothing when the download is truncated", async () => {
     const text = readFileSync(INSTALL_SH, "utf8");
-    const truncated = text.slice(0, text.lastIndexOf("main \"$@\""));
+    const truncated = text.slice(0, text.lastIndexOf('main "$@"'));
     const run = await sh(["bash", "-s", "--", "--help"], { input: truncated });
     expect(run.exitCode).toBe(0);
     expect(run.stdout + run.stderr).toBe("");

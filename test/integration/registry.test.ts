@@ -3,7 +3,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseImageRef } from "../../src/lib/docker/parse/image-ref.ts";
-import { fetchManifestDigest, RateLimitedError, registryBaseUrl, registryCredentials } from "../../src/lib/docker/registry.ts";
+import {
+  fetchManifestDigest,
+  RateLimitedError,
+  registryBaseUrl,
+  registryCredentials,
+} from "../../src/lib/docker/registry.ts";
 import { serveLoopback } from "../helpers/loopback.ts";
 
 const DIGEST = `sha256:${"e".repeat(64)}`;
@@ -12,10 +17,15 @@ describe("manifest digests from a loopback registry", () => {
   test("follows the bearer challenge, asking the token endpoint with basic credentials and the pull scope", async () => {
     await using registry = serveLoopback((request, url) => {
       if (url.pathname === "/token") {
-        return request.headers.get("authorization") === `Basic ${btoa("bot:pw")}` ? Response.json({ token: "T" }) : new Response("no", { status: 401 });
+        return request.headers.get("authorization") === `Basic ${btoa("bot:pw")}`
+          ? Response.json({ token: "T" })
+          : new Response("no", { status: 401 });
       }
       if (request.headers.get("authorization") !== "Bearer T") {
-        return new Response(null, { status: 401, headers: { "WWW-Authenticate": `Bearer realm="${base}/token",service="reg"` } });
+        return new Response(null, {
+          status: 401,
+          headers: { "WWW-Authenticate": `Bearer realm="${base}/token",service="reg"` },
+        });
       }
       return new Response(null, { headers: { "Docker-Content-Digest": DIGEST } });
     });
@@ -25,7 +35,10 @@ describe("manifest digests from a loopback registry", () => {
     const token = registry.requests.find((r) => r.path.startsWith("/token"))!;
     expect(token.path).toContain("scope=repository%3Aacme%2Fapp%3Apull");
     expect(token.path).toContain("service=reg");
-    expect(registry.requests.filter((r) => r.method === "HEAD").map((r) => r.path)).toEqual(["/v2/acme/app/manifests/prod", "/v2/acme/app/manifests/prod"]);
+    expect(registry.requests.filter((r) => r.method === "HEAD").map((r) => r.path)).toEqual([
+      "/v2/acme/app/manifests/prod",
+      "/v2/acme/app/manifests/prod",
+    ]);
   });
 
   test("answers a basic challenge with the credentials", async () => {
@@ -60,14 +73,25 @@ describe("manifest digests from a loopback registry", () => {
 
   test("credentials come from the environment, then protocol.json; empty variables count as unset", () => {
     const config = { username: "j", password: "jp" };
-    expect(registryCredentials("r", { env: { PROTOCOL_DOCKER_USERNAME: "e", PROTOCOL_DOCKER_PASSWORD: "ep", HOME: "/nonexistent" }, dotenv: null, config })).toEqual({ username: "e", password: "ep" });
-    expect(registryCredentials("r", { env: { PROTOCOL_DOCKER_USERNAME: "", HOME: "/nonexistent" }, dotenv: null, config })).toEqual({ username: "j", password: "jp" });
+    expect(
+      registryCredentials("r", {
+        env: { PROTOCOL_DOCKER_USERNAME: "e", PROTOCOL_DOCKER_PASSWORD: "ep", HOME: "/nonexistent" },
+        dotenv: null,
+        config,
+      }),
+    ).toEqual({ username: "e", password: "ep" });
+    expect(
+      registryCredentials("r", { env: { PROTOCOL_DOCKER_USERNAME: "", HOME: "/nonexistent" }, dotenv: null, config }),
+    ).toEqual({ username: "j", password: "jp" });
     expect(registryCredentials("r", { env: { HOME: "/nonexistent" }, dotenv: null, config: {} })).toBeNull();
   });
 
   test("falls back to the auth docker login stored in DOCKER_CONFIG/config.json", () => {
     const dir = mkdtempSync(join(tmpdir(), "protocol-docker-config-"));
-    writeFileSync(join(dir, "config.json"), JSON.stringify({ auths: { "registry.example.com": { auth: btoa("robot:pa:ss") } } }));
+    writeFileSync(
+      join(dir, "config.json"),
+      JSON.stringify({ auths: { "registry.example.com": { auth: btoa("robot:pa:ss") } } }),
+    );
     const sources = { env: { DOCKER_CONFIG: dir }, dotenv: null, config: {} };
     expect(registryCredentials("registry.example.com", sources)).toEqual({ username: "robot", password: "pa:ss" });
     expect(registryCredentials("other.example.com", sources)).toBeNull();

@@ -32,7 +32,8 @@ afterEach(async () => {
   await fx[Symbol.asyncDispose]();
 });
 
-const sync = (opts: Partial<Parameters<typeof syncNode>[1]> = {}) => syncNode(loadApp(fx.node), { command: "test", ...opts });
+const sync = (opts: Partial<Parameters<typeof syncNode>[1]> = {}) =>
+  syncNode(loadApp(fx.node), { command: "test", ...opts });
 
 describe("one sync", () => {
   test("an idle poll makes one ls-remote and no fetch and no docker call (fake docker)", async () => {
@@ -71,7 +72,10 @@ describe("one sync", () => {
     expect(await fx.head()).toBe(pushed);
     const deploys = readDeploys(loadApp(fx.node).paths.deploys);
     expect(deploys.at(-1)).toMatchObject({ from: before, to: pushed, result: "deployed" });
-    expect(readNodeState(loadApp(fx.node).paths.status)).toMatchObject({ remoteCommit: pushed, deployedCommit: pushed });
+    expect(readNodeState(loadApp(fx.node).paths.status)).toMatchObject({
+      remoteCommit: pushed,
+      deployedCommit: pushed,
+    });
   });
 
   test("with a compose file, images are pulled before the working copy moves, then up -d with a fixed project name (fake docker)", async () => {
@@ -82,7 +86,16 @@ describe("one sync", () => {
     const [pull, up] = compose;
     expect(pull!.slice(0, 5)).toEqual(["compose", "--project-name", "shop", "--project-directory", fx.node]);
     expect(pull!.at(-1)).toBe("pull");
-    expect(up).toEqual(["compose", "--project-name", "shop", "--file", "docker-compose.yml", "up", "-d", "--remove-orphans"]);
+    expect(up).toEqual([
+      "compose",
+      "--project-name",
+      "shop",
+      "--file",
+      "docker-compose.yml",
+      "up",
+      "-d",
+      "--remove-orphans",
+    ]);
   });
 
   test("a failing image pull leaves the working copy where it was (fake docker)", async () => {

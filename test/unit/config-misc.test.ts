@@ -1,8 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { classifyLocalWork } from "../../src/lib/node/classify.ts";
 import { assertEnvName, isDevEnv } from "../../src/lib/config-repo/env.ts";
-import { escapeIgnorePattern, IGNORE_BEGIN, IGNORE_END, parseIgnoreBlock, replaceIgnoreBlock, unescapeIgnorePattern } from "../../src/lib/config-repo/ignore.ts";
+import {
+  escapeIgnorePattern,
+  IGNORE_BEGIN,
+  IGNORE_END,
+  parseIgnoreBlock,
+  replaceIgnoreBlock,
+  unescapeIgnorePattern,
+} from "../../src/lib/config-repo/ignore.ts";
 import { isSecretPath } from "../../src/lib/config-repo/secrets.ts";
+import { classifyLocalWork } from "../../src/lib/node/classify.ts";
 
 describe("ignore block", () => {
   test.each([
@@ -43,8 +50,12 @@ describe("environments", () => {
     ["devops", false],
   ])("%s is a development environment: %p", (env, dev) => expect(isDevEnv(env)).toBe(dev));
 
-  test.each(["production", "localhost-jane", "eu/west", "v1.2"])("%s is a valid environment name", (env) => expect(assertEnvName(env)).toBe(env));
-  test.each(["-x", "a..b", "with space", "", "x/", "x.lock"])("%j is refused as an environment name", (env) => expect(() => assertEnvName(env)).toThrow());
+  test.each(["production", "localhost-jane", "eu/west", "v1.2"])("%s is a valid environment name", (env) =>
+    expect(assertEnvName(env)).toBe(env),
+  );
+  test.each(["-x", "a..b", "with space", "", "x/", "x.lock"])("%j is refused as an environment name", (env) =>
+    expect(() => assertEnvName(env)).toThrow(),
+  );
 });
 
 describe("secrets", () => {
@@ -77,7 +88,16 @@ describe("classifyLocalWork", () => {
   });
 
   test("names at most three files and says how many", () => {
-    const refusal = classifyLocalWork({ changes: ["a", "b", "c", "d"].map(change), ahead: 0, behind: 1 }, "origin/main", allow, hints);
-    expect(refusal).toEqual({ result: "dirty", error: "uncommitted changes to 4 tracked file(s): a, b, c, …", hint: "D" });
+    const refusal = classifyLocalWork(
+      { changes: ["a", "b", "c", "d"].map(change), ahead: 0, behind: 1 },
+      "origin/main",
+      allow,
+      hints,
+    );
+    expect(refusal).toEqual({
+      result: "dirty",
+      error: "uncommitted changes to 4 tracked file(s): a, b, c, …",
+      hint: "D",
+    });
   });
 });

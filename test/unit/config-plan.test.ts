@@ -1,10 +1,26 @@
 import { describe, expect, test } from "bun:test";
-import { conflictHint, linkValue, parentPaths, planLinks, pointsIntoConfig, type PlanInput, type TargetState } from "../../src/lib/config-repo/plan.ts";
+import {
+  conflictHint,
+  linkValue,
+  type PlanInput,
+  parentPaths,
+  planLinks,
+  pointsIntoConfig,
+  type TargetState,
+} from "../../src/lib/config-repo/plan.ts";
 
 const APP = "/srv/shop app";
 const CONFIG = "/srv/shop app-config";
 const plan = (targets: Record<string, TargetState>, extra: Partial<PlanInput> = {}) =>
-  planLinks({ appDir: APP, configDir: CONFIG, sources: [".env", "nginx.d/site.conf"], targets, tracked: [], owned: [], ...extra });
+  planLinks({
+    appDir: APP,
+    configDir: CONFIG,
+    sources: [".env", "nginx.d/site.conf"],
+    targets,
+    tracked: [],
+    owned: [],
+    ...extra,
+  });
 const ours = (path: string): TargetState => ({ kind: "link", value: linkValue(APP, CONFIG, path) });
 
 describe("linkValue / pointsIntoConfig / parentPaths", () => {
@@ -34,8 +50,15 @@ describe("linkValue / pointsIntoConfig / parentPaths", () => {
 
 describe("planLinks", () => {
   test("missing targets are created; correct links kept; our links with another value relinked", () => {
-    const result = plan({ ".env": ours(".env"), "nginx.d": { kind: "dir" }, "nginx.d/site.conf": { kind: "link", value: "/srv/shop app-config/nginx.d/site.conf" } });
-    expect(result.actions.map((a) => [a.kind, a.path])).toEqual([["keep", ".env"], ["relink", "nginx.d/site.conf"]]);
+    const result = plan({
+      ".env": ours(".env"),
+      "nginx.d": { kind: "dir" },
+      "nginx.d/site.conf": { kind: "link", value: "/srv/shop app-config/nginx.d/site.conf" },
+    });
+    expect(result.actions.map((a) => [a.kind, a.path])).toEqual([
+      ["keep", ".env"],
+      ["relink", "nginx.d/site.conf"],
+    ]);
     expect(result.conflicts).toEqual([]);
     expect(result.owned).toEqual([".env", "nginx.d/site.conf"]);
     expect(plan({}).actions.map((a) => a.kind)).toEqual(["create", "create"]);
@@ -46,7 +69,12 @@ describe("planLinks", () => {
       appDir: APP,
       configDir: CONFIG,
       sources: [".env", "a", "b", "c/d", "c/e", "t"],
-      targets: { ".env": { kind: "file" }, a: { kind: "link", value: "/etc/hosts" }, b: { kind: "dir" }, c: { kind: "file" } },
+      targets: {
+        ".env": { kind: "file" },
+        a: { kind: "link", value: "/etc/hosts" },
+        b: { kind: "dir" },
+        c: { kind: "file" },
+      },
       tracked: ["t"],
       owned: [],
     });
@@ -61,18 +89,29 @@ describe("planLinks", () => {
   });
 
   test("--adopt resolves real files only; --force resolves real files and foreign links; neither resolves directories", () => {
-    const targets: Record<string, TargetState> = { ".env": { kind: "file" }, nginx: { kind: "dir" }, x: { kind: "link", value: "/etc/hosts" } };
+    const targets: Record<string, TargetState> = {
+      ".env": { kind: "file" },
+      nginx: { kind: "dir" },
+      x: { kind: "link", value: "/etc/hosts" },
+    };
     const sources = [".env", "nginx", "x"];
     const adopt = plan(targets, { sources, resolve: "adopt" });
     expect(adopt.actions.map((a) => [a.kind, a.path])).toEqual([["adopt", ".env"]]);
     expect(adopt.conflicts.map((c) => c.path)).toEqual(["nginx", "x"]);
     const force = plan(targets, { sources, resolve: "force" });
-    expect(force.actions.map((a) => [a.kind, a.path])).toEqual([["force", ".env"], ["force", "x"]]);
+    expect(force.actions.map((a) => [a.kind, a.path])).toEqual([
+      ["force", ".env"],
+      ["force", "x"],
+    ]);
     expect(force.conflicts.map((c) => c.path)).toEqual(["nginx"]);
   });
 
   test("prune removes our links whose source is gone; without prune they stay owned", () => {
-    const targets = { old: ours("old"), gone: { kind: "missing" } as TargetState, foreign: { kind: "file" } as TargetState };
+    const targets = {
+      old: ours("old"),
+      gone: { kind: "missing" } as TargetState,
+      foreign: { kind: "file" } as TargetState,
+    };
     const owned = ["old", "gone", "foreign"];
     const pruned = plan(targets, { owned, prune: true });
     expect(pruned.actions.filter((a) => a.kind === "remove").map((a) => a.path)).toEqual(["old"]);

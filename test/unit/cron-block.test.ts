@@ -2,21 +2,31 @@ import { describe, expect, test } from "bun:test";
 import {
   CRON_BEGIN,
   CRON_END,
+  type CronEntry,
   cronQuote,
   parseCrontab,
   renderCrontab,
   renderRebootLine,
   withCronEntry,
   withoutCronEntry,
-  type CronEntry,
 } from "../../src/lib/host/cron-block.ts";
 
-const FOREIGN_BEFORE = "# m h dom mon dow command\nMAILTO=ops@example.com\n*/5 * * * * /usr/local/bin/backup --quiet   \n\n";
+const FOREIGN_BEFORE =
+  "# m h dom mon dow command\nMAILTO=ops@example.com\n*/5 * * * * /usr/local/bin/backup --quiet   \n\n";
 const FOREIGN_AFTER = "0 3 * * * certbot renew\t# trailing tab above\n";
 
-const api: CronEntry = { dir: "/srv/api", line: "@reboot '/usr/bin/protocol' restart '/srv/api' >> '/tmp/api.log' 2>&1" };
-const web: CronEntry = { dir: "/srv/web", line: "@reboot '/usr/bin/protocol' restart '/srv/web' >> '/tmp/web.log' 2>&1" };
-const spaced: CronEntry = { dir: "/srv/my app", line: "@reboot '/usr/bin/protocol' restart '/srv/my app' >> '/tmp/my app.log' 2>&1" };
+const api: CronEntry = {
+  dir: "/srv/api",
+  line: "@reboot '/usr/bin/protocol' restart '/srv/api' >> '/tmp/api.log' 2>&1",
+};
+const web: CronEntry = {
+  dir: "/srv/web",
+  line: "@reboot '/usr/bin/protocol' restart '/srv/web' >> '/tmp/web.log' 2>&1",
+};
+const spaced: CronEntry = {
+  dir: "/srv/my app",
+  line: "@reboot '/usr/bin/protocol' restart '/srv/my app' >> '/tmp/my app.log' 2>&1",
+};
 
 function block(...entries: CronEntry[]): string {
   return [CRON_BEGIN, ...entries.flatMap((e) => [`# app: ${e.dir}`, e.line]), CRON_END, ""].join("\n");
@@ -43,7 +53,11 @@ describe("parseCrontab / renderCrontab", () => {
 
   test("treats a BEGIN marker without an END marker as foreign text", () => {
     const text = `${CRON_BEGIN}\n# app: /srv/api\n@reboot x\n`;
-    expect(parseCrontab(text)).toEqual({ before: [CRON_BEGIN, "# app: /srv/api", "@reboot x"], entries: [], after: [] });
+    expect(parseCrontab(text)).toEqual({
+      before: [CRON_BEGIN, "# app: /srv/api", "@reboot x"],
+      entries: [],
+      after: [],
+    });
   });
 
   test("renders no markers when there are no entries", () => {

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import * as v from "valibot";
 import { registryBackoffMs } from "../../src/lib/core/backoff.ts";
 import { isQuarantined } from "../../src/lib/deploy/image-updates.ts";
 import { pickRollbackTarget } from "../../src/lib/deploy/manual-rollback.ts";
 import { planNotice, REPEAT_FAILURE_MS } from "../../src/lib/deploy/notify.ts";
-import { NodeStateSchema, type DeployRecord } from "../../src/lib/schema/state.ts";
-import * as v from "valibot";
+import { type DeployRecord, NodeStateSchema } from "../../src/lib/schema/state.ts";
 
 const idle = { failing: false, lastKey: null, lastSentAt: null };
 
@@ -51,13 +51,25 @@ describe("quarantine", () => {
 
 describe("pickRollbackTarget", () => {
   const deploy = (to: string, result: DeployRecord["result"] = "deployed", digest = `sha256:${to}`): DeployRecord => ({
-    from: null, to, startedAt: "", durationMs: 0, result, reason: "commit", error: null, keptAs: null, compose: true,
-    images: [{ service: "app", image: "app:latest", digest }], rolledBackTo: null,
+    from: null,
+    to,
+    startedAt: "",
+    durationMs: 0,
+    result,
+    reason: "commit",
+    error: null,
+    keptAs: null,
+    compose: true,
+    images: [{ service: "app", image: "app:latest", digest }],
+    rolledBackTo: null,
   });
 
   test("takes the newest good deploy of another commit, with its digests", () => {
     const deploys = [deploy("a"), deploy("b"), deploy("c", "rolled-back"), deploy("b")];
-    expect(pickRollbackTarget(deploys, "b")).toEqual({ commit: "a", images: [{ service: "app", image: "app:latest", digest: "sha256:a" }] });
+    expect(pickRollbackTarget(deploys, "b")).toEqual({
+      commit: "a",
+      images: [{ service: "app", image: "app:latest", digest: "sha256:a" }],
+    });
   });
 
   test("--to uses that commit's recorded digests, or none when it was never deployed here", () => {

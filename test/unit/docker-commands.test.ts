@@ -1,8 +1,13 @@
 import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../../src/lib/core/errors.ts";
 import { execArgs, logsArgs, nginxLogsCommand } from "../../src/lib/docker/compose-attach.ts";
 import { pickNginxService, pickService } from "../../src/lib/docker/compose-service.ts";
-import { loginArgv, loginRegistry, resolveDockerCredentials, type CredentialSources } from "../../src/lib/docker/login.ts";
-import { ConfigError } from "../../src/lib/core/errors.ts";
+import {
+  type CredentialSources,
+  loginArgv,
+  loginRegistry,
+  resolveDockerCredentials,
+} from "../../src/lib/docker/login.ts";
 import { builtServiceImage } from "../../src/lib/docker/parse/compose-config.ts";
 
 describe("pickService", () => {
@@ -53,7 +58,14 @@ describe("compose argv", () => {
 
   test("nginx logs follow both files across rotation", () => {
     expect(nginxLogsCommand()).toEqual(["tail", "-F", "/var/log/nginx/access.log", "/var/log/nginx/error.log"]);
-    expect(nginxLogsCommand(5)).toEqual(["tail", "-n", "5", "-F", "/var/log/nginx/access.log", "/var/log/nginx/error.log"]);
+    expect(nginxLogsCommand(5)).toEqual([
+      "tail",
+      "-n",
+      "5",
+      "-F",
+      "/var/log/nginx/access.log",
+      "/var/log/nginx/error.log",
+    ]);
   });
 });
 
@@ -63,24 +75,48 @@ describe("resolveDockerCredentials", () => {
 
   test.each([
     ["nothing anywhere: docker's credential store", none, null],
-    ["the environment", { ...none, env: { PROTOCOL_DOCKER_USERNAME: "u", PROTOCOL_DOCKER_PASSWORD: "p" } }, { username: "u", password: "p", source: "the environment" }],
+    [
+      "the environment",
+      { ...none, env: { PROTOCOL_DOCKER_USERNAME: "u", PROTOCOL_DOCKER_PASSWORD: "p" } },
+      { username: "u", password: "p", source: "the environment" },
+    ],
     [
       "the environment before the dotenv file and protocol.json",
-      { env: { PROTOCOL_DOCKER_USERNAME: "env", PROTOCOL_DOCKER_PASSWORD: "env-pw" }, dotenv: dotenv({ PROTOCOL_DOCKER_USERNAME: "file", PROTOCOL_DOCKER_PASSWORD: "file-pw" }), config: { username: "json", password: "json-pw" } },
+      {
+        env: { PROTOCOL_DOCKER_USERNAME: "env", PROTOCOL_DOCKER_PASSWORD: "env-pw" },
+        dotenv: dotenv({ PROTOCOL_DOCKER_USERNAME: "file", PROTOCOL_DOCKER_PASSWORD: "file-pw" }),
+        config: { username: "json", password: "json-pw" },
+      },
       { username: "env", password: "env-pw", source: "the environment" },
     ],
     [
       "the dotenv file before protocol.json",
-      { env: {}, dotenv: dotenv({ PROTOCOL_DOCKER_USERNAME: "file", PROTOCOL_DOCKER_PASSWORD: "file-pw" }), config: { username: "json", password: "json-pw" } },
+      {
+        env: {},
+        dotenv: dotenv({ PROTOCOL_DOCKER_USERNAME: "file", PROTOCOL_DOCKER_PASSWORD: "file-pw" }),
+        config: { username: "json", password: "json-pw" },
+      },
       { username: "file", password: "file-pw", source: "/srv/app/.env" },
     ],
-    ["protocol.json last", { ...none, config: { username: "json", password: "json-pw" } }, { username: "json", password: "json-pw", source: "protocol.json" }],
+    [
+      "protocol.json last",
+      { ...none, config: { username: "json", password: "json-pw" } },
+      { username: "json", password: "json-pw", source: "protocol.json" },
+    ],
     [
       "the username in protocol.json, the password from the environment",
       { env: { PROTOCOL_DOCKER_PASSWORD: "env-pw" }, dotenv: null, config: { username: "json" } },
       { username: "json", password: "env-pw", source: "the environment" },
     ],
-    ["empty variables count as unset", { ...none, env: { PROTOCOL_DOCKER_USERNAME: "", PROTOCOL_DOCKER_PASSWORD: "" }, config: { username: "json", password: "json-pw" } }, { username: "json", password: "json-pw", source: "protocol.json" }],
+    [
+      "empty variables count as unset",
+      {
+        ...none,
+        env: { PROTOCOL_DOCKER_USERNAME: "", PROTOCOL_DOCKER_PASSWORD: "" },
+        config: { username: "json", password: "json-pw" },
+      },
+      { username: "json", password: "json-pw", source: "protocol.json" },
+    ],
     ["a username without a password: the credential store", { ...none, config: { username: "json" } }, null],
   ])("%s", (_, sources, expected) => {
     expect(resolveDockerCredentials(sources as CredentialSources)).toEqual(expected);
@@ -104,13 +140,31 @@ describe("docker login", () => {
   });
 
   test("the password is never in the argv: it goes through --password-stdin", () => {
-    expect(loginArgv("deploy", "ghcr.io")).toEqual(["docker", "login", "--username", "deploy", "--password-stdin", "ghcr.io"]);
+    expect(loginArgv("deploy", "ghcr.io")).toEqual([
+      "docker",
+      "login",
+      "--username",
+      "deploy",
+      "--password-stdin",
+      "ghcr.io",
+    ]);
     expect(loginArgv("deploy", null)).toEqual(["docker", "login", "--username", "deploy", "--password-stdin"]);
   });
 });
 
 describe("builtServiceImage", () => {
-  const config = ["services:", "  db:", "    image: postgres:16", "  web:", "    build:", "      context: .", "  worker:", "    build: ./worker", "    image: acme/worker:latest", ""].join("\n");
+  const config = [
+    "services:",
+    "  db:",
+    "    image: postgres:16",
+    "  web:",
+    "    build:",
+    "      context: .",
+    "  worker:",
+    "    build: ./worker",
+    "    image: acme/worker:latest",
+    "",
+  ].join("\n");
 
   test.each([
     [undefined, 2, "shop-web"],

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { digestFor, judgeHealth, parseContainers, type ContainerInfo } from "../../src/lib/docker/parse/inspect.ts";
 import { DOCKER_HUB, isFloating, isLoopbackRegistry, parseImageRef } from "../../src/lib/docker/parse/image-ref.ts";
+import { type ContainerInfo, digestFor, judgeHealth, parseContainers } from "../../src/lib/docker/parse/inspect.ts";
 import { parseRetryAfter, parseWwwAuthenticate } from "../../src/lib/docker/parse/www-authenticate.ts";
 
 const D = `sha256:${"0123456789abcdef".repeat(4)}`;
@@ -12,9 +12,15 @@ describe("parseImageRef", () => {
     ["acme/shop:prod", { registry: DOCKER_HUB, repository: "acme/shop", tag: "prod", digest: null }],
     ["docker.io/library/redis", { registry: DOCKER_HUB, repository: "library/redis", tag: "latest", digest: null }],
     ["ghcr.io/acme/shop/web:v2", { registry: "ghcr.io", repository: "acme/shop/web", tag: "v2", digest: null }],
-    ["127.0.0.1:5000/e2e/app:latest", { registry: "127.0.0.1:5000", repository: "e2e/app", tag: "latest", digest: null }],
+    [
+      "127.0.0.1:5000/e2e/app:latest",
+      { registry: "127.0.0.1:5000", repository: "e2e/app", tag: "latest", digest: null },
+    ],
     ["localhost/app", { registry: "localhost", repository: "app", tag: "latest", digest: null }],
-    [`registry.example.com:443/app@${D}`, { registry: "registry.example.com:443", repository: "app", tag: null, digest: D }],
+    [
+      `registry.example.com:443/app@${D}`,
+      { registry: "registry.example.com:443", repository: "app", tag: null, digest: D },
+    ],
     [`app:1@${D}`, { registry: DOCKER_HUB, repository: "library/app", tag: "1", digest: D }],
   ])("parses %s", (reference, expected) => {
     expect(parseImageRef(reference)).toEqual(expected);
@@ -44,10 +50,15 @@ describe("parseImageRef", () => {
 
 describe("WWW-Authenticate and Retry-After", () => {
   test("parses a Docker Hub bearer challenge", () => {
-    const header = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"';
+    const header =
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/nginx:pull"';
     expect(parseWwwAuthenticate(header)).toEqual({
       scheme: "bearer",
-      params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/nginx:pull" },
+      params: {
+        realm: "https://auth.docker.io/token",
+        service: "registry.docker.io",
+        scope: "repository:library/nginx:pull",
+      },
     });
   });
 
@@ -79,14 +90,26 @@ describe("docker inspect", () => {
     {
       Id: "c2",
       Image: "sha256:img2",
-      Config: { Image: "busybox", Labels: { "com.docker.compose.service": "job", "com.docker.compose.oneoff": "True" } },
+      Config: {
+        Image: "busybox",
+        Labels: { "com.docker.compose.service": "job", "com.docker.compose.oneoff": "True" },
+      },
       State: { Status: "exited", Running: false, ExitCode: 0 },
     },
   ]);
 
   test("reads service containers and leaves one-off run containers out", () => {
     expect(parseContainers(inspect)).toEqual([
-      { id: "c1", service: "app", image: "127.0.0.1:5000/e2e/app:latest", imageId: "sha256:img1", status: "running", running: true, exitCode: 0, health: "healthy" },
+      {
+        id: "c1",
+        service: "app",
+        image: "127.0.0.1:5000/e2e/app:latest",
+        imageId: "sha256:img1",
+        status: "running",
+        running: true,
+        exitCode: 0,
+        health: "healthy",
+      },
     ]);
   });
 
@@ -98,7 +121,15 @@ describe("docker inspect", () => {
   });
 
   const container = (over: Partial<ContainerInfo>): ContainerInfo => ({
-    id: "x", service: "app", image: "i", imageId: "id", status: "running", running: true, exitCode: 0, health: null, ...over,
+    id: "x",
+    service: "app",
+    image: "i",
+    imageId: "id",
+    status: "running",
+    running: true,
+    exitCode: 0,
+    health: null,
+    ...over,
   });
 
   test.each([

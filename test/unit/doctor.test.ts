@@ -1,5 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { composeCheck, diskCheck, doctorReport, dockerEngineCheck, formatBytes, gitVersionCheck, renderChecks, renderSummary, type Check } from "../../src/lib/host/doctor.ts";
+import {
+  type Check,
+  composeCheck,
+  diskCheck,
+  dockerEngineCheck,
+  doctorReport,
+  formatBytes,
+  gitVersionCheck,
+  renderChecks,
+  renderSummary,
+} from "../../src/lib/host/doctor.ts";
 
 const GiB = 1024 ** 3;
 
@@ -51,7 +61,11 @@ describe("gitVersionCheck", () => {
   });
 
   test("a missing git fails with an install fix", () => {
-    expect(gitVersionCheck(null)).toMatchObject({ ok: false, detail: "git is not installed", fix: expect.stringContaining("apt-get install git") });
+    expect(gitVersionCheck(null)).toMatchObject({
+      ok: false,
+      detail: "git is not installed",
+      fix: expect.stringContaining("apt-get install git"),
+    });
   });
 });
 
@@ -59,9 +73,25 @@ describe("dockerEngineCheck", () => {
   const result = (ok: boolean, stdout: string, stderr = "") => ({ ok, stdout, stderr });
 
   test.each([
-    [result(true, '{"Client":{"Version":"28.0.0"},"Server":{"Version":"20.10.24"}}'), true, "engine 20.10.24 reachable"],
-    [result(false, '{"Client":{"Version":"28.0.0"},"Server":null}', "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n"), false, "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"],
-    [result(false, "", "permission denied while trying to connect to the Docker daemon socket\n"), false, "permission denied while trying to connect to the Docker daemon socket"],
+    [
+      result(true, '{"Client":{"Version":"28.0.0"},"Server":{"Version":"20.10.24"}}'),
+      true,
+      "engine 20.10.24 reachable",
+    ],
+    [
+      result(
+        false,
+        '{"Client":{"Version":"28.0.0"},"Server":null}',
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+      ),
+      false,
+      "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+    ],
+    [
+      result(false, "", "permission denied while trying to connect to the Docker daemon socket\n"),
+      false,
+      "permission denied while trying to connect to the Docker daemon socket",
+    ],
     [result(true, "not json"), false, "no answer from the engine"],
   ])("%j → ok %p", (input, ok, detail) => {
     const check = dockerEngineCheck(input);
@@ -76,11 +106,20 @@ describe("dockerEngineCheck", () => {
 
 describe("composeCheck", () => {
   test("compose v2 passes with its version", () => {
-    expect(composeCheck("Docker Compose version v2.29.0\n", null)).toEqual({ name: "compose v2", ok: true, detail: "docker compose 2.29.0" });
+    expect(composeCheck("Docker Compose version v2.29.0\n", null)).toEqual({
+      name: "compose v2",
+      ok: true,
+      detail: "docker compose 2.29.0",
+    });
   });
 
   test("compose v1 only is a warning with a fix (protocol falls back to it)", () => {
-    expect(composeCheck(null, "docker-compose version 1.29.2, build unknown\n")).toMatchObject({ ok: false, severity: "warning", detail: expect.stringContaining("1.29.2"), fix: expect.stringContaining("compose v2 plugin") });
+    expect(composeCheck(null, "docker-compose version 1.29.2, build unknown\n")).toMatchObject({
+      ok: false,
+      severity: "warning",
+      detail: expect.stringContaining("1.29.2"),
+      fix: expect.stringContaining("compose v2 plugin"),
+    });
   });
 
   test("neither is a failure", () => {

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parseProtocolJson, type App } from "../../src/lib/node/app.ts";
-import { gitContext, gitEnv, shellQuote } from "../../src/lib/git/auth.ts";
-import { redactUrl } from "../../src/lib/node/init.ts";
 import { appPaths } from "../../src/lib/core/paths.ts";
+import { gitContext, gitEnv } from "../../src/lib/git/auth.ts";
+import { type App, parseProtocolJson } from "../../src/lib/node/app.ts";
+import { redactUrl } from "../../src/lib/node/init.ts";
 
 const DIR = "/srv/app";
 
@@ -24,25 +24,6 @@ async function shellWords(line: string): Promise<string[]> {
   return out.split("\0").slice(0, -1);
 }
 
-describe("shellQuote", () => {
-  test.each([
-    ["plain", "'plain'"],
-    ["/home/me/my key", "'/home/me/my key'"],
-    ["it's", `'it'\\''s'`],
-    ["", "''"],
-    ["50%", "'50%'"],
-  ])("quotes %j as %s", (word, expected) => {
-    expect(shellQuote(word)).toBe(expected);
-  });
-
-  test.each([["a b"], ["it's"], ["$HOME"], ["`id`"], ['"; exit 3; "'], ["back\\slash"], ["new\nline"]])(
-    "makes sh read %j back as exactly one word",
-    async (word) => {
-      expect(await shellWords(shellQuote(word))).toEqual([word]);
-    },
-  );
-});
-
 describe("gitEnv", () => {
   test("gives nothing when no key and no credentials are set", () => {
     expect(gitEnv(app(), {})).toEqual({});
@@ -60,7 +41,15 @@ describe("gitEnv", () => {
     ["a path with spaces and a quote, keeping it one word", "/keys/it's mine", "/keys/it's mine"],
   ])("resolves %s", async (_name, key, expected) => {
     const env = gitEnv(app({ key }), {});
-    expect(await shellWords(env.GIT_SSH_COMMAND ?? "")).toEqual(["ssh", "-i", expected, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]);
+    expect(await shellWords(env.GIT_SSH_COMMAND ?? "")).toEqual([
+      "ssh",
+      "-i",
+      expected,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "BatchMode=yes",
+    ]);
   });
 
   test("turns protocol.json's username and password into a Basic http.extraHeader", () => {
@@ -72,17 +61,27 @@ describe("gitEnv", () => {
   });
 
   test.each([
-    ["both from the environment", { PROTOCOL_GIT_USERNAME: "env-user", PROTOCOL_GIT_PASSWORD: "env-pass" }, basic("env-user", "env-pass")],
+    [
+      "both from the environment",
+      { PROTOCOL_GIT_USERNAME: "env-user", PROTOCOL_GIT_PASSWORD: "env-pass" },
+      basic("env-user", "env-pass"),
+    ],
     ["the username from the environment", { PROTOCOL_GIT_USERNAME: "env-user" }, basic("env-user", "json-pass")],
     ["the password from the environment", { PROTOCOL_GIT_PASSWORD: "env-pass" }, basic("json-user", "env-pass")],
     ["neither from the environment", {}, basic("json-user", "json-pass")],
-    ["empty variables, which count as unset", { PROTOCOL_GIT_USERNAME: "", PROTOCOL_GIT_PASSWORD: "" }, basic("json-user", "json-pass")],
+    [
+      "empty variables, which count as unset",
+      { PROTOCOL_GIT_USERNAME: "", PROTOCOL_GIT_PASSWORD: "" },
+      basic("json-user", "json-pass"),
+    ],
   ])("lets PROTOCOL_GIT_USERNAME/PASSWORD override protocol.json: %s", (_name, env, expected) => {
     expect(gitEnv(app({ username: "json-user", password: "json-pass" }), env).GIT_CONFIG_VALUE_0).toBe(expected);
   });
 
   test("takes credentials from the environment alone when protocol.json has none", () => {
-    expect(gitEnv(app(), { PROTOCOL_GIT_USERNAME: "u", PROTOCOL_GIT_PASSWORD: "p" }).GIT_CONFIG_VALUE_0).toBe(basic("u", "p"));
+    expect(gitEnv(app(), { PROTOCOL_GIT_USERNAME: "u", PROTOCOL_GIT_PASSWORD: "p" }).GIT_CONFIG_VALUE_0).toBe(
+      basic("u", "p"),
+    );
   });
 
   test.each([
@@ -118,14 +117,20 @@ describe("gitEnv", () => {
 
   test("gives git a header it reads back through GIT_CONFIG_COUNT", async () => {
     const env = gitEnv(app({ username: "u", password: "p" }), {});
-    const child = Bun.spawn(["git", "config", "--get", "http.extraHeader"], { env: { ...process.env, ...env }, stdout: "pipe" });
+    const child = Bun.spawn(["git", "config", "--get", "http.extraHeader"], {
+      env: { ...process.env, ...env },
+      stdout: "pipe",
+    });
     expect((await new Response(child.stdout).text()).trim()).toBe(basic("u", "p"));
     expect(await child.exited).toBe(0);
   });
 
   test("gitContext carries the app dir and its env", () => {
     const a = app({ key: "/k" });
-    expect(gitContext(a)).toEqual({ dir: DIR, env: { GIT_SSH_COMMAND: "ssh -i '/k' -o IdentitiesOnly=yes -o BatchMode=yes" } });
+    expect(gitContext(a)).toEqual({
+      dir: DIR,
+      env: { GIT_SSH_COMMAND: "ssh -i '/k' -o IdentitiesOnly=yes -o BatchMode=yes" },
+    });
   });
 });
 

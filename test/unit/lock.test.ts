@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT, LockedError } from "../../src/lib/core/errors.ts";
-import { acquireLock, describeHolder, isStale, readLockHolder, type LockHolder } from "../../src/lib/node/lock.ts";
 import { bootId, processStartTicks } from "../../src/lib/core/process.ts";
+import { acquireLock, describeHolder, isStale, type LockHolder, readLockHolder } from "../../src/lib/node/lock.ts";
 
 let dir: string;
 let path: string;
@@ -19,7 +19,15 @@ afterEach(() => {
 });
 
 function holder(overrides: Partial<LockHolder> = {}): LockHolder {
-  return { pid: process.pid, host: hostname(), command: "git:pull", since: "2024-01-01T00:00:00.000Z", boot: null, started: null, ...overrides };
+  return {
+    pid: process.pid,
+    host: hostname(),
+    command: "git:pull",
+    since: "2024-01-01T00:00:00.000Z",
+    boot: null,
+    started: null,
+    ...overrides,
+  };
 }
 
 /** A pid that was a real process on this host and has exited (and been reaped). */
@@ -43,7 +51,14 @@ describe("acquireLock", () => {
   test("creates the lock file, and its parent dirs, naming this pid, host and command", async () => {
     const lock = await acquireLock(path, { command: "git:slave" });
     const written = JSON.parse(readFileSync(path, "utf8"));
-    expect(written).toEqual({ pid: process.pid, host: hostname(), command: "git:slave", since: lock.holder.since, boot: bootId(), started: processStartTicks(process.pid) });
+    expect(written).toEqual({
+      pid: process.pid,
+      host: hostname(),
+      command: "git:slave",
+      since: lock.holder.since,
+      boot: bootId(),
+      started: processStartTicks(process.pid),
+    });
     expect(Number.isNaN(Date.parse(written.since))).toBe(false);
     lock.release();
   });
@@ -179,6 +194,8 @@ describe("lock holders", () => {
   });
 
   test("describes a holder by pid, command, host and start time", () => {
-    expect(describeHolder(holder({ pid: 42, host: "node-1" }))).toBe("pid 42 (git:pull) on node-1 since 2024-01-01T00:00:00.000Z");
+    expect(describeHolder(holder({ pid: 42, host: "node-1" }))).toBe(
+      "pid 42 (git:pull) on node-1 since 2024-01-01T00:00:00.000Z",
+    );
   });
 });

@@ -79,7 +79,9 @@ describe("appKey", () => {
   });
 
   test("is the sha-256 of the whole path, so it survives other processes computing it", () => {
-    expect(appKey("/srv/shop")).toBe(`shop-${new Bun.CryptoHasher("sha256").update("/srv/shop").digest("hex").slice(0, 10)}`);
+    expect(appKey("/srv/shop")).toBe(
+      `shop-${new Bun.CryptoHasher("sha256").update("/srv/shop").digest("hex").slice(0, 10)}`,
+    );
   });
 });
 
@@ -88,7 +90,11 @@ describe("stateHome", () => {
     ["PROTOCOL_HOME first", { PROTOCOL_HOME: "/p", XDG_STATE_HOME: "/x", HOME: "/h" }, "/p"],
     ["XDG_STATE_HOME/protocol without PROTOCOL_HOME", { XDG_STATE_HOME: "/x", HOME: "/h" }, "/x/protocol"],
     ["~/.local/state/protocol without either", { HOME: "/h" }, "/h/.local/state/protocol"],
-    ["the next choice when PROTOCOL_HOME and XDG_STATE_HOME are empty", { PROTOCOL_HOME: "", XDG_STATE_HOME: "", HOME: "/h" }, "/h/.local/state/protocol"],
+    [
+      "the next choice when PROTOCOL_HOME and XDG_STATE_HOME are empty",
+      { PROTOCOL_HOME: "", XDG_STATE_HOME: "", HOME: "/h" },
+      "/h/.local/state/protocol",
+    ],
     ["the OS home dir without HOME", {}, join(homedir(), ".local", "state", "protocol")],
   ])("uses %s", (_name, env, expected) => {
     expect(stateHome(env)).toBe(expected);

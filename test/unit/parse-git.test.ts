@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { firstLine, parseAheadBehind, parseLsRemote, parseStatusZ, parseSymref, parseUpstream } from "../../src/lib/git/parse.ts";
+import { parseAheadBehind, parseLsRemote, parseStatusZ, parseSymref, parseUpstream } from "../../src/lib/git/parse.ts";
 
 const SHA_A = "a".repeat(40);
 const SHA_B = "0123456789abcdef0123456789abcdef01234567";
@@ -41,7 +41,11 @@ describe("parseSymref", () => {
   test.each([
     ["the branch HEAD points to", `ref: refs/heads/main\tHEAD\n${SHA_A}\tHEAD\n`, "main"],
     ["a branch name with slashes", `ref: refs/heads/release/2024-01\tHEAD\n${SHA_A}\tHEAD\n`, "release/2024-01"],
-    ["the HEAD symref when other symrefs come first", `ref: refs/heads/dev\trefs/remotes/origin/HEAD\nref: refs/heads/prod\tHEAD\n`, "prod"],
+    [
+      "the HEAD symref when other symrefs come first",
+      `ref: refs/heads/dev\trefs/remotes/origin/HEAD\nref: refs/heads/prod\tHEAD\n`,
+      "prod",
+    ],
     ["null without a symref line (old server, detached HEAD)", `${SHA_A}\tHEAD\n`, null],
     ["null for empty output", "", null],
     ["null when the symref is not a branch", `ref: refs/tags/v1\tHEAD\n`, null],
@@ -74,11 +78,7 @@ describe("parseStatusZ", () => {
         { code: " M", path: "other.ts" },
       ],
     ],
-    [
-      "a copy as its new path, skipping the origin path",
-      "C  copy.ts\0orig.ts\0",
-      [{ code: "C ", path: "copy.ts" }],
-    ],
+    ["a copy as its new path, skipping the origin path", "C  copy.ts\0orig.ts\0", [{ code: "C ", path: "copy.ts" }]],
     [
       "a rename with a short origin path without taking the next entry as its origin",
       "R  b.ts\0a\0?? c.ts\0",
@@ -129,16 +129,5 @@ describe("parseUpstream", () => {
     ["null for empty output (no upstream)", "", "origin", null],
   ])("returns %s", (_name, stdout, remote, expected) => {
     expect(parseUpstream(stdout, remote)).toBe(expected);
-  });
-});
-
-describe("firstLine", () => {
-  test.each([
-    ["the first line", "fatal: repository not found\nmore\n", "fatal: repository not found"],
-    ["the first non-empty line, trimmed", "\n   \n  error: oops  \nnext", "error: oops"],
-    ["an empty string for blank text", "\n \n", ""],
-    ["an empty string for empty text", "", ""],
-  ])("returns %s", (_name, text, expected) => {
-    expect(firstLine(text)).toBe(expected);
   });
 });

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseProtocolJson, resolveAppDir } from "../../src/lib/node/app.ts";
 import { ConfigError, EXIT, PreconditionError } from "../../src/lib/core/errors.ts";
+import { parseProtocolJson, resolveAppDir } from "../../src/lib/node/app.ts";
 
 const PATH = "/srv/app/protocol.json";
 
@@ -33,7 +33,10 @@ describe("parseProtocolJson", () => {
   });
 
   test("accepts the new keys", () => {
-    const config = parse({ git: { branch: "release/2024", remotename: "upstream", interval: 30 }, docker: { compose: ["a.yml", "b.yml"] } });
+    const config = parse({
+      git: { branch: "release/2024", remotename: "upstream", interval: 30 },
+      docker: { compose: ["a.yml", "b.yml"] },
+    });
     expect(config.git).toEqual({ branch: "release/2024", remotename: "upstream", interval: 30 });
     expect(config.docker).toEqual({ compose: ["a.yml", "b.yml"] });
   });
@@ -147,7 +150,9 @@ describe("resolveAppDir", () => {
   test("throws a PreconditionError when no dir up to / holds either", () => {
     withTree((root) => {
       expect(() => resolveAppDir(undefined, root)).toThrow(PreconditionError);
-      expect(() => resolveAppDir(undefined, root)).toThrow(`no app found: neither protocol.json nor .git in ${root} or above`);
+      expect(() => resolveAppDir(undefined, root)).toThrow(
+        `no app found: neither protocol.json nor .git in ${root} or above`,
+      );
     });
   });
 

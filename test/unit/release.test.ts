@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { artifactName, compareVersions, pickCompression, releaseFileUrl, TARGETS, type Platform } from "../../src/lib/release/metadata.ts";
+import {
+  artifactName,
+  compareVersions,
+  type Platform,
+  pickCompression,
+  releaseFileUrl,
+  TARGETS,
+} from "../../src/lib/release/metadata.ts";
 import { parseSha256Sums, parseVersionFile, renderSha256Sums } from "../../src/lib/schema/release.ts";
 
 const HASH_A = "a".repeat(64);
@@ -34,8 +41,18 @@ describe("artifactName", () => {
 describe("releaseFileUrl", () => {
   test.each([
     ["https://github.com/o/r/releases", null, "VERSION", "https://github.com/o/r/releases/latest/download/VERSION"],
-    ["https://github.com/o/r/releases/", "1.2.3", "SHA256SUMS", "https://github.com/o/r/releases/download/v1.2.3/SHA256SUMS"],
-    ["http://127.0.0.1:8080/rel", "v0.4.0", "protocol-linux-x64.xz", "http://127.0.0.1:8080/rel/download/v0.4.0/protocol-linux-x64.xz"],
+    [
+      "https://github.com/o/r/releases/",
+      "1.2.3",
+      "SHA256SUMS",
+      "https://github.com/o/r/releases/download/v1.2.3/SHA256SUMS",
+    ],
+    [
+      "http://127.0.0.1:8080/rel",
+      "v0.4.0",
+      "protocol-linux-x64.xz",
+      "http://127.0.0.1:8080/rel/download/v0.4.0/protocol-linux-x64.xz",
+    ],
   ] as const)("%s %s %s", (base, version, file, expected) => {
     expect(releaseFileUrl(base, version, file)).toBe(expected);
   });
@@ -50,6 +67,8 @@ describe("compareVersions", () => {
     ["0.1.0-dev", "0.1.0", -1],
     ["0.1.0", "0.1.0-rc.1", 1],
     ["0.1.0-rc.1", "0.1.0-rc.2", -1],
+    ["1.0.0-rc.10", "1.0.0-rc.9", 1],
+    ["1.0.0-rc.9", "v1.0.0-rc.10", -1],
   ] as const)("%s vs %s", (a, b, sign) => {
     expect(Math.sign(compareVersions(a, b))).toBe(sign);
   });
@@ -78,7 +97,10 @@ describe("parseSha256Sums", () => {
 });
 
 describe("parseVersionFile", () => {
-  test.each([["0.4.0\n", "0.4.0"], [" 1.2.3-rc.1 ", "1.2.3-rc.1"]])("%p -> %p", (text, version) => {
+  test.each([
+    ["0.4.0\n", "0.4.0"],
+    [" 1.2.3-rc.1 ", "1.2.3-rc.1"],
+  ])("%p -> %p", (text, version) => {
     expect(parseVersionFile(text)).toBe(version);
   });
   test.each(["", "v1.2.3", "latest", "<html>"])("rejects %p", (text) => {
@@ -87,11 +109,22 @@ describe("parseVersionFile", () => {
 });
 
 describe("pickCompression", () => {
-  const all = new Map([["p", HASH_A], ["p.xz", HASH_A], ["p.gz", HASH_A]]);
+  const all = new Map([
+    ["p", HASH_A],
+    ["p.xz", HASH_A],
+    ["p.gz", HASH_A],
+  ]);
   test.each([
     [all, true, "xz"],
     [all, false, "gz"],
-    [new Map([["p", HASH_A], ["p.gz", HASH_A]]), true, "gz"],
+    [
+      new Map([
+        ["p", HASH_A],
+        ["p.gz", HASH_A],
+      ]),
+      true,
+      "gz",
+    ],
     [new Map([["p", HASH_A]]), true, "none"],
   ] as const)("%#", (sums, hasXz, expected) => {
     expect(pickCompression("p", sums, hasXz)).toBe(expected);

@@ -1,7 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { parseSshHost, withSshBlock, type SshBlock } from "../../src/lib/host/ssh-config.ts";
+import { parseSshHost, type SshBlock, withSshBlock } from "../../src/lib/host/ssh-config.ts";
 
-const block: SshBlock = { name: "app", host: "github.com", port: null, user: null, identityFile: "/root/.ssh/protocol_app" };
+const block: SshBlock = {
+  name: "app",
+  host: "github.com",
+  port: null,
+  user: null,
+  identityFile: "/root/.ssh/protocol_app",
+};
 const rendered = [
   "# BEGIN protocol key app (managed by protocol key:generate)",
   "Host github.com",
@@ -31,9 +37,17 @@ describe("parseSshHost", () => {
 describe("withSshBlock", () => {
   test.each([
     ["an empty file", "", `${rendered}\n`],
-    ["a file with globals first (appended, so they stay global)", "ServerAliveInterval 30\nHost x\n  User y", `ServerAliveInterval 30\nHost x\n  User y\n\n${rendered}\n`],
+    [
+      "a file with globals first (appended, so they stay global)",
+      "ServerAliveInterval 30\nHost x\n  User y",
+      `ServerAliveInterval 30\nHost x\n  User y\n\n${rendered}\n`,
+    ],
     ["a file ending in a blank line", "Host x\n\n", `Host x\n\n${rendered}\n`],
-    ["a file with an old block (replaced in place)", `Host a\n${rendered.replace("protocol_app", "old")}\nHost b\n`, `Host a\n${rendered}\nHost b\n`],
+    [
+      "a file with an old block (replaced in place)",
+      `Host a\n${rendered.replace("protocol_app", "old")}\nHost b\n`,
+      `Host a\n${rendered}\nHost b\n`,
+    ],
   ])("into %s", (_, text, expected) => {
     expect(withSshBlock(text, block)).toBe(expected);
     expect(withSshBlock(expected, block)).toBe(expected);
@@ -41,8 +55,16 @@ describe("withSshBlock", () => {
 
   test("keeps other keys' blocks, and renders port, user, quoting and accept-new", () => {
     const other = withSshBlock("", { ...block, name: "other", host: "h.example" });
-    const both = withSshBlock(other, { ...block, port: 2222, user: "git", identityFile: "/home/a b/.ssh/k", acceptNewHostKey: true });
+    const both = withSshBlock(other, {
+      ...block,
+      port: 2222,
+      user: "git",
+      identityFile: "/home/a b/.ssh/k",
+      acceptNewHostKey: true,
+    });
     expect(both).toStartWith(other);
-    expect(both).toContain('  Port 2222\n  User git\n  IdentityFile "/home/a b/.ssh/k"\n  IdentitiesOnly yes\n  StrictHostKeyChecking accept-new\n');
+    expect(both).toContain(
+      '  Port 2222\n  User git\n  IdentityFile "/home/a b/.ssh/k"\n  IdentitiesOnly yes\n  StrictHostKeyChecking accept-new\n',
+    );
   });
 });

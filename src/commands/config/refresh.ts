@@ -1,10 +1,9 @@
-import { loadApp } from "../../lib/node/app.ts";
-import { defineProtocolCommand } from "../../lib/core/command.ts";
-import { assertNoConflicts, linkConfig } from "../../lib/config-repo/links.ts";
+import { linkConfig } from "../../lib/config-repo/links.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
-import { logLinkReport, renderLinkPlan } from "../../lib/config-repo/report.ts";
-import { printJson, printLines } from "../../lib/core/output.ts";
-import { linkArgs, readResolve } from "./link.ts";
+import { showLinkReport } from "../../lib/config-repo/report.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { linkArgs, readResolve } from "../_args.ts";
 
 export default defineProtocolCommand({
   meta: { name: "config:refresh" },
@@ -12,10 +11,6 @@ export default defineProtocolCommand({
   async run({ args }) {
     const app = loadApp(args.dir);
     const options = { resolve: readResolve(args), gitignore: args.gitignore, dryRun: args["dry-run"], prune: true };
-    const report = await linkConfig(app, openConfigRepo(app), options);
-    if (args.json) printJson(report);
-    else if (args["dry-run"] || !report.applied) printLines(renderLinkPlan(report));
-    assertNoConflicts(report.plan);
-    if (!args.json && report.applied) logLinkReport(report);
+    showLinkReport(await linkConfig(app, openConfigRepo(app), options), { json: args.json, dryRun: args["dry-run"] });
   },
 });

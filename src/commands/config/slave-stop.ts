@@ -1,8 +1,8 @@
-import { loadApp } from "../../lib/node/app.ts";
-import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { stopConfigSlave } from "../../lib/config-repo/slave.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
@@ -12,6 +12,10 @@ export default defineProtocolCommand({
     const app = loadApp(args.dir);
     const stopped = await stopConfigSlave(app);
     if (args.json) return printJson({ dir: app.dir, ...stopped });
-    log.success(stopped.pid ? `config slave mode stopped (pid ${stopped.pid})` : `config slave mode was not running for ${app.dir}`);
+    log.success(
+      stopped.pid
+        ? `config slave mode stopped (pid ${stopped.pid})`
+        : `config slave mode was not running for ${app.dir}`,
+    );
   },
 });

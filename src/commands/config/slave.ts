@@ -1,9 +1,9 @@
-import { loadApp } from "../../lib/node/app.ts";
-import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
 import { runConfigSlaveLoop, startConfigSlave } from "../../lib/config-repo/slave.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
 import { dirArgs, intervalArgs, jsonArgs, readInterval } from "../_args.ts";
 
 export default defineProtocolCommand({

@@ -1,31 +1,50 @@
-import { loadApp } from "../../lib/node/app.ts";
-import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { readMachineEnv } from "../../lib/config-repo/env.ts";
 import { switchEnv } from "../../lib/config-repo/envs.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
 import { logLinkReport } from "../../lib/config-repo/report.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
   meta: { name: "config:switch" },
   args: {
-    env: { type: "positional", required: false, description: "The environment (default: this machine's, from config:env)", valueHint: "env" },
+    env: {
+      type: "positional",
+      required: false,
+      description: "The environment (default: this machine's, from config:env)",
+      valueHint: "env",
+    },
     ...dirArgs,
     ...jsonArgs,
   },
   async run({ args }) {
     const env = args.env || readMachineEnv();
-    if (!env) throw new UsageError("which environment? none given and none set for this machine", "pass one (protocol config:switch production) or set it: protocol config:env <env>");
+    if (!env)
+      throw new UsageError(
+        "which environment? none given and none set for this machine",
+        "pass one (protocol config:switch production) or set it: protocol config:env <env>",
+      );
     const app = loadApp(args.dir);
     const report = await switchEnv(app, openConfigRepo(app), env, "config:switch");
     if (args.json) return printJson(report);
-    log.success(report.from === env ? `already on ${env}: links refreshed` : `switched the config repo from ${report.from ?? "(detached)"} to ${env}`);
+    log.success(
+      report.from === env
+        ? `already on ${env}: links refreshed`
+        : `switched the config repo from ${report.from ?? "(detached)"} to ${env}`,
+    );
     logLinkReport(report.link);
-    if (report.follow.deployed) (report.follow.error ? log.error(`redeploy failed: ${report.follow.error}`) : log.success("containers brought up with the new config"));
+    if (report.follow.deployed)
+      report.follow.error
+        ? log.error(`redeploy failed: ${report.follow.error}`)
+        : log.success("containers brought up with the new config");
     const machine = readMachineEnv();
-    if (machine && machine !== env) log.info(`this machine's environment is ${machine}; start switches back to it (protocol config:env ${env} to keep this one)`);
+    if (machine && machine !== env)
+      log.info(
+        `this machine's environment is ${machine}; start switches back to it (protocol config:env ${env} to keep this one)`,
+      );
   },
 });

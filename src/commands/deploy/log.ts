@@ -1,6 +1,6 @@
-import { loadApp } from "../../lib/node/app.ts";
 import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
 import { printJson, printLines, renderTable, shortSha } from "../../lib/core/output.ts";
+import { loadApp } from "../../lib/node/app.ts";
 import { readDeploys } from "../../lib/node/state.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 

@@ -1,8 +1,8 @@
-import { loadApp } from "../../lib/node/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
-import { rollbackByHand } from "../../lib/deploy/manual-rollback.ts";
 import { printJson, shortSha } from "../../lib/core/output.ts";
+import { rollbackByHand } from "../../lib/deploy/manual-rollback.ts";
+import { loadApp } from "../../lib/node/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
@@ -10,13 +10,19 @@ export default defineProtocolCommand({
   args: {
     ...dirArgs,
     ...jsonArgs,
-    to: { type: "string", description: "Roll back to this commit instead of the previous good deploy", valueHint: "commit" },
+    to: {
+      type: "string",
+      description: "Roll back to this commit instead of the previous good deploy",
+      valueHint: "commit",
+    },
   },
   async run({ args }) {
     const app = loadApp(args.dir);
     const done = await rollbackByHand(app, { to: args.to });
     if (args.json) return printJson({ dir: app.dir, ...done, paused: true });
-    log.success(`rolled back ${shortSha(done.from)} → ${shortSha(done.to)}${done.backupRef ? `; local commits kept as ${done.backupRef}` : ""}`);
+    log.success(
+      `rolled back ${shortSha(done.from)} → ${shortSha(done.to)}${done.backupRef ? `; local commits kept as ${done.backupRef}` : ""}`,
+    );
     log.info("slave mode holds this commit until you run protocol start (or protocol git:slave)");
   },
 });

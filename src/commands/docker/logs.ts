@@ -1,6 +1,6 @@
-import { loadApp } from "../../lib/node/app.ts";
 import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
 import { composeAttached, logsArgs } from "../../lib/docker/compose-attach.ts";
+import { loadApp } from "../../lib/node/app.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
@@ -8,7 +8,11 @@ export default defineProtocolCommand({
   args: {
     ...dirArgs,
     service: { type: "string", description: "Only this compose service (default: every service)", valueHint: "name" },
-    tail: { type: "string", description: "Start with the last N lines of each container (default: all)", valueHint: "n" },
+    tail: {
+      type: "string",
+      description: "Start with the last N lines of each container (default: all)",
+      valueHint: "n",
+    },
   },
   async run({ args }) {
     const tail = parseWholeNumber("tail", args.tail, 0, "lines");

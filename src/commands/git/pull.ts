@@ -1,7 +1,7 @@
-import { loadApp } from "../../lib/node/app.ts";
 import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
-import { assertWorkTree } from "../../lib/git/git.ts";
 import { printJson } from "../../lib/core/output.ts";
+import { assertWorkTree } from "../../lib/git/git.ts";
+import { loadApp } from "../../lib/node/app.ts";
 import { syncNode } from "../../lib/node/sync.ts";
 import { renderSyncOutcome, throwForOutcome } from "../../lib/node/sync-report.ts";
 import { dirArgs, jsonArgs, policyArgs, readPolicies } from "../_args.ts";
@@ -12,7 +12,11 @@ export default defineProtocolCommand({
     ...dirArgs,
     ...jsonArgs,
     ...policyArgs,
-    wait: { type: "string", description: "Seconds to wait for another sync holding the lock (default 60; 0 fails at once)", valueHint: "seconds" },
+    wait: {
+      type: "string",
+      description: "Seconds to wait for another sync holding the lock (default 60; 0 fails at once)",
+      valueHint: "seconds",
+    },
   },
   async run({ args }) {
     const app = loadApp(args.dir);

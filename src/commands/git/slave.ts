@@ -1,11 +1,11 @@
-import { loadApp } from "../../lib/node/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
-import { startSlaveInBackground } from "../../lib/node/daemon.ts";
-import { assertWorkTree } from "../../lib/git/git.ts";
 import { log } from "../../lib/core/log.ts";
-import { slaveFlags } from "../../lib/node/lifecycle.ts";
 import { printJson } from "../../lib/core/output.ts";
 import { resumeFollowing } from "../../lib/deploy/manual-rollback.ts";
+import { assertWorkTree } from "../../lib/git/git.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { startSlaveInBackground } from "../../lib/node/daemon.ts";
+import { slaveFlags } from "../../lib/node/lifecycle.ts";
 import { runSlaveLoop } from "../../lib/node/slave.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies } from "../_args.ts";
 

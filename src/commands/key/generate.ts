@@ -9,24 +9,50 @@ import { jsonArgs } from "../_args.ts";
 export default defineProtocolCommand({
   meta: { name: "key:generate" },
   args: {
-    name: { type: "positional", required: false, description: "Key name: the key is ~/.ssh/protocol_<name> (default: deploy)", valueHint: "name" },
-    host: { type: "string", description: "The git host, or the repo's ssh URL (default: github.com)", valueHint: "host|url" },
+    name: {
+      type: "positional",
+      required: false,
+      description: "Key name: the key is ~/.ssh/protocol_<name> (default: deploy)",
+      valueHint: "name",
+    },
+    host: {
+      type: "string",
+      description: "The git host, or the repo's ssh URL (default: github.com)",
+      valueHint: "host|url",
+    },
     port: { type: "string", description: "The git host's ssh port (default: 22, or the URL's)", valueHint: "port" },
-    scan: { type: "boolean", description: "Add the host's key to ~/.ssh/known_hosts (ssh-keyscan) and print its fingerprint" },
+    scan: {
+      type: "boolean",
+      description: "Add the host's key to ~/.ssh/known_hosts (ssh-keyscan) and print its fingerprint",
+    },
     force: { type: "boolean", description: "Replace an existing key of that name (the old one is kept as a backup)" },
     ...jsonArgs,
   },
   async run({ args }) {
     const host = parseSshHost(args.host ?? "github.com");
-    if (!host) throw new UsageError(`--host ${JSON.stringify(args.host)} is not an ssh host or ssh git URL`, "https remotes need no deploy key");
+    if (!host)
+      throw new UsageError(
+        `--host ${JSON.stringify(args.host)} is not an ssh host or ssh git URL`,
+        "https remotes need no deploy key",
+      );
     if (args.port) host.port = Number(args.port);
-    if (host.port !== null && !(Number.isInteger(host.port) && host.port > 0 && host.port < 65536)) throw new UsageError(`--port must be a TCP port (got ${JSON.stringify(args.port)})`);
-    const key = await generateDeployKey({ name: args.name ?? "deploy", host, force: Boolean(args.force), scan: Boolean(args.scan) });
+    if (host.port !== null && !(Number.isInteger(host.port) && host.port > 0 && host.port < 65536))
+      throw new UsageError(`--port must be a TCP port (got ${JSON.stringify(args.port)})`);
+    const key = await generateDeployKey({
+      name: args.name ?? "deploy",
+      host,
+      force: Boolean(args.force),
+      scan: Boolean(args.scan),
+    });
     if (args.json) return printJson(key);
     for (const backup of key.replaced) log.info(`the previous key is kept as ${backup}`);
     log.success(`wrote ${key.path} (${key.fingerprint})`);
-    if (key.sshConfig.changed) log.info(`ssh uses it for ${key.host}: block added to ${key.sshConfig.path}${key.sshConfig.backup ? ` (previous config saved to ${key.sshConfig.backup})` : ""}`);
-    for (const fingerprint of key.knownHosts?.fingerprints ?? []) log.info(`host key of ${key.host}: ${fingerprint} — compare it with the one your git host publishes`);
+    if (key.sshConfig.changed)
+      log.info(
+        `ssh uses it for ${key.host}: block added to ${key.sshConfig.path}${key.sshConfig.backup ? ` (previous config saved to ${key.sshConfig.backup})` : ""}`,
+      );
+    for (const fingerprint of key.knownHosts?.fingerprints ?? [])
+      log.info(`host key of ${key.host}: ${fingerprint} — compare it with the one your git host publishes`);
     log.info("add this public key to the repository as a read-only deploy key:");
     process.stdout.write(`${key.publicKey}\n`);
   },

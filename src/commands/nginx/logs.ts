@@ -1,20 +1,32 @@
-import { loadApp } from "../../lib/node/app.ts";
 import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
 import { composeAttached, execArgs, nginxLogsCommand } from "../../lib/docker/compose-attach.ts";
 import { resolveNginxService } from "../../lib/docker/compose-service.ts";
+import { loadApp } from "../../lib/node/app.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
   meta: { name: "nginx:logs" },
   args: {
     ...dirArgs,
-    service: { type: "string", description: "The container running nginx (default: the service named nginx, else docker.service, else the first)", valueHint: "name" },
-    tail: { type: "string", description: "Start with the last N lines of each log (default: tail's 10)", valueHint: "n" },
+    service: {
+      type: "string",
+      description:
+        "The container running nginx (default: the service named nginx, else docker.service, else the first)",
+      valueHint: "name",
+    },
+    tail: {
+      type: "string",
+      description: "Start with the last N lines of each log (default: tail's 10)",
+      valueHint: "n",
+    },
   },
   async run({ args }) {
     const tail = parseWholeNumber("tail", args.tail, 0, "lines");
     const app = loadApp(args.dir);
     const service = await resolveNginxService(app, args.service);
-    process.exitCode = await composeAttached(app, execArgs(service, nginxLogsCommand(tail), Boolean(process.stdin.isTTY)));
+    process.exitCode = await composeAttached(
+      app,
+      execArgs(service, nginxLogsCommand(tail), Boolean(process.stdin.isTTY)),
+    );
   },
 });

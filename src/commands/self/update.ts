@@ -8,8 +8,15 @@ import { jsonArgs } from "../_args.ts";
 export default defineProtocolCommand({
   meta: { name: "self:update" },
   args: {
-    check: { type: "boolean", description: `Only report whether an update exists (exit ${EXIT.updateAvailable} when one does)` },
-    version: { type: "string", description: "Install this version instead of the latest (also a downgrade)", valueHint: "x.y.z" },
+    check: {
+      type: "boolean",
+      description: `Only report whether an update exists (exit ${EXIT.updateAvailable} when one does)`,
+    },
+    version: {
+      type: "string",
+      description: "Install this version instead of the latest (also a downgrade)",
+      valueHint: "x.y.z",
+    },
     rollback: { type: "boolean", description: "Put back the binary kept as protocol.bak by the last update" },
     ...jsonArgs,
   },
@@ -18,17 +25,29 @@ export default defineProtocolCommand({
       const check = await checkForUpdate(args.version);
       if (check.updateAvailable) process.exitCode = EXIT.updateAvailable;
       if (args.json) return printJson(check);
-      return log.info(check.updateAvailable ? `protocol ${check.latest} is available (this is ${check.current}): run protocol self:update` : `protocol ${check.current} is up to date`);
+      return log.info(
+        check.updateAvailable
+          ? `protocol ${check.latest} is available (this is ${check.current}): run protocol self:update`
+          : `protocol ${check.current} is up to date`,
+      );
     }
     if (args.rollback) {
       const rolled = await rollbackSelf();
       if (args.json) return printJson(rolled);
-      return log.success(`rolled back ${rolled.path} from ${rolled.from} to ${rolled.to} (${rolled.from} is kept as ${rolled.backup}); ${rolled.restarted.length} slave loop(s) restarted`);
+      return log.success(
+        `rolled back ${rolled.path} from ${rolled.from} to ${rolled.to} (${rolled.from} is kept as ${rolled.backup}); ${rolled.restarted.length} slave loop(s) restarted`,
+      );
     }
     const result = await updateSelf(args.version);
     if (args.json) return printJson(result);
-    if (!result.updated) return log.info(`protocol ${result.from} is installed; the release is ${result.to}: nothing to do`);
-    log.success(`updated ${result.path} from ${result.from} to ${result.to}; the previous binary is kept as ${result.backup}`);
-    if (result.restarted.length > 0) log.info(`restarted ${result.restarted.filter((r) => !r.error).length} of ${result.restarted.length} slave loop(s) on the new binary`);
+    if (!result.updated)
+      return log.info(`protocol ${result.from} is installed; the release is ${result.to}: nothing to do`);
+    log.success(
+      `updated ${result.path} from ${result.from} to ${result.to}; the previous binary is kept as ${result.backup}`,
+    );
+    if (result.restarted.length > 0)
+      log.info(
+        `restarted ${result.restarted.filter((r) => !r.error).length} of ${result.restarted.length} slave loop(s) on the new binary`,
+      );
   },
 });

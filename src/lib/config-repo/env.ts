@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import * as v from "valibot";
 import { UsageError } from "../core/errors.ts";
-import { readTextOrNull, writeJsonAtomic } from "../core/fs.ts";
+import { writeJsonAtomic } from "../core/fs.ts";
+import { readJsonFile } from "../core/json-file.ts";
 import { stateHome } from "../core/paths.ts";
 
 /** Names of development environments: start there links config and runs compose, but leaves git alone. */
@@ -15,7 +16,10 @@ export function isDevEnv(env: string): boolean {
 /** An environment is a branch name: letters, digits, '.', '_', '-', '/' (no '..', no leading '-'). */
 export function assertEnvName(env: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(env) || env.includes("..") || env.endsWith("/") || env.endsWith(".lock")) {
-    throw new UsageError(`${JSON.stringify(env)} is not a valid environment name`, "use letters, digits, '.', '_', '-' (it becomes a branch name)");
+    throw new UsageError(
+      `${JSON.stringify(env)} is not a valid environment name`,
+      "use letters, digits, '.', '_', '-' (it becomes a branch name)",
+    );
   }
   return env;
 }
@@ -33,15 +37,9 @@ export function machinePath(home = stateHome()): string {
   return join(home, "machine.json");
 }
 
+/** This machine's settings; an unreadable file is ours to rewrite. */
 export function readMachine(home?: string): MachineSettings {
-  const text = readTextOrNull(machinePath(home));
-  try {
-    const parsed = v.safeParse(MachineSchema, JSON.parse(text ?? "{}"));
-    if (parsed.success) return parsed.output;
-  } catch {
-    // unreadable: ours to rewrite
-  }
-  return v.parse(MachineSchema, {});
+  return readJsonFile(machinePath(home), MachineSchema, v.parse(MachineSchema, {}));
 }
 
 /** This machine's environment (config:env), or null when none is set. */

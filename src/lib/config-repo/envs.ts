@@ -1,5 +1,4 @@
 import { hostname } from "node:os";
-import type { App } from "../node/app.ts";
 import { PreconditionError } from "../core/errors.ts";
 import {
   allChanges,
@@ -16,18 +15,27 @@ import {
   switchBranch,
   treeFiles,
 } from "../git/git.ts";
+import type { App } from "../node/app.ts";
 import { assertEnvName } from "./env.ts";
-import { deployIfConfigChanged, lockApp, type FollowResult } from "./follow.ts";
-import { assertNoConflicts, linkConfig, planConfigLinks, type LinkReport } from "./links.ts";
+import { deployIfConfigChanged, type FollowResult, lockApp } from "./follow.ts";
+import { assertNoConflicts, type LinkReport, linkConfig, planConfigLinks } from "./links.ts";
 import { CONFIG_REMOTE, type ConfigRepo } from "./repo.ts";
 
 /** config:new: the branch, from the current environment or (empty) from nothing; the checkout stays as it is. */
-export async function newEnv(repo: ConfigRepo, env: string, options: { empty: boolean }): Promise<{ env: string; from: string | null; commit: string }> {
+export async function newEnv(
+  repo: ConfigRepo,
+  env: string,
+  options: { empty: boolean },
+): Promise<{ env: string; from: string | null; commit: string }> {
   assertEnvName(env);
-  if (await branchExists(repo.ctx, env)) throw new PreconditionError(`environment ${env} already exists`, `switch to it: protocol config:switch ${env}`);
+  if (await branchExists(repo.ctx, env))
+    throw new PreconditionError(`environment ${env} already exists`, `switch to it: protocol config:switch ${env}`);
   const from = options.empty ? null : await currentBranch(repo.ctx);
-  const start = options.empty ? await commitEmptyTree(repo.ctx, `protocol: ${env} environment`) : await headCommit(repo.ctx);
-  if (!start) throw new PreconditionError(`the config repo ${repo.dir} has no commit to start ${env} from`, "pass --empty");
+  const start = options.empty
+    ? await commitEmptyTree(repo.ctx, `protocol: ${env} environment`)
+    : await headCommit(repo.ctx);
+  if (!start)
+    throw new PreconditionError(`the config repo ${repo.dir} has no commit to start ${env} from`, "pass --empty");
   await createBranch(repo.ctx, env, start);
   return { env, from, commit: start };
 }
@@ -35,7 +43,10 @@ export async function newEnv(repo: ConfigRepo, env: string, options: { empty: bo
 export async function assertSaved(repo: ConfigRepo): Promise<void> {
   const changes = await allChanges(repo.ctx);
   if (changes.length === 0) return;
-  const names = changes.slice(0, 3).map((c) => c.path).join(", ");
+  const names = changes
+    .slice(0, 3)
+    .map((c) => c.path)
+    .join(", ");
   throw new PreconditionError(
     `the config repo has unsaved changes (${changes.length}: ${names}${changes.length > 3 ? ", …" : ""})`,
     "save them with protocol config:save, or undo them in the config repo",
@@ -45,8 +56,14 @@ export async function assertSaved(repo: ConfigRepo): Promise<void> {
 /** A local branch for env, made from the remote's when only the remote has it. */
 async function ensureBranch(repo: ConfigRepo, env: string): Promise<void> {
   if (await branchExists(repo.ctx, env)) return;
-  const onRemote = (await remoteUrl(repo.ctx, CONFIG_REMOTE)) !== null && (await lsRemoteBranch(repo.ctx, CONFIG_REMOTE, env)) !== null;
-  if (!onRemote) throw new PreconditionError(`there is no environment ${env} in the config repo`, `create it: protocol config:new ${env}`);
+  const onRemote =
+    (await remoteUrl(repo.ctx, CONFIG_REMOTE)) !== null &&
+    (await lsRemoteBranch(repo.ctx, CONFIG_REMOTE, env)) !== null;
+  if (!onRemote)
+    throw new PreconditionError(
+      `there is no environment ${env} in the config repo`,
+      `create it: protocol config:new ${env}`,
+    );
   await fetchBranch(repo.ctx, CONFIG_REMOTE, env);
   await createBranch(repo.ctx, env, `${CONFIG_REMOTE}/${env}`, true);
 }
@@ -59,7 +76,13 @@ export interface SwitchReport {
 }
 
 /** config:switch: refuse unsaved changes, plan the new env's links, then check out, relink and redeploy if the config changed. */
-export async function switchEnv(app: App, repo: ConfigRepo, env: string, command: string, options = { redeploy: true }): Promise<SwitchReport> {
+export async function switchEnv(
+  app: App,
+  repo: ConfigRepo,
+  env: string,
+  command: string,
+  options = { redeploy: true },
+): Promise<SwitchReport> {
   assertEnvName(env);
   await assertSaved(repo);
   await ensureBranch(repo, env);
@@ -70,7 +93,12 @@ export async function switchEnv(app: App, repo: ConfigRepo, env: string, command
     if (from !== env) await switchBranch(repo.ctx, env);
     const link = await linkConfig(app, repo, { prune: true });
     assertNoConflicts(link.plan);
-    return { env, from, link, follow: options.redeploy ? await deployIfConfigChanged(app) : { deployed: false, error: null } };
+    return {
+      env,
+      from,
+      link,
+      follow: options.redeploy ? await deployIfConfigChanged(app) : { deployed: false, error: null },
+    };
   } finally {
     lock.release();
   }
@@ -88,7 +116,11 @@ export interface SaveReport {
 /** config:save: commit everything (message, else one naming the env and host) and push the env's branch. */
 export async function saveConfig(repo: ConfigRepo, message?: string): Promise<SaveReport> {
   const branch = await currentBranch(repo.ctx);
-  if (!branch) throw new PreconditionError(`the config repo ${repo.dir} is on a detached HEAD`, "switch to an environment: protocol config:switch <env>");
+  if (!branch)
+    throw new PreconditionError(
+      `the config repo ${repo.dir} is on a detached HEAD`,
+      "switch to an environment: protocol config:switch <env>",
+    );
   const committed = await commitAll(repo.ctx, message || `protocol: save ${branch} from ${hostname()}`);
   const commit = await headCommit(repo.ctx);
   const remote = (await remoteUrl(repo.ctx, CONFIG_REMOTE)) !== null;

@@ -1,9 +1,10 @@
-import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import type { App } from "../node/app.ts";
+import { backupStamp } from "../core/backup.ts";
 import { PreconditionError, UsageError } from "../core/errors.ts";
 import { trackedPaths, untrackPaths } from "../git/git.ts";
-import { assertNoConflicts, linkConfig, type Backup, type LinkReport } from "./links.ts";
+import type { App } from "../node/app.ts";
+import { assertNoConflicts, type Backup, backUp, type LinkReport, linkConfig } from "./links.ts";
 import { pointsIntoConfig } from "./plan.ts";
 import type { ConfigRepo } from "./repo.ts";
 import { protectSecrets } from "./secrets.ts";
@@ -23,8 +24,10 @@ export interface CopyReport {
 /** The app-relative path of a user-given path; refuses paths outside the app, the app itself and .git. */
 export function appRelative(appDir: string, cwd: string, input: string): string {
   const rel = relative(appDir, resolve(cwd, input)).split("\\").join("/");
-  if (rel === "" || rel === ".." || rel.startsWith("../") || isAbsolute(rel)) throw new UsageError(`${input} is not inside the app dir ${appDir}`);
-  if (rel === ".git" || rel.startsWith(".git/")) throw new UsageError(`${input} is inside .git: that is git's, not config`);
+  if (rel === "" || rel === ".." || rel.startsWith("../") || isAbsolute(rel))
+    throw new UsageError(`${input} is not inside the app dir ${appDir}`);
+  if (rel === ".git" || rel.startsWith(".git/"))
+    throw new UsageError(`${input} is inside .git: that is git's, not config`);
   return rel;
 }
 
@@ -32,9 +35,14 @@ function filesUnder(app: App, repo: ConfigRepo, rel: string, skipped: string[]):
   const full = join(app.dir, rel);
   const stat = lstatSync(full, { throwIfNoEntry: false });
   if (!stat) throw new PreconditionError(`${rel} does not exist in ${app.dir}`);
-  if (stat.isSymbolicLink() && pointsIntoConfig(app.dir, repo.dir, rel, readlinkSync(full))) return (skipped.push(rel), []);
+  if (stat.isSymbolicLink() && pointsIntoConfig(app.dir, repo.dir, rel, readlinkSync(full))) {
+    skipped.push(rel);
+    return [];
+  }
   if (!stat.isDirectory()) return [rel];
-  return readdirSync(full).sort().flatMap((name) => (name === ".git" ? [] : filesUnder(app, repo, `${rel}/${name}`, skipped)));
+  return readdirSync(full)
+    .sort()
+    .flatMap((name) => (name === ".git" ? [] : filesUnder(app, repo, `${rel}/${name}`, skipped)));
 }
 
 function sameContent(a: string, b: string): boolean {
@@ -46,23 +54,34 @@ function sameContent(a: string, b: string): boolean {
 }
 
 /** config:cp / config:mv: every check first (outside, .git, tracked), then copy; mv removes the originals and links back. */
-export async function copyIntoConfig(app: App, repo: ConfigRepo, inputs: string[], options: { cwd: string; move: boolean; untrack: boolean }): Promise<CopyReport> {
+export async function copyIntoConfig(
+  app: App,
+  repo: ConfigRepo,
+  inputs: string[],
+  options: { cwd: string; move: boolean; untrack: boolean },
+): Promise<CopyReport> {
   const skipped: string[] = [];
-  const files = [...new Set(inputs.map((input) => appRelative(app.dir, options.cwd, input)).flatMap((rel) => filesUnder(app, repo, rel, skipped)))];
+  const files = [
+    ...new Set(
+      inputs
+        .map((input) => appRelative(app.dir, options.cwd, input))
+        .flatMap((rel) => filesUnder(app, repo, rel, skipped)),
+    ),
+  ];
   const tracked = await trackedPaths({ dir: app.dir }, files);
   if (tracked.length > 0 && !options.untrack) {
-    throw new PreconditionError(`the app repo tracks ${tracked.join(", ")}`, "pass --untrack to take them out of the app repo (git rm --cached), then commit that");
+    throw new PreconditionError(
+      `the app repo tracks ${tracked.join(", ")}`,
+      "pass --untrack to take them out of the app repo (git rm --cached), then commit that",
+    );
   }
   const report: CopyReport = { files, skipped, untracked: [], backups: [], link: null };
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const stamp = backupStamp();
   for (const file of files) {
     const source = join(app.dir, file);
     const target = join(repo.dir, file);
     if (existsSync(target) && !sameContent(source, target)) {
-      const backup = join(app.paths.backups, stamp, "config", file);
-      mkdirSync(dirname(backup), { recursive: true, mode: 0o700 });
-      copyFileSync(target, backup);
-      report.backups.push({ path: file, backup });
+      report.backups.push({ path: file, backup: backUp(app, stamp, "config", file, target) });
     }
     mkdirSync(dirname(target), { recursive: true });
     rmSync(target, { force: true });

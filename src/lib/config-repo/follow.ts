@@ -1,8 +1,8 @@
-import type { App } from "../node/app.ts";
+import { log } from "../core/log.ts";
 import { deployApp } from "../deploy/deploy.ts";
 import { headCommit } from "../git/git.ts";
+import type { App } from "../node/app.ts";
 import { acquireLock, describeHolder, type Lock } from "../node/lock.ts";
-import { log } from "../core/log.ts";
 import { readNodeState } from "../node/state.ts";
 import { configHash } from "./hash.ts";
 
@@ -14,7 +14,11 @@ export interface FollowResult {
 
 /** The app's sync lock: relinking and the deploy it triggers never interleave with an app sync. */
 export async function lockApp(app: App, command: string, waitMs = 60_000): Promise<Lock> {
-  return acquireLock(app.paths.syncLock, { command, waitMs, onWait: (holder) => log.info(`waiting for the lock held by ${describeHolder(holder)}`) });
+  return acquireLock(app.paths.syncLock, {
+    command,
+    waitMs,
+    onWait: (holder) => log.info(`waiting for the lock held by ${describeHolder(holder)}`),
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
-import { gitPath, type GitContext } from "../git/git.ts";
+import { type GitContext, gitPath } from "../git/git.ts";
 
 /**
  * The app repo ignores the links protocol makes through one marked block, in .git/info/exclude
@@ -56,14 +56,18 @@ export interface IgnoreFile {
 /** Where the block lives: .gitignore when it already holds it or --gitignore asks for it, else info/exclude. */
 export async function locateIgnoreFile(appDir: string, ctx: GitContext, wantGitignore = false): Promise<IgnoreFile> {
   const gitignore = join(appDir, ".gitignore");
-  if (wantGitignore || parseIgnoreBlock(readTextOrNull(gitignore) ?? "").length > 0) return { path: gitignore, kind: "gitignore" };
+  if (wantGitignore || parseIgnoreBlock(readTextOrNull(gitignore) ?? "").length > 0)
+    return { path: gitignore, kind: "gitignore" };
   return { path: await gitPath(ctx, "info/exclude"), kind: "exclude" };
 }
 
 /** Paths recorded in either place (a switch from one to the other must not forget the old entries). */
 export async function readOwnedPaths(appDir: string, ctx: GitContext): Promise<string[]> {
   const exclude = await gitPath(ctx, "info/exclude");
-  const both = [...parseIgnoreBlock(readTextOrNull(exclude) ?? ""), ...parseIgnoreBlock(readTextOrNull(join(appDir, ".gitignore")) ?? "")];
+  const both = [
+    ...parseIgnoreBlock(readTextOrNull(exclude) ?? ""),
+    ...parseIgnoreBlock(readTextOrNull(join(appDir, ".gitignore")) ?? ""),
+  ];
   return [...new Set(both)];
 }
 
@@ -77,5 +81,6 @@ export function writeIgnoreBlock(file: IgnoreFile, paths: readonly string[]): vo
 /** Drop the block from the file that does not hold it now (moving from exclude to .gitignore or back). */
 export async function clearOtherIgnoreBlock(appDir: string, ctx: GitContext, kept: IgnoreFile): Promise<void> {
   const other = kept.kind === "gitignore" ? await gitPath(ctx, "info/exclude") : join(appDir, ".gitignore");
-  if (existsSync(other) && parseIgnoreBlock(readTextOrNull(other) ?? "").length > 0) writeIgnoreBlock({ path: other, kind: kept.kind }, []);
+  if (existsSync(other) && parseIgnoreBlock(readTextOrNull(other) ?? "").length > 0)
+    writeIgnoreBlock({ path: other, kind: kept.kind }, []);
 }

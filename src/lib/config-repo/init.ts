@@ -1,12 +1,24 @@
 import { existsSync, readdirSync } from "node:fs";
 import { relative } from "node:path";
-import { PROTOCOL_JSON, parseProtocolJson, type App } from "../node/app.ts";
+import { backupFile } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
-import { backupFile, readTextOrNull, writeFileAtomic } from "../core/fs.ts";
-import { branchExists, cloneRepo, commitAll, createBranch, currentBranch, git, headCommit, initRepo, pushBranch, switchBranch } from "../git/git.ts";
-import { gitEnv } from "../git/auth.ts";
-import { redactUrl } from "../node/init.ts";
+import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
 import { log } from "../core/log.ts";
+import { gitEnv } from "../git/auth.ts";
+import {
+  branchExists,
+  cloneRepo,
+  commitAll,
+  createBranch,
+  currentBranch,
+  git,
+  headCommit,
+  initRepo,
+  pushBranch,
+  switchBranch,
+} from "../git/git.ts";
+import { type App, PROTOCOL_JSON, parseProtocolJson } from "../node/app.ts";
+import { redactUrl } from "../node/init.ts";
 import { CONFIG_REMOTE, configContext, configDir } from "./repo.ts";
 
 export interface ConfigInitOptions {
@@ -27,8 +39,16 @@ export interface ConfigInitReport {
 }
 
 function assertFreeDir(dir: string): void {
-  if (existsSync(`${dir}/.git`)) throw new PreconditionError(`${dir} is already a config repo`, "link it with protocol config:link, or pass another place in configuration.local");
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new PreconditionError(`${dir} exists and is not empty`, "move it aside, or set configuration.local in protocol.json");
+  if (existsSync(`${dir}/.git`))
+    throw new PreconditionError(
+      `${dir} is already a config repo`,
+      "link it with protocol config:link, or pass another place in configuration.local",
+    );
+  if (existsSync(dir) && readdirSync(dir).length > 0)
+    throw new PreconditionError(
+      `${dir} exists and is not empty`,
+      "move it aside, or set configuration.local in protocol.json",
+    );
 }
 
 /** Create the config repo with a first commit on the env branch, or clone it (an empty remote gets that commit, pushed). */
@@ -47,10 +67,13 @@ export async function initConfigRepo(app: App, options: ConfigInitOptions): Prom
       pushed = true;
     } else if ((await currentBranch(ctx)) !== options.env) {
       if ((await git(ctx, ["rev-parse", "--verify", "--quiet", `refs/remotes/${CONFIG_REMOTE}/${options.env}`])).ok) {
-        if (!(await branchExists(ctx, options.env))) await createBranch(ctx, options.env, `${CONFIG_REMOTE}/${options.env}`, true);
+        if (!(await branchExists(ctx, options.env)))
+          await createBranch(ctx, options.env, `${CONFIG_REMOTE}/${options.env}`, true);
         await switchBranch(ctx, options.env);
       } else {
-        log.warn(`the config remote has no environment ${options.env}; staying on ${await currentBranch(ctx)} (create it with protocol config:new ${options.env})`);
+        log.warn(
+          `the config remote has no environment ${options.env}; staying on ${await currentBranch(ctx)} (create it with protocol config:new ${options.env})`,
+        );
       }
     }
   } else {
@@ -58,7 +81,14 @@ export async function initConfigRepo(app: App, options: ConfigInitOptions): Prom
     await commitAll(ctx, message);
   }
   const remote = options.remote ? redactUrl(options.remote) : null;
-  return { dir, branch: await currentBranch(ctx), remote, cloned: Boolean(options.remote), pushed, protocolJson: options.save ? saveLocation(app, dir, remote) : null };
+  return {
+    dir,
+    branch: await currentBranch(ctx),
+    remote,
+    cloned: Boolean(options.remote),
+    pushed,
+    protocolJson: options.save ? saveLocation(app, dir, remote) : null,
+  };
 }
 
 /** Write configuration.local/remote into protocol.json, keeping every other key; the old file is backed up. */

@@ -1,11 +1,22 @@
-import { cpSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import {
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
-import type { App } from "../node/app.ts";
+import { backupStamp, backupTree } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
-import { trackedPaths, type GitContext } from "../git/git.ts";
+import { type GitContext, trackedPaths } from "../git/git.ts";
+import type { App } from "../node/app.ts";
 import { clearOtherIgnoreBlock, locateIgnoreFile, readOwnedPaths, writeIgnoreBlock } from "./ignore.ts";
-import { conflictHint, parentPaths, planLinks, pointsIntoConfig, type LinkPlan, type TargetState } from "./plan.ts";
-import { listSources, type ConfigRepo } from "./repo.ts";
+import { conflictHint, type LinkPlan, parentPaths, planLinks, pointsIntoConfig, type TargetState } from "./plan.ts";
+import { type ConfigRepo, listSources } from "./repo.ts";
 import { protectSecrets } from "./secrets.ts";
 
 export interface LinkOptions {
@@ -50,7 +61,11 @@ export function snapshotTargets(appDir: string, paths: Iterable<string>): Record
 const appContext = (app: App): GitContext => ({ dir: app.dir });
 
 /** Build the whole plan; nothing on disk changes. */
-export async function planConfigLinks(app: App, repo: ConfigRepo, options: LinkOptions = {}): Promise<{ plan: LinkPlan; ignoreFile: string }> {
+export async function planConfigLinks(
+  app: App,
+  repo: ConfigRepo,
+  options: LinkOptions = {},
+): Promise<{ plan: LinkPlan; ignoreFile: string }> {
   const all = options.sources ?? listSources(repo.dir);
   const only = options.only ? new Set(options.only) : null;
   const sources = only ? all.filter((path) => only.has(path)) : [...all];
@@ -76,19 +91,15 @@ export async function planConfigLinks(app: App, repo: ConfigRepo, options: LinkO
 export function assertNoConflicts(plan: LinkPlan): void {
   if (plan.conflicts.length === 0) return;
   const list = plan.conflicts.map((c) => `${c.path} ${c.detail}`).join("; ");
-  throw new PreconditionError(`cannot link the config: ${plan.conflicts.length} conflict(s): ${list}`, conflictHint(plan.conflicts));
+  throw new PreconditionError(
+    `cannot link the config: ${plan.conflicts.length} conflict(s): ${list}`,
+    conflictHint(plan.conflicts),
+  );
 }
 
-function backupStamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, "-");
-}
-
-/** Copy `full` (file, dir or link, as is) under the app's backups dir; the returned path is printed. */
-function backUp(app: App, stamp: string, side: "app" | "config", path: string, full: string): string {
-  const target = join(app.paths.backups, stamp, side, path);
-  mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
-  cpSync(full, target, { recursive: true, verbatimSymlinks: true });
-  return target;
+/** Keep `full` (file, dir or link, as is) under the app's backups dir, by side; the returned path is printed. */
+export function backUp(app: App, stamp: string, side: "app" | "config", path: string, full: string): string {
+  return backupTree(app.paths.backups, stamp, join(side, path), full);
 }
 
 function placeLink(app: App, path: string, link: string): void {
@@ -125,15 +136,20 @@ export async function linkConfig(app: App, repo: ConfigRepo, options: LinkOption
       removeEmptyParents(app.dir, action.path);
       continue;
     }
-    if (action.kind === "force") report.backups.push({ path: action.path, backup: backUp(app, stamp, "app", action.path, appFile) });
+    if (action.kind === "force")
+      report.backups.push({ path: action.path, backup: backUp(app, stamp, "app", action.path, appFile) });
     if (action.kind === "adopt") {
-      if (lstatSync(configFile, { throwIfNoEntry: false })) report.backups.push({ path: action.path, backup: backUp(app, stamp, "config", action.path, configFile) });
+      if (lstatSync(configFile, { throwIfNoEntry: false }))
+        report.backups.push({ path: action.path, backup: backUp(app, stamp, "config", action.path, configFile) });
       report.backups.push({ path: action.path, backup: backUp(app, stamp, "app", action.path, appFile) });
       cpSync(appFile, configFile, { force: true });
     }
     if (action.kind !== "keep" && action.link) placeLink(app, action.path, action.link);
   }
-  report.protected = protectSecrets(repo.dir, plan.actions.filter((a) => a.kind !== "remove").map((a) => a.path));
+  report.protected = protectSecrets(
+    repo.dir,
+    plan.actions.filter((a) => a.kind !== "remove").map((a) => a.path),
+  );
   const ignore = await locateIgnoreFile(app.dir, appContext(app), options.gitignore);
   writeIgnoreBlock(ignore, plan.owned);
   await clearOtherIgnoreBlock(app.dir, appContext(app), ignore);
@@ -148,14 +164,18 @@ export interface UnlinkReport {
 }
 
 /** Remove the links that point into the config repo, and the ignore block; nothing else. */
-export async function unlinkConfig(app: App, repo: ConfigRepo, options: { dryRun?: boolean } = {}): Promise<UnlinkReport> {
+export async function unlinkConfig(
+  app: App,
+  repo: ConfigRepo,
+  options: { dryRun?: boolean } = {},
+): Promise<UnlinkReport> {
   const owned = await readOwnedPaths(app.dir, appContext(app));
   const candidates = [...new Set([...listSources(repo.dir), ...owned])].sort();
   const targets = snapshotTargets(app.dir, candidates);
   const report: UnlinkReport = { removed: [], skipped: [] };
   for (const path of candidates) {
-    const state = targets[path]!;
-    if (state.kind === "missing") continue;
+    const state = targets[path];
+    if (!state || state.kind === "missing") continue;
     const ours = state.kind === "link" && pointsIntoConfig(app.dir, repo.dir, path, state.value);
     (ours ? report.removed : report.skipped).push(path);
     if (ours && !options.dryRun) {

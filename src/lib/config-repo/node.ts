@@ -1,14 +1,14 @@
-import type { App } from "../node/app.ts";
+import { log } from "../core/log.ts";
 import { deployApp } from "../deploy/deploy.ts";
 import { currentBranch, headCommit, remoteUrl } from "../git/git.ts";
-import { log } from "../core/log.ts";
+import type { App } from "../node/app.ts";
 import { readNodeState } from "../node/state.ts";
 import type { SyncOutcome } from "../node/sync.ts";
 import { assertEnvName, isDevEnv, readMachine, writeMachine } from "./env.ts";
 import { switchEnv } from "./envs.ts";
 import { lockApp } from "./follow.ts";
 import { initConfigRepo } from "./init.ts";
-import { assertNoConflicts, linkConfig, type LinkReport } from "./links.ts";
+import { assertNoConflicts, type LinkReport, linkConfig } from "./links.ts";
 import { CONFIG_REMOTE, hasConfigRepo, openConfigRepo } from "./repo.ts";
 
 export interface ConfigStart {
@@ -33,10 +33,20 @@ export async function prepareConfig(app: App, env?: string): Promise<ConfigStart
   if (env) writeMachine({ env: assertEnvName(env) });
   const machine = readMachine();
   if (!machine.env && !machine.hinted) {
-    log.info("no environment set for this machine: it runs as a server on the config repo's current branch (set one: protocol config:env <env>)");
+    log.info(
+      "no environment set for this machine: it runs as a server on the config repo's current branch (set one: protocol config:env <env>)",
+    );
     writeMachine({ hinted: true });
   }
-  const report: ConfigStart = { env: machine.env, dev: machine.env ? isDevEnv(machine.env) : false, dir: null, branch: null, cloned: false, followable: false, link: null };
+  const report: ConfigStart = {
+    env: machine.env,
+    dev: machine.env ? isDevEnv(machine.env) : false,
+    dir: null,
+    branch: null,
+    cloned: false,
+    followable: false,
+    link: null,
+  };
   const remote = app.config.configuration?.remote;
   if (!hasConfigRepo(app) && remote) {
     await initConfigRepo(app, { env: machine.env ?? "production", remote, save: false });
@@ -69,7 +79,16 @@ export async function deployWorkingCopy(app: App): Promise<SyncOutcome> {
     const to = (await headCommit({ dir: app.dir })) ?? "";
     const result = await deployApp(app, { from, to, reason: from === to ? "config" : "commit" });
     const ok = result.result === "deployed";
-    return { result: ok ? "deployed" : "error", from, to, remoteCommit: null, error: result.error, keptAs: null, fetched: false, composeRan: result.composeRan };
+    return {
+      result: ok ? "deployed" : "error",
+      from,
+      to,
+      remoteCommit: null,
+      error: result.error,
+      keptAs: null,
+      fetched: false,
+      composeRan: result.composeRan,
+    };
   } finally {
     lock.release();
   }

@@ -6,11 +6,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
  */
 
 /** What is at a path in the app dir (lstat: a symlink is reported as such, with where it points). */
-export type TargetState =
-  | { kind: "missing" }
-  | { kind: "file" }
-  | { kind: "dir" }
-  | { kind: "link"; value: string };
+export type TargetState = { kind: "missing" } | { kind: "file" } | { kind: "dir" } | { kind: "link"; value: string };
 
 export type ActionKind = "create" | "keep" | "relink" | "adopt" | "force" | "remove";
 export type ConflictKind = "file" | "foreign-link" | "directory" | "parent" | "tracked";
@@ -80,12 +76,14 @@ export function planLinks(input: PlanInput): LinkPlan {
   const tracked = new Set(input.tracked);
   const sources = new Set(input.sources);
   const badParents = new Set<string>();
-  const ours = (path: string, state: TargetState) => state.kind === "link" && pointsIntoConfig(appDir, configDir, path, state.value);
+  const ours = (path: string, state: TargetState) =>
+    state.kind === "link" && pointsIntoConfig(appDir, configDir, path, state.value);
 
   for (const path of [...input.sources].sort()) {
     const parent = parentPaths(path).find((p) => !["missing", "dir"].includes((input.targets[p] ?? MISSING).kind));
     if (parent !== undefined) {
-      if (!badParents.has(parent)) conflicts.push({ kind: "parent", path: parent, detail: `is not a directory, but ${path} must go inside it` });
+      if (!badParents.has(parent))
+        conflicts.push({ kind: "parent", path: parent, detail: `is not a directory, but ${path} must go inside it` });
       badParents.add(parent);
       continue;
     }
@@ -108,7 +106,11 @@ export function planLinks(input: PlanInput): LinkPlan {
     } else if (state.kind === "file") {
       conflicts.push({ kind: "file", path, detail: "is a real file in the app" });
     } else {
-      conflicts.push({ kind: "foreign-link", path, detail: `is a link protocol did not make (to ${state.kind === "link" ? state.value : "?"})` });
+      conflicts.push({
+        kind: "foreign-link",
+        path,
+        detail: `is a link protocol did not make (to ${state.kind === "link" ? state.value : "?"})`,
+      });
     }
   }
 
@@ -128,7 +130,8 @@ export function changes(plan: LinkPlan): LinkAction[] {
 export function conflictHint(conflicts: readonly LinkConflict[]): string {
   const kinds = new Set(conflicts.map((c) => c.kind));
   const hints: string[] = [];
-  if (kinds.has("file")) hints.push("--adopt moves the app's file into the config repo, --force backs it up and links over it");
+  if (kinds.has("file"))
+    hints.push("--adopt moves the app's file into the config repo, --force backs it up and links over it");
   else if (kinds.has("foreign-link")) hints.push("--force backs the link up and replaces it");
   if (kinds.has("tracked")) hints.push("untrack the file first (protocol config:mv --untrack <path>)");
   if (kinds.has("directory") || kinds.has("parent")) hints.push("move the directory or file in the way aside by hand");

@@ -1,10 +1,10 @@
 import { existsSync, lstatSync, readdirSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import type { App } from "../node/app.ts";
+import { dirname, join } from "node:path";
 import { PreconditionError } from "../core/errors.ts";
+import { expandHome } from "../core/paths.ts";
 import { gitEnv } from "../git/auth.ts";
 import type { GitContext } from "../git/git.ts";
+import type { App } from "../node/app.ts";
 
 /** The config repo's remote is always "origin": it is protocol's own clone. */
 export const CONFIG_REMOTE = "origin";
@@ -18,8 +18,7 @@ export interface ConfigRepo {
 export function configDir(app: App): string {
   const local = app.config.configuration?.local;
   if (!local) return join(dirname(app.dir), `${app.name}-config`);
-  if (local === "~" || local.startsWith("~/")) return join(homedir(), local.slice(1));
-  return resolve(app.dir, local);
+  return expandHome(local, app.dir);
 }
 
 export function hasConfigRepo(app: App): boolean {
@@ -34,7 +33,10 @@ export function configContext(app: App, dir = configDir(app)): GitContext {
 export function openConfigRepo(app: App): ConfigRepo {
   const dir = configDir(app);
   if (!hasConfigRepo(app)) {
-    throw new PreconditionError(`no config repo at ${dir}`, "create or clone it: protocol config:init [--remote <url>]");
+    throw new PreconditionError(
+      `no config repo at ${dir}`,
+      "create or clone it: protocol config:init [--remote <url>]",
+    );
   }
   return { dir, ctx: configContext(app, dir) };
 }

@@ -1,5 +1,13 @@
-import { DEFAULT_INTERVAL, type App } from "../node/app.ts";
-import { readDaemon, startDaemon, stopDaemon, type DaemonSpec, type SlaveInfo, type StartedSlave, type StoppedSlave } from "../node/daemon.ts";
+import { type App, pollInterval } from "../node/app.ts";
+import {
+  type DaemonSpec,
+  readDaemon,
+  type SlaveInfo,
+  type StartedSlave,
+  type StoppedSlave,
+  startDaemon,
+  stopDaemon,
+} from "../node/daemon.ts";
 import { runPollLoop } from "../node/slave.ts";
 import { readConfigState, syncConfig } from "./sync.ts";
 
@@ -25,7 +33,7 @@ export async function stopConfigSlave(app: App): Promise<StoppedSlave> {
 
 /** Config slave mode in this process: the same loop as git:slave (jitter, backoff, signals), polling the config repo. */
 export async function runConfigSlaveLoop(app: App, options: { intervalSeconds?: number }): Promise<void> {
-  const interval = (current: App) => options.intervalSeconds ?? current.config.git?.interval ?? DEFAULT_INTERVAL;
+  const interval = (current: App) => pollInterval(current, options.intervalSeconds);
   return runPollLoop(app, {
     command: "config:slave",
     label: "config slave mode",

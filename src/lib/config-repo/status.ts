@@ -1,8 +1,8 @@
+import { renderTable, shortSha } from "../core/output.ts";
+import { allChanges, currentBranch, headCommit, remoteUrl } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import type { SlaveInfo } from "../node/daemon.ts";
-import { allChanges, currentBranch, headCommit, remoteUrl } from "../git/git.ts";
 import { redactUrl } from "../node/init.ts";
-import { renderTable, shortSha } from "../core/output.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import { readMachineEnv } from "./env.ts";
 import { planConfigLinks } from "./links.ts";
@@ -30,12 +30,36 @@ export interface ConfigStatus {
   lastSync: ConfigState["lastSync"];
 }
 
-const STATES = { keep: "linked", create: "missing", relink: "wrong-target", remove: "broken", adopt: "conflict", force: "conflict" } as const;
+const STATES = {
+  keep: "linked",
+  create: "missing",
+  relink: "wrong-target",
+  remove: "broken",
+  adopt: "conflict",
+  force: "conflict",
+} as const;
 
 /** Paths and states only: never file contents, so secrets cannot leak into the output. */
 export async function readConfigStatus(app: App): Promise<ConfigStatus> {
-  const base = { app: app.dir, dir: configDir(app), env: readMachineEnv(), slave: readConfigSlave(app), lastSync: readConfigState(app.paths.configStatus).lastSync };
-  if (!hasConfigRepo(app)) return { ...base, exists: false, branch: null, commit: null, remote: null, links: [], edited: [], unsaved: [], ignoreFile: null };
+  const base = {
+    app: app.dir,
+    dir: configDir(app),
+    env: readMachineEnv(),
+    slave: readConfigSlave(app),
+    lastSync: readConfigState(app.paths.configStatus).lastSync,
+  };
+  if (!hasConfigRepo(app))
+    return {
+      ...base,
+      exists: false,
+      branch: null,
+      commit: null,
+      remote: null,
+      links: [],
+      edited: [],
+      unsaved: [],
+      ignoreFile: null,
+    };
   const repo = openConfigRepo(app);
   const { plan, ignoreFile } = await planConfigLinks(app, repo, { prune: true });
   const links = [
@@ -62,7 +86,10 @@ export function renderConfigStatus(status: ConfigStatus): string[] {
   const sync = status.lastSync;
   const rows = [
     ["config", status.dir],
-    ["env", `${status.branch ?? "(detached)"} at ${shortSha(status.commit)}${status.env && status.env !== status.branch ? ` (this machine's env: ${status.env})` : ""}`],
+    [
+      "env",
+      `${status.branch ?? "(detached)"} at ${shortSha(status.commit)}${status.env && status.env !== status.branch ? ` (this machine's env: ${status.env})` : ""}`,
+    ],
     ["remote", status.remote ?? "none"],
     ["slave", status.slave.running ? `running (pid ${status.slave.pid}, since ${status.slave.since})` : "stopped"],
     ["last sync", sync ? `${sync.result} at ${sync.at}${sync.error ? `: ${sync.error}` : ""}` : "never"],

@@ -1,12 +1,24 @@
 import * as v from "valibot";
-import type { App } from "../node/app.ts";
-import { classifyLocalWork } from "../node/classify.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
-import { readTextOrNull, writeJsonAtomic } from "../core/fs.ts";
-import { aheadBehind, currentBranch, fetchBranch, hasCommit, headCommit, lsRemoteBranch, mergeFastForward, remoteUrl, trackedChanges, treeFiles } from "../git/git.ts";
+import { writeJsonAtomic } from "../core/fs.ts";
+import { readJsonFile } from "../core/json-file.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
-import { ConfigStateSchema, type ConfigState, type ConfigSyncResult } from "../schema/config-state.ts";
+import {
+  aheadBehind,
+  currentBranch,
+  fetchBranch,
+  hasCommit,
+  headCommit,
+  lsRemoteBranch,
+  mergeFastForward,
+  remoteUrl,
+  trackedChanges,
+  treeFiles,
+} from "../git/git.ts";
+import type { App } from "../node/app.ts";
+import { classifyLocalWork } from "../node/classify.ts";
+import { type ConfigState, ConfigStateSchema, type ConfigSyncResult } from "../schema/config-state.ts";
 import { deployIfConfigChanged, lockApp } from "./follow.ts";
 import { assertNoConflicts, linkConfig, planConfigLinks } from "./links.ts";
 import { CONFIG_REMOTE, openConfigRepo } from "./repo.ts";
@@ -32,22 +44,46 @@ async function syncConfigOnce(app: App, command: string, lockWaitMs: number): Pr
   const ctx = repo.ctx;
   const branch = await currentBranch(ctx);
   const base = { branch, from: null, to: null, error: null, deployed: false };
-  if (!branch) return { ...base, result: "error", error: `the config repo ${repo.dir} is on a detached HEAD`, hint: "switch to an environment: protocol config:switch <env>" };
+  if (!branch)
+    return {
+      ...base,
+      result: "error",
+      error: `the config repo ${repo.dir} is on a detached HEAD`,
+      hint: "switch to an environment: protocol config:switch <env>",
+    };
   if ((await remoteUrl(ctx, CONFIG_REMOTE)) === null) {
-    return { ...base, result: "error", error: `the config repo ${repo.dir} has no remote`, hint: `add one: git -C ${repo.dir} remote add ${CONFIG_REMOTE} <url>` };
+    return {
+      ...base,
+      result: "error",
+      error: `the config repo ${repo.dir} has no remote`,
+      hint: `add one: git -C ${repo.dir} remote add ${CONFIG_REMOTE} <url>`,
+    };
   }
   const remoteCommit = await lsRemoteBranch(ctx, CONFIG_REMOTE, branch);
-  if (!remoteCommit) return { ...base, result: "error", error: `environment ${branch} is not on the config remote`, hint: "push it: protocol config:save" };
+  if (!remoteCommit)
+    return {
+      ...base,
+      result: "error",
+      error: `environment ${branch} is not on the config remote`,
+      hint: "push it: protocol config:save",
+    };
   const head = await headCommit(ctx);
   if (head === remoteCommit) return { ...base, result: "up-to-date", from: head, to: head };
 
   if (!(await hasCommit(ctx, remoteCommit))) await fetchBranch(ctx, CONFIG_REMOTE, branch);
   const changes = await trackedChanges(ctx);
   const { ahead, behind } = head ? await aheadBehind(ctx, head, remoteCommit) : { ahead: 0, behind: 1 };
-  const refusal = classifyLocalWork({ changes, ahead, behind }, `${CONFIG_REMOTE}/${branch}`, { dirty: false, ahead: false }, HINTS);
+  const refusal = classifyLocalWork(
+    { changes, ahead, behind },
+    `${CONFIG_REMOTE}/${branch}`,
+    { dirty: false, ahead: false },
+    HINTS,
+  );
   if (refusal) return { ...base, ...refusal, from: head, to: head };
   // Plan the links of the incoming tree before anything moves: a conflict leaves both repos as they are.
-  assertNoConflicts((await planConfigLinks(app, repo, { sources: await treeFiles(ctx, remoteCommit), prune: true })).plan);
+  assertNoConflicts(
+    (await planConfigLinks(app, repo, { sources: await treeFiles(ctx, remoteCommit), prune: true })).plan,
+  );
 
   const lock = await lockApp(app, command, lockWaitMs);
   try {
@@ -55,41 +91,60 @@ async function syncConfigOnce(app: App, command: string, lockWaitMs: number): Pr
     log.info(`config ${branch} moved ${shortSha(head)} → ${shortSha(remoteCommit)}`);
     assertNoConflicts((await linkConfig(app, repo, { prune: true })).plan);
     const follow = await deployIfConfigChanged(app);
-    return { ...base, result: follow.error ? "error" : "updated", from: head, to: remoteCommit, error: follow.error, deployed: follow.deployed };
+    return {
+      ...base,
+      result: follow.error ? "error" : "updated",
+      from: head,
+      to: remoteCommit,
+      error: follow.error,
+      deployed: follow.deployed,
+    };
   } finally {
     lock.release();
   }
 }
 
+/** The config slave's last poll; an unreadable file is ours to rewrite. */
 export function readConfigState(path: string): ConfigState {
-  try {
-    const parsed = v.safeParse(ConfigStateSchema, JSON.parse(readTextOrNull(path) ?? "{}"));
-    if (parsed.success) return parsed.output;
-  } catch {
-    // unreadable: ours to rewrite
-  }
-  return v.parse(ConfigStateSchema, {});
+  return readJsonFile(path, ConfigStateSchema, v.parse(ConfigStateSchema, {}));
 }
 
 /** One poll of the config repo: ls-remote, and on a change fetch, classify, fast-forward, relink, redeploy. Never throws. */
-export async function syncConfig(app: App, options: { command: string; lockWaitMs?: number }): Promise<ConfigSyncOutcome> {
+export async function syncConfig(
+  app: App,
+  options: { command: string; lockWaitMs?: number },
+): Promise<ConfigSyncOutcome> {
   const started = Date.now();
   let outcome: ConfigSyncOutcome;
   try {
     outcome = await syncConfigOnce(app, options.command, options.lockWaitMs ?? 60_000);
   } catch (error) {
     const result = error instanceof NetworkError ? "unreachable" : "error";
-    outcome = { result, branch: null, from: null, to: null, error: errorMessage(error), hint: error instanceof ProtocolError ? error.hint : undefined, deployed: false };
+    outcome = {
+      result,
+      branch: null,
+      from: null,
+      to: null,
+      error: errorMessage(error),
+      hint: error instanceof ProtocolError ? error.hint : undefined,
+      deployed: false,
+    };
   }
   const previous = readConfigState(app.paths.configStatus);
   const failing = outcome.result === "unreachable" || outcome.result === "error";
   writeJsonAtomic(app.paths.configStatus, {
     remoteCommit: outcome.to ?? previous.remoteCommit,
-    lastSync: { at: new Date().toISOString(), result: outcome.result, error: outcome.error, durationMs: Date.now() - started },
+    lastSync: {
+      at: new Date().toISOString(),
+      result: outcome.result,
+      error: outcome.error,
+      durationMs: Date.now() - started,
+    },
     failures: failing ? previous.failures + 1 : 0,
   } satisfies ConfigState);
   // Say a refusal or failure once when it starts or changes, not on every poll.
   const changed = previous.lastSync?.result !== outcome.result || previous.lastSync?.error !== outcome.error;
-  if (outcome.error && changed) log.warn(`config sync ${outcome.result}: ${outcome.error}${outcome.hint ? ` (${outcome.hint})` : ""}`);
+  if (outcome.error && changed)
+    log.warn(`config sync ${outcome.result}: ${outcome.error}${outcome.hint ? ` (${outcome.hint})` : ""}`);
   return outcome;
 }

@@ -1,3 +1,6 @@
+/** Seconds between polls when neither --interval nor git.interval says otherwise. */
+export const DEFAULT_INTERVAL = 10;
+
 /** The longest wait between polls while the remote is unreachable (unless the interval is longer). */
 export const MAX_BACKOFF_MS = 5 * 60_000;
 

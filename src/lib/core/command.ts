@@ -1,4 +1,4 @@
-import { defineCommand, type ArgsDef, type CommandDef, type CommandContext } from "citty";
+import { type ArgsDef, type CommandContext, type CommandDef, defineCommand } from "citty";
 import { EXIT, ProtocolError, UsageError } from "./errors.ts";
 import { setVerbose } from "./log.ts";
 
@@ -16,7 +16,8 @@ export function reportError(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`${red("error:")} ${message}\n`);
   process.stderr.write(`${dim("hint:")}  this is a bug in protocol; rerun with --verbose and report it\n`);
-  if (process.env.PROTOCOL_DEBUG || process.argv.includes("--verbose")) process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
+  if (process.env.PROTOCOL_DEBUG || process.argv.includes("--verbose"))
+    process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
   return EXIT.unexpected;
 }
 
@@ -41,16 +42,27 @@ export function defineProtocolCommand<T extends ArgsDef>(def: CommandDef<T>): Co
 }
 
 /** Parse a choice flag, or fail with the allowed values. */
-export function parseChoice<const C extends string>(flag: string, value: string | undefined, choices: readonly C[], fallback: C): C {
+export function parseChoice<const C extends string>(
+  flag: string,
+  value: string | undefined,
+  choices: readonly C[],
+  fallback: C,
+): C {
   if (value === undefined || value === "") return fallback;
   if ((choices as readonly string[]).includes(value)) return value as C;
   throw new UsageError(`--${flag} must be one of ${choices.join(", ")} (got ${JSON.stringify(value)})`);
 }
 
 /** Parse a whole number flag (seconds, a count), at least `min`. */
-export function parseWholeNumber(flag: string, value: string | undefined, min = 1, unit = "seconds"): number | undefined {
+export function parseWholeNumber(
+  flag: string,
+  value: string | undefined,
+  min = 1,
+  unit = "seconds",
+): number | undefined {
   if (value === undefined || value === "") return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < min) throw new UsageError(`--${flag} must be a whole number of ${unit}, at least ${min} (got ${JSON.stringify(value)})`);
+  if (!Number.isInteger(number) || number < min)
+    throw new UsageError(`--${flag} must be a whole number of ${unit}, at least ${min} (got ${JSON.stringify(value)})`);
   return number;
 }

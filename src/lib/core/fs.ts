@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync } from "node:fs";
-import { dirname, basename, join } from "node:path";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 /**
  * Write a file atomically: a temp file in the same directory, fsync (unless `durable` is false, for
@@ -30,14 +30,4 @@ export function readTextOrNull(path: string): string | null {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
-}
-
-/** Copy a file to `<path>.bak-<timestamp>` before it is overwritten; returns the backup path. */
-export function backupFile(path: string, into = dirname(path)): string | null {
-  if (!existsSync(path)) return null;
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const target = join(into, `${basename(path)}.bak-${stamp}`);
-  mkdirSync(into, { recursive: true });
-  copyFileSync(path, target);
-  return target;
 }

@@ -1,5 +1,5 @@
-import { FetchError, ofetch } from "ofetch";
 import { closeSync, openSync, writeSync } from "node:fs";
+import { FetchError, ofetch } from "ofetch";
 import { NetworkError } from "./errors.ts";
 
 /** Metadata is small: a slow answer is a dead host. */
@@ -10,9 +10,16 @@ const IDLE_TIMEOUT_MS = 60_000;
 function asNetworkError(url: string, error: unknown): NetworkError {
   if (error instanceof NetworkError) return error;
   const status = error instanceof FetchError ? error.statusCode : undefined;
-  if (status === 404) return new NetworkError(`${url} was not found (HTTP 404)`, "check the version, or PROTOCOL_DOWNLOAD_URL if it is set");
-  const reason = status ? `HTTP ${status}` : (error as Error)?.message ?? String(error);
-  return new NetworkError(`could not download ${url}: ${reason}`, "check the network and retry; PROTOCOL_DOWNLOAD_URL overrides the release host");
+  if (status === 404)
+    return new NetworkError(
+      `${url} was not found (HTTP 404)`,
+      "check the version, or PROTOCOL_DOWNLOAD_URL if it is set",
+    );
+  const reason = status ? `HTTP ${status}` : ((error as Error)?.message ?? String(error));
+  return new NetworkError(
+    `could not download ${url}: ${reason}`,
+    "check the network and retry; PROTOCOL_DOWNLOAD_URL overrides the release host",
+  );
 }
 
 /** GET a small text document (VERSION, SHA256SUMS), following redirects as GitHub's release URLs need. */

@@ -1,5 +1,5 @@
-import { createConsola, type ConsolaReporter } from "consola";
 import { format } from "node:util";
+import { type ConsolaReporter, createConsola } from "consola";
 
 const interactive = Boolean(process.stderr.isTTY);
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { homedir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, isAbsolute, join, resolve } from "node:path";
 
 /**
  * protocol keeps everything it writes about a node in a per-user state dir, never in the app's
@@ -12,9 +12,18 @@ export function stateHome(env: Record<string, string | undefined> = process.env)
   return join(xdg, "protocol");
 }
 
+/** A path from a config file: `~` is the user's home, a relative path is relative to `dir`. */
+export function expandHome(path: string, dir: string): string {
+  if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(dir, path);
+}
+
 /** A stable, readable key for an app dir: its name plus a hash of its absolute path. */
 export function appKey(dir: string): string {
-  const name = basename(dir).replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 40) || "app";
+  const name =
+    basename(dir)
+      .replace(/[^A-Za-z0-9._-]+/g, "_")
+      .slice(0, 40) || "app";
   const hash = createHash("sha256").update(dir).digest("hex").slice(0, 10);
   return `${name}-${hash}`;
 }

@@ -134,9 +134,21 @@ function asMissingProgram(program: string, error: unknown, cwd?: string): Error 
   if (code === "ENOENT" && cwd && !existsSync(cwd)) return new MissingProgramError(`directory ${cwd} does not exist`);
   if (code === "ENOENT" || code === "EACCES") {
     const name = program.split("/").pop() ?? program;
-    return new MissingProgramError(`${name} is not installed (or not on PATH)`, INSTALL_HINTS[name] ?? `install ${name}`);
+    return new MissingProgramError(
+      `${name} is not installed (or not on PATH)`,
+      INSTALL_HINTS[name] ?? `install ${name}`,
+    );
   }
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Why a program failed, for a one-line error: the first non-empty line of its stderr, else its exit code. */
+export function failureReason(result: Pick<SpawnResult, "stderr" | "exitCode">): string {
+  const line = result.stderr
+    .split("\n")
+    .map((text) => text.trim())
+    .find((text) => text.length > 0);
+  return line ?? `exit ${result.exitCode}`;
 }
 
 /** Whether a program can be found on PATH, without running it. */

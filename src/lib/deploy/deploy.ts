@@ -1,15 +1,15 @@
-import type { App } from "../node/app.ts";
 import { configHash } from "../config-repo/hash.ts";
+import { errorMessage } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { shortSha } from "../core/output.ts";
 import { runningImages, type ServiceImage } from "../docker/containers.ts";
 import { compose, composeFiles, findCompose } from "../docker/docker.ts";
-import { errorMessage } from "../core/errors.ts";
-import { checkHealth, upArgs } from "./health.ts";
-import { log } from "../core/log.ts";
-import { notifyDeploy } from "./notify.ts";
-import { shortSha } from "../core/output.ts";
-import { rollbackTo } from "./rollback.ts";
-import type { DeployRecord } from "../schema/state.ts";
+import type { App } from "../node/app.ts";
 import { appendDeploy, readNodeState, updateNodeState } from "../node/state.ts";
+import type { DeployRecord } from "../schema/state.ts";
+import { checkHealth, upArgs } from "./health.ts";
+import { notifyDeploy } from "./notify.ts";
+import { rollbackTo } from "./rollback.ts";
 
 export type DeployReason = DeployRecord["reason"];
 
@@ -105,9 +105,19 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
   } else {
     // Never a hot loop: the failed commit (or image digests) is skipped until the remote moves on.
     updateNodeState(app.paths.status, {
-      quarantine: { commit: request.to, digests: request.digests ?? null, reason: error ?? "deploy failed", at: new Date().toISOString() },
+      quarantine: {
+        commit: request.to,
+        digests: request.digests ?? null,
+        reason: error ?? "deploy failed",
+        at: new Date().toISOString(),
+      },
     });
   }
-  await notifyDeploy(app, { event: result === "deployed" ? "succeeded" : result, from: request.from, to: request.to, error });
+  await notifyDeploy(app, {
+    event: result === "deployed" ? "succeeded" : result,
+    from: request.from,
+    to: request.to,
+    error,
+  });
   return { ok: result === "deployed", result, error, composeRan, rolledBackTo };
 }

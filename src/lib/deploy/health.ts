@@ -1,11 +1,11 @@
 import { ofetch } from "ofetch";
-import type { App } from "../node/app.ts";
-import { projectContainers } from "../docker/containers.ts";
-import { resolveService } from "../docker/compose-service.ts";
-import { compose, type ComposeCli } from "../docker/docker.ts";
-import { StepFailedError, errorMessage } from "../core/errors.ts";
+import { errorMessage, StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { resolveService } from "../docker/compose-service.ts";
+import { projectContainers } from "../docker/containers.ts";
+import { type ComposeCli, compose } from "../docker/docker.ts";
 import { judgeHealth } from "../docker/parse/inspect.ts";
+import type { App } from "../node/app.ts";
 
 export const DEFAULT_HEALTH_TIMEOUT_S = 120;
 const PROBE_PAUSE_MS = 1_000;
@@ -14,7 +14,8 @@ type Health = NonNullable<NonNullable<App["config"]["deploy"]>["health"]>;
 type HttpProbe = NonNullable<Health["http"]> extends infer T ? (T extends (infer U)[] ? U : T) : never;
 type CommandProbe = NonNullable<Health["command"]> extends infer T ? (T extends (infer U)[] ? U : T) : never;
 
-const many = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const many = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
 
 export function healthConfig(app: App): Health | null {
   return app.config.deploy?.health ?? null;
@@ -23,7 +24,8 @@ export function healthConfig(app: App): Health | null {
 /** `up` arguments: compose v2 waits for the healthchecks itself when a health gate is configured. */
 export function upArgs(app: App, cli: ComposeCli): string[] {
   const health = healthConfig(app);
-  const wait = health && cli.version === 2 ? ["--wait", "--wait-timeout", String(health.timeout ?? DEFAULT_HEALTH_TIMEOUT_S)] : [];
+  const wait =
+    health && cli.version === 2 ? ["--wait", "--wait-timeout", String(health.timeout ?? DEFAULT_HEALTH_TIMEOUT_S)] : [];
   return ["up", "-d", "--remove-orphans", ...wait];
 }
 
@@ -38,7 +40,12 @@ async function waitForContainers(app: App, deadline: number): Promise<void> {
   }
 }
 
-async function retry(what: string, retries: number, deadline: number, attempt: () => Promise<string | null>): Promise<void> {
+async function retry(
+  what: string,
+  retries: number,
+  deadline: number,
+  attempt: () => Promise<string | null>,
+): Promise<void> {
   let last = "";
   for (let i = 0; i <= retries; i++) {
     const failure = await attempt().catch((error) => errorMessage(error));
@@ -53,7 +60,12 @@ async function retry(what: string, retries: number, deadline: number, attempt: (
 async function httpProbe(probe: HttpProbe, deadline: number): Promise<void> {
   const expected = probe.status ?? 200;
   await retry(`GET ${probe.url}`, probe.retries ?? 10, deadline, async () => {
-    const response = await ofetch.raw(probe.url, { ignoreResponseError: true, retry: 0, timeout: (probe.timeout ?? 5) * 1000, responseType: "text" });
+    const response = await ofetch.raw(probe.url, {
+      ignoreResponseError: true,
+      retry: 0,
+      timeout: (probe.timeout ?? 5) * 1000,
+      responseType: "text",
+    });
     return response.status === expected ? null : `status ${response.status}, expected ${expected}`;
   });
 }
@@ -75,6 +87,7 @@ export async function checkHealth(app: App, cli: ComposeCli): Promise<void> {
   const deadline = Date.now() + (health.timeout ?? DEFAULT_HEALTH_TIMEOUT_S) * 1000;
   if (cli.version === 1) await waitForContainers(app, deadline);
   for (const probe of many(health.http)) await httpProbe(probe, deadline);
-  for (const probe of many(health.command)) await commandProbe(app, probe, probe.service ?? (await resolveService(app)), deadline);
+  for (const probe of many(health.command))
+    await commandProbe(app, probe, probe.service ?? (await resolveService(app)), deadline);
   log.info("health checks passed");
 }

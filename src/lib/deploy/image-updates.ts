@@ -1,12 +1,12 @@
-import type { App } from "../node/app.ts";
-import { readDotenv } from "../docker/login.ts";
+import { registryBackoffMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { readDotenv } from "../docker/login.ts";
 import { isFloating, parseImageRef } from "../docker/parse/image-ref.ts";
 import { fetchManifestDigest, RateLimitedError, registryCredentials } from "../docker/registry.ts";
-import type { NodeState } from "../schema/state.ts";
-import { registryBackoffMs } from "../core/backoff.ts";
+import type { App } from "../node/app.ts";
 import { updateNodeState } from "../node/state.ts";
+import type { NodeState } from "../schema/state.ts";
 
 export interface ImageUpdate {
   /** image reference → the digest its tag points at now, for every image that moved. */
@@ -44,10 +44,17 @@ export async function checkImageUpdates(app: App, state: NodeState, now = Date.n
     const wait = error instanceof RateLimitedError ? error.retryAfterSeconds * 1000 : registryBackoffMs(failures);
     const message = errorMessage(error);
     if (message !== state.registry.error) log.warn(`image check: ${message}; next try in ${Math.round(wait / 1000)}s`);
-    updateNodeState(app.paths.status, { registry: { ...state.registry, failures, nextCheckAt: now + wait, error: message } });
+    updateNodeState(app.paths.status, {
+      registry: { ...state.registry, failures, nextCheckAt: now + wait, error: message },
+    });
     return null;
   }
-  const updateAvailable = Object.keys(moved).length > 0 ? Object.entries(moved).map(([image, digest]) => `${image}@${digest}`).join(", ") : null;
+  const updateAvailable =
+    Object.keys(moved).length > 0
+      ? Object.entries(moved)
+          .map(([image, digest]) => `${image}@${digest}`)
+          .join(", ")
+      : null;
   if (state.registry.failures > 0 || state.registry.error || state.registry.updateAvailable !== updateAvailable) {
     updateNodeState(app.paths.status, { registry: { failures: 0, nextCheckAt: null, error: null, updateAvailable } });
   }
@@ -60,6 +67,7 @@ export function isQuarantined(state: NodeState, commit: string, digests: Record<
   if (!q || q.commit !== commit) return false;
   if (q.digests === null) return true;
   if (digests === null) return false;
-  const keys = Object.keys(q.digests);
-  return keys.length === Object.keys(digests).length && keys.every((key) => q.digests![key] === digests[key]);
+  const quarantined = q.digests;
+  const keys = Object.keys(quarantined);
+  return keys.length === Object.keys(digests).length && keys.every((key) => quarantined[key] === digests[key]);
 }

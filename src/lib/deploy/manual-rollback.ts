@@ -1,15 +1,15 @@
-import type { App } from "../node/app.ts";
 import { configHash } from "../config-repo/hash.ts";
-import type { ServiceImage } from "../docker/containers.ts";
 import { PreconditionError } from "../core/errors.ts";
-import { git, headCommit } from "../git/git.ts";
-import { gitContext } from "../git/auth.ts";
-import { acquireLock } from "../node/lock.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
-import { rollbackTo } from "./rollback.ts";
-import type { DeployRecord } from "../schema/state.ts";
+import type { ServiceImage } from "../docker/containers.ts";
+import { gitContext } from "../git/auth.ts";
+import { git, headCommit } from "../git/git.ts";
+import type { App } from "../node/app.ts";
+import { acquireLock } from "../node/lock.ts";
 import { appendDeploy, readDeploys, readNodeState, updateNodeState } from "../node/state.ts";
+import type { DeployRecord } from "../schema/state.ts";
+import { rollbackTo } from "./rollback.ts";
 
 export interface ManualRollback {
   from: string | null;
@@ -19,7 +19,11 @@ export interface ManualRollback {
 }
 
 /** The deploy to go back to: `--to <commit>`, else the newest good deploy of another commit. */
-export function pickRollbackTarget(deploys: DeployRecord[], current: string | null, to?: string): { commit: string; images: ServiceImage[] } | null {
+export function pickRollbackTarget(
+  deploys: DeployRecord[],
+  current: string | null,
+  to?: string,
+): { commit: string; images: ServiceImage[] } | null {
   const good = deploys.filter((d) => d.result === "deployed");
   if (to) {
     const recorded = good.findLast((d) => d.to === to);
@@ -39,14 +43,16 @@ export async function rollbackByHand(app: App, options: { to?: string }): Promis
   let to = options.to;
   if (to) {
     const resolved = await git(ctx, ["rev-parse", "--verify", "--quiet", `${to}^{commit}`]);
-    if (!resolved.ok) throw new PreconditionError(`${to} is not a commit in ${app.dir}`, "name a commit from protocol deploy:log");
+    if (!resolved.ok)
+      throw new PreconditionError(`${to} is not a commit in ${app.dir}`, "name a commit from protocol deploy:log");
     to = resolved.stdout.trim();
   }
   const state = readNodeState(app.paths.status);
   const from = state.deployedCommit ?? (await headCommit(ctx));
   const target = pickRollbackTarget(readDeploys(app.paths.deploys), from, to);
   if (!target) throw new PreconditionError("there is no earlier good deploy to roll back to", "pass --to <commit>");
-  if (target.images.length === 0) log.warn(`no image digests recorded for ${shortSha(target.commit)}: images stay as their tags point now`);
+  if (target.images.length === 0)
+    log.warn(`no image digests recorded for ${shortSha(target.commit)}: images stay as their tags point now`);
   const startedAt = new Date();
   const { backupRef } = await rollbackTo(app, target);
   appendDeploy(app.paths.deploys, {
@@ -64,7 +70,11 @@ export async function rollbackByHand(app: App, options: { to?: string }): Promis
     deployedCommit: target.commit,
     deployedConfigHash: configHash(app),
     images: target.images,
-    paused: { at: new Date().toISOString(), reason: `deploy:rollback from ${shortSha(from)} to ${shortSha(target.commit)}`, commit: target.commit },
+    paused: {
+      at: new Date().toISOString(),
+      reason: `deploy:rollback from ${shortSha(from)} to ${shortSha(target.commit)}`,
+      commit: target.commit,
+    },
   });
   return { from, to: target.commit, images: target.images, backupRef };
 }

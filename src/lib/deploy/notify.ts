@@ -1,11 +1,11 @@
 import { createHmac } from "node:crypto";
 import { hostname } from "node:os";
 import { ofetch } from "ofetch";
-import type { App } from "../node/app.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import type { NotifyState } from "../schema/state.ts";
+import type { App } from "../node/app.ts";
 import { readNodeState, updateNodeState } from "../node/state.ts";
+import type { NotifyState } from "../schema/state.ts";
 
 export type DeployEvent = "succeeded" | "failed" | "rolled-back" | "recovered";
 
@@ -23,17 +23,30 @@ export const REPEAT_FAILURE_MS = 60 * 60_000;
  * Pure throttle: which event to send (if any) and the state after it. A success after failures is
  * sent as "recovered".
  */
-export function planNotice(state: NotifyState, notice: Notice, now: number): { send: DeployEvent | null; next: NotifyState } {
+export function planNotice(
+  state: NotifyState,
+  notice: Notice,
+  now: number,
+): { send: DeployEvent | null; next: NotifyState } {
   if (notice.event === "succeeded") {
-    return { send: state.failing ? "recovered" : "succeeded", next: { failing: false, lastKey: null, lastSentAt: null } };
+    return {
+      send: state.failing ? "recovered" : "succeeded",
+      next: { failing: false, lastKey: null, lastSentAt: null },
+    };
   }
   const key = `${notice.event}:${notice.to}:${notice.error ?? ""}`;
   const repeat = state.lastKey === key && state.lastSentAt !== null && now - state.lastSentAt < REPEAT_FAILURE_MS;
-  return repeat ? { send: null, next: { ...state, failing: true } } : { send: notice.event, next: { failing: true, lastKey: key, lastSentAt: now } };
+  return repeat
+    ? { send: null, next: { ...state, failing: true } }
+    : { send: notice.event, next: { failing: true, lastKey: key, lastSentAt: now } };
 }
 
 /** POST the deploy event to notify.webhook; signed with HMAC-SHA256 when its secret is in the environment. */
-export async function notifyDeploy(app: App, notice: Notice, env: Record<string, string | undefined> = process.env): Promise<void> {
+export async function notifyDeploy(
+  app: App,
+  notice: Notice,
+  env: Record<string, string | undefined> = process.env,
+): Promise<void> {
   const url = app.config.notify?.webhook;
   if (!url) return;
   const state = readNodeState(app.paths.status);

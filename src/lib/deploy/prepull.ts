@@ -1,13 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { App } from "../node/app.ts";
-import { composeProject, DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
 import { StepFailedError } from "../core/errors.ts";
-import { git, type GitContext } from "../git/git.ts";
 import { log } from "../core/log.ts";
-import { firstLine } from "../git/parse.ts";
+import { failureReason, run } from "../core/spawn.ts";
+import { composeProject, DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
+import { type GitContext, git } from "../git/git.ts";
+import type { App } from "../node/app.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
-import { run } from "../core/spawn.ts";
 
 /**
  * "Never half-done": pull the images the incoming commit needs before the live working copy moves.
@@ -34,10 +33,22 @@ export async function pullIncoming(app: App, ctx: GitContext, commit: string, co
       writeFileSync(path, text);
       return ["--file", path];
     });
-    const argv = [...cli.argv, "--project-name", composeProject({ ...app, name: config.name ?? app.name }), "--project-directory", app.dir, ...args, "pull"];
+    const argv = [
+      ...cli.argv,
+      "--project-name",
+      composeProject({ ...app, name: config.name ?? app.name }),
+      "--project-directory",
+      app.dir,
+      ...args,
+      "pull",
+    ];
     log.info(`pulling the images of ${commit.slice(0, 8)} before moving the working copy`);
     const result = await run(argv, { cwd: app.dir });
-    if (!result.ok) throw new StepFailedError(`${cli.argv.join(" ")} pull failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, "the working copy was not moved; protocol retries next poll");
+    if (!result.ok)
+      throw new StepFailedError(
+        `${cli.argv.join(" ")} pull failed: ${failureReason(result)}`,
+        "the working copy was not moved; protocol retries next poll",
+      );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,13 +1,14 @@
-import type { App } from "../node/app.ts";
-import { restoreImages } from "../docker/containers.ts";
-import { compose, composeFiles, findCompose } from "../docker/docker.ts";
+import { backupRef as newBackupRef } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
-import { git, headCommit, resetHard, trackedChanges, updateRef } from "../git/git.ts";
-import { gitContext } from "../git/auth.ts";
-import { checkHealth } from "./health.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import type { ServiceImage } from "../docker/containers.ts";
+import { restoreImages } from "../docker/containers.ts";
+import { compose, composeFiles, findCompose } from "../docker/docker.ts";
+import { gitContext } from "../git/auth.ts";
+import { git, headCommit, resetHard, trackedChanges, updateRef } from "../git/git.ts";
+import type { App } from "../node/app.ts";
+import { checkHealth } from "./health.ts";
 
 export interface RollbackTarget {
   commit: string;
@@ -26,12 +27,15 @@ export async function rollbackTo(app: App, target: RollbackTarget): Promise<{ ba
   if (head !== target.commit) {
     const changes = await trackedChanges(ctx);
     if (changes.length > 0) {
-      throw new PreconditionError(`cannot roll back: ${changes.length} uncommitted change(s) in ${app.dir}`, "commit or stash them first");
+      throw new PreconditionError(
+        `cannot roll back: ${changes.length} uncommitted change(s) in ${app.dir}`,
+        "commit or stash them first",
+      );
     }
     // Moving the branch back loses nothing the remote has; anything else is kept under a ref.
     const onRemote = head ? (await git(ctx, ["branch", "--remotes", "--contains", head])).stdout.trim() !== "" : true;
     if (head && !onRemote) {
-      backupRef = `refs/protocol/backup/rollback-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+      backupRef = newBackupRef("rollback");
       await updateRef(ctx, backupRef, head);
       log.warn(`commits only on this node kept as ${backupRef} (${shortSha(head)})`);
     }

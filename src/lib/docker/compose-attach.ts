@@ -1,6 +1,6 @@
+import { log } from "../core/log.ts";
 import type { App } from "../node/app.ts";
 import { compose } from "./docker.ts";
-import { log } from "../core/log.ts";
 
 /** The nginx image's log files (tail -F follows them across log rotation). */
 export const NGINX_LOGS = ["/var/log/nginx/access.log", "/var/log/nginx/error.log"];
@@ -14,7 +14,12 @@ export function execArgs(service: string, command: readonly string[], stdinIsTty
 }
 
 export function logsArgs(options: { service?: string; tail?: number }): string[] {
-  return ["logs", "--follow", ...(options.tail === undefined ? [] : ["--tail", String(options.tail)]), ...(options.service ? [options.service] : [])];
+  return [
+    "logs",
+    "--follow",
+    ...(options.tail === undefined ? [] : ["--tail", String(options.tail)]),
+    ...(options.service ? [options.service] : []),
+  ];
 }
 
 export function nginxLogsCommand(tail?: number): string[] {
@@ -30,7 +35,12 @@ export async function composeAttached(app: App, args: string[]): Promise<number>
  * Run a command in the service; with no command, a shell: bash, or sh when the container has no
  * bash (docker exits 126/127 when it cannot start the program).
  */
-export async function execInService(app: App, service: string, command: readonly string[], stdinIsTty: boolean): Promise<number> {
+export async function execInService(
+  app: App,
+  service: string,
+  command: readonly string[],
+  stdinIsTty: boolean,
+): Promise<number> {
   if (command.length > 0) return composeAttached(app, execArgs(service, command, stdinIsTty));
   const code = await composeAttached(app, execArgs(service, ["bash"], stdinIsTty));
   if (!NOT_FOUND.has(code)) return code;

@@ -1,24 +1,38 @@
+import { ConfigError } from "../core/errors.ts";
 import type { App } from "../node/app.ts";
 import { compose } from "./docker.ts";
-import { ConfigError } from "../core/errors.ts";
 
 /** The services of the app's compose project, in compose's order (`compose config --services`). */
 export async function composeServices(app: App): Promise<string[]> {
   const result = await compose(app, ["config", "--services"], { quiet: true });
-  return result.stdout.split("\n").map((line) => line.trim()).filter(Boolean);
+  return result.stdout
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
 }
 
 /** --service, else docker.service, else the only (or first) service of the compose file. */
-export function pickService(flag: string | undefined, configured: string | undefined, services: readonly string[]): string {
+export function pickService(
+  flag: string | undefined,
+  configured: string | undefined,
+  services: readonly string[],
+): string {
   const chosen = flag || configured || services[0];
   if (!chosen) {
-    throw new ConfigError("the compose file defines no services", "add a service to the compose file, or name one with --service or docker.service");
+    throw new ConfigError(
+      "the compose file defines no services",
+      "add a service to the compose file, or name one with --service or docker.service",
+    );
   }
   return chosen;
 }
 
 /** nginx:logs reads the `nginx` service when there is one; --service still wins. */
-export function pickNginxService(flag: string | undefined, configured: string | undefined, services: readonly string[]): string {
+export function pickNginxService(
+  flag: string | undefined,
+  configured: string | undefined,
+  services: readonly string[],
+): string {
   if (!flag && services.includes("nginx")) return "nginx";
   return pickService(flag, configured, services);
 }

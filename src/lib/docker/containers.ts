@@ -1,28 +1,26 @@
 import type * as v from "valibot";
+import { StepFailedError } from "../core/errors.ts";
+import { failureReason, run } from "../core/spawn.ts";
 import type { App } from "../node/app.ts";
 import type { ServiceImageSchema } from "../schema/state.ts";
-import { composeProject } from "./docker.ts";
-import { StepFailedError } from "../core/errors.ts";
-import { digestFor, parseContainers, parseImageDigests, type ContainerInfo } from "./parse/inspect.ts";
-import { firstLine } from "../git/parse.ts";
-import { run } from "../core/spawn.ts";
-
-async function docker(args: string[]): Promise<string> {
-  const result = await run(["docker", ...args]);
-  if (!result.ok) throw new StepFailedError(`docker ${args[0]} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, "is the docker engine running? try: docker info");
-  return result.stdout;
-}
+import { composeProject, docker, ENGINE_HINT } from "./docker.ts";
+import { type ContainerInfo, digestFor, parseContainers, parseImageDigests } from "./parse/inspect.ts";
 
 /** The project's containers, found by compose's project label (works for compose v1 and v2). */
 export async function projectContainers(app: App): Promise<ContainerInfo[]> {
-  const ids = (await docker(["ps", "--all", "--quiet", "--no-trunc", "--filter", `label=com.docker.compose.project=${composeProject(app)}`]))
+  const ids = (
+    await docker(
+      ["ps", "--all", "--quiet", "--no-trunc", "--filter", `label=com.docker.compose.project=${composeProject(app)}`],
+      { hint: ENGINE_HINT },
+    )
+  )
     .split("\n")
     .filter(Boolean);
   if (ids.length === 0) return [];
   // A container can go between ps and inspect (compose recreating it); inspect still prints the rest.
   const inspected = await run(["docker", "inspect", "--type", "container", ...ids]);
   if (!inspected.ok && !inspected.stdout.trim().startsWith("[")) {
-    throw new StepFailedError(`docker inspect failed: ${firstLine(inspected.stderr) || `exit ${inspected.exitCode}`}`, "is the docker engine running? try: docker info");
+    throw new StepFailedError(`docker inspect failed: ${failureReason(inspected)}`, ENGINE_HINT);
   }
   return parseContainers(inspected.stdout);
 }
@@ -35,10 +33,14 @@ export async function runningImages(app: App): Promise<ServiceImage[]> {
   const containers = (await projectContainers(app)).filter((c) => c.running);
   if (containers.length === 0) return [];
   const imageIds = [...new Set(containers.map((c) => c.imageId))];
-  const digests = parseImageDigests(await docker(["image", "inspect", ...imageIds]));
+  const digests = parseImageDigests(await docker(["image", "inspect", ...imageIds], { hint: ENGINE_HINT }));
   const seen = new Map<string, ServiceImage>();
   for (const c of containers) {
-    seen.set(c.service, { service: c.service, image: c.image, digest: digestFor(digests.get(c.imageId) ?? [], c.image) });
+    seen.set(c.service, {
+      service: c.service,
+      image: c.image,
+      digest: digestFor(digests.get(c.imageId) ?? [], c.image),
+    });
   }
   return [...seen.values()].sort((a, b) => a.service.localeCompare(b.service));
 }
@@ -51,7 +53,7 @@ export async function restoreImages(images: ServiceImage[]): Promise<void> {
   for (const { image, digest } of images) {
     if (!digest) continue;
     const pinned = `${image.replace(/@.*$/, "").replace(/:[^/:]+$/, "")}@${digest}`;
-    await docker(["pull", "--quiet", pinned]);
-    await docker(["tag", pinned, image]);
+    await docker(["pull", "--quiet", pinned], { hint: ENGINE_HINT });
+    await docker(["tag", pinned, image], { hint: ENGINE_HINT });
   }
 }

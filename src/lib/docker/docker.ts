@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import type { App } from "../node/app.ts";
 import { MissingProgramError, StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import { firstLine } from "../git/parse.ts";
-import { hasProgram, run, type SpawnResult } from "../core/spawn.ts";
+import { failureReason, hasProgram, run, type SpawnResult } from "../core/spawn.ts";
+import type { App } from "../node/app.ts";
 
 /** Compose's own default file names, in its order of preference. */
 export const DEFAULT_COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
@@ -20,6 +19,25 @@ export function composeFiles(app: App): string[] {
 /** A compose project name that is stable for the app, so protocol and compose agree on its state. */
 export function composeProject(app: App): string {
   return app.name.toLowerCase().replace(/[^a-z0-9_-]+/g, "");
+}
+
+/** The hint for a docker call that failed where the engine is the likely cause. */
+export const ENGINE_HINT = "is the docker engine running? try: docker info";
+
+export interface DockerOptions {
+  /** Attach the terminal (builds, pushes the user watches) instead of capturing output. */
+  inherit?: boolean;
+  /** Log the command line first (steps the user asked for). */
+  announce?: boolean;
+  hint?: string;
+}
+
+/** One docker CLI call: its stdout, or a StepFailedError with the reason. */
+export async function docker(args: string[], options: DockerOptions = {}): Promise<string> {
+  if (options.announce) log.info(`running docker ${args.join(" ")}`);
+  const result = await run(["docker", ...args], { inherit: options.inherit });
+  if (!result.ok) throw new StepFailedError(`docker ${args[0]} failed: ${failureReason(result)}`, options.hint);
+  return result.stdout;
 }
 
 export interface ComposeCli {
@@ -63,7 +81,7 @@ export async function compose(app: App, args: string[], options: ComposeOptions 
   else log.info(`running ${argv.join(" ")}`);
   const result = await run(argv, { cwd: app.dir, inherit: options.inherit });
   if (!result.ok && !options.allowFailure) {
-    throw new StepFailedError(`${cli.argv.join(" ")} ${args[0]} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`);
+    throw new StepFailedError(`${cli.argv.join(" ")} ${args[0]} failed: ${failureReason(result)}`);
   }
   return result;
 }

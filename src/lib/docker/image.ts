@@ -1,13 +1,10 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
+import { ConfigError } from "../core/errors.ts";
 import type { App } from "../node/app.ts";
-import { compose, composeProject, findCompose } from "./docker.ts";
+import { compose, composeProject, docker, findCompose } from "./docker.ts";
 import { loginForImage } from "./login.ts";
-import { ConfigError, StepFailedError } from "../core/errors.ts";
-import { log } from "../core/log.ts";
-import { firstLine } from "../git/parse.ts";
 import { builtServiceImage } from "./parse/compose-config.ts";
-import { run } from "../core/spawn.ts";
 
 /** docker.image, or a ConfigError that names the key. */
 export function requireImage(app: App, command: string): string {
@@ -21,17 +18,14 @@ export function requireImage(app: App, command: string): string {
   return image;
 }
 
-async function docker(args: string[], options: { inherit?: boolean } = {}): Promise<void> {
-  log.info(`running docker ${args.join(" ")}`);
-  const result = await run(["docker", ...args], options);
-  if (!result.ok) throw new StepFailedError(`docker ${args[0]} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`);
-}
-
 /** The Dockerfile dir of docker.local, relative to the app. */
 function localContext(app: App, local: string): string {
   const dir = resolve(app.dir, local);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ConfigError(`docker.local is ${JSON.stringify(local)}, but ${dir} is not a directory`, "point docker.local at the directory holding the Dockerfile");
+    throw new ConfigError(
+      `docker.local is ${JSON.stringify(local)}, but ${dir} is not a directory`,
+      "point docker.local at the directory holding the Dockerfile",
+    );
   }
   return dir;
 }
@@ -51,7 +45,7 @@ export async function buildImage(app: App, service?: string): Promise<BuildResul
   const local = app.config.docker?.local;
   if (local) {
     const image = requireImage(app, "docker:build with docker.local");
-    await docker(["build", "--tag", image, "--", localContext(app, local)], { inherit: true });
+    await docker(["build", "--tag", image, "--", localContext(app, local)], { inherit: true, announce: true });
     return { image, from: "dockerfile" };
   }
   await compose(app, ["build", ...(service ? [service] : [])], { inherit: true });
@@ -59,31 +53,27 @@ export async function buildImage(app: App, service?: string): Promise<BuildResul
   if (!image) return { image: null, from: "compose" };
   const config = await compose(app, ["config"], { quiet: true });
   const cli = await findCompose();
-  const built = builtServiceImage(config.stdout, composeProject(app), cli.version, service ?? app.config.docker?.service);
-  if (built !== image) await docker(["tag", "--", built, image]);
+  const built = builtServiceImage(
+    config.stdout,
+    composeProject(app),
+    cli.version,
+    service ?? app.config.docker?.service,
+  );
+  if (built !== image) await docker(["tag", "--", built, image], { announce: true });
   return { image, from: "compose" };
 }
 
-/** Push docker.image (logging in first when credentials are configured), else `compose push`. */
-export async function pushImage(app: App): Promise<string | null> {
+/** Push or pull docker.image (logging in first when credentials are configured), else `compose push/pull`. */
+async function moveImage(app: App, verb: "push" | "pull"): Promise<string | null> {
   const image = app.config.docker?.image;
   if (!image) {
-    await compose(app, ["push"], { inherit: true });
+    await compose(app, [verb], { inherit: true });
     return null;
   }
   await loginForImage(app, image);
-  await docker(["push", "--", image], { inherit: true });
+  await docker([verb, "--", image], { inherit: true, announce: true });
   return image;
 }
 
-/** Pull docker.image (logging in first when credentials are configured), else `compose pull`. */
-export async function pullImage(app: App): Promise<string | null> {
-  const image = app.config.docker?.image;
-  if (!image) {
-    await compose(app, ["pull"], { inherit: true });
-    return null;
-  }
-  await loginForImage(app, image);
-  await docker(["pull", "--", image], { inherit: true });
-  return image;
-}
+export const pushImage = (app: App) => moveImage(app, "push");
+export const pullImage = (app: App) => moveImage(app, "pull");

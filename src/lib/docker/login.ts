@@ -1,12 +1,11 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "dotenv";
-import type { App } from "../node/app.ts";
 import { ConfigError, errorMessage, StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import { firstLine } from "../git/parse.ts";
+import { failureReason, run } from "../core/spawn.ts";
+import type { App } from "../node/app.ts";
 import { DOCKER_HUB, parseImageRef } from "./parse/image-ref.ts";
-import { run } from "../core/spawn.ts";
 
 export const USERNAME_VAR = "PROTOCOL_DOCKER_USERNAME";
 export const PASSWORD_VAR = "PROTOCOL_DOCKER_PASSWORD";
@@ -51,7 +50,10 @@ export function loginRegistry(image: string): string | null {
   try {
     registry = parseImageRef(image).registry;
   } catch (error) {
-    throw new ConfigError(`docker.image: ${errorMessage(error)}`, "use a reference such as registry.example.com/team/app:latest");
+    throw new ConfigError(
+      `docker.image: ${errorMessage(error)}`,
+      "use a reference such as registry.example.com/team/app:latest",
+    );
   }
   return registry === DOCKER_HUB ? null : registry;
 }
@@ -68,18 +70,24 @@ export function loginArgv(username: string, registry: string | null): string[] {
 
 /** Log in to the image's registry when credentials are configured; otherwise docker's store is used. */
 export async function loginForImage(app: App, image: string): Promise<boolean> {
-  const credentials = resolveDockerCredentials({ env: process.env, dotenv: readDotenv(app.dir), config: app.config.docker ?? {} });
+  const credentials = resolveDockerCredentials({
+    env: process.env,
+    dotenv: readDotenv(app.dir),
+    config: app.config.docker ?? {},
+  });
   if (!credentials) {
     log.debug("no registry credentials configured; using docker's credential store");
     return false;
   }
   const registry = loginRegistry(image);
-  log.info(`logging in to ${registry ?? "Docker Hub"} as ${credentials.username} (password from ${credentials.source})`);
+  log.info(
+    `logging in to ${registry ?? "Docker Hub"} as ${credentials.username} (password from ${credentials.source})`,
+  );
   // Through stdin, not argv: argv is visible in ps.
   const result = await run(loginArgv(credentials.username, registry), { input: credentials.password });
   if (!result.ok) {
     throw new StepFailedError(
-      `docker login to ${registry ?? "Docker Hub"} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`,
+      `docker login to ${registry ?? "Docker Hub"} failed: ${failureReason(result)}`,
       `check ${USERNAME_VAR} / ${PASSWORD_VAR} (environment or ${DOTENV_FILE})`,
     );
   }

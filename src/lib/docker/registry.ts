@@ -1,11 +1,11 @@
-import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { ofetch } from "ofetch";
 import * as v from "valibot";
-import { resolveDockerCredentials, type CredentialSources } from "./login.ts";
 import { NetworkError } from "../core/errors.ts";
-import { isLoopbackRegistry, type ImageRef } from "./parse/image-ref.ts";
+import { readJsonFile } from "../core/json-file.ts";
+import { type CredentialSources, resolveDockerCredentials } from "./login.ts";
+import { type ImageRef, isLoopbackRegistry } from "./parse/image-ref.ts";
 import { parseRetryAfter, parseWwwAuthenticate } from "./parse/www-authenticate.ts";
 
 /** Every manifest type a tag can point at, so the registry answers with the digest docker would pull. */
@@ -29,7 +29,10 @@ export class RateLimitedError extends NetworkError {
     registry: string,
     readonly retryAfterSeconds: number,
   ) {
-    super(`registry ${registry} is rate-limiting this node (retry after ${retryAfterSeconds}s)`, "protocol waits as asked; set docker.updates to off to stop asking");
+    super(
+      `registry ${registry} is rate-limiting this node (retry after ${retryAfterSeconds}s)`,
+      "protocol waits as asked; set docker.updates to off to stop asking",
+    );
   }
 }
 
@@ -38,12 +41,7 @@ const DaemonJsonSchema = v.object({ "insecure-registries": v.optional(v.array(v.
 
 /** docker's daemon.json insecure-registries: the only non-loopback registries spoken to over plain HTTP. */
 export function insecureRegistries(path = "/etc/docker/daemon.json"): string[] {
-  try {
-    const parsed = v.safeParse(DaemonJsonSchema, JSON.parse(readFileSync(path, "utf8")));
-    return parsed.success ? parsed.output["insecure-registries"] : [];
-  } catch {
-    return [];
-  }
+  return readJsonFile(path, DaemonJsonSchema, { "insecure-registries": [] })["insecure-registries"];
 }
 
 export function registryBaseUrl(registry: string, insecure: string[] = insecureRegistries()): string {
@@ -51,7 +49,9 @@ export function registryBaseUrl(registry: string, insecure: string[] = insecureR
   return `${plain ? "http" : "https"}://${registry}`;
 }
 
-const DockerConfigSchema = v.object({ auths: v.optional(v.record(v.string(), v.object({ auth: v.optional(v.string()) })), {}) });
+const DockerConfigSchema = v.object({
+  auths: v.optional(v.record(v.string(), v.object({ auth: v.optional(v.string()) })), {}),
+});
 
 /**
  * Credentials for a registry: the ones `docker login` would get (environment, the app's .env,
@@ -62,18 +62,18 @@ export function registryCredentials(registry: string, sources: CredentialSources
   const resolved = resolveDockerCredentials(sources);
   if (resolved) return { username: resolved.username, password: resolved.password };
   const env = sources.env;
-  try {
-    const dockerConfig = join(env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker"), "config.json");
-    const parsed = v.parse(DockerConfigSchema, JSON.parse(readFileSync(dockerConfig, "utf8")));
-    const keys = registry === "registry-1.docker.io" ? ["https://index.docker.io/v1/", "index.docker.io", "docker.io"] : [registry, `https://${registry}`];
-    for (const key of keys) {
-      const auth = parsed.auths[key]?.auth;
-      if (!auth) continue;
-      const [user, ...rest] = Buffer.from(auth, "base64").toString("utf8").split(":");
-      if (user && rest.length > 0) return { username: user, password: rest.join(":") };
-    }
-  } catch {
-    // no docker config: anonymous
+  const dockerConfig = join(env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker"), "config.json");
+  // No docker config, or one that is not valid: anonymous.
+  const { auths } = readJsonFile(dockerConfig, DockerConfigSchema, { auths: {} });
+  const keys =
+    registry === "registry-1.docker.io"
+      ? ["https://index.docker.io/v1/", "index.docker.io", "docker.io"]
+      : [registry, `https://${registry}`];
+  for (const key of keys) {
+    const auth = auths[key]?.auth;
+    if (!auth) continue;
+    const [user, ...rest] = Buffer.from(auth, "base64").toString("utf8").split(":");
+    if (user && rest.length > 0) return { username: user, password: rest.join(":") };
   }
   return null;
 }
@@ -84,14 +84,27 @@ function basic(credentials: RegistryCredentials): string {
 
 async function head(url: string, headers: Record<string, string>) {
   try {
-    return await ofetch.raw(url, { method: "HEAD", headers, ignoreResponseError: true, retry: 0, timeout: REQUEST_TIMEOUT_MS });
+    return await ofetch.raw(url, {
+      method: "HEAD",
+      headers,
+      ignoreResponseError: true,
+      retry: 0,
+      timeout: REQUEST_TIMEOUT_MS,
+    });
   } catch (error) {
-    throw new NetworkError(`registry request ${url} failed: ${(error as Error).message}`, "check the network and the registry; protocol retries with backoff");
+    throw new NetworkError(
+      `registry request ${url} failed: ${(error as Error).message}`,
+      "check the network and the registry; protocol retries with backoff",
+    );
   }
 }
 
 /** The token flow of the registry API: a bearer token for pulling `repository` (anonymous unless credentials). */
-async function fetchToken(params: Record<string, string>, repository: string, credentials: RegistryCredentials | null): Promise<string> {
+async function fetchToken(
+  params: Record<string, string>,
+  repository: string,
+  credentials: RegistryCredentials | null,
+): Promise<string> {
   const realm = params.realm;
   if (!realm) throw new NetworkError("registry asked for a bearer token without a realm");
   const url = new URL(realm);
@@ -106,7 +119,10 @@ async function fetchToken(params: Record<string, string>, repository: string, cr
     const parsed = v.parse(TokenSchema, body);
     return "token" in parsed ? parsed.token : parsed.access_token;
   } catch (error) {
-    throw new NetworkError(`could not get a registry token from ${url.origin}: ${(error as Error).message}`, "check the registry credentials (PROTOCOL_DOCKER_USERNAME/PASSWORD or docker login)");
+    throw new NetworkError(
+      `could not get a registry token from ${url.origin}: ${(error as Error).message}`,
+      "check the registry credentials (PROTOCOL_DOCKER_USERNAME/PASSWORD or docker login)",
+    );
   }
 }
 
@@ -115,7 +131,11 @@ async function fetchToken(params: Record<string, string>, repository: string, cr
  * `Docker-Content-Digest` header. Anonymous first; on a 401 it follows the challenge (bearer token
  * or basic). A 429 throws RateLimitedError with the registry's Retry-After.
  */
-export async function fetchManifestDigest(ref: ImageRef, credentials: RegistryCredentials | null, insecure?: string[]): Promise<string> {
+export async function fetchManifestDigest(
+  ref: ImageRef,
+  credentials: RegistryCredentials | null,
+  insecure?: string[],
+): Promise<string> {
   const reference = ref.digest ?? ref.tag ?? "latest";
   const url = `${registryBaseUrl(ref.registry, insecure)}/v2/${ref.repository}/manifests/${reference}`;
   const headers: Record<string, string> = { Accept: MANIFEST_ACCEPT };
@@ -129,11 +149,18 @@ export async function fetchManifestDigest(ref: ImageRef, credentials: RegistryCr
     }
     if (headers.Authorization) response = await head(url, headers);
   }
-  if (response.status === 429) throw new RateLimitedError(ref.registry, parseRetryAfter(response.headers.get("retry-after")) ?? 60);
+  if (response.status === 429)
+    throw new RateLimitedError(ref.registry, parseRetryAfter(response.headers.get("retry-after")) ?? 60);
   if (!response.ok) {
-    throw new NetworkError(`registry ${ref.registry} answered ${response.status} for ${ref.repository}:${reference}`, response.status === 401 ? "give protocol registry credentials (PROTOCOL_DOCKER_USERNAME/PASSWORD or docker login)" : "check the image name in the compose file");
+    throw new NetworkError(
+      `registry ${ref.registry} answered ${response.status} for ${ref.repository}:${reference}`,
+      response.status === 401
+        ? "give protocol registry credentials (PROTOCOL_DOCKER_USERNAME/PASSWORD or docker login)"
+        : "check the image name in the compose file",
+    );
   }
   const digest = response.headers.get("docker-content-digest");
-  if (!digest) throw new NetworkError(`registry ${ref.registry} sent no Docker-Content-Digest for ${ref.repository}:${reference}`);
+  if (!digest)
+    throw new NetworkError(`registry ${ref.registry} sent no Docker-Content-Digest for ${ref.repository}:${reference}`);
   return digest;
 }

@@ -1,17 +1,7 @@
-import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { expandHome } from "../core/paths.ts";
+import { shellQuote } from "../core/shell.ts";
 import type { App } from "../node/app.ts";
 import type { GitContext } from "./git.ts";
-
-/** Quote one word for the shell git runs GIT_SSH_COMMAND with. */
-export function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-export function expandHome(path: string, dir: string): string {
-  if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
-  return isAbsolute(path) ? path : resolve(dir, path);
-}
 
 /**
  * Credentials for network git, as environment only: argv is visible in ps. A deploy key goes into
@@ -21,7 +11,8 @@ export function expandHome(path: string, dir: string): string {
 export function gitEnv(app: App, env: Record<string, string | undefined> = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   const key = app.config.git?.key;
-  if (key) out.GIT_SSH_COMMAND = `ssh -i ${shellQuote(expandHome(key, app.dir))} -o IdentitiesOnly=yes -o BatchMode=yes`;
+  if (key)
+    out.GIT_SSH_COMMAND = `ssh -i ${shellQuote(expandHome(key, app.dir))} -o IdentitiesOnly=yes -o BatchMode=yes`;
   // `||`, not `??`: an empty variable (as cloud-init templates leave them) means unset.
   const username = env.PROTOCOL_GIT_USERNAME || app.config.git?.username;
   const password = env.PROTOCOL_GIT_PASSWORD || app.config.git?.password;

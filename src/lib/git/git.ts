@@ -1,7 +1,14 @@
 import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
-import { firstLine, parseAheadBehind, parseLsRemote, parseStatusZ, parseSymref, parseUpstream, type StatusEntry } from "./parse.ts";
+import { failureReason, run, type SpawnResult } from "../core/spawn.ts";
 import { readHeadFromFiles } from "./head-file.ts";
-import { run, type SpawnResult } from "../core/spawn.ts";
+import {
+  parseAheadBehind,
+  parseLsRemote,
+  parseStatusZ,
+  parseSymref,
+  parseUpstream,
+  type StatusEntry,
+} from "./parse.ts";
 
 /** Network git is killed when it prints nothing for this long (a hung TCP connection, a dead VPN). */
 export const NETWORK_IDLE_TIMEOUT_MS = 60_000;
@@ -12,13 +19,17 @@ export interface GitContext {
   env?: Record<string, string>;
 }
 
-export async function git(ctx: GitContext, args: string[], options: { idleTimeoutMs?: number; input?: string } = {}): Promise<SpawnResult> {
+export async function git(
+  ctx: GitContext,
+  args: string[],
+  options: { idleTimeoutMs?: number; input?: string } = {},
+): Promise<SpawnResult> {
   return run(["git", ...args], { cwd: ctx.dir, env: ctx.env, ...options });
 }
 
 async function gitOk(ctx: GitContext, args: string[], what: string): Promise<string> {
   const result = await git(ctx, args);
-  if (!result.ok) throw new StepFailedError(`git ${what} failed in ${ctx.dir}: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`);
+  if (!result.ok) throw new StepFailedError(`git ${what} failed in ${ctx.dir}: ${failureReason(result)}`);
   return result.stdout;
 }
 
@@ -73,8 +84,11 @@ export async function remoteUrl(ctx: GitContext, remote: string): Promise<string
 }
 
 function unreachable(remote: string, result: SpawnResult): NetworkError {
-  const why = result.timedOut ? `no answer for ${NETWORK_IDLE_TIMEOUT_MS / 1000}s` : firstLine(result.stderr) || `exit ${result.exitCode}`;
-  return new NetworkError(`remote ${remote} is unreachable: ${why}`, "check the network, the remote URL and the deploy key; protocol retries with backoff");
+  const why = result.timedOut ? `no answer for ${NETWORK_IDLE_TIMEOUT_MS / 1000}s` : failureReason(result);
+  return new NetworkError(
+    `remote ${remote} is unreachable: ${why}`,
+    "check the network, the remote URL and the deploy key; protocol retries with backoff",
+  );
 }
 
 /** The tip of refs/heads/<branch> on the remote: one round trip, no objects transferred. */
@@ -91,7 +105,9 @@ export async function hasCommit(ctx: GitContext, sha: string): Promise<boolean> 
 
 export async function fetchBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
   const refspec = `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`;
-  const result = await git(ctx, ["fetch", "--no-tags", "--quiet", "--", remote, refspec], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  const result = await git(ctx, ["fetch", "--no-tags", "--quiet", "--", remote, refspec], {
+    idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS,
+  });
   if (!result.ok) throw unreachable(remote, result);
 }
 
@@ -100,8 +116,14 @@ export async function trackedChanges(ctx: GitContext): Promise<StatusEntry[]> {
   return parseStatusZ(await gitOk(ctx, ["status", "--porcelain=v1", "-z", "--untracked-files=no"], "status"));
 }
 
-export async function aheadBehind(ctx: GitContext, local: string, remote: string): Promise<{ ahead: number; behind: number }> {
-  return parseAheadBehind(await gitOk(ctx, ["rev-list", "--left-right", "--count", `${local}...${remote}`], "rev-list"));
+export async function aheadBehind(
+  ctx: GitContext,
+  local: string,
+  remote: string,
+): Promise<{ ahead: number; behind: number }> {
+  return parseAheadBehind(
+    await gitOk(ctx, ["rev-list", "--left-right", "--count", `${local}...${remote}`], "rev-list"),
+  );
 }
 
 export async function mergeFastForward(ctx: GitContext, sha: string): Promise<void> {
@@ -164,7 +186,7 @@ export async function switchBranch(ctx: GitContext, branch: string): Promise<voi
 export async function commitEmptyTree(ctx: GitContext, message: string): Promise<string> {
   const tree = (await gitOk(ctx, ["hash-object", "-t", "tree", "/dev/null"], "hash-object")).trim();
   const result = await git(ctx, ["commit-tree", tree, "-m", message]);
-  if (!result.ok) throw new StepFailedError(`git commit-tree failed in ${ctx.dir}: ${firstLine(result.stderr)}`);
+  if (!result.ok) throw new StepFailedError(`git commit-tree failed in ${ctx.dir}: ${failureReason(result)}`);
   return result.stdout.trim();
 }
 
@@ -177,19 +199,27 @@ export async function commitAll(ctx: GitContext, message: string): Promise<boole
 }
 
 export async function pushBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
-  const result = await git(ctx, ["push", "--quiet", "--set-upstream", "--", remote, `HEAD:refs/heads/${branch}`], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  const result = await git(ctx, ["push", "--quiet", "--set-upstream", "--", remote, `HEAD:refs/heads/${branch}`], {
+    idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS,
+  });
   if (result.timedOut) throw unreachable(remote, result);
   if (!result.ok) {
-    throw new StepFailedError(`git push to ${remote} failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, "check the remote and your access to it, then run the command again");
+    throw new StepFailedError(
+      `git push to ${remote} failed: ${failureReason(result)}`,
+      "check the remote and your access to it, then run the command again",
+    );
   }
 }
 
 export async function cloneRepo(url: string, dir: string, env?: Record<string, string>): Promise<void> {
-  const result = await run(["git", "clone", "--quiet", "--", url, dir], { env, idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  const result = await run(["git", "clone", "--quiet", "--", url, dir], {
+    env,
+    idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS,
+  });
   if (!result.ok) throw unreachable(url, result);
 }
 
 export async function initRepo(dir: string, branch: string): Promise<void> {
   const result = await run(["git", "init", "--quiet", `--initial-branch=${branch}`, "--", dir]);
-  if (!result.ok) throw new StepFailedError(`git init ${dir} failed: ${firstLine(result.stderr)}`);
+  if (!result.ok) throw new StepFailedError(`git init ${dir} failed: ${failureReason(result)}`);
 }

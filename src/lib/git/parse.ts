@@ -50,13 +50,3 @@ export function parseUpstream(stdout: string, remote: string): string | null {
   const value = stdout.trim();
   return value.startsWith(`${remote}/`) ? value.slice(remote.length + 1) : null;
 }
-
-/** First non-empty line of git's stderr, for one-line errors. */
-export function firstLine(text: string): string {
-  return (
-    text
-      .split("\n")
-      .map((line) => line.trim())
-      .find((line) => line.length > 0) ?? ""
-  );
-}

@@ -6,6 +6,7 @@
 import { isAbsolute } from "node:path";
 import { PreconditionError, UsageError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
+import { shellQuote } from "../core/shell.ts";
 import { DEFAULT_DOWNLOAD_URL, releaseFileUrl } from "../release/metadata.ts";
 import { parseSshHost, renderSshBlock } from "./ssh-config.ts";
 
@@ -26,28 +27,37 @@ export interface UserDataOptions {
 export const KEY_PATH = "/root/.ssh/protocol_deploy";
 export const BOOTSTRAP_PATH = "/usr/local/sbin/protocol-bootstrap";
 
-/** One word for bash: single-quoted, with embedded quotes closed and escaped. */
-export function shQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
-}
-
-/** A block scalar body: every line indented, so YAML never reads the text itself. */
-function literal(text: string, indent: string): string {
-  return text.trimEnd().split("\n").map((line) => (line === "" ? "" : `${indent}${line}`)).join("\n");
-}
-
 function check(ok: boolean, message: string): void {
   if (!ok) throw new UsageError(message);
 }
 
 export function validateUserDataOptions(options: UserDataOptions): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
   const plain = (value: string) => !/[\u0000-\u001f\u007f]/.test(value);
-  check(options.repo !== "" && plain(options.repo) && !options.repo.startsWith("-"), `--repo ${JSON.stringify(options.repo)} is not a git URL`);
-  check(!options.configRepo || (plain(options.configRepo) && !options.configRepo.startsWith("-")), "--config-repo is not a git URL");
-  check(isAbsolute(options.dir) && plain(options.dir) && options.dir !== "/", `--dir must be an absolute path on the node (got ${JSON.stringify(options.dir)})`);
-  check(!options.branch || /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(options.branch), `--branch ${JSON.stringify(options.branch)} is not a branch name`);
-  check(!options.env || /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.env), `--env ${JSON.stringify(options.env)} must be letters, digits, '.', '_' or '-'`);
-  check(!options.version || /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(options.version), `--protocol-version ${JSON.stringify(options.version)} is not a version like 1.2.3`);
+  check(
+    options.repo !== "" && plain(options.repo) && !options.repo.startsWith("-"),
+    `--repo ${JSON.stringify(options.repo)} is not a git URL`,
+  );
+  check(
+    !options.configRepo || (plain(options.configRepo) && !options.configRepo.startsWith("-")),
+    "--config-repo is not a git URL",
+  );
+  check(
+    isAbsolute(options.dir) && plain(options.dir) && options.dir !== "/",
+    `--dir must be an absolute path on the node (got ${JSON.stringify(options.dir)})`,
+  );
+  check(
+    !options.branch || /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(options.branch),
+    `--branch ${JSON.stringify(options.branch)} is not a branch name`,
+  );
+  check(
+    !options.env || /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.env),
+    `--env ${JSON.stringify(options.env)} must be letters, digits, '.', '_' or '-'`,
+  );
+  check(
+    !options.version || /^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/.test(options.version),
+    `--protocol-version ${JSON.stringify(options.version)} is not a version like 1.2.3`,
+  );
   check(!options.deployKey || options.deployKey.includes("PRIVATE KEY-----"), "--deploy-key-file is not a private key");
 }
 
@@ -55,56 +65,79 @@ export function validateUserDataOptions(options: UserDataOptions): void {
 export function renderBootstrap(options: UserDataOptions): string {
   const base = options.downloadUrl ?? DEFAULT_DOWNLOAD_URL;
   const installer = releaseFileUrl(base, options.version ?? null, "install.sh");
-  const installEnv = [`PROTOCOL_DOWNLOAD_URL=${shQuote(base)}`, ...(options.version ? [`PROTOCOL_VERSION=${shQuote(options.version.replace(/^v/, ""))}`] : [])];
+  const installEnv = [
+    `PROTOCOL_DOWNLOAD_URL=${shellQuote(base)}`,
+    ...(options.version ? [`PROTOCOL_VERSION=${shellQuote(options.version.replace(/^v/, ""))}`] : []),
+  ];
   const clone = (repo: string, dir: string, branch?: string) =>
-    `[ -d ${shQuote(`${dir}/.git`)} ] || git clone ${branch ? `--branch ${shQuote(branch)} ` : ""}-- ${shQuote(repo)} ${shQuote(dir)}`;
+    `[ -d ${shellQuote(`${dir}/.git`)} ] || git clone ${branch ? `--branch ${shellQuote(branch)} ` : ""}-- ${shellQuote(repo)} ${shellQuote(dir)}`;
   return [
     "#!/usr/bin/env bash",
     "# Written by protocol cloud-init; cloud-init runs it once, and it is safe to run again by hand.",
     "set -euo pipefail",
     "export HOME=/root PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin",
     "command -v docker >/dev/null 2>&1 || curl -fsSL https://get.docker.com | sh",
-    `curl -fsSL ${shQuote(installer)} | ${installEnv.join(" ")} bash`,
+    `curl -fsSL ${shellQuote(installer)} | ${installEnv.join(" ")} bash`,
     ...(options.deployKey ? ["chmod 700 /root/.ssh", `chmod 600 ${KEY_PATH}`] : []),
     clone(options.repo, options.dir, options.branch),
     ...(options.configRepo ? [clone(options.configRepo, `${options.dir}-config`)] : []),
-    `cd ${shQuote(options.dir)}`,
-    `protocol start${options.env ? ` ${shQuote(options.env)}` : ""}`,
+    `cd ${shellQuote(options.dir)}`,
+    `protocol start${options.env ? ` ${shellQuote(options.env)}` : ""}`,
     "",
   ].join("\n");
 }
 
-export function renderUserData(options: UserDataOptions): string {
+/** The user-data as data: Bun.YAML writes it, so no value can break out of its place in the document. */
+export function userDataDocument(options: UserDataOptions): Record<string, unknown> {
   validateUserDataOptions(options);
-  const files: string[] = [];
+  const files: Record<string, string | boolean>[] = [];
   if (options.deployKey) {
-    files.push(`  - path: ${KEY_PATH}`, '    owner: "root:root"', '    permissions: "0600"', "    content: |", literal(options.deployKey, "      "));
+    files.push({ path: KEY_PATH, owner: "root:root", permissions: "0600", content: options.deployKey });
     const sshHosts = [options.repo, options.configRepo ?? ""].map(parseSshHost).filter((h) => h !== null);
     const unique = sshHosts.filter((h, i) => sshHosts.findIndex((o) => o.host === h.host && o.port === h.port) === i);
-    const blocks = unique.map((host, i) => renderSshBlock({ ...host, name: i === 0 ? "deploy" : `deploy-${i + 1}`, identityFile: KEY_PATH, acceptNewHostKey: true }));
-    if (blocks.length > 0) files.push("  - path: /root/.ssh/config", '    permissions: "0600"', "    append: true", "    content: |", literal(blocks.map((b) => b.join("\n")).join("\n"), "      "));
+    const blocks = unique.map((host, i) =>
+      renderSshBlock({
+        ...host,
+        name: i === 0 ? "deploy" : `deploy-${i + 1}`,
+        identityFile: KEY_PATH,
+        acceptNewHostKey: true,
+      }),
+    );
+    if (blocks.length > 0)
+      files.push({
+        path: "/root/.ssh/config",
+        permissions: "0600",
+        append: true,
+        content: `${blocks.map((b) => b.join("\n")).join("\n")}\n`,
+      });
   }
-  files.push(`  - path: ${BOOTSTRAP_PATH}`, '    owner: "root:root"', '    permissions: "0700"', "    content: |", literal(renderBootstrap(options), "      "));
-  return [
-    "#cloud-config",
-    `# protocol bootstrap: clone ${options.repo.replace(/\/\/[^@/]*@/, "//")} into ${options.dir} and keep it at the remote tip.`,
-    "package_update: true",
-    "packages:",
-    "  - git",
-    "  - curl",
-    "  - ca-certificates",
-    "write_files:",
-    ...files,
-    "runcmd:",
-    `  - [${JSON.stringify(BOOTSTRAP_PATH)}]`,
-    "",
-  ].join("\n");
+  files.push({ path: BOOTSTRAP_PATH, owner: "root:root", permissions: "0700", content: renderBootstrap(options) });
+  return {
+    package_update: true,
+    packages: ["git", "curl", "ca-certificates"],
+    write_files: files,
+    runcmd: [[BOOTSTRAP_PATH]],
+  };
+}
+
+export function renderUserData(options: UserDataOptions): string {
+  const document = userDataDocument(options);
+  const comment = `# protocol bootstrap: clone ${options.repo.replace(/\/\/[^@/]*@/, "//")} into ${options.dir} and keep it at the remote tip.`;
+  return `#cloud-config\n${comment.replace(/[\r\n]/g, " ")}\n${Bun.YAML.stringify(document, null, 2)}\n`;
 }
 
 /** The deploy key file's text for the user-data; a public key by mistake is refused. */
 export function readDeployKeyFile(path: string): string {
   const text = readTextOrNull(path);
-  if (text === null) throw new PreconditionError(`deploy key file ${path} does not exist`, "make one with protocol key:generate, or pass the private key's path");
-  if (!text.includes("PRIVATE KEY-----")) throw new UsageError(`${path} is not a private key`, "pass the private key (not the .pub) the git host knows as a deploy key");
+  if (text === null)
+    throw new PreconditionError(
+      `deploy key file ${path} does not exist`,
+      "make one with protocol key:generate, or pass the private key's path",
+    );
+  if (!text.includes("PRIVATE KEY-----"))
+    throw new UsageError(
+      `${path} is not a private key`,
+      "pass the private key (not the .pub) the git host knows as a deploy key",
+    );
   return text;
 }

@@ -1,3 +1,5 @@
+import { shellQuote } from "../core/shell.ts";
+
 /**
  * The marked block protocol owns in the user's crontab. Everything outside it is kept byte for
  * byte; inside, each app is a comment line naming its dir followed by its @reboot line.
@@ -37,7 +39,8 @@ export function parseCrontab(text: string): ParsedCrontab {
 }
 
 export function renderCrontab({ before, entries, after }: ParsedCrontab): string {
-  const block = entries.length === 0 ? [] : [CRON_BEGIN, ...entries.flatMap((e) => [`${APP_PREFIX}${e.dir}`, e.line]), CRON_END];
+  const block =
+    entries.length === 0 ? [] : [CRON_BEGIN, ...entries.flatMap((e) => [`${APP_PREFIX}${e.dir}`, e.line]), CRON_END];
   const lines = [...before, ...block, ...after];
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
@@ -58,17 +61,24 @@ export function withoutCronEntry(text: string, dir: string): string {
 
 /** Quote for the shell cron runs the line with; `%` means newline to cron, so it is escaped. */
 export function cronQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`).replaceAll("%", "\\%")}'`;
+  return shellQuote(word).replaceAll("%", "\\%");
 }
 
 /**
  * `@reboot PATH=… '<protocol>' restart '<dir>' >> '<log>' 2>&1`. cron's PATH is minimal, so the
  * PATH protocol was started with goes into the line, and PROTOCOL_HOME when it is set.
  */
-export function renderRebootLine(argv: string[], dir: string, logPath: string, env: { PATH?: string; PROTOCOL_HOME?: string }): string {
+export function renderRebootLine(
+  argv: string[],
+  dir: string,
+  logPath: string,
+  env: { PATH?: string; PROTOCOL_HOME?: string },
+): string {
   const vars = [
     env.PATH ? `PATH=${cronQuote(env.PATH)}` : null,
     env.PROTOCOL_HOME ? `PROTOCOL_HOME=${cronQuote(env.PROTOCOL_HOME)}` : null,
   ].filter(Boolean);
-  return ["@reboot", ...vars, ...argv.map(cronQuote), "restart", cronQuote(dir), ">>", cronQuote(logPath), "2>&1"].join(" ");
+  return ["@reboot", ...vars, ...argv.map(cronQuote), "restart", cronQuote(dir), ">>", cronQuote(logPath), "2>&1"].join(
+    " ",
+  );
 }

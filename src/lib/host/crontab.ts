@@ -1,12 +1,10 @@
-import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
+import { backupText } from "../core/backup.ts";
 import { StepFailedError } from "../core/errors.ts";
-import { writeFileAtomic } from "../core/fs.ts";
-import { renderRebootLine, withCronEntry, withoutCronEntry } from "./cron-block.ts";
-import { firstLine } from "../git/parse.ts";
 import { stateHome } from "../core/paths.ts";
+import { failureReason, run } from "../core/spawn.ts";
 import { selfArgv } from "../release/self.ts";
-import { run } from "../core/spawn.ts";
+import { renderRebootLine, withCronEntry, withoutCronEntry } from "./cron-block.ts";
 
 const KEEP_BACKUPS = 10;
 
@@ -15,18 +13,12 @@ export async function readCrontab(): Promise<string> {
   const result = await run(["crontab", "-l"]);
   if (result.ok) return result.stdout;
   if (result.exitCode === 1 && result.stdout === "") return "";
-  throw new StepFailedError(`crontab -l failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`);
+  throw new StepFailedError(`crontab -l failed: ${failureReason(result)}`);
 }
 
 /** Save the current crontab in the state dir before replacing it; keeps the last 10. */
 function backupCrontab(text: string): string {
-  const dir = join(stateHome(), "crontab-backups");
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `crontab-${new Date().toISOString().replace(/[:.]/g, "-")}`);
-  writeFileAtomic(path, text, 0o600);
-  const old = readdirSync(dir).sort().slice(0, -KEEP_BACKUPS);
-  for (const name of old) unlinkSync(join(dir, name));
-  return path;
+  return backupText(join(stateHome(), "crontab-backups"), "crontab", text, KEEP_BACKUPS);
 }
 
 export interface CrontabChange {
@@ -41,7 +33,8 @@ async function editCrontab(edit: (text: string) => string): Promise<{ changed: b
   if (next === current) return { changed: false, backup: null };
   const backup = backupCrontab(current);
   const result = await run(["crontab", "-"], { input: next });
-  if (!result.ok) throw new StepFailedError(`crontab - failed: ${firstLine(result.stderr) || `exit ${result.exitCode}`}`, `the previous crontab is in ${backup}`);
+  if (!result.ok)
+    throw new StepFailedError(`crontab - failed: ${failureReason(result)}`, `the previous crontab is in ${backup}`);
   return { changed: true, backup };
 }
 

@@ -2,16 +2,16 @@ import { existsSync, statSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
-import { loadApp, parseProtocolJson, remoteName, resolveAppDir, type App } from "../node/app.ts";
+import { errorMessage, MissingProgramError } from "../core/errors.ts";
+import { appPaths, expandHome } from "../core/paths.ts";
+import { run, type SpawnResult } from "../core/spawn.ts";
+import { gitContext } from "../git/auth.ts";
+import { isWorkTree, remoteDefaultBranch, remoteUrl } from "../git/git.ts";
+import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from "../node/app.ts";
+import { redactUrl } from "../node/init.ts";
 import { parseCrontab } from "./cron-block.ts";
 import { readCrontab } from "./crontab.ts";
-import { composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck, type Check } from "./doctor.ts";
-import { errorMessage, MissingProgramError } from "../core/errors.ts";
-import { isWorkTree, remoteDefaultBranch, remoteUrl } from "../git/git.ts";
-import { expandHome, gitContext } from "../git/auth.ts";
-import { redactUrl } from "../node/init.ts";
-import { appPaths } from "../core/paths.ts";
-import { run, type SpawnResult } from "../core/spawn.ts";
+import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "./doctor.ts";
 import { parseSshHost } from "./ssh-config.ts";
 
 /** Run a probe; null when the program is not installed. */
@@ -54,7 +54,13 @@ export async function checkDockerRoot(): Promise<Check> {
   const root = result?.ok ? result.stdout.trim() : "";
   if (!root) return { name, ok: true, skipped: true, detail: "not checked: the docker engine did not answer" };
   // A remote engine (DOCKER_HOST, Docker Desktop's VM) keeps its root on another machine.
-  if (!existsSync(root)) return { name, ok: true, skipped: true, detail: `not checked: ${root} is not on this machine (remote engine or VM)` };
+  if (!existsSync(root))
+    return {
+      name,
+      ok: true,
+      skipped: true,
+      detail: `not checked: ${root} is not on this machine (remote engine or VM)`,
+    };
   return checkDisk(name, root);
 }
 
@@ -63,10 +69,18 @@ export async function checkRemote(app: App): Promise<Check> {
   const name = "remote";
   const remote = remoteName(app);
   const ctx = gitContext(app);
-  if (!(await isWorkTree(app.dir))) return { name, ok: false, detail: `${app.dir} is not a git working copy`, fix: "clone the app there: git clone <url> <dir>" };
+  if (!(await isWorkTree(app.dir)))
+    return {
+      name,
+      ok: false,
+      detail: `${app.dir} is not a git working copy`,
+      fix: "clone the app there: git clone <url> <dir>",
+    };
   const url = await remoteUrl(ctx, remote);
   if (!url) {
-    const fix = app.config.git?.remote ? `git -C ${app.dir} remote add ${remote} ${app.config.git.remote}` : `git -C ${app.dir} remote add ${remote} <url>`;
+    const fix = app.config.git?.remote
+      ? `git -C ${app.dir} remote add ${remote} ${app.config.git.remote}`
+      : `git -C ${app.dir} remote add ${remote} <url>`;
     return { name, ok: false, detail: `the working copy has no remote named ${remote}`, fix };
   }
   try {
@@ -86,9 +100,21 @@ export function checkDeployKey(app: App): Check {
   const key = app.config.git?.key;
   if (!key) return { name, ok: true, skipped: true, detail: "git.key not set (ssh agent or ~/.ssh defaults)" };
   const path = expandHome(key, app.dir);
-  if (!existsSync(path)) return { name, ok: false, detail: `${path} does not exist`, fix: "protocol key:generate, then add the public key to the repository as a deploy key" };
+  if (!existsSync(path))
+    return {
+      name,
+      ok: false,
+      detail: `${path} does not exist`,
+      fix: "protocol key:generate, then add the public key to the repository as a deploy key",
+    };
   const mode = statSync(path).mode & 0o777;
-  if (mode & 0o077) return { name, ok: false, detail: `${path} is readable by others (mode ${mode.toString(8)}); ssh refuses it`, fix: `chmod 600 ${path}` };
+  if (mode & 0o077)
+    return {
+      name,
+      ok: false,
+      detail: `${path} is readable by others (mode ${mode.toString(8)}); ssh refuses it`,
+      fix: `chmod 600 ${path}`,
+    };
   return { name, ok: true, detail: path };
 }
 
@@ -105,7 +131,13 @@ export async function checkKnownHosts(url: string | null, files = knownHostsFile
   const entry = host.port && host.port !== 22 ? `[${host.host}]:${host.port}` : host.host;
   for (const file of files.filter((path) => existsSync(path))) {
     const result = await probe(["ssh-keygen", "-F", entry, "-f", file]);
-    if (result === null) return { name, ok: false, detail: "ssh-keygen is not installed", fix: "apt-get install openssh-client (Debian/Ubuntu), apk add openssh-client (Alpine)" };
+    if (result === null)
+      return {
+        name,
+        ok: false,
+        detail: "ssh-keygen is not installed",
+        fix: "apt-get install openssh-client (Debian/Ubuntu), apk add openssh-client (Alpine)",
+      };
     if (result.ok && result.stdout.trim()) return { name, ok: true, detail: `${entry} is in ${file}` };
   }
   const port = host.port ? `-p ${host.port} ` : "";
@@ -121,11 +153,22 @@ export async function checkCrontab(app: App): Promise<Check> {
   const name = "crontab";
   try {
     const entries = parseCrontab(await readCrontab()).entries;
-    if (entries.some((entry) => entry.dir === app.dir)) return { name, ok: true, detail: "the @reboot line for this app is there" };
-    return { name, ok: false, detail: "no @reboot line for this app: it will not come back after a reboot", fix: `protocol cron:add --dir ${app.dir}` };
+    if (entries.some((entry) => entry.dir === app.dir))
+      return { name, ok: true, detail: "the @reboot line for this app is there" };
+    return {
+      name,
+      ok: false,
+      detail: "no @reboot line for this app: it will not come back after a reboot",
+      fix: `protocol cron:add --dir ${app.dir}`,
+    };
   } catch (error) {
     const missing = error instanceof MissingProgramError;
-    return { name, ok: false, detail: errorMessage(error), fix: missing ? "apt-get install cron (Debian/Ubuntu), apk add cronie (Alpine)" : "check crontab -l" };
+    return {
+      name,
+      ok: false,
+      detail: errorMessage(error),
+      fix: missing ? "apt-get install cron (Debian/Ubuntu), apk add cronie (Alpine)" : "check crontab -l",
+    };
   }
 }
 
@@ -133,10 +176,27 @@ export async function checkCrontab(app: App): Promise<Check> {
 function loadForDoctor(dir: string): { app: App; check: Check } {
   try {
     const app = loadApp(dir);
-    return { app, check: { name: "protocol.json", ok: true, detail: app.configPath ? "valid" : "none (all defaults)" } };
+    return {
+      app,
+      check: { name: "protocol.json", ok: true, detail: app.configPath ? "valid" : "none (all defaults)" },
+    };
   } catch (error) {
-    const app: App = { dir, name: basename(dir), configPath: join(dir, "protocol.json"), config: parseProtocolJson("{}", dir), paths: appPaths(dir) };
-    return { app, check: { name: "protocol.json", ok: false, detail: errorMessage(error), fix: "fix that key (see the protocol.json section of the README)" } };
+    const app: App = {
+      dir,
+      name: basename(dir),
+      configPath: join(dir, "protocol.json"),
+      config: parseProtocolJson("{}", dir),
+      paths: appPaths(dir),
+    };
+    return {
+      app,
+      check: {
+        name: "protocol.json",
+        ok: false,
+        detail: errorMessage(error),
+        fix: "fix that key (see the protocol.json section of the README)",
+      },
+    };
   }
 }
 
@@ -145,7 +205,14 @@ async function appChecks(dirArg?: string): Promise<Check[]> {
   try {
     dir = resolveAppDir(dirArg);
   } catch (error) {
-    return [{ name: "app", ok: false, detail: errorMessage(error), fix: "run doctor inside the app's working copy, or pass --dir" }];
+    return [
+      {
+        name: "app",
+        ok: false,
+        detail: errorMessage(error),
+        fix: "run doctor inside the app's working copy, or pass --dir",
+      },
+    ];
   }
   const { app, check } = loadForDoctor(dir);
   const remoteChecks = async () => {
@@ -153,7 +220,11 @@ async function appChecks(dirArg?: string): Promise<Check[]> {
     const remote = await checkRemote(app);
     return [remote, await checkKnownHosts(await remoteUrl(gitContext(app), remoteName(app)))];
   };
-  const [remote, crontab, disk] = await Promise.all([remoteChecks(), checkCrontab(app), checkDisk("disk (app)", app.dir)]);
+  const [remote, crontab, disk] = await Promise.all([
+    remoteChecks(),
+    checkCrontab(app),
+    checkDisk("disk (app)", app.dir),
+  ]);
   return [check, ...remote, checkDeployKey(app), disk, crontab];
 }
 

@@ -44,7 +44,13 @@ function mark(check: Check): string {
 
 /** One line per check: mark, name, what was found, and the fix for a failure. */
 export function renderChecks(checks: readonly Check[]): string[] {
-  return renderTable(checks.map((check) => [mark(check), check.name, !check.ok && check.fix ? `${check.detail} — fix: ${check.fix}` : check.detail]));
+  return renderTable(
+    checks.map((check) => [
+      mark(check),
+      check.name,
+      !check.ok && check.fix ? `${check.detail} — fix: ${check.fix}` : check.detail,
+    ]),
+  );
 }
 
 export function renderSummary(checks: readonly Check[]): string {
@@ -69,13 +75,30 @@ export function formatBytes(bytes: number): string {
 /** `git version 2.39.2` → ✔ when at least MIN_GIT. */
 export function gitVersionCheck(stdout: string | null): Check {
   const name = "git";
-  if (stdout === null) return { name, ok: false, detail: "git is not installed", fix: "apt-get install git (Debian/Ubuntu), apk add git (Alpine)" };
+  if (stdout === null)
+    return {
+      name,
+      ok: false,
+      detail: "git is not installed",
+      fix: "apt-get install git (Debian/Ubuntu), apk add git (Alpine)",
+    };
   const match = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(stdout);
-  if (!match) return { name, ok: false, detail: `cannot read the version from ${JSON.stringify(stdout.trim())}`, fix: "reinstall git" };
+  if (!match)
+    return {
+      name,
+      ok: false,
+      detail: `cannot read the version from ${JSON.stringify(stdout.trim())}`,
+      fix: "reinstall git",
+    };
   const [major, minor] = [Number(match[1]), Number(match[2])];
   const version = match[0];
   if (major < MIN_GIT[0] || (major === MIN_GIT[0] && minor < MIN_GIT[1])) {
-    return { name, ok: false, detail: `git ${version} is older than ${MIN_GIT.join(".")}`, fix: "upgrade git (on old distributions: their backports)" };
+    return {
+      name,
+      ok: false,
+      detail: `git ${version} is older than ${MIN_GIT.join(".")}`,
+      fix: "upgrade git (on old distributions: their backports)",
+    };
   }
   return { name, ok: true, detail: `git ${version}` };
 }
@@ -83,7 +106,13 @@ export function gitVersionCheck(stdout: string | null): Check {
 /** `docker version --format json`: the server part is null when the engine cannot be reached. */
 export function dockerEngineCheck(result: { ok: boolean; stdout: string; stderr: string } | null): Check {
   const name = "docker engine";
-  if (result === null) return { name, ok: false, detail: "docker is not installed", fix: "install docker: https://docs.docker.com/engine/install/ (or apt-get install docker.io)" };
+  if (result === null)
+    return {
+      name,
+      ok: false,
+      detail: "docker is not installed",
+      fix: "install docker: https://docs.docker.com/engine/install/ (or apt-get install docker.io)",
+    };
   let server: string | undefined;
   try {
     server = (JSON.parse(result.stdout) as { Server?: { Version?: string } | null }).Server?.Version;
@@ -105,9 +134,16 @@ export function composeCheck(v2: string | null, v1: string | null): Check {
   const name = "compose v2";
   const version = (text: string) => /v?(\d+\.\d+\.\d+)/.exec(text)?.[1] ?? "?";
   if (v2 !== null) return { name, ok: true, detail: `docker compose ${version(v2)}` };
-  const fix = "install the compose v2 plugin: apt-get install docker-compose-plugin (Docker's apt repository), or see https://docs.docker.com/compose/install/linux/";
+  const fix =
+    "install the compose v2 plugin: apt-get install docker-compose-plugin (Docker's apt repository), or see https://docs.docker.com/compose/install/linux/";
   if (v1 !== null) {
-    return { name, ok: false, severity: "warning", detail: `only docker-compose ${version(v1)} (v1): no health waits with up --wait`, fix };
+    return {
+      name,
+      ok: false,
+      severity: "warning",
+      detail: `only docker-compose ${version(v1)} (v1): no health waits with up --wait`,
+      fix,
+    };
   }
   return { name, ok: false, detail: "neither docker compose nor docker-compose is installed", fix };
 }

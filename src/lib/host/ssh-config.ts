@@ -21,7 +21,8 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const HOST = /^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/;
 
 export function assertKeyName(name: string): string {
-  if (!NAME.test(name)) throw new UsageError(`key name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`);
+  if (!NAME.test(name))
+    throw new UsageError(`key name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`);
   return name;
 }
 

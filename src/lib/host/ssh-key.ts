@@ -1,10 +1,11 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
+import { backupFile } from "../core/backup.ts";
 import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
-import { backupFile, readTextOrNull, writeFileAtomic } from "../core/fs.ts";
-import { assertKeyName, withSshBlock, type SshHost } from "./ssh-config.ts";
+import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
 import { run } from "../core/spawn.ts";
+import { assertKeyName, type SshHost, withSshBlock } from "./ssh-config.ts";
 
 export interface DeployKeyOptions {
   name: string;
@@ -31,7 +32,8 @@ export function sshDir(env: Record<string, string | undefined> = process.env): s
 
 async function keygen(args: string[], input?: string): Promise<string> {
   const result = await run(["ssh-keygen", ...args], { input });
-  if (!result.ok) throw new StepFailedError(`ssh-keygen ${args[0]} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
+  if (!result.ok)
+    throw new StepFailedError(`ssh-keygen ${args[0]} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
   return result.stdout.trim();
 }
 
@@ -61,7 +63,11 @@ async function scanHostKeys(dir: string, host: SshHost): Promise<NonNullable<Dep
   const name = host.host.replace(/^\[|\]$/g, "");
   const scan = await run(["ssh-keyscan", "-T", "10", ...(host.port ? ["-p", String(host.port)] : []), "--", name]);
   const lines = scan.stdout.split("\n").filter((line) => line.trim() && !line.startsWith("#"));
-  if (lines.length === 0) throw new NetworkError(`ssh-keyscan got no host key from ${name}: ${scan.stderr.trim() || `exit ${scan.exitCode}`}`, "check the host name and that port 22 (or --port) is reachable");
+  if (lines.length === 0)
+    throw new NetworkError(
+      `ssh-keyscan got no host key from ${name}: ${scan.stderr.trim() || `exit ${scan.exitCode}`}`,
+      "check the host name and that port 22 (or --port) is reachable",
+    );
   const path = join(dir, "known_hosts");
   const known = new Set((readTextOrNull(path) ?? "").split("\n"));
   const added = lines.filter((line) => !known.has(line));
@@ -76,7 +82,11 @@ export async function generateDeployKey(options: DeployKeyOptions): Promise<Depl
   const path = join(dir, `protocol_${assertKeyName(options.name)}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const exists = existsSync(path) || existsSync(`${path}.pub`);
-  if (exists && !options.force) throw new PreconditionError(`${path} already exists`, "pass --force to replace it (the old key is kept as a backup)");
+  if (exists && !options.force)
+    throw new PreconditionError(
+      `${path} already exists`,
+      "pass --force to replace it (the old key is kept as a backup)",
+    );
   const replaced = exists ? [backupFile(path), backupFile(`${path}.pub`)].filter((p): p is string => p !== null) : [];
   await createKey(path, options.name);
   const sshConfig = writeSshConfig(dir, options, path);

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import * as v from "valibot";
+import { DEFAULT_INTERVAL } from "../core/backoff.ts";
 import { ConfigError, PreconditionError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import { appPaths, type AppPaths } from "../core/paths.ts";
-import { describeIssues, ProtocolJsonSchema, type ProtocolJson } from "../schema/protocol-json.ts";
+import { type AppPaths, appPaths } from "../core/paths.ts";
+import { describeIssues, type ProtocolJson, ProtocolJsonSchema } from "../schema/protocol-json.ts";
 
 export const PROTOCOL_JSON = "protocol.json";
 
@@ -41,12 +42,22 @@ export function parseProtocolJson(text: string, path: string): ProtocolJson {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${path} is not valid JSON: ${(error as Error).message}`, "fix the syntax, e.g. with: jq . protocol.json");
+    throw new ConfigError(
+      `${path} is not valid JSON: ${(error as Error).message}`,
+      "fix the syntax, e.g. with: jq . protocol.json",
+    );
   }
-  if (Array.isArray(data)) throw new ConfigError(`${path} is invalid: (top level): must be an object, not a list`, "see the protocol.json section of the README");
+  if (Array.isArray(data))
+    throw new ConfigError(
+      `${path} is invalid: (top level): must be an object, not a list`,
+      "see the protocol.json section of the README",
+    );
   const result = v.safeParse(ProtocolJsonSchema, data);
   if (!result.success) {
-    throw new ConfigError(`${path} is invalid: ${describeIssues(result.issues)}`, "fix that key (see the protocol.json section of the README)");
+    throw new ConfigError(
+      `${path} is invalid: ${describeIssues(result.issues)}`,
+      "fix that key (see the protocol.json section of the README)",
+    );
   }
   return result.output;
 }
@@ -69,10 +80,19 @@ export function loadApp(dirArg?: string): App {
   const text = existsSync(path) ? readFileSync(path, "utf8") : null;
   const config = text === null ? parseProtocolJson("{}", path) : parseProtocolJson(text, path);
   if (text !== null) warnAboutPasswords(config, path);
-  return { dir, name: config.name ?? basename(dir), configPath: text === null ? null : path, config, paths: appPaths(dir) };
+  return {
+    dir,
+    name: config.name ?? basename(dir),
+    configPath: text === null ? null : path,
+    config,
+    paths: appPaths(dir),
+  };
 }
 
-export const DEFAULT_INTERVAL = 10;
+/** The poll interval in seconds: --interval, else protocol.json's git.interval (re-read after each deploy), else the default. */
+export function pollInterval(app: App, override?: number): number {
+  return override ?? app.config.git?.interval ?? DEFAULT_INTERVAL;
+}
 
 export function remoteName(app: App): string {
   return app.config.git?.remotename ?? "origin";

@@ -25,8 +25,15 @@ export function classifyLocalWork(
 ): Refusal | null {
   const { changes, ahead, behind } = work;
   if (changes.length > 0 && !allow.dirty) {
-    const names = changes.slice(0, 3).map((c) => c.path).join(", ");
-    return { result: "dirty", error: `uncommitted changes to ${changes.length} tracked file(s): ${names}${changes.length > 3 ? ", …" : ""}`, hint: hints.dirty };
+    const names = changes
+      .slice(0, 3)
+      .map((c) => c.path)
+      .join(", ");
+    return {
+      result: "dirty",
+      error: `uncommitted changes to ${changes.length} tracked file(s): ${names}${changes.length > 3 ? ", …" : ""}`,
+      hint: hints.dirty,
+    };
   }
   if (ahead > 0 && !allow.ahead) {
     return {

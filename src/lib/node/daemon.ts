@@ -1,13 +1,12 @@
-import { closeSync, openSync, renameSync, statSync } from "node:fs";
-import { mkdirSync } from "node:fs";
-import type { App } from "./app.ts";
+import { closeSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
 import { StepFailedError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
-import { isStale, readLockHolder } from "./lock.ts";
 import { log } from "../core/log.ts";
 import { isProcessAlive, waitForExit } from "../core/process.ts";
-import { selfArgv } from "../release/self.ts";
 import { spawnDetached } from "../core/spawn.ts";
+import { selfArgv } from "../release/self.ts";
+import type { App } from "./app.ts";
+import { isStale, readLockHolder } from "./lock.ts";
 
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
 
@@ -65,7 +64,10 @@ export async function startDaemon(app: App, spec: DaemonSpec, flags: string[]): 
   const fd = openLog(spec.logPath);
   let child: ReturnType<typeof spawnDetached>;
   try {
-    child = spawnDetached([...selfArgv(), spec.command, "--foreground", "--dir", app.dir, ...flags], { cwd: app.dir, logFd: fd });
+    child = spawnDetached([...selfArgv(), spec.command, "--foreground", "--dir", app.dir, ...flags], {
+      cwd: app.dir,
+      logFd: fd,
+    });
   } finally {
     closeSync(fd);
   }
@@ -79,11 +81,17 @@ export async function startDaemon(app: App, spec: DaemonSpec, flags: string[]): 
       // Lost a race with another start? Then that loop is the one running.
       const other = readDaemon(spec);
       if (other.running && other.pid) return { pid: other.pid, alreadyRunning: true };
-      throw new StepFailedError(`the ${spec.command} loop exited at start:\n${tail(spec.logPath)}`, `see ${spec.logPath}`);
+      throw new StepFailedError(
+        `the ${spec.command} loop exited at start:\n${tail(spec.logPath)}`,
+        `see ${spec.logPath}`,
+      );
     }
     await Bun.sleep(25);
   }
-  throw new StepFailedError(`the ${spec.command} loop (pid ${child.pid}) did not start within 15s`, `see ${spec.logPath}`);
+  throw new StepFailedError(
+    `the ${spec.command} loop (pid ${child.pid}) did not start within 15s`,
+    `see ${spec.logPath}`,
+  );
 }
 
 export async function startSlaveInBackground(app: App, flags: string[]): Promise<StartedSlave> {

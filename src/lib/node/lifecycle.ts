@@ -1,14 +1,14 @@
-import type { App } from "./app.ts";
-import { deployWorkingCopy, prepareConfig, type ConfigStart } from "../config-repo/node.ts";
+import { type ConfigStart, deployWorkingCopy, prepareConfig } from "../config-repo/node.ts";
 import { startConfigSlave, stopConfigSlave } from "../config-repo/slave.ts";
-import { addRebootEntry, removeRebootEntry, type CrontabChange } from "../host/crontab.ts";
-import { startSlaveInBackground, stopSlave, type StartedSlave, type StoppedSlave } from "./daemon.ts";
-import { composeDown, composeFiles } from "../docker/docker.ts";
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
-import { assertWorkTree } from "../git/git.ts";
 import { log } from "../core/log.ts";
+import { composeDown, composeFiles } from "../docker/docker.ts";
+import { assertWorkTree } from "../git/git.ts";
+import { addRebootEntry, type CrontabChange, removeRebootEntry } from "../host/crontab.ts";
+import type { App } from "./app.ts";
+import { type StartedSlave, type StoppedSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
 import { readRegistration, writeRegistration } from "./state.ts";
-import { syncNode, type DirtyPolicy, type DivergedPolicy, type SyncOutcome } from "./sync.ts";
+import { type DirtyPolicy, type DivergedPolicy, type SyncOutcome, syncNode } from "./sync.ts";
 
 export interface StartOptions {
   intervalSeconds?: number;
@@ -55,7 +55,12 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
   const config = await prepareConfig(app, options.env);
   const sync = config.dev
     ? await deployWorkingCopy(app)
-    : await syncNode(app, { command: "start", onDirty: options.onDirty, onDiverged: options.onDiverged, lockWaitMs: 60_000 });
+    : await syncNode(app, {
+        command: "start",
+        onDirty: options.onDirty,
+        onDiverged: options.onDiverged,
+        lockWaitMs: 60_000,
+      });
   const slave = config.dev ? null : await startSlaveInBackground(app, slaveFlags(options));
   const configSlave = !config.dev && config.followable ? await startConfigSlave(app, options.intervalSeconds) : null;
   writeRegistration(app.paths.registration, {
@@ -67,7 +72,9 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
     onDiverged: options.onDiverged,
     updatedAt: new Date().toISOString(),
   });
-  const cron = options.cron ? await tryCrontab("the node will not come back after a reboot", () => addRebootEntry(app.dir)) : null;
+  const cron = options.cron
+    ? await tryCrontab("the node will not come back after a reboot", () => addRebootEntry(app.dir))
+    : null;
   return { dir: app.dir, sync, slave, config, configSlave, cron };
 }
 
@@ -84,7 +91,8 @@ export async function stopNode(app: App, options: { down: boolean }): Promise<St
   const configSlave = await stopConfigSlave(app);
   const cron = await tryCrontab("could not remove the @reboot line", () => removeRebootEntry(app.dir));
   const registration = readRegistration(app.paths.registration);
-  if (registration) writeRegistration(app.paths.registration, { ...registration, enabled: false, updatedAt: new Date().toISOString() });
+  if (registration)
+    writeRegistration(app.paths.registration, { ...registration, enabled: false, updatedAt: new Date().toISOString() });
   const down = options.down && composeFiles(app).length > 0;
   if (down) await composeDown(app);
   return { dir: app.dir, slave, configSlave, cron, down };

@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import * as v from "valibot";
 import { LockedError } from "../core/errors.ts";
-import { readTextOrNull } from "../core/fs.ts";
+import { readJsonFile } from "../core/json-file.ts";
 import { log } from "../core/log.ts";
 import { bootId, isProcessAlive, processStartTicks } from "../core/process.ts";
 
@@ -21,14 +21,7 @@ export type LockHolder = v.InferOutput<typeof LockHolderSchema>;
 
 /** Who holds the lock at `path`, or null when nobody does. An unreadable lock file counts as held by nobody. */
 export function readLockHolder(path: string): LockHolder | null {
-  const text = readTextOrNull(path);
-  if (text === null) return null;
-  try {
-    const parsed = v.safeParse(LockHolderSchema, JSON.parse(text));
-    return parsed.success ? parsed.output : null;
-  } catch {
-    return null;
-  }
+  return readJsonFile<LockHolder | null>(path, LockHolderSchema, null);
 }
 
 /** A lock whose holder ran on this host and is gone (kill -9, power loss). */

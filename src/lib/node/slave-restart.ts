@@ -1,7 +1,7 @@
-import { loadApp } from "./app.ts";
-import { readSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { loadApp } from "./app.ts";
+import { readSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
 import { slaveFlags } from "./lifecycle.ts";
 import { listRegistrations } from "./state.ts";
 
@@ -26,11 +26,17 @@ export async function restartSlaveLoops(): Promise<RestartedLoop[]> {
       if (!slave.running) continue;
       oldPid = slave.pid;
       await stopSlave(app);
-      const flags = slaveFlags({ intervalSeconds: registration.interval, onDirty: registration.onDirty, onDiverged: registration.onDiverged });
+      const flags = slaveFlags({
+        intervalSeconds: registration.interval,
+        onDirty: registration.onDirty,
+        onDiverged: registration.onDiverged,
+      });
       const started = await startSlaveInBackground(app, flags);
       restarted.push({ dir: app.dir, oldPid, pid: started.pid, error: null });
     } catch (error) {
-      log.warn(`could not restart the slave loop of ${registration.dir}: ${errorMessage(error)} (run protocol restart ${registration.dir})`);
+      log.warn(
+        `could not restart the slave loop of ${registration.dir}: ${errorMessage(error)} (run protocol restart ${registration.dir})`,
+      );
       restarted.push({ dir: registration.dir, oldPid, pid: null, error: errorMessage(error) });
     }
   }

@@ -1,18 +1,22 @@
-import { DEFAULT_INTERVAL, loadApp, type App } from "./app.ts";
-import { errorMessage } from "../core/errors.ts";
-import { gitContext } from "../git/auth.ts";
-import { acquireLock } from "./lock.ts";
-import { log } from "../core/log.ts";
-import { readNodeState } from "./state.ts";
 import { nextDelayMs } from "../core/backoff.ts";
-import { syncNode, type DirtyPolicy, type DivergedPolicy } from "./sync.ts";
+import { errorMessage } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { gitContext } from "../git/auth.ts";
+import { type App, loadApp, pollInterval } from "./app.ts";
+import { acquireLock } from "./lock.ts";
+import { readNodeState } from "./state.ts";
+import { type DirtyPolicy, type DivergedPolicy, syncNode } from "./sync.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    const wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener("abort", wake, { once: true });
   });
 }
 
@@ -78,7 +82,7 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
 /** Slave mode for the app's working copy. */
 export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise<void> {
   let target: SyncTarget | undefined;
-  const interval = (app: App) => options.intervalSeconds ?? app.config.git?.interval ?? DEFAULT_INTERVAL;
+  const interval = (app: App) => pollInterval(app, options.intervalSeconds);
   return runPollLoop(initial, {
     command: "git:slave",
     label: "slave mode",
@@ -91,7 +95,12 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
       } catch {
         // syncNode resolves it again and records why it failed
       }
-      const result = await syncNode(app, { ...options, command: "git:slave", target, lockWaitMs: interval(app) * 1000 });
+      const result = await syncNode(app, {
+        ...options,
+        command: "git:slave",
+        target,
+        lockWaitMs: interval(app) * 1000,
+      });
       if (result.result !== "deployed") return false;
       target = undefined;
       return true;

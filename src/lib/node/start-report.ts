@@ -5,9 +5,14 @@ import { renderSyncOutcome } from "./sync-report.ts";
 export function renderStartReport(report: StartReport): void {
   renderSyncOutcome(report.sync);
   if (report.sync.error) {
-    log.warn(`the node runs, but its first sync says ${report.sync.result}: ${report.sync.error}${report.sync.hint ? ` (${report.sync.hint})` : ""}`);
+    log.warn(
+      `the node runs, but its first sync says ${report.sync.result}: ${report.sync.error}${report.sync.hint ? ` (${report.sync.hint})` : ""}`,
+    );
   }
-  if (report.config.link) log.info(`config ${report.config.branch ?? "?"} linked from ${report.config.dir} (${report.config.link.plan.owned.length} file(s))`);
+  if (report.config.link)
+    log.info(
+      `config ${report.config.branch ?? "?"} linked from ${report.config.dir} (${report.config.link.plan.owned.length} file(s))`,
+    );
   if (!report.slave) log.info(`development environment ${report.config.env}: git left alone, no slave mode`);
   else {
     log.success(
@@ -16,6 +21,10 @@ export function renderStartReport(report: StartReport): void {
         : `slave mode started for ${report.dir} (pid ${report.slave.pid})`,
     );
   }
-  if (report.configSlave) log.success(`config slave mode ${report.configSlave.alreadyRunning ? "already running" : "started"} (pid ${report.configSlave.pid})`);
-  if (report.cron?.changed) log.info(`@reboot line added to the crontab (previous crontab saved to ${report.cron.backup})`);
+  if (report.configSlave)
+    log.success(
+      `config slave mode ${report.configSlave.alreadyRunning ? "already running" : "started"} (pid ${report.configSlave.pid})`,
+    );
+  if (report.cron?.changed)
+    log.info(`@reboot line added to the crontab (previous crontab saved to ${report.cron.backup})`);
 }

@@ -2,32 +2,27 @@ import { appendFileSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as v from "valibot";
 import { readTextOrNull, writeJsonAtomic } from "../core/fs.ts";
+import { readJsonFile } from "../core/json-file.ts";
 import { log } from "../core/log.ts";
 import { appsRoot } from "../core/paths.ts";
 import {
-  DeployRecordSchema,
-  NodeStateSchema,
-  RegistrationSchema,
   type DeployRecord,
+  DeployRecordSchema,
   type NodeState,
+  NodeStateSchema,
   type Registration,
+  RegistrationSchema,
 } from "../schema/state.ts";
 
-function readJsonFile<T>(path: string, schema: v.GenericSchema<unknown, T>, fallback: T): T {
-  const text = readTextOrNull(path);
-  if (text === null) return fallback;
-  try {
-    const parsed = v.safeParse(schema, JSON.parse(text));
-    if (parsed.success) return parsed.output;
-  } catch {
-    // fall through: a state file is ours to rewrite, an unreadable one must not stop the node
-  }
-  log.warn(`ignoring unreadable state file ${path}; it will be rewritten`);
-  return fallback;
+/** A state file is ours to rewrite: an unreadable one must not stop the node. */
+function readStateFile<T>(path: string, schema: v.GenericSchema<unknown, T>, fallback: T): T {
+  return readJsonFile(path, schema, fallback, () =>
+    log.warn(`ignoring unreadable state file ${path}; it will be rewritten`),
+  );
 }
 
 export function readNodeState(path: string): NodeState {
-  return readJsonFile(path, NodeStateSchema, v.parse(NodeStateSchema, {}));
+  return readStateFile(path, NodeStateSchema, v.parse(NodeStateSchema, {}));
 }
 
 /** `durable: false` skips the fsync, for the per-poll record that a later poll rewrites anyway. */
@@ -63,7 +58,7 @@ export function readDeploys(path: string): DeployRecord[] {
 }
 
 export function readRegistration(path: string): Registration | null {
-  return readJsonFile(path, v.nullable(RegistrationSchema), null);
+  return readStateFile(path, v.nullable(RegistrationSchema), null);
 }
 
 export function writeRegistration(path: string, registration: Registration): void {

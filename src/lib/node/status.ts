@@ -1,18 +1,17 @@
-import { type App } from "./app.ts";
-import { readSlave, type SlaveInfo } from "./daemon.ts";
-import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
-import { gitContext } from "../git/auth.ts";
-import { isStale, readLockHolder, type LockHolder } from "./lock.ts";
-import { renderTable, shortSha } from "../core/output.ts";
-import type { DeployRecord, NodeState } from "../schema/state.ts";
-import { readDeploys, readNodeState, readRegistration } from "./state.ts";
-import { remoteName } from "./app.ts";
-import { projectContainers } from "../docker/containers.ts";
-import { composeFiles } from "../docker/docker.ts";
-import { errorMessage } from "../core/errors.ts";
 import { readMachineEnv } from "../config-repo/env.ts";
 import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
 import { readConfigSlave } from "../config-repo/slave.ts";
+import { errorMessage } from "../core/errors.ts";
+import { renderTable, shortSha } from "../core/output.ts";
+import { projectContainers } from "../docker/containers.ts";
+import { composeFiles } from "../docker/docker.ts";
+import { gitContext } from "../git/auth.ts";
+import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
+import type { DeployRecord, NodeState } from "../schema/state.ts";
+import { type App, remoteName } from "./app.ts";
+import { readSlave, type SlaveInfo } from "./daemon.ts";
+import { isStale, type LockHolder, readLockHolder } from "./lock.ts";
+import { readDeploys, readNodeState, readRegistration } from "./state.ts";
 
 export interface NodeStatus {
   dir: string;
@@ -50,7 +49,10 @@ async function readContainers(app: App): Promise<Pick<NodeStatus, "containers" |
   if (composeFiles(app).length === 0) return { containers: null, containersError: null };
   try {
     const containers = await projectContainers(app);
-    return { containers: containers.map(({ service, status, health, image }) => ({ service, status, health, image })), containersError: null };
+    return {
+      containers: containers.map(({ service, status, health, image }) => ({ service, status, health, image })),
+      containersError: null,
+    };
   } catch (error) {
     return { containers: null, containersError: errorMessage(error) };
   }
@@ -105,12 +107,22 @@ export function renderStatus(status: NodeStatus): string[] {
   ];
   if (sync?.error) rows.push(["error", sync.error]);
   if (status.lock) rows.push(["lock", `held by pid ${status.lock.pid} (${status.lock.command})`]);
-  if (status.paused) rows.push(["paused", `at ${shortSha(status.paused.commit)} since ${status.paused.at}: ${status.paused.reason} (protocol start resumes)`]);
-  if (status.quarantine) rows.push(["quarantine", `${shortSha(status.quarantine.commit)} skipped until the remote moves: ${status.quarantine.reason}`]);
-  for (const image of status.images) rows.push(["image", `${image.service}: ${image.image}${image.digest ? `@${image.digest.slice(0, 19)}` : ""}`]);
+  if (status.paused)
+    rows.push([
+      "paused",
+      `at ${shortSha(status.paused.commit)} since ${status.paused.at}: ${status.paused.reason} (protocol start resumes)`,
+    ]);
+  if (status.quarantine)
+    rows.push([
+      "quarantine",
+      `${shortSha(status.quarantine.commit)} skipped until the remote moves: ${status.quarantine.reason}`,
+    ]);
+  for (const image of status.images)
+    rows.push(["image", `${image.service}: ${image.image}${image.digest ? `@${image.digest.slice(0, 19)}` : ""}`]);
   if (status.registry.error) rows.push(["registry", status.registry.error]);
   if (status.registry.updateAvailable) rows.push(["update", `new image available: ${status.registry.updateAvailable}`]);
-  for (const c of status.containers ?? []) rows.push(["container", `${c.service}: ${c.status}${c.health ? ` (${c.health})` : ""}, ${c.image}`]);
+  for (const c of status.containers ?? [])
+    rows.push(["container", `${c.service}: ${c.status}${c.health ? ` (${c.health})` : ""}, ${c.image}`]);
   if (status.containers?.length === 0) rows.push(["containers", "none running (protocol docker:compose starts them)"]);
   if (status.containersError) rows.push(["containers", `unknown: ${status.containersError}`]);
   if (status.config.dir) {

@@ -7,7 +7,9 @@ import type { SyncOutcome } from "./sync.ts";
 export function renderSyncOutcome(outcome: SyncOutcome): void {
   if (outcome.result === "up-to-date") log.success(`up to date at ${shortSha(outcome.to)}`);
   if (outcome.result === "deployed") {
-    log.success(`deployed ${shortSha(outcome.from)} → ${shortSha(outcome.to)}${outcome.composeRan ? "" : " (no compose file: docker skipped)"}`);
+    log.success(
+      `deployed ${shortSha(outcome.from)} → ${shortSha(outcome.to)}${outcome.composeRan ? "" : " (no compose file: docker skipped)"}`,
+    );
     if (outcome.keptAs) log.info(`local work kept as ${outcome.keptAs}`);
   }
 }

@@ -1,16 +1,18 @@
-import { loadApp, parseProtocolJson, PROTOCOL_JSON, type App } from "./app.ts";
-import { classifyLocalWork } from "./classify.ts";
 import { configHash } from "../config-repo/hash.ts";
-import { deployApp, type DeployRequest } from "../deploy/deploy.ts";
+import { backupRef } from "../core/backup.ts";
+import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { shortSha } from "../core/output.ts";
+import { type DeployRequest, deployApp } from "../deploy/deploy.ts";
 import { checkImageUpdates, isQuarantined } from "../deploy/image-updates.ts";
 import { pullIncoming } from "../deploy/prepull.ts";
-import type { ProtocolJson } from "../schema/protocol-json.ts";
 import { composeFiles, findCompose } from "../docker/docker.ts";
-import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
+import { gitContext } from "../git/auth.ts";
 import {
   aheadBehind,
   currentBranch,
   fetchBranch,
+  type GitContext,
   git,
   gitDir,
   hasCommit,
@@ -21,14 +23,13 @@ import {
   stashChanges,
   trackedChanges,
   updateRef,
-  type GitContext,
 } from "../git/git.ts";
-import { gitContext } from "../git/auth.ts";
 import { clearStaleIndexLock } from "../git/index-lock.ts";
-import { acquireLock, describeHolder } from "./lock.ts";
-import { log } from "../core/log.ts";
-import { shortSha } from "../core/output.ts";
+import type { ProtocolJson } from "../schema/protocol-json.ts";
 import type { NodeState, SyncResult } from "../schema/state.ts";
+import { type App, loadApp, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
+import { classifyLocalWork } from "./classify.ts";
+import { acquireLock, describeHolder } from "./lock.ts";
 import { readNodeState, writeNodeState } from "./state.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
@@ -67,7 +68,16 @@ const APP_HINTS = {
 };
 
 function outcome(partial: Partial<SyncOutcome> & Pick<SyncOutcome, "result">): SyncOutcome {
-  return { from: null, to: null, remoteCommit: null, error: null, keptAs: null, fetched: false, composeRan: false, ...partial };
+  return {
+    from: null,
+    to: null,
+    remoteCommit: null,
+    error: null,
+    keptAs: null,
+    fetched: false,
+    composeRan: false,
+    ...partial,
+  };
 }
 
 /** Validate the incoming protocol.json before the working copy moves to it; returns it. */
@@ -102,12 +112,20 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   const state = readNodeState(app.paths.status);
   const paused = state.paused;
   if (paused) {
-    return outcome({ result: "paused", error: `held at ${shortSha(paused.commit)} since ${paused.at}: ${paused.reason}`, hint: "run protocol start (or git:slave) to follow the remote again" });
+    return outcome({
+      result: "paused",
+      error: `held at ${shortSha(paused.commit)} since ${paused.at}: ${paused.reason}`,
+      hint: "run protocol start (or git:slave) to follow the remote again",
+    });
   }
   const target = options.target ?? (await resolveTarget(app, ctx));
   const remoteCommit = await lsRemoteBranch(ctx, target.remote, target.branch);
   if (!remoteCommit) {
-    return outcome({ result: "error", error: `branch ${target.branch} does not exist on ${target.remote}`, hint: "push it, or set git.branch in protocol.json" });
+    return outcome({
+      result: "error",
+      error: `branch ${target.branch} does not exist on ${target.remote}`,
+      hint: "push it, or set git.branch in protocol.json",
+    });
   }
   const head = await headCommit(ctx);
   if (head === remoteCommit) {
@@ -119,13 +137,24 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
       const update = await checkImageUpdates(app, state);
       if (!update || isQuarantined(state, head, update.digests)) return outcome({ result: "up-to-date", ...current });
       if (app.config.docker?.updates === "notify") return outcome({ result: "up-to-date", ...current });
-      return { ...(await deploy(app, { from: head, to: head, reason: "image", digests: update.digests })), remoteCommit };
+      return {
+        ...(await deploy(app, { from: head, to: head, reason: "image", digests: update.digests })),
+        remoteCommit,
+      };
     }
     if (isQuarantined(state, head, null)) return quarantined(state, head, current);
     if (composeFiles(app).length > 0) await findCompose();
-    return { ...(await deploy(app, { from: state.deployedCommit, to: head, reason: state.deployedCommit === head ? "config" : "commit" })), remoteCommit };
+    return {
+      ...(await deploy(app, {
+        from: state.deployedCommit,
+        to: head,
+        reason: state.deployedCommit === head ? "config" : "commit",
+      })),
+      remoteCommit,
+    };
   }
-  if (isQuarantined(state, remoteCommit, null)) return quarantined(state, remoteCommit, { from: head, to: head, remoteCommit });
+  if (isQuarantined(state, remoteCommit, null))
+    return quarantined(state, remoteCommit, { from: head, to: head, remoteCommit });
 
   let fetched = false;
   if (!(await hasCommit(ctx, remoteCommit))) {
@@ -146,7 +175,12 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   const { ahead, behind } = head ? await aheadBehind(ctx, head, remoteCommit) : { ahead: 0, behind: 1 };
 
   // Decide everything before acting, so an opt-in never moves work aside for a sync that then refuses.
-  const refusal = classifyLocalWork({ changes, ahead, behind }, `${target.remote}/${target.branch}`, { dirty: options.onDirty === "stash", ahead: options.onDiverged === "reset" }, APP_HINTS);
+  const refusal = classifyLocalWork(
+    { changes, ahead, behind },
+    `${target.remote}/${target.branch}`,
+    { dirty: options.onDirty === "stash", ahead: options.onDiverged === "reset" },
+    APP_HINTS,
+  );
   if (refusal) return outcome({ ...base, ...refusal });
   const incoming = await validConfigAt(ctx, remoteCommit);
   const pulled = await pullIncoming(app, ctx, remoteCommit, incoming);
@@ -159,17 +193,23 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
     log.warn(`uncommitted changes moved aside: stash ${stash} (git stash list; git stash apply ${shortSha(stash)})`);
   }
   if (ahead > 0 && head) {
-    const ref = `refs/protocol/backup/${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    const ref = backupRef();
     await updateRef(ctx, ref, head);
     await resetHard(ctx, remoteCommit);
     kept.push(ref);
-    log.warn(`local commits kept as ${ref} (${shortSha(head)}); the working copy now matches ${target.remote}/${target.branch}`);
+    log.warn(
+      `local commits kept as ${ref} (${shortSha(head)}); the working copy now matches ${target.remote}/${target.branch}`,
+    );
   } else {
     await mergeFastForward(ctx, remoteCommit);
   }
   log.info(`moved ${shortSha(head)} → ${shortSha(remoteCommit)}`);
   // Deploy with the protocol.json that just arrived (validated above), not the one loaded before.
-  return { ...(await deploy(loadApp(app.dir), { from: head, to: remoteCommit, keptAs: kept.join(", ") || null, pulled })), remoteCommit, fetched };
+  return {
+    ...(await deploy(loadApp(app.dir), { from: head, to: remoteCommit, keptAs: kept.join(", ") || null, pulled })),
+    remoteCommit,
+    fetched,
+  };
 }
 
 /** One sync: ls-remote, and on a change fetch, classify, fast-forward and deploy. Never throws for sync outcomes. */
@@ -212,15 +252,21 @@ function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announ
     now.getTime() - Date.parse(previous.lastSync.at) < QUIET_WRITE_MS;
   // The idle poll writes nothing: an unchanged record is rewritten once a minute, without fsync.
   if (!same) {
-    writeNodeState(app.paths.status, {
-      ...previous,
-      ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: now.toISOString() } : {}),
-      lastSync: { at: now.toISOString(), result: result.result, error: result.error, durationMs },
-      failures,
-    }, false);
+    writeNodeState(
+      app.paths.status,
+      {
+        ...previous,
+        ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: now.toISOString() } : {}),
+        lastSync: { at: now.toISOString(), result: result.result, error: result.error, durationMs },
+        failures,
+      },
+      false,
+    );
   }
   // Say a refusal or failure once when it starts or changes, not on every poll.
-  const changed = announce && (previous.lastSync?.result !== result.result || previous.lastSync?.error !== result.error);
-  if (result.error && changed) log.warn(`sync ${result.result}: ${result.error}${result.hint ? ` (${result.hint})` : ""}`);
+  const changed =
+    announce && (previous.lastSync?.result !== result.result || previous.lastSync?.error !== result.error);
+  if (result.error && changed)
+    log.warn(`sync ${result.result}: ${result.error}${result.hint ? ` (${result.hint})` : ""}`);
   else if (!result.error && changed && result.result === "up-to-date") log.info(`up to date at ${shortSha(result.to)}`);
 }

@@ -1,6 +1,13 @@
-import { remoteName, type App } from "./app.ts";
 import { PreconditionError } from "../core/errors.ts";
-import { currentBranch, localRemoteHead, remoteDefaultBranch, remoteUrl, upstreamBranch, type GitContext } from "../git/git.ts";
+import {
+  currentBranch,
+  type GitContext,
+  localRemoteHead,
+  remoteDefaultBranch,
+  remoteUrl,
+  upstreamBranch,
+} from "../git/git.ts";
+import { type App, remoteName } from "./app.ts";
 
 export interface SyncTarget {
   remote: string;
@@ -17,7 +24,9 @@ export async function resolveTarget(app: App, ctx: GitContext): Promise<SyncTarg
     const url = app.config.git?.remote;
     throw new PreconditionError(
       `the working copy has no remote named ${remote}`,
-      url ? `add it: git -C ${app.dir} remote add ${remote} ${url}` : `add one with git remote add ${remote} <url>, or set git.remotename`,
+      url
+        ? `add it: git -C ${app.dir} remote add ${remote} ${url}`
+        : `add one with git remote add ${remote} <url>, or set git.remotename`,
     );
   }
   const branch =
@@ -26,6 +35,7 @@ export async function resolveTarget(app: App, ctx: GitContext): Promise<SyncTarg
     (await localRemoteHead(ctx, remote)) ??
     (await remoteDefaultBranch(ctx, remote)) ??
     (await currentBranch(ctx));
-  if (!branch) throw new PreconditionError(`cannot tell which branch of ${remote} to follow`, "set git.branch in protocol.json");
+  if (!branch)
+    throw new PreconditionError(`cannot tell which branch of ${remote} to follow`, "set git.branch in protocol.json");
   return { remote, branch };
 }

@@ -87,23 +87,7 @@ export function compressedName(artifact: string, compression: Compression): stri
   return compression === "none" ? artifact : `${artifact}.${compression}`;
 }
 
-/**
- * Compare two versions by their numeric parts (1.10.0 > 1.9.2); a pre-release suffix
- * (`-dev`, `-rc.1`) sorts before the same release. Returns <0, 0 or >0.
- */
+/** Semver order (1.10.0 > 1.9.2, 1.0.0-rc.10 > 1.0.0-rc.9, 0.1.0-dev < 0.1.0); <0, 0 or >0. */
 export function compareVersions(a: string, b: string): number {
-  const split = (version: string) => {
-    const [core = "", pre] = version.replace(/^v/, "").split("-", 2);
-    return { parts: core.split(".").map((n) => Number.parseInt(n, 10) || 0), pre };
-  };
-  const left = split(a);
-  const right = split(b);
-  for (let i = 0; i < Math.max(left.parts.length, right.parts.length); i++) {
-    const diff = (left.parts[i] ?? 0) - (right.parts[i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  if (left.pre === right.pre) return 0;
-  if (left.pre === undefined) return 1;
-  if (right.pre === undefined) return -1;
-  return left.pre < right.pre ? -1 : 1;
+  return Bun.semver.order(a.replace(/^v/, ""), b.replace(/^v/, ""));
 }

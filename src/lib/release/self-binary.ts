@@ -1,8 +1,8 @@
 import { accessSync, constants, copyFileSync, existsSync, linkSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { isCompiled } from "../../version.ts";
 import { PreconditionError, StepFailedError } from "../core/errors.ts";
 import { run } from "../core/spawn.ts";
-import { isCompiled } from "../../version.ts";
 
 /** A distro package drops this beside the binary: its package manager owns updates, not protocol. */
 export const DISABLE_MARKER = ".disable-self-update";
@@ -24,7 +24,10 @@ export function locateSelfBinary(action = "self:update"): SelfBinary {
   const path = process.execPath;
   const dir = dirname(path);
   if (existsSync(join(dir, DISABLE_MARKER))) {
-    throw new PreconditionError(`${action} is disabled for ${path}: ${join(dir, DISABLE_MARKER)} exists`, "this binary is managed by a package manager; update it with that");
+    throw new PreconditionError(
+      `${action} is disabled for ${path}: ${join(dir, DISABLE_MARKER)} exists`,
+      "this binary is managed by a package manager; update it with that",
+    );
   }
   return { path, dir, backup: join(dir, `${basename(path)}.bak`) };
 }
@@ -42,7 +45,9 @@ export async function probeVersion(path: string): Promise<string> {
   const result = await run([path, "--version"], { idleTimeoutMs: 30_000 }).catch(() => null);
   const version = result?.ok ? result.stdout.trim() : "";
   if (!version) {
-    const why = result ? `exit ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().split("\n")[0]}` : ""}` : "it could not be started";
+    const why = result
+      ? `exit ${result.exitCode}${result.stderr ? `: ${result.stderr.trim().split("\n")[0]}` : ""}`
+      : "it could not be started";
     throw new StepFailedError(`${path} --version failed (${why})`, `nothing was changed; the file is kept at ${path}`);
   }
   return version;

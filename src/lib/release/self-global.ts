@@ -1,13 +1,16 @@
 import { chmodSync, copyFileSync, mkdirSync, realpathSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
-import { sha256File } from "./checksum.ts";
-import { PreconditionError } from "../core/errors.ts";
-import { assertWritableDir } from "./self-binary.ts";
 import { isCompiled } from "../../version.ts";
+import { PreconditionError } from "../core/errors.ts";
+import { sha256File } from "./checksum.ts";
+import { assertWritableDir } from "./self-binary.ts";
 
 /** install.sh's rule: /usr/local/bin as root, ~/.local/bin otherwise; PROTOCOL_INSTALL_DIR or --dir win. */
-export function defaultInstallDir(env: Record<string, string | undefined> = process.env, uid = process.getuid?.() ?? -1): string {
+export function defaultInstallDir(
+  env: Record<string, string | undefined> = process.env,
+  uid = process.getuid?.() ?? -1,
+): string {
   if (env.PROTOCOL_INSTALL_DIR) return env.PROTOCOL_INSTALL_DIR;
   return uid === 0 ? "/usr/local/bin" : join(env.HOME || homedir(), ".local", "bin");
 }
@@ -36,7 +39,10 @@ function realpathOrNull(path: string): string | null {
 /** Copy (or symlink) the running binary to `<dir>/protocol`; running it twice changes nothing. */
 export async function installGlobal(options: { dir?: string; link?: boolean }): Promise<GlobalInstall> {
   if (!isCompiled()) {
-    throw new PreconditionError("self:global puts the compiled binary on PATH, and this is running from source", "build it first (npm run build), then run dist/protocol self:global");
+    throw new PreconditionError(
+      "self:global puts the compiled binary on PATH, and this is running from source",
+      "build it first (npm run build), then run dist/protocol self:global",
+    );
   }
   const source = realpathSync(process.execPath);
   const dir = resolve(options.dir || defaultInstallDir());
@@ -47,7 +53,8 @@ export async function installGlobal(options: { dir?: string; link?: boolean }): 
   assertWritableDir(dir);
   const current = realpathOrNull(path);
   if (current === source) return { ...result, changed: false };
-  if (mode === "copy" && current && (await sha256File(current)) === (await sha256File(source))) return { ...result, changed: false };
+  if (mode === "copy" && current && (await sha256File(current)) === (await sha256File(source)))
+    return { ...result, changed: false };
   // Built beside the target and renamed over it: a running protocol at `path` keeps its inode.
   const staged = join(dir, `.protocol.${process.pid}.tmp`);
   rmSync(staged, { force: true });

@@ -2,16 +2,25 @@ import { chmodSync, createReadStream, createWriteStream, rmSync } from "node:fs"
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
-import { verifySha256 } from "./checksum.ts";
+import { VERSION } from "../../version.ts";
 import { errorMessage, PreconditionError, StepFailedError, UsageError } from "../core/errors.ts";
 import { downloadFile, fetchText } from "../core/http.ts";
 import { log } from "../core/log.ts";
-import { artifactName, compareVersions, compressedName, detectPlatform, downloadBase, pickCompression, releaseFileUrl, type Compression } from "./metadata.ts";
-import { parseSha256Sums, parseVersionFile, ReleaseMetadataError } from "../schema/release.ts";
-import { assertWritableDir, locateSelfBinary, probeVersion, replaceBinary, swapWithBackup } from "./self-binary.ts";
-import { restartSlaveLoops, type RestartedLoop } from "../node/slave-restart.ts";
 import { hasProgram, run } from "../core/spawn.ts";
-import { VERSION } from "../../version.ts";
+import { type RestartedLoop, restartSlaveLoops } from "../node/slave-restart.ts";
+import { parseSha256Sums, parseVersionFile, ReleaseMetadataError } from "../schema/release.ts";
+import { verifySha256 } from "./checksum.ts";
+import {
+  artifactName,
+  type Compression,
+  compareVersions,
+  compressedName,
+  detectPlatform,
+  downloadBase,
+  pickCompression,
+  releaseFileUrl,
+} from "./metadata.ts";
+import { assertWritableDir, locateSelfBinary, probeVersion, replaceBinary, swapWithBackup } from "./self-binary.ts";
 
 export interface Release {
   version: string;
@@ -28,7 +37,11 @@ function metadata<T>(url: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
-    if (error instanceof ReleaseMetadataError) throw new StepFailedError(`${url}: ${error.message}`, "the release host served something that is not a protocol release; check PROTOCOL_DOWNLOAD_URL");
+    if (error instanceof ReleaseMetadataError)
+      throw new StepFailedError(
+        `${url}: ${error.message}`,
+        "the release host served something that is not a protocol release; check PROTOCOL_DOWNLOAD_URL",
+      );
     throw error;
   }
 }
@@ -55,12 +68,28 @@ export async function lookupRelease(pinned?: string, base = downloadBase()): Pro
   const parsed = await fetchText(sumsUrl).then((text) => metadata(sumsUrl, () => parseSha256Sums(text)));
   const platform = detectPlatform();
   const artifact = artifactName(platform);
-  if (!artifact) throw new PreconditionError(`no protocol build for ${platform.os}/${platform.arch}`, "protocol runs on Linux and macOS, x86-64 and arm64");
+  if (!artifact)
+    throw new PreconditionError(
+      `no protocol build for ${platform.os}/${platform.arch}`,
+      "protocol runs on Linux and macOS, x86-64 and arm64",
+    );
   const artifactSha256 = parsed.get(artifact);
-  if (!artifactSha256) throw new StepFailedError(`release ${version} has no ${artifact} (${sumsUrl})`, "pick another version with --version");
+  if (!artifactSha256)
+    throw new StepFailedError(
+      `release ${version} has no ${artifact} (${sumsUrl})`,
+      "pick another version with --version",
+    );
   const compression = pickCompression(artifact, parsed, hasProgram("xz"));
   const file = compressedName(artifact, compression);
-  return { version, artifact, file, compression, url: releaseFileUrl(base, version, file), sha256: parsed.get(file) ?? artifactSha256, artifactSha256 };
+  return {
+    version,
+    artifact,
+    file,
+    compression,
+    url: releaseFileUrl(base, version, file),
+    sha256: parsed.get(file) ?? artifactSha256,
+    artifactSha256,
+  };
 }
 
 export interface UpdateCheck {
@@ -83,13 +112,20 @@ async function unpack(staged: string, compression: Compression): Promise<string>
   const out = staged.slice(0, -`.${compression}`.length);
   if (compression === "xz") {
     const result = await run(["xz", "--decompress", "--force", "--", staged]);
-    if (!result.ok) throw new StepFailedError(`xz could not unpack ${staged}: ${result.stderr.trim()}`, `nothing was changed; the download is kept at ${staged}`);
+    if (!result.ok)
+      throw new StepFailedError(
+        `xz could not unpack ${staged}: ${result.stderr.trim()}`,
+        `nothing was changed; the download is kept at ${staged}`,
+      );
     return out;
   }
   try {
     await pipeline(createReadStream(staged), createGunzip(), createWriteStream(out, { mode: 0o600 }));
   } catch (error) {
-    throw new StepFailedError(`could not unpack ${staged}: ${errorMessage(error)}`, `nothing was changed; the download is kept at ${staged}`);
+    throw new StepFailedError(
+      `could not unpack ${staged}: ${errorMessage(error)}`,
+      `nothing was changed; the download is kept at ${staged}`,
+    );
   }
   rmSync(staged, { force: true });
   return out;
@@ -112,7 +148,15 @@ export interface UpdateResult {
 export async function updateSelf(pinned?: string): Promise<UpdateResult> {
   const self = locateSelfBinary();
   const release = await lookupRelease(pinned);
-  const unchanged = { updated: false, from: VERSION, to: release.version, path: self.path, backup: null, file: null, restarted: [] };
+  const unchanged = {
+    updated: false,
+    from: VERSION,
+    to: release.version,
+    path: self.path,
+    backup: null,
+    file: null,
+    restarted: [],
+  };
   if (release.version === VERSION) return unchanged;
   if (!pinned && compareVersions(release.version, VERSION) < 0) return unchanged;
   assertWritableDir(self.dir);
@@ -125,10 +169,21 @@ export async function updateSelf(pinned?: string): Promise<UpdateResult> {
   chmodSync(binary, 0o755);
   const reported = await probeVersion(binary);
   if (reported !== release.version) {
-    throw new StepFailedError(`the downloaded binary says it is ${reported}, not ${release.version}`, `nothing was changed; the download is kept at ${binary}`);
+    throw new StepFailedError(
+      `the downloaded binary says it is ${reported}, not ${release.version}`,
+      `nothing was changed; the download is kept at ${binary}`,
+    );
   }
   replaceBinary(self, binary);
-  return { updated: true, from: VERSION, to: release.version, path: self.path, backup: self.backup, file: release.file, restarted: await restartSlaveLoops() };
+  return {
+    updated: true,
+    from: VERSION,
+    to: release.version,
+    path: self.path,
+    backup: self.backup,
+    file: release.file,
+    restarted: await restartSlaveLoops(),
+  };
 }
 
 export interface RollbackResult {
@@ -142,7 +197,11 @@ export interface RollbackResult {
 /** Put the .bak back (it must run), keeping the current binary as the new .bak. */
 export async function rollbackSelf(): Promise<RollbackResult> {
   const self = locateSelfBinary("self:update --rollback");
-  if (!(await Bun.file(self.backup).exists())) throw new PreconditionError(`there is no previous binary at ${self.backup}`, "self:update keeps one when it replaces the binary");
+  if (!(await Bun.file(self.backup).exists()))
+    throw new PreconditionError(
+      `there is no previous binary at ${self.backup}`,
+      "self:update keeps one when it replaces the binary",
+    );
   assertWritableDir(self.dir);
   const to = await probeVersion(self.backup);
   swapWithBackup(self);

@@ -1,6 +1,14 @@
 import * as v from "valibot";
 
-export const CONFIG_SYNC_RESULTS = ["up-to-date", "updated", "dirty", "ahead", "diverged", "unreachable", "error"] as const;
+export const CONFIG_SYNC_RESULTS = [
+  "up-to-date",
+  "updated",
+  "dirty",
+  "ahead",
+  "diverged",
+  "unreachable",
+  "error",
+] as const;
 export type ConfigSyncResult = (typeof CONFIG_SYNC_RESULTS)[number];
 
 /** The config slave's own state file, beside the node's status.json. */

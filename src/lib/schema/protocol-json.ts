@@ -2,7 +2,11 @@ import * as v from "valibot";
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
-const seconds = v.pipe(v.number("must be a number of seconds"), v.minValue(1, "must be at least 1"), v.maxValue(86400, "must be at most 86400"));
+const seconds = v.pipe(
+  v.number("must be a number of seconds"),
+  v.minValue(1, "must be at least 1"),
+  v.maxValue(86400, "must be at most 86400"),
+);
 
 const oneOrMany = <T extends v.GenericSchema>(schema: T) =>
   v.union([schema, v.pipe(v.array(schema), v.minLength(1))], "must be a probe or a list of probes");
@@ -33,11 +37,12 @@ export const ProtocolJsonSchema = v.object({
       password: v.optional(v.string()),
       key: v.optional(nonEmpty),
       branch: v.optional(
-        v.pipe(nonEmpty, v.check((b) => !b.startsWith("-") && !b.includes(".."), "is not a valid branch name")),
+        v.pipe(
+          nonEmpty,
+          v.check((b) => !b.startsWith("-") && !b.includes(".."), "is not a valid branch name"),
+        ),
       ),
-      remotename: v.optional(
-        v.pipe(nonEmpty, v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is not a valid remote name")),
-      ),
+      remotename: v.optional(v.pipe(nonEmpty, v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is not a valid remote name"))),
       interval: v.optional(seconds),
     }),
     {},
@@ -48,7 +53,9 @@ export const ProtocolJsonSchema = v.object({
       username: v.optional(v.string()),
       password: v.optional(v.string()),
       local: v.optional(nonEmpty),
-      compose: v.optional(v.union([nonEmpty, v.pipe(v.array(nonEmpty), v.minLength(1))], "must be a file name or a list of them")),
+      compose: v.optional(
+        v.union([nonEmpty, v.pipe(v.array(nonEmpty), v.minLength(1))], "must be a file name or a list of them"),
+      ),
       /** The service `exec` and `*:logs` use (default: the only or first service). */
       service: v.optional(nonEmpty),
       /** Follow floating image tags: auto (pull and up on a new digest), notify (only say so), off. */
@@ -72,7 +79,9 @@ export const ProtocolJsonSchema = v.object({
     v.object({
       webhook: v.optional(v.pipe(v.string(), v.url("must be a URL"))),
       /** Name of the environment variable holding the webhook's secret (never the secret itself). */
-      secretEnv: v.optional(v.pipe(nonEmpty, v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name"))),
+      secretEnv: v.optional(
+        v.pipe(nonEmpty, v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")),
+      ),
     }),
   ),
   configuration: v.optional(

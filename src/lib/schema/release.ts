@@ -33,7 +33,9 @@ export function parseSha256Sums(text: string): Map<string, string> {
     const file = v.safeParse(FileNameSchema, match?.[2]);
     if (!match || !hash.success || !file.success) {
       const issues = !hash.success ? hash.issues : !file.success ? file.issues : null;
-      throw new ReleaseMetadataError(`SHA256SUMS line ${index + 1} ${issues ? v.summarize(issues) : "is not \"<sha256>  <file>\""}: ${JSON.stringify(line.slice(0, 120))}`);
+      throw new ReleaseMetadataError(
+        `SHA256SUMS line ${index + 1} ${issues ? v.summarize(issues) : 'is not "<sha256>  <file>"'}: ${JSON.stringify(line.slice(0, 120))}`,
+      );
     }
     sums.set(file.output, hash.output);
   });
@@ -43,5 +45,8 @@ export function parseSha256Sums(text: string): Map<string, string> {
 
 /** The file sha256sum -c reads: sorted by name, two spaces. */
 export function renderSha256Sums(sums: ReadonlyMap<string, string>): string {
-  return [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([file, hash]) => `${hash}  ${file}\n`).join("");
+  return [...sums]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([file, hash]) => `${hash}  ${file}\n`)
+    .join("");
 }

@@ -33,14 +33,26 @@ export const NodeStateSchema = v.object({
   images: v.optional(v.array(ServiceImageSchema), []),
   /** A commit (and, for an image update, the digests) that failed and was rolled back: skipped until the remote moves. */
   quarantine: v.optional(
-    v.nullable(v.object({ commit: v.string(), digests: v.nullable(v.record(v.string(), v.string())), reason: v.string(), at: iso })),
+    v.nullable(
+      v.object({
+        commit: v.string(),
+        digests: v.nullable(v.record(v.string(), v.string())),
+        reason: v.string(),
+        at: iso,
+      }),
+    ),
     null,
   ),
   /** Set by deploy:rollback: the node holds its commit until start or git:slave runs again. */
   paused: v.optional(v.nullable(v.object({ at: iso, reason: v.string(), commit: v.string() })), null),
   /** The registry checks for floating tags: their own backoff, so a registry outage never slows git polling. */
   registry: v.optional(
-    v.object({ failures: v.number(), nextCheckAt: v.nullable(v.number()), error: v.nullable(v.string()), updateAvailable: v.nullable(v.string()) }),
+    v.object({
+      failures: v.number(),
+      nextCheckAt: v.nullable(v.number()),
+      error: v.nullable(v.string()),
+      updateAvailable: v.nullable(v.string()),
+    }),
     { failures: 0, nextCheckAt: null, error: null, updateAvailable: null },
   ),
   notify: v.optional(NotifyStateSchema, { failing: false, lastKey: null, lastSentAt: null }),

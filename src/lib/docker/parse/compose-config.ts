@@ -26,12 +26,22 @@ export function builtServiceImage(yaml: string, project: string, version: 1 | 2,
   const services = parseComposeServices(yaml);
   const name = service ?? Object.keys(services).find((key) => services[key]?.build !== undefined);
   if (!name) {
-    throw new ConfigError("no service in the compose file has a build section, so there is nothing to tag", "set docker.local to the Dockerfile's directory, or add build: to a service");
+    throw new ConfigError(
+      "no service in the compose file has a build section, so there is nothing to tag",
+      "set docker.local to the Dockerfile's directory, or add build: to a service",
+    );
   }
   const definition = services[name];
-  if (!definition) throw new ConfigError(`the compose file has no service ${JSON.stringify(name)}`, "check --service / docker.service");
+  if (!definition)
+    throw new ConfigError(
+      `the compose file has no service ${JSON.stringify(name)}`,
+      "check --service / docker.service",
+    );
   if (definition.build === undefined) {
-    throw new ConfigError(`service ${name} has no build section, so compose built nothing for it`, "name the service that is built with --service or docker.service");
+    throw new ConfigError(
+      `service ${name} has no build section, so compose built nothing for it`,
+      "name the service that is built with --service or docker.service",
+    );
   }
   if (typeof definition.image === "string" && definition.image) return definition.image;
   return `${project}${version === 2 ? "-" : "_"}${name}`;

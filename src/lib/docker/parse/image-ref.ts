@@ -26,7 +26,8 @@ export function parseImageRef(reference: string): ImageRef {
   if (at !== -1) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$/.test(digest)) throw new Error(`invalid digest in ${JSON.stringify(reference)}`);
+    if (!/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$/.test(digest))
+      throw new Error(`invalid digest in ${JSON.stringify(reference)}`);
   }
   let tag: string | null = null;
   const lastSlash = rest.lastIndexOf("/");
@@ -41,7 +42,10 @@ export function parseImageRef(reference: string): ImageRef {
   if (parts.length > 1 && isRegistryHost(parts[0]!)) registry = parts.shift()!;
   if (registry === "docker.io" || registry === "index.docker.io") registry = DOCKER_HUB;
   let repository = parts.join("/");
-  if (!repository || !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository)) {
+  if (
+    !repository ||
+    !/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(repository)
+  ) {
     throw new Error(`invalid repository in ${JSON.stringify(reference)}`);
   }
   if (registry === DOCKER_HUB && !repository.includes("/")) repository = `library/${repository}`;

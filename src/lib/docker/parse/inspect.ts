@@ -38,10 +38,10 @@ export interface ContainerInfo {
 export function parseContainers(stdout: string): ContainerInfo[] {
   const parsed = v.parse(v.array(ContainerSchema), JSON.parse(stdout || "[]"));
   return parsed
-    .filter((c) => (c.Config.Labels ?? {})["com.docker.compose.oneoff"] !== "True")
+    .filter((c) => c.Config.Labels?.["com.docker.compose.oneoff"] !== "True")
     .map((c) => ({
       id: c.Id,
-      service: (c.Config.Labels ?? {})["com.docker.compose.service"] ?? "",
+      service: c.Config.Labels?.["com.docker.compose.service"] ?? "",
       image: c.Config.Image,
       imageId: c.Image,
       status: c.State.Status,
@@ -72,9 +72,21 @@ export type HealthVerdict = "healthy" | "unhealthy" | "waiting";
  */
 export function judgeHealth(containers: ContainerInfo[]): { verdict: HealthVerdict; detail: string } {
   if (containers.length === 0) return { verdict: "waiting", detail: "no containers yet" };
-  const bad = containers.find((c) => c.health === "unhealthy" || (!c.running && c.status !== "created" && c.exitCode !== 0));
-  if (bad) return { verdict: "unhealthy", detail: `${bad.service} is ${bad.health === "unhealthy" ? "unhealthy" : `${bad.status} (exit ${bad.exitCode})`}` };
-  const pending = containers.find((c) => (c.health !== null && c.health !== "healthy") || (c.health === null && !c.running && c.exitCode !== 0) || c.status === "created" || c.status === "restarting");
+  const bad = containers.find(
+    (c) => c.health === "unhealthy" || (!c.running && c.status !== "created" && c.exitCode !== 0),
+  );
+  if (bad)
+    return {
+      verdict: "unhealthy",
+      detail: `${bad.service} is ${bad.health === "unhealthy" ? "unhealthy" : `${bad.status} (exit ${bad.exitCode})`}`,
+    };
+  const pending = containers.find(
+    (c) =>
+      (c.health !== null && c.health !== "healthy") ||
+      (c.health === null && !c.running && c.exitCode !== 0) ||
+      c.status === "created" ||
+      c.status === "restarting",
+  );
   if (pending) return { verdict: "waiting", detail: `${pending.service} is ${pending.health ?? pending.status}` };
   return { verdict: "healthy", detail: `${containers.length} container(s) up` };
 }
