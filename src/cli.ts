@@ -1,4 +1,5 @@
 #!/usr/bin/env bun
+import { printText } from "./lib/core/output.ts";
 import { findCommandName, renderRootUsage } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
@@ -7,9 +8,9 @@ import { VERSION } from "./version.ts";
 // No top-level await: the compiled binary is built with bytecode, which needs a script without it.
 const argv = process.argv.slice(2);
 if (argv[0] === "--version" || argv[0] === "-v") {
-  process.stdout.write(`${VERSION}\n`);
+  printText(VERSION);
 } else if (findCommandName(argv) === undefined) {
-  process.stdout.write(renderRootUsage());
+  printText(renderRootUsage());
   if (!argv.includes("--help") && !argv.includes("-h")) process.exitCode = 2;
 } else {
   void import("./main.ts").then((main) => main.runMain(argv));

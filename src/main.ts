@@ -2,6 +2,7 @@ import { renderUsage, runCommand } from "citty";
 import { type AnyCommand, commands } from "./commands/index.ts";
 import { reportError } from "./lib/core/command.ts";
 import { UsageError } from "./lib/core/errors.ts";
+import { printText } from "./lib/core/output.ts";
 import { findCommandName, renderRootUsage } from "./usage.ts";
 import { VERSION } from "./version.ts";
 
@@ -27,9 +28,9 @@ async function loadCommand(name: string): Promise<AnyCommand> {
 
 /** Usage goes straight to stdout: citty's showUsage logs through consola, which is silent under NODE_ENV=test. */
 async function printUsage(command?: AnyCommand): Promise<void> {
-  if (!command) return void process.stdout.write(renderRootUsage());
+  if (!command) return printText(renderRootUsage());
   // renderUsage marks code with backticks for consola to colour; plain text reads better.
-  process.stdout.write(`${(await renderUsage(command, root)).replaceAll("`", "")}\n`);
+  printText((await renderUsage(command, root)).replaceAll("`", ""));
 }
 
 const dispatcher: Dispatcher = { commands, loadCommand, printUsage };

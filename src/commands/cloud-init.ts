@@ -1,5 +1,6 @@
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { log } from "../lib/core/log.ts";
+import { printText } from "../lib/core/output.ts";
 import { readDeployKeyFile, renderUserData } from "../lib/host/cloud-init.ts";
 import { parseSshHost } from "../lib/host/ssh-config.ts";
 import { downloadBase } from "../lib/release/metadata.ts";
@@ -62,6 +63,6 @@ export default defineProtocolCommand({
       log.warn(
         "the user-data holds the deploy key: anything on the node that can read the metadata service can read it, so give it read-only access only",
       );
-    process.stdout.write(userData);
+    printText(userData);
   },
 });

@@ -37,4 +37,25 @@ describe("the compiled binary (smoke)", () => {
     expect(json.stateDir).toStartWith(fx.env.PROTOCOL_HOME!);
     expect(existsSync(join(fx.root, "evil-ran"))).toBe(false);
   });
+
+  test("runs a sync, prints usage and reports errors as the source does (its chunks and citty's consola stand-in)", async () => {
+    await using fx = await Fixture.create();
+    const pushed = await fx.push({ "README.md": "v2\n" });
+    const pull = await sh([binary, "git:pull", "--dir", fx.node], { env: fx.env });
+    expect(pull.exitCode).toBe(0);
+    expect(await fx.head()).toBe(pushed);
+    expect(pull.stderr).toMatch(/^\d{4}-\d\d-\d\dT\S+ (info|success) /m);
+
+    const usage = await sh([binary, "status", "--help"]);
+    expect(usage.exitCode).toBe(0);
+    expect(usage.stdout).toContain("USAGE protocol status");
+    expect(usage.stdout).toContain("--json");
+    expect(usage.stdout).not.toContain("\x1b[");
+    const root = await sh([binary, "--help"]);
+    expect(root.stdout).toContain("git:pull");
+
+    const bad = await sh([binary, "status", "--dir", join(fx.root, "missing")]);
+    expect(bad.exitCode).toBe(4);
+    expect(bad.stderr).toMatch(/^error: app directory .*missing does not exist\nhint: {2}/);
+  });
 });

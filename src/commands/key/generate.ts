@@ -1,7 +1,7 @@
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import { log } from "../../lib/core/log.ts";
-import { printJson } from "../../lib/core/output.ts";
+import { printJson, printText } from "../../lib/core/output.ts";
 import { parseSshHost } from "../../lib/host/ssh-config.ts";
 import { generateDeployKey } from "../../lib/host/ssh-key.ts";
 import { jsonArgs } from "../_args.ts";
@@ -54,6 +54,6 @@ export default defineProtocolCommand({
     for (const fingerprint of key.knownHosts?.fingerprints ?? [])
       log.info(`host key of ${key.host}: ${fingerprint} — compare it with the one your git host publishes`);
     log.info("add this public key to the repository as a read-only deploy key:");
-    process.stdout.write(`${key.publicKey}\n`);
+    printText(key.publicKey);
   },
 });

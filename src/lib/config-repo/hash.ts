@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { App } from "../node/app.ts";
@@ -6,7 +5,7 @@ import { configDir, hasConfigRepo, listSources } from "./repo.ts";
 
 /** One sha256 over every file's path and content: changes when any linked file changes, says nothing about them. */
 export function hashFiles(dir: string, paths: readonly string[]): string {
-  const hash = createHash("sha256");
+  const hash = new Bun.CryptoHasher("sha256");
   for (const path of [...paths].sort()) {
     hash.update(path).update("\0");
     try {

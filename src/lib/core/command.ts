@@ -1,23 +1,21 @@
 import { type ArgsDef, type CommandContext, type CommandDef, defineCommand } from "citty";
 import { EXIT, ProtocolError, UsageError } from "./errors.ts";
 import { setVerbose } from "./log.ts";
+import { styles } from "./terminal.ts";
 
-const useColor = Boolean(process.stderr.isTTY) && !process.env.NO_COLOR;
-const red = (text: string) => (useColor ? `\x1b[31m${text}\x1b[0m` : text);
-const dim = (text: string) => (useColor ? `\x1b[2m${text}\x1b[0m` : text);
+const { red, dim } = styles;
 
 /** The two lines every failure prints: what went wrong, and what to do about it. */
 export function reportError(error: unknown): number {
   if (error instanceof ProtocolError) {
-    process.stderr.write(`${red("error:")} ${error.message}\n`);
-    if (error.hint) process.stderr.write(`${dim("hint:")}  ${error.hint}\n`);
+    console.error(`${red("error:")} ${error.message}`);
+    if (error.hint) console.error(`${dim("hint:")}  ${error.hint}`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${red("error:")} ${message}\n`);
-  process.stderr.write(`${dim("hint:")}  this is a bug in protocol; rerun with --verbose and report it\n`);
-  if (process.env.PROTOCOL_DEBUG || process.argv.includes("--verbose"))
-    process.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
+  console.error(`${red("error:")} ${message}`);
+  console.error(`${dim("hint:")}  this is a bug in protocol; rerun with --verbose and report it`);
+  if (process.env.PROTOCOL_DEBUG || process.argv.includes("--verbose")) console.error((error as Error)?.stack ?? "");
   return EXIT.unexpected;
 }
 

@@ -1,12 +1,32 @@
 import { format } from "node:util";
-import { type ConsolaReporter, createConsola } from "consola";
+import { type ConsolaReporter, createConsola, type LogObject } from "consola/core";
+import { isTerminal, styles } from "./terminal.ts";
 
-const interactive = Boolean(process.stderr.isTTY);
+// consola/core, not consola: the full package probes process.stdout when it loads (~10 ms of start-up).
+const interactive = isTerminal(2);
+
+const SYMBOLS: Record<string, (text: string) => string> = {
+  success: (text) => `${styles.green("✔")} ${text}`,
+  info: (text) => `${styles.cyan("ℹ")} ${text}`,
+  warn: (text) => `${styles.yellow("⚠")} ${text}`,
+  error: (text) => `${styles.red("✖")} ${text}`,
+  debug: (text) => styles.dim(`⚙ ${text}`),
+};
+
+/** A message as a person at a terminal reads it: a symbol, then the text. */
+export function renderTerminalLine(entry: Pick<LogObject, "type" | "args">): string {
+  const text = format(...entry.args);
+  return (SYMBOLS[entry.type] ?? ((line: string) => line))(text);
+}
 
 /** Off a TTY (the slave loop's log file, cron, CI): one line per message with an ISO timestamp. */
-const lineReporter: ConsolaReporter = {
+export function renderLogLine(entry: Pick<LogObject, "date" | "type" | "args">): string {
+  return `${entry.date.toISOString()} ${entry.type.padEnd(7)} ${format(...entry.args)}`;
+}
+
+const reporter: ConsolaReporter = {
   log(entry) {
-    process.stderr.write(`${entry.date.toISOString()} ${entry.type.padEnd(7)} ${format(...entry.args)}\n`);
+    console.error(interactive ? renderTerminalLine(entry) : renderLogLine(entry));
   },
 };
 
@@ -14,14 +34,7 @@ const lineReporter: ConsolaReporter = {
  * The one consola instance. It writes to stderr so that stdout stays for data (`--json`, tables).
  * PROTOCOL_LOG_LEVEL or --verbose raise the level.
  */
-export const log = createConsola({
-  level: Number(process.env.PROTOCOL_LOG_LEVEL ?? 3),
-  stdout: process.stderr,
-  stderr: process.stderr,
-  fancy: interactive,
-  formatOptions: { colors: interactive && !process.env.NO_COLOR, compact: true },
-  ...(interactive ? {} : { reporters: [lineReporter] }),
-});
+export const log = createConsola({ level: Number(process.env.PROTOCOL_LOG_LEVEL ?? 3), reporters: [reporter] });
 
 export function setVerbose(on: boolean): void {
   if (on) log.level = 4;

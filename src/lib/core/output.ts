@@ -1,10 +1,19 @@
-/** stdout is for data: one JSON document with --json, plain lines otherwise. */
+/**
+ * stdout is for data: one JSON document with --json, plain lines otherwise. Written with
+ * console.log, which Bun writes natively: touching process.stdout builds a Node stream first
+ * (~10 ms of start-up, measured in bench/startup.ts).
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  console.log(JSON.stringify(value, null, 2));
 }
 
 export function printLines(lines: string[]): void {
-  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
+  if (lines.length > 0) console.log(lines.join("\n"));
+}
+
+/** Text that is already whole (usage, a public key, user-data): printed as it is, ending in one newline. */
+export function printText(text: string): void {
+  console.log(text.endsWith("\n") ? text.slice(0, -1) : text);
 }
 
 /** Left-aligned columns, two spaces apart. */

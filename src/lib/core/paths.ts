@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { homedir } from "node:os";
 import { basename, isAbsolute, join, resolve } from "node:path";
 
@@ -24,7 +23,7 @@ export function appKey(dir: string): string {
     basename(dir)
       .replace(/[^A-Za-z0-9._-]+/g, "_")
       .slice(0, 40) || "app";
-  const hash = createHash("sha256").update(dir).digest("hex").slice(0, 10);
+  const hash = new Bun.CryptoHasher("sha256").update(dir).digest("hex").slice(0, 10);
   return `${name}-${hash}`;
 }
 

@@ -1,4 +1,3 @@
-import { createHmac } from "node:crypto";
 import { hostname } from "node:os";
 import { ofetch } from "ofetch";
 import { errorMessage } from "../core/errors.ts";
@@ -64,7 +63,8 @@ export async function notifyDeploy(
   });
   const secret = env[app.config.notify?.secretEnv ?? "PROTOCOL_WEBHOOK_SECRET"];
   const headers: Record<string, string> = { "Content-Type": "application/json", "User-Agent": "protocol" };
-  if (secret) headers["X-Protocol-Signature"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+  if (secret)
+    headers["X-Protocol-Signature"] = `sha256=${new Bun.CryptoHasher("sha256", secret).update(body).digest("hex")}`;
   try {
     await ofetch(url, { method: "POST", body, headers, retry: 1, timeout: 10_000 });
   } catch (error) {
