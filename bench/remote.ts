@@ -153,6 +153,30 @@ export function startFloorLoop(ws: Workspace, dir: string, interval: number): nu
   return spawnGroup(ws, ["bash", script, dir, String(interval)], { cwd: dir });
 }
 
+/** The runtime's own floor: a compiled Bun program that only runs `git ls-remote` every `interval` seconds. */
+const BUN_FLOOR_LOOP = `const [dir, interval] = process.argv.slice(2);
+for (;;) {
+  const child = Bun.spawn(["git", "ls-remote", "origin", "refs/heads/main"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+  await new Response(child.stdout).text();
+  await child.exited;
+  await Bun.sleep(Number(interval) * 1000);
+}
+`;
+
+export async function startBunFloorLoop(ws: Workspace, dir: string, interval: number): Promise<number> {
+  const binary = ws.path("bun-floor-loop");
+  if (!existsSync(binary)) {
+    writeFileSync(ws.path("bun-floor-loop.ts"), BUN_FLOOR_LOOP);
+    const built = await Bun.build({
+      entrypoints: [ws.path("bun-floor-loop.ts")],
+      compile: { outfile: binary, autoloadDotenv: false, autoloadBunfig: false },
+      minify: true,
+    });
+    if (!built.success) throw new Error("could not compile the Bun ls-remote floor loop");
+  }
+  return spawnGroup(ws, [binary, dir, String(interval)], { cwd: dir });
+}
+
 /** `protocol start` (no cron) for `dir`; returns the background loop's pid. Both loops (app, config) stopped at close(). */
 export async function startProtocol(ws: Workspace, dir: string, interval: number, env = ws.env): Promise<number> {
   const ran = await run([BIN, "start", "--dir", dir, "--interval", String(interval), "--no-cron", "--json"], { env });

@@ -1,49 +1,57 @@
 /**
- * `npm run check:imports`: the import graph of src/ has no cycle, src/lib never imports src/commands,
- * and src/lib has no loose files (each module lives in its subsystem's folder). Runtime imports only:
- * Bun's transpiler drops type-only imports, which cannot cause an initialisation-order bug.
+ * Part of `npm run lint`: the import graph of src/ has no cycle, src/lib never imports src/commands,
+ * src/lib has no loose files (each module lives in its subsystem's folder), and start-up and the
+ * background loop load only what they run. Runtime imports only: Bun's transpiler drops type-only
+ * imports, which load nothing.
+ *   bun scripts/check-imports.ts [repo-root]   (the test points it at small trees of its own)
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-// The tree to check: the repo's own, or another (the test points it at a small tree with a cycle).
 const root = resolve(process.argv[2] ?? join(import.meta.dir, ".."));
 const src = join(root, "src");
 const transpiler = new Bun.Transpiler({ loader: "ts" });
 
-function listTs(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return listTs(path);
-    return path.endsWith(".ts") ? [path] : [];
-  });
+interface Edge {
+  /** An absolute path inside the tree, or a package name ("citty", "node:fs"). */
+  target: string;
+  dynamic: boolean;
 }
 
-/** Each module's relative runtime imports, resolved to absolute paths inside src/. */
-function importGraph(files: string[]): Map<string, string[]> {
-  const graph = new Map<string, string[]>();
+function listTs(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return listTs(path);
+      return path.endsWith(".ts") ? [path] : [];
+    });
+}
+
+function importGraph(files: string[]): Map<string, Edge[]> {
+  const graph = new Map<string, Edge[]>();
   for (const file of files) {
-    const imports = transpiler
-      .scanImports(readFileSync(file, "utf8").replace(/^#!.*/, ""))
-      .map((entry) => entry.path)
-      .filter((path) => path.startsWith("."))
-      .map((path) => resolve(dirname(file), path));
-    graph.set(file, imports);
+    const edges = transpiler.scanImports(readFileSync(file, "utf8").replace(/^#!.*/, "")).map((entry) => ({
+      target: entry.path.startsWith(".") ? resolve(dirname(file), entry.path) : entry.path,
+      dynamic: entry.kind === "dynamic-import",
+    }));
+    graph.set(file, edges);
   }
   return graph;
 }
 
-/** Every cycle found by a depth-first walk, each as the list of modules around it. */
-function findCycles(graph: Map<string, string[]>): string[][] {
+/** Every cycle found by a depth-first walk (lazy imports count too), each as the modules around it. */
+function findCycles(graph: Map<string, Edge[]>): string[][] {
   const cycles: string[][] = [];
   const state = new Map<string, "open" | "done">();
   const stack: string[] = [];
   const visit = (node: string) => {
     state.set(node, "open");
     stack.push(node);
-    for (const next of graph.get(node) ?? []) {
-      if (state.get(next) === "open") cycles.push([...stack.slice(stack.indexOf(next)), next]);
-      else if (!state.has(next)) visit(next);
+    for (const { target } of graph.get(node) ?? []) {
+      if (!graph.has(target)) continue;
+      if (state.get(target) === "open") cycles.push([...stack.slice(stack.indexOf(target)), target]);
+      else if (!state.has(target)) visit(target);
     }
     stack.pop();
     state.set(node, "done");
@@ -52,29 +60,68 @@ function findCycles(graph: Map<string, string[]>): string[][] {
   return cycles;
 }
 
-const files = listTs(src);
-const graph = importGraph(files);
-const show = (path: string) => relative(root, path);
+/** What loading these modules loads before any lazy import runs: modules and packages. */
+function staticClosure(graph: Map<string, Edge[]>, entries: string[]): Set<string> {
+  const seen = new Set<string>();
+  const walk = (node: string) => {
+    if (seen.has(node)) return;
+    seen.add(node);
+    for (const edge of graph.get(node) ?? []) if (!edge.dynamic && !edge.target.endsWith(".json")) walk(edge.target);
+  };
+  for (const entry of entries) walk(entry);
+  return seen;
+}
+
+const graph = importGraph(listTs(src));
+const show = (path: string) => (path.startsWith("/") ? relative(root, path) : path);
 const problems: string[] = [];
+const at = (...parts: string[]) => join(src, ...parts);
 
 for (const cycle of findCycles(graph)) problems.push(`import cycle: ${cycle.map(show).join(" → ")}`);
-const lib = join(src, "lib");
-const commands = join(src, "commands");
-for (const [file, imports] of graph) {
-  if (!file.startsWith(lib)) continue;
-  for (const target of imports)
-    if (target.startsWith(commands))
-      problems.push(`${show(file)} imports ${show(target)}: src/lib must not depend on src/commands`);
-  if (dirname(file) === lib) problems.push(`${show(file)} sits loose in src/lib: put it in its subsystem's folder`);
-}
-for (const [file, imports] of graph) {
-  for (const target of imports)
-    if (!graph.has(target) && target.startsWith(src))
+for (const [file, edges] of graph) {
+  for (const { target } of edges) {
+    if (target.startsWith("/") && !graph.has(target) && !existsSync(target))
       problems.push(`${show(file)} imports ${show(target)}, which does not exist`);
+  }
+  if (!file.startsWith(at("lib"))) continue;
+  for (const { target } of edges) {
+    if (target.startsWith(at("commands")))
+      problems.push(`${show(file)} imports ${show(target)}: src/lib must not depend on src/commands`);
+  }
+  if (dirname(file) === at("lib"))
+    problems.push(`${show(file)} sits loose in src/lib: put it in its subsystem's folder`);
+}
+
+// --version and --help answer from cli.ts's own small graph: no package, no command module (bench/startup.ts).
+const startup = new Set([
+  at("cli.ts"),
+  at("usage.ts"),
+  at("version.ts"),
+  at("commands", "index.ts"),
+  at("lib", "core", "output.ts"),
+]);
+if (graph.has(at("cli.ts"))) {
+  for (const module of staticClosure(graph, [at("cli.ts")])) {
+    if (!startup.has(module))
+      problems.push(`src/cli.ts loads ${show(module)} before answering --version: import it lazily`);
+  }
+}
+// The background loop and status stay off the deploy path until a poll needs it (bench/memory.ts).
+const heavy = [at("lib", "deploy", "deploy.ts"), "ofetch"];
+for (const command of ["git/slave.ts", "status.ts"]) {
+  const entry = at("commands", command);
+  if (!graph.has(entry)) continue;
+  const loaded = staticClosure(graph, [at("main.ts"), entry]);
+  for (const module of heavy) {
+    if (loaded.has(module))
+      problems.push(`src/commands/${command} loads ${show(module)} at start: import the deploy path lazily`);
+  }
 }
 
 if (problems.length > 0) {
   for (const problem of problems) console.error(problem);
   process.exit(1);
 }
-console.log(`imports: ${files.length} modules, no cycles, src/lib does not import src/commands`);
+console.log(
+  `imports: ${graph.size} modules, no cycles, src/lib does not import src/commands, start-up and the loop load only what they run`,
+);

@@ -7,9 +7,9 @@ import { isTerminal, styles } from "../../src/lib/core/terminal.ts";
 const at = new Date("2026-12-01T10:00:00.000Z");
 
 describe("log lines", () => {
-  test("off a terminal: ISO time, the padded type, the formatted message", () => {
-    expect(renderLogLine({ date: at, type: "info", args: ["moved %s → %s", "a", "b"] })).toBe(
-      "2026-12-01T10:00:00.000Z info    moved a → b",
+  test("off a terminal: ISO time, the padded type, the words (an error by its message, data as JSON)", () => {
+    expect(renderLogLine({ date: at, type: "info", args: ["moved", "a → b", new Error("why"), { n: 1 }] })).toBe(
+      '2026-12-01T10:00:00.000Z info    moved a → b why {"n":1}',
     );
     expect(renderLogLine({ date: at, type: "success", args: ["deployed"] })).toBe(
       "2026-12-01T10:00:00.000Z success deployed",

@@ -1,5 +1,6 @@
+import { runConfigSlaveLoop } from "../../lib/config-repo/loop.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
-import { runConfigSlaveLoop, startConfigSlave } from "../../lib/config-repo/slave.ts";
+import { startConfigSlave } from "../../lib/config-repo/slave.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";

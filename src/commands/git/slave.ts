@@ -1,11 +1,8 @@
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { resumeFollowing } from "../../lib/deploy/manual-rollback.ts";
 import { assertWorkTree } from "../../lib/git/git.ts";
 import { loadApp } from "../../lib/node/app.ts";
-import { startSlaveInBackground } from "../../lib/node/daemon.ts";
-import { slaveFlags } from "../../lib/node/lifecycle.ts";
 import { runSlaveLoop } from "../../lib/node/slave.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies } from "../_args.ts";
 
@@ -24,6 +21,10 @@ export default defineProtocolCommand({
     const options = { intervalSeconds: readInterval(args), ...readPolicies(args) };
     // --foreground is what systemd and restart run: it keeps a deploy:rollback hold; a person's git:slave ends it.
     if (args.foreground) return runSlaveLoop(app, options);
+    // Imported here, not above: the loop process (--foreground) never needs them (bench/memory.ts).
+    const { resumeFollowing } = await import("../../lib/deploy/manual-rollback.ts");
+    const { startSlaveInBackground } = await import("../../lib/node/daemon.ts");
+    const { slaveFlags } = await import("../../lib/node/lifecycle.ts");
     resumeFollowing(app);
     const started = await startSlaveInBackground(app, slaveFlags(options));
     if (args.json) return printJson({ dir: app.dir, ...started, log: app.paths.log });

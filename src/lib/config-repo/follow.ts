@@ -1,5 +1,4 @@
 import { log } from "../core/log.ts";
-import { deployApp } from "../deploy/deploy.ts";
 import { headCommit } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import { acquireLock, describeHolder, type Lock } from "../node/lock.ts";
@@ -30,6 +29,8 @@ export async function deployIfConfigChanged(app: App): Promise<FollowResult> {
   if (!state.deployedCommit || configHash(app) === state.deployedConfigHash) return { deployed: false, error: null };
   log.info("the linked config changed: bringing the containers up again");
   const to = (await headCommit({ dir: app.dir })) ?? state.deployedCommit;
+  // Imported on a change only: status and the idle poll read this module too.
+  const { deployApp } = await import("../deploy/deploy.ts");
   const result = await deployApp(app, { from: state.deployedCommit, to, reason: "config" });
   return { deployed: true, error: result.error };
 }

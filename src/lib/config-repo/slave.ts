@@ -1,4 +1,4 @@
-import { type App, pollInterval } from "../node/app.ts";
+import type { App } from "../node/app.ts";
 import {
   type DaemonSpec,
   readDaemon,
@@ -8,8 +8,6 @@ import {
   startDaemon,
   stopDaemon,
 } from "../node/daemon.ts";
-import { runPollLoop } from "../node/slave.ts";
-import { readConfigState, syncConfig } from "./sync.ts";
 
 export function configSlaveDaemon(app: App): DaemonSpec {
   return { command: "config:slave", lockPath: app.paths.configSlaveLock, logPath: app.paths.configLog };
@@ -29,20 +27,4 @@ export async function startConfigSlave(app: App, intervalSeconds?: number): Prom
 
 export async function stopConfigSlave(app: App): Promise<StoppedSlave> {
   return stopDaemon(configSlaveDaemon(app));
-}
-
-/** Config slave mode in this process: the same loop as git:slave (jitter, backoff, signals), polling the config repo. */
-export async function runConfigSlaveLoop(app: App, options: { intervalSeconds?: number }): Promise<void> {
-  const interval = (current: App) => pollInterval(current, options.intervalSeconds);
-  return runPollLoop(app, {
-    command: "config:slave",
-    label: "config slave mode",
-    lockPath: app.paths.configSlaveLock,
-    intervalSeconds: interval,
-    failures: (current) => readConfigState(current.paths.configStatus).failures,
-    async poll(current) {
-      await syncConfig(current, { command: "config:slave", lockWaitMs: interval(current) * 1000 });
-      return false;
-    },
-  });
 }

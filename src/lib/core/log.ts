@@ -1,9 +1,15 @@
-import { format } from "node:util";
 import { type ConsolaReporter, createConsola, type LogObject } from "consola/core";
 import { isTerminal, styles } from "./terminal.ts";
 
 // consola/core, not consola: the full package probes process.stdout when it loads (~10 ms of start-up).
 const interactive = isTerminal(2);
+
+/** The message's words. Not node:util's format, which costs the background loop ~5 MB of memory to load. */
+function format(...args: unknown[]): string {
+  return args
+    .map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg)))
+    .join(" ");
+}
 
 const SYMBOLS: Record<string, (text: string) => string> = {
   success: (text) => `${styles.green("✔")} ${text}`,

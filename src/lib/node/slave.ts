@@ -35,11 +35,12 @@ export interface PollLoop {
   label: string;
   /** Held for the loop's whole life: its holder is the loop. */
   lockPath: string;
-  intervalSeconds(app: App): number;
+  /** --interval; protocol.json's git.interval (re-read after each deploy) otherwise. */
+  intervalSeconds?: number;
   /** Consecutive failures, for the backoff. */
   failures(app: App): number;
-  /** One poll; true when it brought a new commit, so protocol.json is read again. Throws only to skip a poll. */
-  poll(app: App): Promise<boolean>;
+  /** One poll, waiting at most an interval for the sync lock; true when it brought a new commit, so protocol.json is read again. Throws only to skip a poll. */
+  poll(app: App, lockWaitMs: number): Promise<boolean>;
 }
 
 /**
@@ -58,18 +59,19 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
   let app = initial;
+  const interval = (current: App) => pollInterval(current, loop.intervalSeconds);
   try {
-    log.info(`${loop.label} for ${app.dir}: polling every ${loop.intervalSeconds(app)}s (pid ${process.pid})`);
+    log.info(`${loop.label} for ${app.dir}: polling every ${interval(app)}s (pid ${process.pid})`);
     while (!stop.signal.aborted) {
       try {
         // The new commit may carry a new protocol.json (branch, interval): follow it.
-        if (await loop.poll(app)) app = loadApp(app.dir);
+        if (await loop.poll(app, interval(app) * 1000)) app = loadApp(app.dir);
       } catch (error) {
         // Only the lock can throw here (held by a long git:pull): skip this poll.
         log.warn(`poll skipped: ${errorMessage(error)}`);
       }
       if (stop.signal.aborted) break;
-      await sleep(nextDelayMs(loop.intervalSeconds(app), loop.failures(app)), stop.signal);
+      await sleep(nextDelayMs(interval(app), loop.failures(app)), stop.signal);
     }
   } finally {
     process.off("SIGTERM", onTerm);
@@ -82,14 +84,13 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
 /** Slave mode for the app's working copy. */
 export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise<void> {
   let target: SyncTarget | undefined;
-  const interval = (app: App) => pollInterval(app, options.intervalSeconds);
   return runPollLoop(initial, {
     command: "git:slave",
     label: "slave mode",
     lockPath: initial.paths.slaveLock,
-    intervalSeconds: interval,
+    intervalSeconds: options.intervalSeconds,
     failures: (app) => readNodeState(app.paths.status).failures,
-    async poll(app) {
+    async poll(app, lockWaitMs) {
       try {
         target ??= await resolveTarget(app, gitContext(app));
       } catch {
@@ -99,7 +100,7 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
         ...options,
         command: "git:slave",
         target,
-        lockWaitMs: interval(app) * 1000,
+        lockWaitMs,
       });
       if (result.result !== "deployed") return false;
       target = undefined;

@@ -3,9 +3,8 @@ import { backupRef } from "../core/backup.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
-import { type DeployRequest, deployApp } from "../deploy/deploy.ts";
-import { checkImageUpdates, isQuarantined } from "../deploy/image-updates.ts";
-import { pullIncoming } from "../deploy/prepull.ts";
+import type { DeployRequest } from "../deploy/deploy.ts";
+import { isQuarantined } from "../deploy/quarantine.ts";
 import { composeFiles, findCompose } from "../docker/docker.ts";
 import { gitContext } from "../git/auth.ts";
 import {
@@ -32,6 +31,9 @@ import { classifyLocalWork } from "./classify.ts";
 import { acquireLock, describeHolder } from "./lock.ts";
 import { readNodeState, writeNodeState } from "./state.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
+
+// The deploy path (deploy, prepull, registry checks) is imported when a poll needs it: the loop
+// spends its life on idle polls, and every module it loads stays in its memory (bench/memory.ts).
 
 export type DirtyPolicy = "refuse" | "stash";
 export type DivergedPolicy = "refuse" | "reset";
@@ -88,6 +90,7 @@ async function validConfigAt(ctx: GitContext, sha: string): Promise<ProtocolJson
 
 /** Deploy the checked-out commit and turn the result into the sync's outcome. */
 async function deploy(app: App, request: DeployRequest): Promise<SyncOutcome> {
+  const { deployApp } = await import("../deploy/deploy.ts");
   const result = await deployApp(app, request);
   return outcome({
     result: result.result === "deployed" ? "deployed" : result.result === "rolled-back" ? "rolled-back" : "error",
@@ -134,7 +137,9 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
     const current = { from: head, to: head, remoteCommit };
     if (state.deployedCommit === head && state.deployedConfigHash === configHash(app)) {
       // Floating image tags: one HTTP HEAD per image to its registry, no docker call.
-      const update = await checkImageUpdates(app, state);
+      const update = state.images.some((image) => image.digest)
+        ? await (await import("../deploy/image-updates.ts")).checkImageUpdates(app, state)
+        : null;
       if (!update || isQuarantined(state, head, update.digests)) return outcome({ result: "up-to-date", ...current });
       if (app.config.docker?.updates === "notify") return outcome({ result: "up-to-date", ...current });
       return {
@@ -183,6 +188,7 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   );
   if (refusal) return outcome({ ...base, ...refusal });
   const incoming = await validConfigAt(ctx, remoteCommit);
+  const { pullIncoming } = await import("../deploy/prepull.ts");
   const pulled = await pullIncoming(app, ctx, remoteCommit, incoming);
 
   clearStaleIndexLock(await gitDir(ctx), app.dir);

@@ -1,0 +1,70 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { REPO_ROOT, sh } from "../helpers/fixture.ts";
+
+const script = join(REPO_ROOT, "scripts", "check-imports.ts");
+const trees: string[] = [];
+afterEach(() => {
+  for (const tree of trees.splice(0)) rmSync(tree, { recursive: true, force: true });
+});
+
+/** A small src/ tree: path → source. */
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), "protocol-imports-"));
+  trees.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, "src", path)), { recursive: true });
+    writeFileSync(join(root, "src", path), text);
+  }
+  return root;
+}
+
+const check = (root: string) => sh([process.execPath, script, root]);
+
+describe("scripts/check-imports.ts", () => {
+  test("passes on this repo", async () => {
+    const run = await check(REPO_ROOT);
+    expect(run.stderr).toBe("");
+    expect(run.exitCode).toBe(0);
+  });
+
+  test("fails on a cycle, naming the modules around it", async () => {
+    const run = await check(
+      tree({
+        "lib/node/a.ts": 'import { b } from "./b.ts";\nexport const a = () => b;\n',
+        "lib/node/b.ts": 'import { a } from "./a.ts";\nexport const b = () => a;\n',
+      }),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("import cycle: src/lib/node/a.ts → src/lib/node/b.ts → src/lib/node/a.ts");
+  });
+
+  test("fails when lib imports commands, or a module sits loose in lib", async () => {
+    const run = await check(
+      tree({
+        "commands/x.ts": "export const x = 1;\n",
+        "lib/core/y.ts": 'import { x } from "../../commands/x.ts";\nexport const y = x;\n',
+        "lib/loose.ts": "export const z = 1;\n",
+      }),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("src/lib/core/y.ts imports src/commands/x.ts");
+    expect(run.stderr).toContain("src/lib/loose.ts sits loose in src/lib");
+  });
+
+  test("fails when cli.ts loads more than its own graph, or the loop loads the deploy path", async () => {
+    const run = await check(
+      tree({
+        "cli.ts": 'import { defineCommand } from "citty";\nvoid defineCommand;\nvoid import("./main.ts");\n',
+        "main.ts": "export const main = 1;\n",
+        "commands/git/slave.ts": 'import { deployApp } from "../../lib/deploy/deploy.ts";\nvoid deployApp;\n',
+        "lib/deploy/deploy.ts": "export const deployApp = 1;\n",
+      }),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("src/cli.ts loads citty before answering --version");
+    expect(run.stderr).toContain("src/commands/git/slave.ts loads src/lib/deploy/deploy.ts at start");
+  });
+});
