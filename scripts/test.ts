@@ -1,31 +1,103 @@
 /**
  * `npm test`: bun test with a JUnit report, then the line CI reads, `N passed, N failed`, from the
- * report's totals. bun's own exit code is kept.
+ * reports' totals. The test files run in two shards side by side (the suite mostly waits on git,
+ * servers and loops, so two processes fit two cores), balanced by each file's time in the last
+ * report; each shard's output is printed whole when it ends. With arguments (`npm test -- <filter>`)
+ * it is one plain bun test run. A failure in either shard fails the run.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
 
-const report = "test-results/junit.xml";
-mkdirSync("test-results", { recursive: true });
-rmSync(report, { force: true });
-const args = process.argv.slice(2);
+const root = join(import.meta.dir, "..");
+const results = join(root, "test-results");
+mkdirSync(results, { recursive: true });
 // bunfig's [test] timeout is ignored by bun, so the timeout is passed here.
-const child = Bun.spawn(
-  [process.execPath, "test", "--timeout", "120000", "--reporter=junit", `--reporter-outfile=${report}`, ...args],
-  {
-    stdio: ["inherit", "inherit", "inherit"],
-  },
-);
-const code = await child.exited;
+const bunTest = (report: string, files: string[]) => [
+  process.execPath,
+  "test",
+  "--timeout",
+  "120000",
+  "--reporter=junit",
+  `--reporter-outfile=${report}`,
+  ...files,
+];
 
-if (existsSync(report)) {
-  const xml = readFileSync(report, "utf8");
-  const totals = /<testsuites\b[^>]*>/.exec(xml)?.[0] ?? "";
-  const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(totals)?.[1] ?? 0);
+function testFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return testFiles(path);
+      return name.endsWith(".test.ts") ? [`./${relative(root, path)}`] : [];
+    });
+}
+
+/** Seconds per test file from earlier reports; files not seen yet count as 5 s. */
+function lastTimes(): Map<string, number> {
+  const times = new Map<string, number>();
+  for (const name of existsSync(results) ? readdirSync(results) : []) {
+    if (!name.endsWith(".xml")) continue;
+    const xml = readFileSync(join(results, name), "utf8");
+    for (const match of xml.matchAll(/<testsuite name="([^"]+\.test\.ts)"[^>]*time="([\d.]+)"/g)) {
+      times.set(`./${match[1]}`, Number(match[2]));
+    }
+  }
+  return times;
+}
+
+/** Longest first, each to the shard with less work so far. */
+function shard(files: string[], count: number): string[][] {
+  const times = lastTimes();
+  const shards = Array.from({ length: count }, () => ({ files: [] as string[], seconds: 0 }));
+  for (const file of [...files].sort((a, b) => (times.get(b) ?? 5) - (times.get(a) ?? 5))) {
+    const lightest = shards.reduce((min, s) => (s.seconds < min.seconds ? s : min));
+    lightest.files.push(file);
+    lightest.seconds += times.get(file) ?? 5;
+  }
+  return shards.map((s) => s.files.sort()).filter((s) => s.length > 0);
+}
+
+function totals(report: string): { passed: number; failed: number; skipped: number } | null {
+  if (!existsSync(report)) return null;
+  const head = /<testsuites\b[^>]*>/.exec(readFileSync(report, "utf8"))?.[0] ?? "";
+  const attr = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(head)?.[1] ?? 0);
   const failed = attr("failures") + attr("errors");
   const skipped = attr("skipped");
-  const passed = attr("tests") - failed - skipped;
-  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
-} else {
-  console.log("0 passed, 1 failed");
+  return { passed: attr("tests") - failed - skipped, failed, skipped };
 }
-process.exit(code);
+
+const args = process.argv.slice(2);
+const runs = args.length > 0 ? [args] : shard(testFiles(join(root, "test")), 2);
+const reports = runs.map((_, i) => join(results, `junit-${i}.xml`));
+for (const name of readdirSync(results)) if (name.endsWith(".xml")) rmSync(join(results, name), { force: true });
+
+const codes = await Promise.all(
+  runs.map(async (files, i) => {
+    const single = runs.length === 1;
+    const child = Bun.spawn(bunTest(reports[i]!, files), {
+      cwd: root,
+      stdio: ["inherit", single ? "inherit" : "pipe", single ? "inherit" : "pipe"],
+    });
+    if (single) return child.exited;
+    const [out, err, code] = await Promise.all([
+      new Response(child.stdout as ReadableStream).text(),
+      new Response(child.stderr as ReadableStream).text(),
+      child.exited,
+    ]);
+    process.stdout.write(`\n=== shard ${i + 1} of ${runs.length} (${files.length} files) ===\n${out}`);
+    process.stderr.write(err);
+    return code;
+  }),
+);
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const report of reports) {
+  const t = totals(report) ?? { passed: 0, failed: 1, skipped: 0 };
+  passed += t.passed;
+  failed += t.failed;
+  skipped += t.skipped;
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(codes.find((code) => code !== 0) ?? 0);

@@ -10,7 +10,7 @@ import {
 } from "../node/daemon.ts";
 
 export function configSlaveDaemon(app: App): DaemonSpec {
-  return { command: "config:slave", lockPath: app.paths.configSlaveLock, logPath: app.paths.configLog };
+  return { command: "config:slave", dir: app.dir, lockPath: app.paths.configSlaveLock, logPath: app.paths.configLog };
 }
 
 export function readConfigSlave(app: App): SlaveInfo {

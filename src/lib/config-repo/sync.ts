@@ -7,8 +7,7 @@ import { shortSha } from "../core/output.ts";
 import {
   aheadBehind,
   currentBranch,
-  fetchBranch,
-  hasCommit,
+  ensureFetched,
   headCommit,
   lsRemoteBranch,
   mergeFastForward,
@@ -70,7 +69,7 @@ async function syncConfigOnce(app: App, command: string, lockWaitMs: number): Pr
   const head = await headCommit(ctx);
   if (head === remoteCommit) return { ...base, result: "up-to-date", from: head, to: head };
 
-  if (!(await hasCommit(ctx, remoteCommit))) await fetchBranch(ctx, CONFIG_REMOTE, branch);
+  await ensureFetched(ctx, CONFIG_REMOTE, branch, remoteCommit);
   const changes = await trackedChanges(ctx);
   const { ahead, behind } = head ? await aheadBehind(ctx, head, remoteCommit) : { ahead: 0, behind: 1 };
   const refusal = classifyLocalWork(

@@ -41,6 +41,19 @@ export class PreconditionError extends ProtocolError {
   override readonly exitCode = EXIT.precondition;
 }
 
+/** No space left (ENOSPC, EDQUOT) where protocol has to write: infrastructure, retried with backoff. */
+export class DiskFullError extends PreconditionError {}
+
+/** A write that failed for want of space becomes a DiskFullError naming the place; anything else is rethrown. */
+export function diskFullOr(error: unknown, where: string): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return error;
+  return new DiskFullError(
+    `no space left on the file system of ${where}`,
+    "free space there; protocol retries with backoff",
+  );
+}
+
 export class NetworkError extends ProtocolError {
   override readonly exitCode = EXIT.network;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /**
  * Whether a pid is a live process. A zombie counts as dead: PID 1 in containers can take seconds
@@ -53,4 +53,32 @@ export function bootId(): string | null {
   } catch {
     return null;
   }
+}
+
+/** A live process's argv (Linux /proc), or null where unknown. */
+export function processArgv(pid: number): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, -1);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether argv runs protocol's `<command> --foreground --dir <dir>` loop. */
+export function isLoopArgv(argv: readonly string[], command: string, dir?: string): boolean {
+  if (!argv.includes(command) || !argv.includes("--foreground")) return false;
+  return dir === undefined || argv[argv.indexOf("--dir") + 1] === dir;
+}
+
+/** Live protocol loops (`<command> --foreground --dir <dir>`) other than this process, found by their argv. */
+export function findLoops(command: string, dir: string): number[] {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  return pids
+    .map(Number)
+    .filter((pid) => pid !== process.pid && isProcessAlive(pid) && isLoopArgv(processArgv(pid) ?? [], command, dir));
 }

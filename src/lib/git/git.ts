@@ -1,6 +1,9 @@
+import { lstatSync } from "node:fs";
+import { join } from "node:path";
 import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
 import { failureReason, run, type SpawnResult } from "../core/spawn.ts";
 import { readHeadFromFiles } from "./head-file.ts";
+import { clearFetchLeftovers } from "./leftovers.ts";
 import {
   parseAheadBehind,
   parseLsRemote,
@@ -8,10 +11,18 @@ import {
   parseSymref,
   parseUpstream,
   type StatusEntry,
+  stripProgress,
 } from "./parse.ts";
 
-/** Network git is killed when it prints nothing for this long (a hung TCP connection, a dead VPN). */
-export const NETWORK_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * Network git is killed when nothing arrives for this long (a hung TCP connection, a dead VPN); a
+ * transfer that is moving, however slowly, is never killed: fetches run with --progress, so every
+ * chunk received shows on stderr. PROTOCOL_NETWORK_TIMEOUT (seconds) changes the window.
+ */
+export function networkIdleTimeoutMs(env: Record<string, string | undefined> = process.env): number {
+  const seconds = Number(env.PROTOCOL_NETWORK_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
+}
 
 export interface GitContext {
   dir: string;
@@ -44,7 +55,10 @@ export async function assertWorkTree(dir: string): Promise<void> {
   }
 }
 
+/** The repository's .git dir: read from the file system for a plain clone (the idle poll asks), else from git. */
 export async function gitDir(ctx: GitContext): Promise<string> {
+  const plain = join(ctx.dir, ".git");
+  if (lstatSync(plain, { throwIfNoEntry: false })?.isDirectory()) return plain;
   return (await gitOk(ctx, ["rev-parse", "--absolute-git-dir"], "rev-parse")).trim();
 }
 
@@ -73,7 +87,7 @@ export async function localRemoteHead(ctx: GitContext, remote: string): Promise<
 }
 
 export async function remoteDefaultBranch(ctx: GitContext, remote: string): Promise<string | null> {
-  const result = await git(ctx, ["ls-remote", "--symref", remote, "HEAD"], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  const result = await git(ctx, ["ls-remote", "--symref", remote, "HEAD"], { idleTimeoutMs: networkIdleTimeoutMs() });
   if (!result.ok) throw unreachable(remote, result);
   return parseSymref(result.stdout);
 }
@@ -84,7 +98,9 @@ export async function remoteUrl(ctx: GitContext, remote: string): Promise<string
 }
 
 function unreachable(remote: string, result: SpawnResult): NetworkError {
-  const why = result.timedOut ? `no answer for ${NETWORK_IDLE_TIMEOUT_MS / 1000}s` : failureReason(result);
+  const why = result.timedOut
+    ? `nothing received for ${networkIdleTimeoutMs() / 1000}s`
+    : failureReason({ ...result, stderr: stripProgress(result.stderr) });
   return new NetworkError(
     `remote ${remote} is unreachable: ${why}`,
     "check the network, the remote URL and the deploy key; protocol retries with backoff",
@@ -94,19 +110,42 @@ function unreachable(remote: string, result: SpawnResult): NetworkError {
 /** The tip of refs/heads/<branch> on the remote: one round trip, no objects transferred. */
 export async function lsRemoteBranch(ctx: GitContext, remote: string, branch: string): Promise<string | null> {
   const ref = `refs/heads/${branch}`;
-  const result = await git(ctx, ["ls-remote", "--", remote, ref], { idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS });
+  const result = await git(ctx, ["ls-remote", "--", remote, ref], { idleTimeoutMs: networkIdleTimeoutMs() });
   if (!result.ok) throw unreachable(remote, result);
   return parseLsRemote(result.stdout, ref);
 }
 
-export async function hasCommit(ctx: GitContext, sha: string): Promise<boolean> {
-  return (await git(ctx, ["cat-file", "-e", `${sha}^{commit}`])).ok;
+/**
+ * Whether `sha` arrived with a finished fetch: the remote-tracking ref is at it or past it. git moves
+ * that ref only after a fetch completed and passed its connectivity check. The commit object alone
+ * proves nothing: a killed fetch can leave it behind without its trees and blobs.
+ */
+export async function hasFetched(ctx: GitContext, remote: string, branch: string, sha: string): Promise<boolean> {
+  const ref = `refs/remotes/${remote}/${branch}`;
+  const tip = await git(ctx, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+  if (!tip.ok) return false;
+  if (tip.stdout.trim() === sha) return true;
+  return (await git(ctx, ["merge-base", "--is-ancestor", sha, ref])).ok;
+}
+
+/**
+ * Make `sha` (the remote branch's tip) complete here: fetch unless a finished fetch brought it
+ * already. A killed fetch is simply fetched again; its temp files are removed first. Returns whether it fetched.
+ */
+export async function ensureFetched(ctx: GitContext, remote: string, branch: string, sha: string): Promise<boolean> {
+  if (await hasFetched(ctx, remote, branch, sha)) return false;
+  clearFetchLeftovers(await gitDir(ctx), ctx.dir, networkIdleTimeoutMs());
+  await fetchBranch(ctx, remote, branch);
+  return true;
 }
 
 export async function fetchBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
   const refspec = `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`;
-  const result = await git(ctx, ["fetch", "--no-tags", "--quiet", "--", remote, refspec], {
-    idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS,
+  // unpackLimit=1: the pack goes to index-pack, which reports progress as bytes arrive and writes
+  // one temp pack renamed into place when complete (unpack-objects is silent and writes loose objects).
+  const args = ["-c", "fetch.unpackLimit=1", "fetch", "--no-tags", "--progress", "--", remote, refspec];
+  const result = await git(ctx, args, {
+    idleTimeoutMs: networkIdleTimeoutMs(),
   });
   if (!result.ok) throw unreachable(remote, result);
 }
@@ -200,7 +239,7 @@ export async function commitAll(ctx: GitContext, message: string): Promise<boole
 
 export async function pushBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
   const result = await git(ctx, ["push", "--quiet", "--set-upstream", "--", remote, `HEAD:refs/heads/${branch}`], {
-    idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS,
+    idleTimeoutMs: networkIdleTimeoutMs(),
   });
   if (result.timedOut) throw unreachable(remote, result);
   if (!result.ok) {
@@ -214,7 +253,7 @@ export async function pushBranch(ctx: GitContext, remote: string, branch: string
 export async function cloneRepo(url: string, dir: string, env?: Record<string, string>): Promise<void> {
   const result = await run(["git", "clone", "--quiet", "--", url, dir], {
     env,
-    idleTimeoutMs: NETWORK_IDLE_TIMEOUT_MS,
+    idleTimeoutMs: networkIdleTimeoutMs(),
   });
   if (!result.ok) throw unreachable(url, result);
 }

@@ -50,3 +50,25 @@ export function parseUpstream(stdout: string, remote: string): string | null {
   const value = stdout.trim();
   return value.startsWith(`${remote}/`) ? value.slice(remote.length + 1) : null;
 }
+
+/** git's progress meter ("Receiving objects:  45% (9/20)", "remote: Counting objects: 5, done."). */
+const PROGRESS =
+  /^(remote: )?([A-Z][a-z]+( [a-z]+)*: +(\d+% \(\d+\/\d+\)|\d+(, done)?\.?)|Total \d+ .*|\d+% \(\d+\/\d+\).*)/;
+
+/** stderr of a fetch run with --progress, without the progress meter: what is left says why it failed. */
+export function stripProgress(stderr: string): string {
+  return stderr
+    .split(/\r|\n/)
+    .filter((line) => !PROGRESS.test(line.trim()))
+    .join("\n");
+}
+
+/** `git ls-tree -r -z <commit>`: path → object id, for blobs and links (submodules left out). */
+export function parseLsTreeZ(stdout: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  for (const record of stdout.split("\0")) {
+    const match = /^\d{6} (blob|tree|commit) ([0-9a-f]{40,64})\t(.+)$/s.exec(record);
+    if (match && match[1] === "blob") entries.set(match[3]!, match[2]!);
+  }
+  return entries;
+}

@@ -2,7 +2,7 @@ import { closeSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
 import { StepFailedError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
 import { log } from "../core/log.ts";
-import { isProcessAlive, waitForExit } from "../core/process.ts";
+import { findLoops, isLoopArgv, isProcessAlive, processArgv, waitForExit } from "../core/process.ts";
 import { spawnDetached } from "../core/spawn.ts";
 import { selfArgv } from "../release/self.ts";
 import type { App } from "./app.ts";
@@ -19,19 +19,29 @@ export interface SlaveInfo {
 /** A background loop: the command that runs it with --foreground, the lock it holds, the log it writes. */
 export interface DaemonSpec {
   command: string;
+  /** The working copy it follows (its --dir). */
+  dir: string;
   lockPath: string;
   logPath: string;
 }
 
 export function gitSlaveDaemon(app: App): DaemonSpec {
-  return { command: "git:slave", lockPath: app.paths.slaveLock, logPath: app.paths.log };
+  return { command: "git:slave", dir: app.dir, lockPath: app.paths.slaveLock, logPath: app.paths.log };
 }
 
-/** A loop holds its lock for its whole life, so the lock's holder is the loop. */
+/**
+ * A loop holds its lock for its whole life, so the lock's holder is the loop, when the holder's
+ * argv says it is one (an old lock's pid may belong to another program now). A loop whose lock is
+ * unreadable, or that runs with another state dir, is found by its argv: it is still running.
+ */
 export function readDaemon(spec: DaemonSpec): SlaveInfo {
   const holder = readLockHolder(spec.lockPath);
-  if (!holder || isStale(holder)) return { running: false, pid: null, since: null };
-  return { running: true, pid: holder.pid, since: holder.since };
+  if (holder && !isStale(holder)) {
+    const argv = processArgv(holder.pid);
+    if (argv === null || isLoopArgv(argv, spec.command)) return { running: true, pid: holder.pid, since: holder.since };
+  }
+  const [other] = findLoops(spec.command, spec.dir);
+  return other ? { running: true, pid: other, since: null } : { running: false, pid: null, since: null };
 }
 
 export function readSlave(app: App): SlaveInfo {
@@ -107,6 +117,7 @@ export interface StoppedSlave {
 export async function stopDaemon(spec: DaemonSpec, timeoutMs = 60_000): Promise<StoppedSlave> {
   const { pid, running } = readDaemon(spec);
   if (!running || !pid) return { pid: null, forced: false };
+  // readDaemon checked the pid runs the loop: no other program is ever signalled.
   process.kill(pid, "SIGTERM");
   if (await waitForExit(pid, timeoutMs)) return { pid, forced: false };
   log.warn(`${spec.command} loop pid ${pid} did not stop within ${timeoutMs / 1000}s: killing it`);

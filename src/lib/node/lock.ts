@@ -1,8 +1,8 @@
-import { linkSync, mkdirSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import * as v from "valibot";
-import { LockedError } from "../core/errors.ts";
+import { diskFullOr, LockedError } from "../core/errors.ts";
 import { readJsonFile } from "../core/json-file.ts";
 import { log } from "../core/log.ts";
 import { bootId, isProcessAlive, processStartTicks } from "../core/process.ts";
@@ -68,7 +68,12 @@ export class Lock {
 function tryCreate(path: string, holder: LockHolder): boolean {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  writeFileSync(tmp, JSON.stringify(holder));
+  try {
+    writeFileSync(tmp, JSON.stringify(holder));
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw diskFullOr(error, dirname(path));
+  }
   try {
     linkSync(tmp, path);
     return true;
@@ -110,6 +115,11 @@ export interface AcquireOptions {
   /** How long to wait for a live holder; 0 fails at once. */
   waitMs?: number;
   onWait?: (holder: LockHolder) => void;
+  /**
+   * The live process that owns this lock whatever its file says (a loop found by its argv), or
+   * null: a lock file that is unreadable, or names a dead pid, is only recovered when there is none.
+   */
+  liveOwner?: () => number | null;
 }
 
 export async function acquireLock(path: string, options: AcquireOptions): Promise<Lock> {
@@ -126,6 +136,13 @@ export async function acquireLock(path: string, options: AcquireOptions): Promis
   for (;;) {
     if (tryCreate(path, holder)) return new Lock(path, holder);
     const current = readLockHolder(path);
+    const owner = isStale(current) ? (options.liveOwner?.() ?? null) : null;
+    if (owner !== null) {
+      throw new LockedError(
+        `${path} is held by pid ${owner}, a protocol loop that is still running (the lock file ${current ? "names another pid" : "is unreadable"})`,
+        "stop that loop first (protocol stop), or leave it running",
+      );
+    }
     if (isStale(current)) {
       // An unreadable file may be a lock being written right now: give it a moment before recovering.
       if (current === null) await Bun.sleep(100);

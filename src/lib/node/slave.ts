@@ -1,9 +1,12 @@
+import { join } from "node:path";
 import { nextDelayMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { findLoops } from "../core/process.ts";
 import { gitContext } from "../git/auth.ts";
+import { gitDir } from "../git/git.ts";
 import { type App, loadApp, pollInterval } from "./app.ts";
-import { acquireLock } from "./lock.ts";
+import { acquireLock, type Lock, readLockHolder } from "./lock.ts";
 import { readNodeState } from "./state.ts";
 import { type DirtyPolicy, type DivergedPolicy, syncNode } from "./sync.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
@@ -44,11 +47,32 @@ export interface PollLoop {
 }
 
 /**
+ * The loop's two locks, held for its whole life: the state dir's (its holder is what status and
+ * stop read) and one in the working copy's own .git, so a second state dir (another HOME or
+ * PROTOCOL_HOME) cannot run a second loop on the same checkout. A lock file that is unreadable or
+ * names a dead pid is not taken over while a loop for this working copy is still running.
+ */
+async function acquireLoopLocks(app: App, loop: PollLoop): Promise<Lock[]> {
+  const liveOwner = () => findLoops(loop.command, app.dir)[0] ?? null;
+  const own = await acquireLock(loop.lockPath, { command: loop.command, liveOwner });
+  try {
+    const name = `${loop.command.replace(/:/g, "-")}.lock`;
+    return [
+      own,
+      await acquireLock(join(await gitDir({ dir: app.dir }), "protocol", name), { command: loop.command, liveOwner }),
+    ];
+  } catch (error) {
+    own.release();
+    throw error;
+  }
+}
+
+/**
  * A loop in this process: poll until SIGTERM/SIGINT. A signal lets the current step finish, then
  * the lock is released and the function returns. Nothing the remote does ends the loop.
  */
 export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
-  const loopLock = await acquireLock(loop.lockPath, { command: loop.command });
+  const locks = await acquireLoopLocks(initial, loop);
   const stop = new AbortController();
   const onSignal = (signal: string) => {
     log.info(`${signal} received: finishing the current step, then stopping`);
@@ -60,23 +84,32 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
   process.on("SIGINT", onInt);
   let app = initial;
   const interval = (current: App) => pollInterval(current, loop.intervalSeconds);
+  // Polls that threw (a full state dir cannot even record its failure) back off like failed syncs.
+  let skipped = 0;
   try {
     log.info(`${loop.label} for ${app.dir}: polling every ${interval(app)}s (pid ${process.pid})`);
     while (!stop.signal.aborted) {
+      const lost = locks.find((lock) => readLockHolder(lock.path)?.pid !== process.pid);
+      if (lost) {
+        log.error(`${loop.label} no longer holds ${lost.path}: another loop took it; stopping this one`);
+        break;
+      }
       try {
         // The new commit may carry a new protocol.json (branch, interval): follow it.
         if (await loop.poll(app, interval(app) * 1000)) app = loadApp(app.dir);
+        skipped = 0;
       } catch (error) {
-        // Only the lock can throw here (held by a long git:pull): skip this poll.
+        // The lock (held by a long git:pull) or the state dir (full) can throw here: skip this poll.
+        skipped++;
         log.warn(`poll skipped: ${errorMessage(error)}`);
       }
       if (stop.signal.aborted) break;
-      await sleep(nextDelayMs(interval(app), loop.failures(app)), stop.signal);
+      await sleep(nextDelayMs(interval(app), Math.max(loop.failures(app), skipped)), stop.signal);
     }
   } finally {
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onInt);
-    loopLock.release();
+    for (const lock of locks) lock.release();
     log.info(`${loop.label} stopped`);
   }
 }

@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as v from "valibot";
+import { diskFullOr } from "../core/errors.ts";
 import { readTextOrNull, writeJsonAtomic } from "../core/fs.ts";
 import { readJsonFile } from "../core/json-file.ts";
 import { log } from "../core/log.ts";
@@ -38,8 +39,12 @@ export function updateNodeState(path: string, change: Partial<NodeState>): NodeS
 
 /** One JSON line per deploy; appended, so a crash mid-write loses at most that line. */
 export function appendDeploy(path: string, record: v.InferInput<typeof DeployRecordSchema>): void {
-  mkdirSync(dirname(path), { recursive: true });
-  appendFileSync(path, `${JSON.stringify(record)}\n`);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    appendFileSync(path, `${JSON.stringify(record)}\n`);
+  } catch (error) {
+    throw diskFullOr(error, dirname(path));
+  }
 }
 
 export function readDeploys(path: string): DeployRecord[] {

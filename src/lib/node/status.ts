@@ -11,6 +11,7 @@ import type { DeployRecord, NodeState } from "../schema/state.ts";
 import { type App, remoteName } from "./app.ts";
 import { readSlave, type SlaveInfo } from "./daemon.ts";
 import { isStale, type LockHolder, readLockHolder } from "./lock.ts";
+import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
 import { readDeploys, readNodeState, readRegistration } from "./state.ts";
 
 export interface NodeStatus {
@@ -30,6 +31,10 @@ export interface NodeStatus {
   paused: NodeState["paused"];
   /** A commit that failed its deploy and is skipped until the remote moves. */
   quarantine: NodeState["quarantine"];
+  /** The state dir's free space: a full one cannot record syncs, so lastSync may be stale. */
+  stateDisk: { path: string; freeBytes: number; full: boolean };
+  /** The last interrupted move protocol finished, and what it kept aside. */
+  lastRecovery: NodeState["lastRecovery"];
   /** Each service's image digest at the last good deploy. */
   images: NodeState["images"];
   /** The floating-tag checks against the registry: errors, backoff, an update waiting (docker.updates=notify). */
@@ -65,6 +70,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
   const state = readNodeState(app.paths.status);
   const holder = readLockHolder(app.paths.syncLock);
   const live = await readContainers(app);
+  const free = await freeBytes(app.paths.root);
   return {
     dir: app.dir,
     name: app.name,
@@ -80,6 +86,8 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     lock: holder && !isStale(holder) ? holder : null,
     paused: state.paused,
     quarantine: state.quarantine,
+    lastRecovery: state.lastRecovery,
+    stateDisk: { path: app.paths.root, freeBytes: free, full: free < STATE_DIR_NEEDS },
     images: state.images,
     registry: state.registry,
     registered: readRegistration(app.paths.registration)?.enabled ?? false,
@@ -103,7 +111,10 @@ export function renderStatus(status: NodeStatus): string[] {
     ["remote", `${shortSha(status.remoteCommit)}${status.remoteSeenAt ? ` (seen ${status.remoteSeenAt})` : ""}`],
     ["deployed", shortSha(status.deployedCommit)],
     ["slave", status.slave.running ? `running (pid ${status.slave.pid}, since ${status.slave.since})` : "stopped"],
-    ["last sync", sync ? `${sync.result} at ${sync.at}` : "never"],
+    [
+      "last sync",
+      `${sync ? `${sync.result} at ${sync.at}` : "never"}${status.stateDisk.full ? " (not current: the state dir is full)" : ""}`,
+    ],
   ];
   if (sync?.error) rows.push(["error", sync.error]);
   if (status.lock) rows.push(["lock", `held by pid ${status.lock.pid} (${status.lock.command})`]);
@@ -116,6 +127,14 @@ export function renderStatus(status: NodeStatus): string[] {
     rows.push([
       "quarantine",
       `${shortSha(status.quarantine.commit)} skipped until the remote moves: ${status.quarantine.reason}`,
+    ]);
+  if (status.stateDisk.full)
+    rows.push(["disk", `no space left at ${status.stateDisk.path}: syncs cannot be recorded; free space there`]);
+  const recovery = status.lastRecovery;
+  if (recovery)
+    rows.push([
+      "recovered",
+      `a move to ${shortSha(recovery.to)} cut short, finished at ${recovery.at}${recovery.kept ? `; local changes kept in ${recovery.kept}` : ""}`,
     ]);
   for (const image of status.images)
     rows.push(["image", `${image.service}: ${image.image}${image.digest ? `@${image.digest.slice(0, 19)}` : ""}`]);

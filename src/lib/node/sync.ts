@@ -1,5 +1,4 @@
 import { configHash } from "../config-repo/hash.ts";
-import { backupRef } from "../core/backup.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
@@ -10,26 +9,23 @@ import { gitContext } from "../git/auth.ts";
 import {
   aheadBehind,
   currentBranch,
-  fetchBranch,
+  ensureFetched,
   type GitContext,
   git,
   gitDir,
-  hasCommit,
   headCommit,
   lsRemoteBranch,
-  mergeFastForward,
-  resetHard,
-  stashChanges,
   trackedChanges,
-  updateRef,
 } from "../git/git.ts";
-import { clearStaleIndexLock } from "../git/index-lock.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 import type { NodeState, SyncResult } from "../schema/state.ts";
 import { type App, loadApp, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
 import { classifyLocalWork } from "./classify.ts";
+import { localFilesInTheWay } from "./local-files.ts";
 import { acquireLock, describeHolder } from "./lock.ts";
-import { readNodeState, writeNodeState } from "./state.ts";
+import { moveWorkingCopy } from "./move.ts";
+import { recoverInterruptedMove } from "./recover.ts";
+import { readNodeState, updateNodeState, writeNodeState } from "./state.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 // The deploy path (deploy, prepull, registry checks) is imported when a poll needs it: the loop
@@ -102,6 +98,15 @@ async function deploy(app: App, request: DeployRequest): Promise<SyncOutcome> {
   });
 }
 
+function localFilesRefusal(paths: string[], commit: string): Pick<SyncOutcome, "result" | "error" | "hint"> {
+  const names = paths.slice(0, 5).join(", ") + (paths.length > 5 ? `, … (${paths.length} in all)` : "");
+  return {
+    result: "dirty",
+    error: `files that exist only on this node (untracked or git-ignored) are in the way of ${shortSha(commit)}: ${names}`,
+    hint: "move them away, or run with --on-dirty=stash to keep them in the state dir's backups and go on",
+  };
+}
+
 function quarantined(state: NodeState, commit: string, base: Partial<SyncOutcome>): SyncOutcome {
   return outcome({
     ...base,
@@ -112,6 +117,9 @@ function quarantined(state: NodeState, commit: string, base: Partial<SyncOutcome
 }
 
 async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Promise<SyncOutcome> {
+  // A move cut short (kill -9, full disk) is finished before anything else looks at the working copy.
+  const recovery = await recoverInterruptedMove(app, ctx, await gitDir(ctx));
+  if (recovery) updateNodeState(app.paths.status, { lastRecovery: recovery });
   const state = readNodeState(app.paths.status);
   const paused = state.paused;
   if (paused) {
@@ -161,11 +169,7 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   if (isQuarantined(state, remoteCommit, null))
     return quarantined(state, remoteCommit, { from: head, to: head, remoteCommit });
 
-  let fetched = false;
-  if (!(await hasCommit(ctx, remoteCommit))) {
-    await fetchBranch(ctx, target.remote, target.branch);
-    fetched = true;
-  }
+  const fetched = await ensureFetched(ctx, target.remote, target.branch, remoteCommit);
   const base = { from: head, to: head, remoteCommit, fetched };
   const branch = await currentBranch(ctx);
   if (branch !== target.branch) {
@@ -178,41 +182,50 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   }
   const changes = await trackedChanges(ctx);
   const { ahead, behind } = head ? await aheadBehind(ctx, head, remoteCommit) : { ahead: 0, behind: 1 };
+  // HEAD is what protocol deployed from the remote, so commits the remote no longer has are the
+  // remote's own history, rewound or rewritten (a rollback by force-push): follow it.
+  const follow =
+    ahead > 0 && head !== null && head === state.deployedCommit ? (behind === 0 ? "rewind" : "rewrite") : null;
 
   // Decide everything before acting, so an opt-in never moves work aside for a sync that then refuses.
   const refusal = classifyLocalWork(
-    { changes, ahead, behind },
+    { changes, ahead: follow ? 0 : ahead, behind },
     `${target.remote}/${target.branch}`,
     { dirty: options.onDirty === "stash", ahead: options.onDiverged === "reset" },
     APP_HINTS,
   );
   if (refusal) return outcome({ ...base, ...refusal });
+  const inTheWay = await localFilesInTheWay(ctx, head, remoteCommit);
+  if (inTheWay.length > 0 && options.onDirty !== "stash")
+    return outcome({ ...base, ...localFilesRefusal(inTheWay, remoteCommit) });
+  const { bytesToWrite, lackOfRoom, STATE_DIR_NEEDS } = await import("./room.ts");
+  const tight = await lackOfRoom([
+    { path: app.dir, need: await bytesToWrite(ctx, head, remoteCommit) },
+    { path: app.paths.root, need: STATE_DIR_NEEDS },
+  ]);
+  if (tight) return outcome({ ...base, result: "error", ...tight });
   const incoming = await validConfigAt(ctx, remoteCommit);
   const { pullIncoming } = await import("../deploy/prepull.ts");
   const pulled = await pullIncoming(app, ctx, remoteCommit, incoming);
 
-  clearStaleIndexLock(await gitDir(ctx), app.dir);
-  const kept: string[] = [];
-  if (changes.length > 0) {
-    const stash = await stashChanges(ctx, `protocol: local changes before ${shortSha(remoteCommit)}`);
-    kept.push(`stash ${stash}`);
-    log.warn(`uncommitted changes moved aside: stash ${stash} (git stash list; git stash apply ${shortSha(stash)})`);
-  }
-  if (ahead > 0 && head) {
-    const ref = backupRef();
-    await updateRef(ctx, ref, head);
-    await resetHard(ctx, remoteCommit);
-    kept.push(ref);
-    log.warn(
-      `local commits kept as ${ref} (${shortSha(head)}); the working copy now matches ${target.remote}/${target.branch}`,
-    );
-  } else {
-    await mergeFastForward(ctx, remoteCommit);
-  }
-  log.info(`moved ${shortSha(head)} → ${shortSha(remoteCommit)}`);
+  const kept = await moveWorkingCopy(app, ctx, {
+    from: head,
+    to: remoteCommit,
+    upstream: `${target.remote}/${target.branch}`,
+    stash: changes.length > 0,
+    localFiles: inTheWay,
+    reset: ahead > 0,
+    follow,
+  });
   // Deploy with the protocol.json that just arrived (validated above), not the one loaded before.
   return {
-    ...(await deploy(loadApp(app.dir), { from: head, to: remoteCommit, keptAs: kept.join(", ") || null, pulled })),
+    ...(await deploy(loadApp(app.dir), {
+      from: head,
+      to: remoteCommit,
+      keptAs: kept.join(", ") || null,
+      pulled,
+      ...(follow ? { reason: follow } : {}),
+    })),
     remoteCommit,
     fetched,
   };

@@ -56,6 +56,20 @@ export const NodeStateSchema = v.object({
     { failures: 0, nextCheckAt: null, error: null, updateAvailable: null },
   ),
   notify: v.optional(NotifyStateSchema, { failing: false, lastKey: null, lastSentAt: null }),
+  /** The last move protocol found cut short (kill -9, full disk) and finished: what it kept aside. */
+  lastRecovery: v.optional(
+    v.nullable(
+      v.object({
+        at: iso,
+        from: sha,
+        to: v.string(),
+        finished: v.number(),
+        kept: v.nullable(v.string()),
+        keptPaths: v.array(v.string()),
+      }),
+    ),
+    null,
+  ),
   /** The remote tip as last seen by ls-remote. */
   remoteCommit: v.optional(sha, null),
   remoteSeenAt: v.optional(v.nullable(iso), null),
@@ -86,8 +100,11 @@ export const DeployRecordSchema = v.object({
   startedAt: iso,
   durationMs: v.number(),
   result: v.picklist(["deployed", "failed", "rolled-back"]),
-  /** What triggered it: a new commit, a new image digest, changed config, or a rollback by hand. */
-  reason: v.optional(v.picklist(["commit", "image", "config", "rollback"]), "commit"),
+  /**
+   * What triggered it: a new commit, a new image digest, changed config, a rollback by hand, or the
+   * remote's branch rewound or rewritten under the deployed commit (a rollback by force-push).
+   */
+  reason: v.optional(v.picklist(["commit", "image", "config", "rollback", "rewind", "rewrite"]), "commit"),
   /** Each service's image digest after the deploy (or after the rollback). */
   images: v.optional(v.array(ServiceImageSchema), []),
   /** For a rolled-back deploy: the commit the node went back to. */

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readTextOrNull } from "../../src/lib/core/fs.ts";
-import { clearStaleIndexLock, STALE_INDEX_LOCK_MS } from "../../src/lib/git/index-lock.ts";
+import { clearStaleIndexLock, STALE_INDEX_LOCK_MS } from "../../src/lib/git/leftovers.ts";
 
 let workTree: string;
 let gitDir: string;

@@ -1,0 +1,67 @@
+/**
+ * Room before the move: the files a commit brings must fit on the working copy's file system, and
+ * the state dir needs room for its records, or a checkout stops half way. Checked before anything
+ * is touched; too little room is infrastructure (retried with backoff), not the commit's fault.
+ */
+import { existsSync } from "node:fs";
+import { statfs } from "node:fs/promises";
+import { dirname } from "node:path";
+import { StepFailedError } from "../core/errors.ts";
+import { failureReason } from "../core/spawn.ts";
+import { type GitContext, git } from "../git/git.ts";
+
+/** What the state dir needs free for a sync's records (state file, deploy log line, lock). */
+export const STATE_DIR_NEEDS = 1024 * 1024;
+/** Headroom on top of the files: git's index and the temp files of a checkout. */
+const MARGIN = 1024 * 1024;
+
+async function gitOut(ctx: GitContext, args: string[], input?: string): Promise<string> {
+  const result = await git(ctx, args, input === undefined ? {} : { input });
+  if (!result.ok) throw new StepFailedError(`git ${args[0]} failed in ${ctx.dir}: ${failureReason(result)}`);
+  return result.stdout;
+}
+
+/** Bytes of the blobs that moving from `from` to `to` writes (added and changed files), plus headroom. */
+export async function bytesToWrite(ctx: GitContext, from: string | null, to: string): Promise<number> {
+  const raw = from
+    ? await gitOut(ctx, ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", from, to])
+    : await gitOut(ctx, ["ls-tree", "-r", "-z", to]);
+  const ids = new Set<string>();
+  for (const field of raw.split("\0")) {
+    // diff-tree: ":100644 100644 <old> <new> M"; ls-tree: "100644 blob <id>\t<path>"
+    const id = from
+      ? /^:\d{6} \d{6} [0-9a-f]+ ([0-9a-f]{40,64}) [AMT]/.exec(field)?.[1]
+      : /^\d{6} blob ([0-9a-f]{40,64})\t/.exec(field)?.[1];
+    if (id && !/^0+$/.test(id)) ids.add(id);
+  }
+  if (ids.size === 0) return MARGIN;
+  const sizes = await gitOut(ctx, ["cat-file", "--batch-check=%(objectsize)"], `${[...ids].join("\n")}\n`);
+  return sizes.split("\n").reduce((sum, line) => sum + (Number(line) || 0), 0) + MARGIN;
+}
+
+/** Free bytes for an unprivileged writer on the file system holding `path`. */
+export async function freeBytes(path: string): Promise<number> {
+  // A dir not made yet lives on its nearest existing parent's file system.
+  let at = path;
+  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
+  const fs = await statfs(at);
+  return Number(fs.bavail) * Number(fs.bsize);
+}
+
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
+
+/** The first place that lacks room, as the one-line error; null when both have room. Reads only. */
+export async function lackOfRoom(
+  places: { path: string; need: number }[],
+): Promise<{ error: string; hint: string } | null> {
+  for (const { path, need } of places) {
+    const have = await freeBytes(path);
+    if (have < need) {
+      return {
+        error: `not enough disk space: need ${mb(need)} MB at ${path}, have ${mb(have)} MB`,
+        hint: "free space on that file system; nothing was changed and protocol retries with backoff",
+      };
+    }
+  }
+  return null;
+}

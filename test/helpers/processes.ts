@@ -1,0 +1,30 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { eventually } from "./fixture.ts";
+
+/** Pids of git processes working inside `dir` whose argv holds any of `words` (never another test's git). */
+export function gitProcessesIn(dir: string, words: string[]): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      if (cwd !== dir && !cwd.startsWith(`${dir}/`)) continue;
+      const argv = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      if (/(^|\/)git(-[\w-]+)?$/.test(argv[0] ?? "") && words.some((word) => argv.includes(word)))
+        found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Wait until a pid has exited: PID 1 here reaps slowly, so a zombie counts as gone. */
+export function gone(pid: number, timeoutMs = 5_000): Promise<boolean> {
+  return eventually(() => {
+    try {
+      return readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ");
+    } catch {
+      return true;
+    }
+  }, timeoutMs);
+}
