@@ -67,6 +67,22 @@ describe("following config changes", () => {
   });
 });
 
+describe("the config sync checks the incoming tree before it moves", () => {
+  test("an incoming file whose link would land on a real file of the app is refused with the config repo left where it was", async () => {
+    cf = await ConfigFixture.create();
+    await cf.cli(["config:link", "--dir", cf.node]);
+    writeFileSync(join(cf.node, "app.conf"), "the app's own file\n");
+    const before = await git(cf.config, "rev-parse", "HEAD");
+    await cf.pushConfig({ "app.conf": "from the config repo\n" });
+    expect((await cf.cli(["config:slave", "--dir", cf.node, "--interval", "1"])).exitCode).toBe(0);
+    expect(await eventually(async () => (await configStatus()).lastSync?.result === "error", 10_000)).toBe(true);
+    expect((await configStatus()).lastSync.error).toContain("app.conf");
+    expect(await git(cf.config, "rev-parse", "HEAD")).toBe(before);
+    expect(readFileSync(join(cf.node, "app.conf"), "utf8")).toBe("the app's own file\n");
+    expect((await cf.cli(["config:slave:stop", "--dir", cf.node])).exitCode).toBe(0);
+  });
+});
+
 describe("start with an environment", () => {
   test("start localhost on a laptop links config and runs compose, records the env, and leaves git alone (fake docker)", async () => {
     cf = await ConfigFixture.create({ appFiles: COMPOSE });

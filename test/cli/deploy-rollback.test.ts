@@ -1,5 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { Fixture } from "../helpers/fixture.ts";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create({ files: { "docker-compose.yml": "services: {}\n" } })));
@@ -64,5 +66,48 @@ describe("deploy:rollback (fake docker)", () => {
     const run = await cli(["deploy:rollback", "--dir", fx.node]);
     expect(run.exitCode).toBe(4);
     expect(run.stderr).toContain("--to");
+  });
+
+  test("takes the app's lock: a rollback asked for while a sync is moving waits for it, then rolls that deploy back", async () => {
+    await cli(["git:pull", "--dir", fx.node]);
+    const second = await fx.push({ "app.txt": "v2\n" });
+    await cli(["git:pull", "--dir", fx.node]);
+    const third = await fx.push({ "app.txt": "v3\n" });
+    const pull = Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], {
+      env: {
+        ...process.env,
+        ...fx.env,
+        PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
+        PROTOCOL_TEST_PAUSE_AT: "before-move:1500",
+      },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    let stderr = "";
+    const reading = (async () => {
+      for await (const chunk of pull.stderr) stderr += new TextDecoder().decode(chunk);
+    })();
+    expect(await eventually(() => stderr.includes("paused at before-move"), 15_000)).toBe(true);
+    const rolled = await cli(["deploy:rollback", "--dir", fx.node, "--json"]);
+    expect(await pull.exited).toBe(0);
+    await reading;
+    expect(rolled.exitCode).toBe(0);
+    expect(JSON.parse(rolled.stdout)).toMatchObject({ from: third, to: second });
+    expect(await fx.head()).toBe(second);
+  });
+
+  test("never drops a commit that exists only on the node: it is kept as a backup ref", async () => {
+    await cli(["git:pull", "--dir", fx.node]);
+    await fx.push({ "app.txt": "v2\n" });
+    await cli(["git:pull", "--dir", fx.node]);
+    writeFileSync(join(fx.node, "hotfix.txt"), "made here\n");
+    await git(fx.node, "add", "hotfix.txt");
+    await git(fx.node, "commit", "--quiet", "-m", "hotfix on the node");
+    const local = await fx.head();
+
+    const rolled = await cli(["deploy:rollback", "--dir", fx.node]);
+    expect(rolled.exitCode).toBe(0);
+    const refs = await git(fx.node, "for-each-ref", "--format=%(objectname)", "refs/protocol/backup/");
+    expect(refs.split("\n")).toContain(local);
   });
 });

@@ -21,6 +21,18 @@ const crontab = () => {
   }
 };
 
+describe("the loop follows protocol.json", () => {
+  test("re-reads protocol.json after a deploy: a new git.remotename takes effect on the next poll", async () => {
+    expect((await fx.cli(["git:slave", "--dir", fx.node, "--interval", "1"])).exitCode).toBe(0);
+    const pushed = await fx.push({ "protocol.json": JSON.stringify({ git: { remotename: "upstream" } }) });
+    expect(await eventually(async () => (await fx.head()) === pushed, 10_000)).toBe(true);
+    // The node has no remote called upstream: the poll after the deploy asks for it, so it was read.
+    expect(await eventually(async () => ((await status()).lastSync?.error ?? "").includes("upstream"), 10_000)).toBe(
+      true,
+    );
+  });
+});
+
 describe("start / status / stop", () => {
   test("start syncs, runs the loop in the background, and the node follows a push within a few intervals", async () => {
     const started = await fx.cli(["start", "--dir", fx.node, "--interval", "1"]);

@@ -97,4 +97,27 @@ describe("a move is journaled", () => {
     expect(await git(fx.node, "status", "--porcelain")).toBe("");
     expect(existsSync(journal())).toBe(false);
   }, 60_000);
+
+  test("SIGTERM while a poll is on its way to a move: the poll ends without moving, the loop exits cleanly", async () => {
+    const before = await fx.head();
+    const loop = Bun.spawn([process.execPath, CLI, "git:slave", "--foreground", "--dir", fx.node, "--interval", "1"], {
+      env: { ...process.env, ...fx.env, PROTOCOL_TEST_PAUSE_AT: "before-move:2000" },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    let stderr = "";
+    const reading = (async () => {
+      for await (const chunk of loop.stderr) stderr += new TextDecoder().decode(chunk);
+    })();
+    await fx.push({ "app.txt": "v2\n" });
+    expect(await eventually(() => stderr.includes("paused at before-move"), 15_000)).toBe(true);
+    loop.kill("SIGTERM");
+    expect(await loop.exited).toBe(0);
+    await reading;
+    expect(await fx.head()).toBe(before);
+    expect(existsSync(journal())).toBe(false);
+    expect(stderr).toContain("SIGTERM received");
+    const status = JSON.parse((await fx.cli(["status", "--dir", fx.node, "--json"])).stdout);
+    expect(status.lastSync.error).toContain("the working copy was not moved");
+  });
 });

@@ -4,7 +4,14 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT, LockedError } from "../../src/lib/core/errors.ts";
 import { bootId, processStartTicks } from "../../src/lib/core/process.ts";
-import { acquireLock, describeHolder, isStale, type LockHolder, readLockHolder } from "../../src/lib/node/lock.ts";
+import {
+  acquireLock,
+  describeHolder,
+  isStale,
+  type LockHolder,
+  readLockHolder,
+  recoverStale,
+} from "../../src/lib/node/lock.ts";
 
 let dir: string;
 let path: string;
@@ -109,6 +116,28 @@ describe("acquireLock", () => {
     expect(readLockHolder(path)).toEqual(lock.holder);
     expect(lock.holder.pid).toBe(process.pid);
     lock.release();
+  });
+
+  test("a recovery that comes late does not break a lock taken meanwhile by a live holder", async () => {
+    // Seen stale (a dead pid), then recovered and taken by a live process before this recovery runs.
+    const seen = holder({ pid: await deadPid(), command: "git:slave" });
+    const live = holder({
+      pid: process.pid,
+      command: "git:pull",
+      boot: bootId(),
+      started: processStartTicks(process.pid),
+    });
+    await Bun.write(path, JSON.stringify(live));
+    recoverStale(path, seen);
+    expect(readLockHolder(path)).toEqual(live);
+    expect(readdirSync(join(dir, "apps", "x"))).toEqual(["sync.lock"]);
+  });
+
+  test("an unreadable lock file is not taken over while its live owner runs (a loop found by its argv)", async () => {
+    await Bun.write(path, "\u0000 not json");
+    const error = await lockedError(acquireLock(path, { command: "git:slave", liveOwner: () => 4242 }));
+    expect(error.message).toContain("held by pid 4242");
+    expect(readFileSync(path, "utf8")).toBe("\u0000 not json");
   });
 
   test("does not recover a lock from another host, even if its pid is dead here", async () => {

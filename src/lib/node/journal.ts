@@ -43,10 +43,12 @@ export function endMove(gitDir: string): void {
 
 /**
  * Tests only: PROTOCOL_TEST_PAUSE_AT=<step> stops the sync at that named step for good, so a test
- * can kill it there (kill -9) and check what the next sync does. Steps: "move-journaled".
+ * can kill it there (kill -9) and check what the next sync does; `<step>:<ms>` pauses that long and
+ * goes on. Steps: "before-move" (every check passed, nothing journaled), "move-journaled".
  */
 export async function pauseForTests(step: string): Promise<void> {
-  if (process.env.PROTOCOL_TEST_PAUSE_AT !== step) return;
+  const [name, ms] = (process.env.PROTOCOL_TEST_PAUSE_AT ?? "").split(":");
+  if (name !== step) return;
   log.warn(`paused at ${step} (PROTOCOL_TEST_PAUSE_AT)`);
-  await new Promise(() => undefined);
+  await (ms ? Bun.sleep(Number(ms)) : new Promise(() => undefined));
 }

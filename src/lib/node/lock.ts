@@ -85,8 +85,11 @@ function tryCreate(path: string, holder: LockHolder): boolean {
   }
 }
 
-/** Move a stale lock aside; re-check after the move so a lock taken meanwhile is put back, not lost. */
-function recoverStale(path: string, seen: LockHolder | null): void {
+/**
+ * Move a stale lock aside; re-check after the move so a lock taken meanwhile is put back, not lost.
+ * Exported for the test of that race.
+ */
+export function recoverStale(path: string, seen: LockHolder | null): void {
   const aside = `${path}.stale.${process.pid}`;
   try {
     renameSync(path, aside);

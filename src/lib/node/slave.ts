@@ -43,7 +43,7 @@ export interface PollLoop {
   /** Consecutive failures, for the backoff. */
   failures(app: App): number;
   /** One poll, waiting at most an interval for the sync lock; true when it brought a new commit, so protocol.json is read again. Throws only to skip a poll. */
-  poll(app: App, lockWaitMs: number): Promise<boolean>;
+  poll(app: App, lockWaitMs: number, signal: AbortSignal): Promise<boolean>;
 }
 
 /**
@@ -96,7 +96,7 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
       }
       try {
         // The new commit may carry a new protocol.json (branch, interval): follow it.
-        if (await loop.poll(app, interval(app) * 1000)) app = loadApp(app.dir);
+        if (await loop.poll(app, interval(app) * 1000, stop.signal)) app = loadApp(app.dir);
         skipped = 0;
       } catch (error) {
         // The lock (held by a long git:pull) or the state dir (full) can throw here: skip this poll.
@@ -123,7 +123,7 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
     lockPath: initial.paths.slaveLock,
     intervalSeconds: options.intervalSeconds,
     failures: (app) => readNodeState(app.paths.status).failures,
-    async poll(app, lockWaitMs) {
+    async poll(app, lockWaitMs, signal) {
       try {
         target ??= await resolveTarget(app, gitContext(app));
       } catch {
@@ -134,6 +134,7 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
         command: "git:slave",
         target,
         lockWaitMs,
+        signal,
       });
       if (result.result !== "deployed") return false;
       target = undefined;

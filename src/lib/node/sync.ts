@@ -21,6 +21,7 @@ import type { ProtocolJson } from "../schema/protocol-json.ts";
 import type { NodeState, SyncResult } from "../schema/state.ts";
 import { type App, loadApp, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
 import { classifyLocalWork } from "./classify.ts";
+import { pauseForTests } from "./journal.ts";
 import { localFilesInTheWay } from "./local-files.ts";
 import { acquireLock, describeHolder } from "./lock.ts";
 import { moveWorkingCopy } from "./move.ts";
@@ -44,6 +45,8 @@ export interface SyncOptions {
   announce?: boolean;
   /** Resolved once by the slave loop; resolved per call otherwise. */
   target?: SyncTarget;
+  /** The loop's stop signal: after SIGTERM the step in progress finishes, but no new move starts. */
+  signal?: AbortSignal;
 }
 
 export interface SyncOutcome {
@@ -208,6 +211,15 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   const { pullIncoming } = await import("../deploy/prepull.ts");
   const pulled = await pullIncoming(app, ctx, remoteCommit, incoming);
 
+  await pauseForTests("before-move");
+  if (options.signal?.aborted) {
+    return outcome({
+      ...base,
+      result: "error",
+      error: "stopping: the working copy was not moved (the signal came before the move)",
+      hint: "the next start moves it",
+    });
+  }
   const kept = await moveWorkingCopy(app, ctx, {
     from: head,
     to: remoteCommit,
