@@ -2,8 +2,9 @@
  * `npm test`: bun test with a JUnit report, then the line CI reads, `N passed, N failed`, from the
  * reports' totals. The test files run in two shards side by side (the suite mostly waits on git,
  * servers and loops, so two processes fit two cores), balanced by each file's time in the last
- * report; each shard's output is printed whole when it ends. With arguments (`npm test -- <filter>`)
- * it is one plain bun test run. A failure in either shard fails the run.
+ * report; `*.slow.test.ts` files (long waits, little CPU: a throttled 70 s fetch) get a shard of
+ * their own. Each shard's output is printed whole when it ends. With arguments
+ * (`npm test -- <filter>`) it is one plain bun test run. A failure in any shard fails the run.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -32,11 +33,11 @@ function testFiles(dir: string): string[] {
     });
 }
 
-/** Seconds per test file from earlier reports; files not seen yet count as 5 s. */
+/** Seconds per test file from the last full run's reports; files not seen yet count as 5 s. */
 function lastTimes(): Map<string, number> {
   const times = new Map<string, number>();
   for (const name of existsSync(results) ? readdirSync(results) : []) {
-    if (!name.endsWith(".xml")) continue;
+    if (!/^junit-\d+\.xml$/.test(name)) continue;
     const xml = readFileSync(join(results, name), "utf8");
     for (const match of xml.matchAll(/<testsuite name="([^"]+\.test\.ts)"[^>]*time="([\d.]+)"/g)) {
       times.set(`./${match[1]}`, Number(match[2]));
@@ -67,9 +68,24 @@ function totals(report: string): { passed: number; failed: number; skipped: numb
 }
 
 const args = process.argv.slice(2);
-const runs = args.length > 0 ? [args] : shard(testFiles(join(root, "test")), 2);
-const reports = runs.map((_, i) => join(results, `junit-${i}.xml`));
-for (const name of readdirSync(results)) if (name.endsWith(".xml")) rmSync(join(results, name), { force: true });
+const all = testFiles(join(root, "test"));
+const slow = all.filter((file) => file.endsWith(".slow.test.ts"));
+const runs =
+  args.length > 0
+    ? [args]
+    : [
+        ...shard(
+          all.filter((file) => !slow.includes(file)),
+          2,
+        ),
+        ...(slow.length ? [slow] : []),
+      ];
+// A filtered run reports on its own and keeps the full run's reports (their times balance the shards).
+const reports =
+  args.length > 0 ? [join(results, "junit-filtered.xml")] : runs.map((_, i) => join(results, `junit-${i}.xml`));
+for (const report of args.length > 0 ? reports : readdirSync(results).map((name) => join(results, name))) {
+  if (report.endsWith(".xml")) rmSync(report, { force: true });
+}
 
 const codes = await Promise.all(
   runs.map(async (files, i) => {

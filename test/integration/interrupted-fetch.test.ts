@@ -15,7 +15,7 @@ beforeEach(async () => {
 });
 afterEach(async () => fx[Symbol.asyncDispose]());
 
-/** Files that do not compress: `count` of `size` bytes each. */
+/** Files that hardly compress: `count` of `size` bytes each (base64 of random bytes). */
 function randomFiles(count: number, size: number): Record<string, string> {
   const files: Record<string, string> = {};
   for (let i = 0; i < count; i++)
@@ -106,20 +106,6 @@ describe("a fetch is complete or it did not happen", () => {
 });
 
 describe("progress is not silence", () => {
-  test("a fetch over a slow link that takes longer than the network timeout is not killed while data flows", async () => {
-    await using daemon = await startGitDaemon(fx.root);
-    await using slow = await startProxy(daemon.port, { bytesPerSecond: 150_000 });
-    const node = await nodeVia(`git://127.0.0.1:${slow.port}/remote.git`);
-    const pushed = await fx.push(randomFiles(12, 50_000), "large");
-
-    const run = await fx.cli(["git:pull", "--dir", node, "--json"], { env: { PROTOCOL_NETWORK_TIMEOUT: "2" } });
-    expect(run.stderr).not.toContain("nothing received");
-    expect(run.exitCode).toBe(0);
-    expect(await git(node, "rev-parse", "HEAD")).toBe(pushed);
-    // More than two windows' worth of bytes came through the throttle: only progress kept the fetch alive.
-    expect(slow.delivered).toBeGreaterThan(2 * 2 * 150_000);
-  }, 60_000);
-
   test("a link that goes silent is given up after the network timeout, and nothing moves", async () => {
     await using daemon = await startGitDaemon(fx.root);
     // The first connection (ls-remote) answers; the fetch after it gets nothing back.
