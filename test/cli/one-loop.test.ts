@@ -37,13 +37,19 @@ async function slaveLock(): Promise<string> {
 }
 
 describe("one loop per working copy", () => {
-  test("garbage in the loop's lock file: start finds the running loop instead of launching a second; status and stop see it", async () => {
+  test("garbage in the loop's lock file: start finds the running loop instead of launching a second, the loop writes its lock again, status and stop see it", async () => {
     const first = await startLoop();
     writeFileSync(await slaveLock(), "\u0000garbage{");
     const again = await startLoop();
     expect(again).toEqual({ ...again, pid: first.pid, alreadyRunning: true });
     const status = JSON.parse((await fx.cli(["status", "--dir", fx.node, "--json"])).stdout);
     expect(status.slave).toMatchObject({ running: true, pid: first.pid });
+    // The loop writes its lock again on its next poll, and keeps running.
+    expect(
+      await eventually(async () => readFileSync(await slaveLock(), "utf8").includes(`"pid":${first.pid}`), 10_000),
+    ).toBe(true);
+    expect(alive(first.pid)).toBe(true);
+    expect((await startLoop()).pid).toBe(first.pid);
     expect((await fx.cli(["git:slave:stop", "--dir", fx.node])).exitCode).toBe(0);
     expect(await eventually(() => !alive(first.pid), 10_000)).toBe(true);
   });

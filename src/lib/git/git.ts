@@ -44,6 +44,13 @@ async function gitOk(ctx: GitContext, args: string[], what: string): Promise<str
   return result.stdout;
 }
 
+/** A local git command's stdout (with `input` on stdin); a failure throws with the reason. */
+export async function gitOutput(ctx: GitContext, args: string[], input?: string): Promise<string> {
+  const result = await git(ctx, args, input === undefined ? {} : { input });
+  if (!result.ok) throw new StepFailedError(`git ${args[0]} failed in ${ctx.dir}: ${failureReason(result)}`);
+  return result.stdout;
+}
+
 export async function isWorkTree(dir: string): Promise<boolean> {
   const result = await git({ dir }, ["rev-parse", "--is-inside-work-tree"]);
   return result.ok && result.stdout.trim() === "true";

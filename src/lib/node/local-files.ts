@@ -7,9 +7,7 @@
 import { lstatSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { backupStamp, backupTree } from "../core/backup.ts";
-import { StepFailedError } from "../core/errors.ts";
-import { failureReason } from "../core/spawn.ts";
-import { type GitContext, git } from "../git/git.ts";
+import { type GitContext, gitOutput } from "../git/git.ts";
 import type { App } from "./app.ts";
 
 /** The paths a commit adds, relative to the working copy: every file of it for a first checkout. */
@@ -17,9 +15,7 @@ async function addedPaths(ctx: GitContext, from: string | null, to: string): Pro
   const args = from
     ? ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", from, to]
     : ["ls-tree", "-r", "-z", "--name-only", to];
-  const result = await git(ctx, args);
-  if (!result.ok) throw new StepFailedError(`git ${args[0]} failed in ${ctx.dir}: ${failureReason(result)}`);
-  return result.stdout.split("\0").filter(Boolean);
+  return (await gitOutput(ctx, args)).split("\0").filter(Boolean);
 }
 
 /** `path`, or the first of its parent dirs that is something else than a directory; null when nothing is there. */

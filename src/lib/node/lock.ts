@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import * as v from "valibot";
 import { diskFullOr, LockedError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/fs.ts";
 import { readJsonFile } from "../core/json-file.ts";
 import { log } from "../core/log.ts";
 import { bootId, isProcessAlive, processStartTicks } from "../core/process.ts";
@@ -57,6 +58,19 @@ export class Lock {
         // already gone
       }
     }
+  }
+
+  /**
+   * For a holder that keeps its lock for long (a loop): whether the file still names it. A file that
+   * was removed or made unreadable is written again (and that is logged); one that names another
+   * holder means someone took the lock, and the answer is false.
+   */
+  stillHeld(): boolean {
+    const current = readLockHolder(this.path);
+    if (current) return current.pid === this.holder.pid;
+    writeFileAtomic(this.path, JSON.stringify(this.holder));
+    log.warn(`the lock file ${this.path} was missing or unreadable: written again for pid ${this.holder.pid}`);
+    return true;
   }
 
   [Symbol.dispose](): void {

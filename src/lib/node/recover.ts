@@ -6,11 +6,9 @@
  */
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
-import { StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
-import { failureReason } from "../core/spawn.ts";
-import { type GitContext, git, resetHard } from "../git/git.ts";
+import { type GitContext, gitOutput, resetHard } from "../git/git.ts";
 import { removeIndexLockOfCrashedMove } from "../git/leftovers.ts";
 import { parseLsTreeZ, parseStatusZ } from "../git/parse.ts";
 import type { App } from "./app.ts";
@@ -28,14 +26,8 @@ export interface Recovery {
   keptPaths: string[];
 }
 
-async function gitOut(ctx: GitContext, args: string[], input?: string): Promise<string> {
-  const result = await git(ctx, args, input === undefined ? {} : { input });
-  if (!result.ok) throw new StepFailedError(`git ${args[0]} failed in ${ctx.dir}: ${failureReason(result)}`);
-  return result.stdout;
-}
-
 async function blobs(ctx: GitContext, commit: string | null): Promise<Map<string, string>> {
-  return commit ? parseLsTreeZ(await gitOut(ctx, ["ls-tree", "-r", "-z", commit])) : new Map();
+  return commit ? parseLsTreeZ(await gitOutput(ctx, ["ls-tree", "-r", "-z", commit])) : new Map();
 }
 
 /** Finish an interrupted move, if the journal says there is one; null when there is none. */
@@ -46,7 +38,7 @@ export async function recoverInterruptedMove(app: App, ctx: GitContext, gitDir: 
   removeIndexLockOfCrashedMove(gitDir, app.dir);
   const [before, after] = await Promise.all([blobs(ctx, move.from), blobs(ctx, move.to)]);
   const status = parseStatusZ(
-    await gitOut(ctx, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]),
+    await gitOutput(ctx, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"]),
   );
   // Untracked files in neither tree are the node's own and a reset does not touch them.
   const differing = status.map((entry) => entry.path).filter((path) => before.has(path) || after.has(path));
@@ -54,7 +46,7 @@ export async function recoverInterruptedMove(app: App, ctx: GitContext, gitDir: 
   const hashes =
     files.length === 0
       ? []
-      : (await gitOut(ctx, ["hash-object", "--stdin-paths"], `${files.join("\n")}\n`)).split("\n");
+      : (await gitOutput(ctx, ["hash-object", "--stdin-paths"], `${files.join("\n")}\n`)).split("\n");
   const local = files.filter((path, i) => hashes[i] !== before.get(path) && hashes[i] !== after.get(path));
   const kept = local.length > 0 ? moveAsideLocalFiles(app, local) : null;
   await resetHard(ctx, move.to);

@@ -6,26 +6,18 @@
 import { existsSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { dirname } from "node:path";
-import { StepFailedError } from "../core/errors.ts";
-import { failureReason } from "../core/spawn.ts";
-import { type GitContext, git } from "../git/git.ts";
+import { type GitContext, gitOutput } from "../git/git.ts";
 
 /** What the state dir needs free for a sync's records (state file, deploy log line, lock). */
 export const STATE_DIR_NEEDS = 1024 * 1024;
 /** Headroom on top of the files: git's index and the temp files of a checkout. */
 const MARGIN = 1024 * 1024;
 
-async function gitOut(ctx: GitContext, args: string[], input?: string): Promise<string> {
-  const result = await git(ctx, args, input === undefined ? {} : { input });
-  if (!result.ok) throw new StepFailedError(`git ${args[0]} failed in ${ctx.dir}: ${failureReason(result)}`);
-  return result.stdout;
-}
-
 /** Bytes of the blobs that moving from `from` to `to` writes (added and changed files), plus headroom. */
 export async function bytesToWrite(ctx: GitContext, from: string | null, to: string): Promise<number> {
   const raw = from
-    ? await gitOut(ctx, ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", from, to])
-    : await gitOut(ctx, ["ls-tree", "-r", "-z", to]);
+    ? await gitOutput(ctx, ["diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", from, to])
+    : await gitOutput(ctx, ["ls-tree", "-r", "-z", to]);
   const ids = new Set<string>();
   for (const field of raw.split("\0")) {
     // diff-tree: ":100644 100644 <old> <new> M"; ls-tree: "100644 blob <id>\t<path>"
@@ -35,7 +27,7 @@ export async function bytesToWrite(ctx: GitContext, from: string | null, to: str
     if (id && !/^0+$/.test(id)) ids.add(id);
   }
   if (ids.size === 0) return MARGIN;
-  const sizes = await gitOut(ctx, ["cat-file", "--batch-check=%(objectsize)"], `${[...ids].join("\n")}\n`);
+  const sizes = await gitOutput(ctx, ["cat-file", "--batch-check=%(objectsize)"], `${[...ids].join("\n")}\n`);
   return sizes.split("\n").reduce((sum, line) => sum + (Number(line) || 0), 0) + MARGIN;
 }
 

@@ -6,7 +6,7 @@ import { findLoops } from "../core/process.ts";
 import { gitContext } from "../git/auth.ts";
 import { gitDir } from "../git/git.ts";
 import { type App, loadApp, pollInterval } from "./app.ts";
-import { acquireLock, type Lock, readLockHolder } from "./lock.ts";
+import { acquireLock, type Lock } from "./lock.ts";
 import { readNodeState } from "./state.ts";
 import { type DirtyPolicy, type DivergedPolicy, syncNode } from "./sync.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
@@ -89,7 +89,7 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
   try {
     log.info(`${loop.label} for ${app.dir}: polling every ${interval(app)}s (pid ${process.pid})`);
     while (!stop.signal.aborted) {
-      const lost = locks.find((lock) => readLockHolder(lock.path)?.pid !== process.pid);
+      const lost = locks.find((lock) => !lock.stillHeld());
       if (lost) {
         log.error(`${loop.label} no longer holds ${lost.path}: another loop took it; stopping this one`);
         break;
