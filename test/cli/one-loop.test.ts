@@ -3,7 +3,7 @@
  * PROTOCOL_HOME, an old lock naming a pid that is now another program, a loop that lost its lock.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { eventually, Fixture } from "../helpers/fixture.ts";
@@ -94,6 +94,7 @@ describe("one loop per working copy", () => {
     const first = await startLoop();
     const stranger = Bun.spawn(["sleep", "60"]);
     try {
+      expect(existsSync(join(fx.node, ".git", "protocol", "git-slave.lock"))).toBe(true);
       writeFileSync(
         join(fx.node, ".git", "protocol", "git-slave.lock"),
         JSON.stringify({ pid: stranger.pid, host: hostname(), command: "git:slave", since: new Date().toISOString() }),

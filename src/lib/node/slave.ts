@@ -54,15 +54,17 @@ export interface PollLoop {
  */
 async function acquireLoopLocks(app: App, loop: PollLoop): Promise<Lock[]> {
   const liveOwner = () => findLoops(loop.command, app.dir)[0] ?? null;
-  const own = await acquireLock(loop.lockPath, { command: loop.command, liveOwner });
+  const name = `${loop.command.replace(/:/g, "-")}.lock`;
+  // The working copy's lock first: once the state dir's lock names this loop (what start waits
+  // for), both are held.
+  const checkout = await acquireLock(join(await gitDir({ dir: app.dir }), "protocol", name), {
+    command: loop.command,
+    liveOwner,
+  });
   try {
-    const name = `${loop.command.replace(/:/g, "-")}.lock`;
-    return [
-      own,
-      await acquireLock(join(await gitDir({ dir: app.dir }), "protocol", name), { command: loop.command, liveOwner }),
-    ];
+    return [checkout, await acquireLock(loop.lockPath, { command: loop.command, liveOwner })];
   } catch (error) {
-    own.release();
+    checkout.release();
     throw error;
   }
 }
