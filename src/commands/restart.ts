@@ -1,12 +1,13 @@
 import { resolve } from "node:path";
 import { defineProtocolCommand, reportError } from "../lib/core/command.ts";
+import { PreconditionError } from "../lib/core/errors.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson } from "../lib/core/output.ts";
 import { appPaths } from "../lib/core/paths.ts";
 import { loadApp } from "../lib/node/app.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
-import { listRegistrations, readRegistration } from "../lib/node/state.ts";
+import { listRegistrations, readRegistration, unreadableRegistrations } from "../lib/node/state.ts";
 import { jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
@@ -27,9 +28,20 @@ export default defineProtocolCommand({
         : listRegistrations()
             .filter((r) => r.enabled)
             .map((r) => r.dir);
-    if (dirs.length === 0) log.info("no nodes registered on this machine (protocol start registers one)");
+    const torn = args._.length > 0 ? [] : unreadableRegistrations();
+    if (dirs.length === 0 && torn.length === 0)
+      log.info("no nodes registered on this machine (protocol start registers one)");
     const reports = [];
     let failed = 0;
+    for (const path of torn) {
+      failed++;
+      process.exitCode = reportError(
+        new PreconditionError(
+          `the registration ${path} cannot be read, so its node was not started`,
+          "run protocol start in that app's dir again (it rewrites the file)",
+        ),
+      );
+    }
     for (const dir of dirs) {
       try {
         const app = loadApp(dir);
@@ -49,6 +61,6 @@ export default defineProtocolCommand({
       }
     }
     if (args.json) printJson(reports);
-    if (failed > 0) log.warn(`${failed} of ${dirs.length} node(s) failed to restart`);
+    if (failed > 0) log.warn(`${failed} of ${dirs.length + torn.length} node(s) failed to restart`);
   },
 });

@@ -1,6 +1,6 @@
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
-import { loadApp } from "../lib/node/app.ts";
+import { loadAppTolerant } from "../lib/node/app.ts";
 import { readNodeStatus, renderStatus } from "../lib/node/status.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
@@ -8,7 +8,10 @@ export default defineProtocolCommand({
   meta: { name: "status" },
   args: { ...dirArgs, ...jsonArgs },
   async run({ args }) {
-    const status = await readNodeStatus(loadApp(args.dir));
+    // A broken protocol.json does not hide the node: what is known is shown, then the error (exit 3).
+    const { app, error } = loadAppTolerant(args.dir);
+    const status = { ...(await readNodeStatus(app)), configError: error?.message ?? null };
     args.json ? printJson(status) : printLines(renderStatus(status));
+    if (error) throw error;
   },
 });

@@ -22,7 +22,8 @@ const errorLines = (stderr: string) =>
 describe("errors are one line, a hint and an exit code", () => {
   test("an invalid protocol.json names the key and exits 3", async () => {
     writeFileSync(join(fx.node, "protocol.json"), JSON.stringify({ git: { interval: "often" } }));
-    const run = await fx.cli(["status", "--dir", fx.node]);
+    // (status still prints what it knows first: test/cli/hostile-input.test.ts)
+    const run = await fx.cli(["git:pull", "--dir", fx.node]);
     expect(run.exitCode).toBe(3);
     expect(run.stdout).toBe("");
     const [error, hint] = errorLines(run.stderr);

@@ -1,5 +1,8 @@
+import { statSync } from "node:fs";
 import * as v from "valibot";
 import { readTextOrNull } from "./fs.ts";
+
+export const MAX_JSON_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * A JSON file protocol keeps or reads (state, locks, machine settings, docker's own files): its
@@ -14,7 +17,8 @@ export function readJsonFile<T>(
 ): T {
   let text: string | null;
   try {
-    text = readTextOrNull(path);
+    // Far bigger than any file protocol writes: such a file is not one of ours, and is not read.
+    text = (statSync(path, { throwIfNoEntry: false })?.size ?? 0) > MAX_JSON_FILE_BYTES ? "" : readTextOrNull(path);
   } catch {
     text = "";
   }

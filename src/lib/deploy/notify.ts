@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { ofetch } from "ofetch";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { redactUrlPath } from "../core/validate.ts";
 import type { App } from "../node/app.ts";
 import { readNodeState, updateNodeState } from "../node/state.ts";
 import type { NotifyState } from "../schema/state.ts";
@@ -69,6 +70,10 @@ export async function notifyDeploy(
     await ofetch(url, { method: "POST", body, headers, retry: 1, timeout: 10_000 });
   } catch (error) {
     // A webhook that is down must never fail a deploy; the next event tries again.
-    log.warn(`notify.webhook failed: ${errorMessage(error)}`);
+    // The URL's path often is the token (Slack, Discord): logs get the scheme and host only.
+    const shown = redactUrlPath(url);
+    let message = errorMessage(error).replaceAll(url, shown);
+    if (URL.canParse(url)) message = message.replaceAll(new URL(url).href, shown);
+    log.warn(`notify.webhook failed: ${message}`);
   }
 }

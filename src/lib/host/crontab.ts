@@ -3,6 +3,7 @@ import { backupText } from "../core/backup.ts";
 import { StepFailedError } from "../core/errors.ts";
 import { stateHome } from "../core/paths.ts";
 import { failureReason, run } from "../core/spawn.ts";
+import { assertNoControlChars } from "../core/validate.ts";
 import { selfArgv } from "../release/self.ts";
 import { renderRebootLine, withCronEntry, withoutCronEntry } from "./cron-block.ts";
 
@@ -39,6 +40,14 @@ async function editCrontab(edit: (text: string) => string): Promise<{ changed: b
 }
 
 export function rebootLine(dir: string): string {
+  // One line per entry: a newline in any of these would add a crontab line of its own.
+  assertNoControlChars(dir, "the app dir", "rename the directory; cron cannot run protocol from it");
+  for (const value of [...selfArgv(), stateHome(), process.env.PATH ?? "", process.env.PROTOCOL_HOME ?? ""])
+    assertNoControlChars(
+      value,
+      "a path for the @reboot line",
+      "set PATH, PROTOCOL_HOME and the install dir without control characters",
+    );
   return renderRebootLine(selfArgv(), dir, join(stateHome(), "restart.log"), {
     PATH: process.env.PATH,
     PROTOCOL_HOME: process.env.PROTOCOL_HOME,

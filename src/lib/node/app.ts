@@ -8,6 +8,17 @@ import { type AppPaths, appPaths } from "../core/paths.ts";
 import { describeIssues, type ProtocolJson, ProtocolJsonSchema } from "../schema/protocol-json.ts";
 
 export const PROTOCOL_JSON = "protocol.json";
+/** protocol.json is a few hundred bytes; anything past this is refused unread (it is read on every poll). */
+export const MAX_PROTOCOL_JSON_BYTES = 1024 * 1024;
+
+export function assertProtocolJsonSize(bytes: number, path: string): void {
+  if (bytes > MAX_PROTOCOL_JSON_BYTES) {
+    throw new ConfigError(
+      `${path} is ${(bytes / 1024 / 1024).toFixed(1)} MB; protocol.json may be at most 1 MB`,
+      "it should hold a few keys: see the protocol.json section of the README",
+    );
+  }
+}
 
 export interface App {
   dir: string;
@@ -77,7 +88,9 @@ function warnAboutPasswords(config: ProtocolJson, path: string): void {
 export function loadApp(dirArg?: string): App {
   const dir = resolveAppDir(dirArg);
   const path = join(dir, PROTOCOL_JSON);
-  const text = existsSync(path) ? readFileSync(path, "utf8") : null;
+  const size = statSync(path, { throwIfNoEntry: false })?.size;
+  if (size !== undefined) assertProtocolJsonSize(size, path);
+  const text = size !== undefined ? readFileSync(path, "utf8") : null;
   const config = text === null ? parseProtocolJson("{}", path) : parseProtocolJson(text, path);
   if (text !== null) warnAboutPasswords(config, path);
   return {
@@ -87,6 +100,24 @@ export function loadApp(dirArg?: string): App {
     config,
     paths: appPaths(dir),
   };
+}
+
+/**
+ * The app even when its protocol.json is broken (status must still say what it knows): the
+ * defaults in place of the file, and the ConfigError to report after.
+ */
+export function loadAppTolerant(dirArg?: string): { app: App; error: ConfigError | null } {
+  try {
+    return { app: loadApp(dirArg), error: null };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const dir = resolveAppDir(dirArg);
+    const config = parseProtocolJson("{}", join(dir, PROTOCOL_JSON));
+    return {
+      app: { dir, name: basename(dir), configPath: join(dir, PROTOCOL_JSON), config, paths: appPaths(dir) },
+      error,
+    };
+  }
 }
 
 /** The poll interval in seconds: --interval, else protocol.json's git.interval (re-read after each deploy), else the default. */

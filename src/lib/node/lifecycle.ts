@@ -2,6 +2,7 @@ import { type ConfigStart, deployWorkingCopy, prepareConfig } from "../config-re
 import { startConfigSlave, stopConfigSlave } from "../config-repo/slave.ts";
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { assertNoControlChars } from "../core/validate.ts";
 import { composeDown, composeFiles } from "../docker/docker.ts";
 import { assertWorkTree } from "../git/git.ts";
 import { addRebootEntry, type CrontabChange, removeRebootEntry } from "../host/crontab.ts";
@@ -51,6 +52,8 @@ async function tryCrontab(what: string, edit: () => Promise<CrontabChange>): Pro
 
 /** One sync now, then slave mode in the background, then the @reboot line. Safe to run twice. */
 export async function startNode(app: App, options: StartOptions): Promise<StartReport> {
+  // Refused before anything runs: the dir goes into the @reboot line, logs and the loop's argv.
+  assertNoControlChars(app.dir, "the app dir", "rename the directory: protocol will not put it in a crontab line");
   await assertWorkTree(app.dir);
   const config = await prepareConfig(app, options.env);
   const sync = config.dev

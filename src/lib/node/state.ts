@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, readdirSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as v from "valibot";
 import { diskFullOr } from "../core/errors.ts";
@@ -83,4 +83,19 @@ export function listRegistrations(home?: string): Registration[] {
     .map((key) => readRegistration(join(root, key, "app.json")))
     .filter((r): r is Registration => r !== null)
     .sort((a, b) => a.dir.localeCompare(b.dir));
+}
+
+/** Registration files that exist but cannot be read (torn by a crash, edited by hand): nodes restart cannot start. */
+export function unreadableRegistrations(home?: string): string[] {
+  const root = appsRoot(home);
+  let keys: string[];
+  try {
+    keys = readdirSync(root);
+  } catch {
+    return [];
+  }
+  return keys
+    .map((key) => join(root, key, "app.json"))
+    .filter((path) => existsSync(path) && readRegistration(path) === null)
+    .sort();
 }

@@ -19,7 +19,7 @@ import {
 } from "../git/git.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 import type { NodeState, SyncResult } from "../schema/state.ts";
-import { type App, loadApp, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
+import { type App, assertProtocolJsonSize, loadApp, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
 import { classifyLocalWork } from "./classify.ts";
 import { pauseForTests } from "./journal.ts";
 import { localFilesInTheWay } from "./local-files.ts";
@@ -83,6 +83,8 @@ function outcome(partial: Partial<SyncOutcome> & Pick<SyncOutcome, "result">): S
 
 /** Validate the incoming protocol.json before the working copy moves to it; returns it. */
 async function validConfigAt(ctx: GitContext, sha: string): Promise<ProtocolJson> {
+  const size = await git(ctx, ["cat-file", "-s", `${sha}:${PROTOCOL_JSON}`]);
+  if (size.ok) assertProtocolJsonSize(Number(size.stdout.trim()), `${PROTOCOL_JSON} at ${shortSha(sha)}`);
   const shown = await git(ctx, ["show", `${sha}:${PROTOCOL_JSON}`]);
   return parseProtocolJson(shown.ok ? shown.stdout : "{}", `${PROTOCOL_JSON} at ${shortSha(sha)}`);
 }

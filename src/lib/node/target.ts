@@ -7,6 +7,7 @@ import {
   remoteUrl,
   upstreamBranch,
 } from "../git/git.ts";
+import { branchNameProblem } from "../git/refname.ts";
 import { type App, remoteName } from "./app.ts";
 
 export interface SyncTarget {
@@ -37,5 +38,13 @@ export async function resolveTarget(app: App, ctx: GitContext): Promise<SyncTarg
     (await currentBranch(ctx));
   if (!branch)
     throw new PreconditionError(`cannot tell which branch of ${remote} to follow`, "set git.branch in protocol.json");
+  // A name from the remote or the repo reaches a refspec: checked like protocol.json's git.branch.
+  const problem = branchNameProblem(branch);
+  if (problem) {
+    throw new PreconditionError(
+      `the branch to follow, ${JSON.stringify(branch)}, ${problem}`,
+      "set git.branch in protocol.json",
+    );
+  }
   return { remote, branch };
 }

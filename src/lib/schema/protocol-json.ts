@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { branchNameProblem } from "../git/refname.ts";
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
@@ -39,7 +40,7 @@ export const ProtocolJsonSchema = v.object({
       branch: v.optional(
         v.pipe(
           nonEmpty,
-          v.check((b) => !b.startsWith("-") && !b.includes(".."), "is not a valid branch name"),
+          v.check((b) => branchNameProblem(b) === null, "is not a valid branch name (git check-ref-format --branch)"),
         ),
       ),
       remotename: v.optional(v.pipe(nonEmpty, v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "is not a valid remote name"))),
