@@ -1,20 +1,38 @@
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { App } from "../node/app.ts";
 import { configDir, hasConfigRepo, listSources } from "./repo.ts";
 
+/** A file bigger than this is hashed by size and mtime, not read (the idle poll hashes every file). */
+export const MAX_HASHED_BYTES = 16 * 1024 * 1024;
+
+/** A regular file's bytes, opened without blocking (a FIFO swapped in is never waited on), or a stand-in. */
+function contentOf(path: string): Buffer | string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return "\u0000missing";
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return "\u0000not-a-file";
+    if (stat.size > MAX_HASHED_BYTES) return `\u0000large ${stat.size} ${stat.mtimeMs}`;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** One sha256 over every file's path and content: changes when any linked file changes, says nothing about them. */
 export function hashFiles(dir: string, paths: readonly string[]): string {
   const hash = new Bun.CryptoHasher("sha256");
-  for (const path of [...paths].sort()) {
-    hash.update(path).update("\0");
-    try {
-      hash.update(readFileSync(join(dir, path)));
-    } catch {
-      hash.update("\u0000missing");
-    }
-    hash.update("\0");
-  }
+  for (const path of [...paths].sort())
+    hash
+      .update(path)
+      .update("\0")
+      .update(contentOf(join(dir, path)))
+      .update("\0");
   return hash.digest("hex");
 }
 

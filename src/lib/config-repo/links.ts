@@ -16,7 +16,7 @@ import { type GitContext, trackedPaths } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import { clearOtherIgnoreBlock, locateIgnoreFile, readOwnedPaths, writeIgnoreBlock } from "./ignore.ts";
 import { conflictHint, type LinkPlan, parentPaths, planLinks, pointsIntoConfig, type TargetState } from "./plan.ts";
-import { type ConfigRepo, listSources } from "./repo.ts";
+import { type ConfigRepo, listSources, scanConfigRepo } from "./repo.ts";
 import { protectSecrets } from "./secrets.ts";
 
 export interface LinkOptions {
@@ -66,7 +66,8 @@ export async function planConfigLinks(
   repo: ConfigRepo,
   options: LinkOptions = {},
 ): Promise<{ plan: LinkPlan; ignoreFile: string }> {
-  const all = options.sources ?? listSources(repo.dir);
+  const scan = options.sources ? null : scanConfigRepo(repo.dir);
+  const all = options.sources ?? scan?.files ?? [];
   const only = options.only ? new Set(options.only) : null;
   const sources = only ? all.filter((path) => only.has(path)) : [...all];
   const previouslyOwned = await readOwnedPaths(app.dir, appContext(app));
@@ -83,6 +84,8 @@ export async function planConfigLinks(
     resolve: options.resolve,
   });
   if (only) plan.owned = [...new Set([...previouslyOwned, ...plan.owned])].sort();
+  // Refused whatever --force or --adopt say: a link out of the config repo, or a special file.
+  for (const refused of scan?.refused ?? []) plan.conflicts.push({ kind: "refused", ...refused });
   const ignore = await locateIgnoreFile(app.dir, appContext(app), options.gitignore);
   return { plan, ignoreFile: ignore.path };
 }

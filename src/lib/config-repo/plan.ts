@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 export type TargetState = { kind: "missing" } | { kind: "file" } | { kind: "dir" } | { kind: "link"; value: string };
 
 export type ActionKind = "create" | "keep" | "relink" | "adopt" | "force" | "remove";
-export type ConflictKind = "file" | "foreign-link" | "directory" | "parent" | "tracked";
+export type ConflictKind = "file" | "foreign-link" | "directory" | "parent" | "tracked" | "refused";
 
 export interface LinkAction {
   kind: ActionKind;
@@ -135,5 +135,7 @@ export function conflictHint(conflicts: readonly LinkConflict[]): string {
   else if (kinds.has("foreign-link")) hints.push("--force backs the link up and replaces it");
   if (kinds.has("tracked")) hints.push("untrack the file first (protocol config:mv --untrack <path>)");
   if (kinds.has("directory") || kinds.has("parent")) hints.push("move the directory or file in the way aside by hand");
+  if (kinds.has("refused"))
+    hints.push("make it a regular file in the config repo, or remove it there (--force does not link it)");
   return hints.join("; ");
 }

@@ -1,7 +1,8 @@
-import { existsSync, lstatSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PreconditionError } from "../core/errors.ts";
 import { expandHome } from "../core/paths.ts";
+import { hasControlChars } from "../core/validate.ts";
 import { gitEnv } from "../git/auth.ts";
 import type { GitContext } from "../git/git.ts";
 import type { App } from "../node/app.ts";
@@ -42,17 +43,60 @@ export function openConfigRepo(app: App): ConfigRepo {
 }
 
 /** Every file in the config repo (relative paths, sorted), .git excluded: what gets linked into the app. */
-export function listSources(dir: string): string[] {
-  const out: string[] = [];
+/** What the config repo holds: the regular files protocol links, and what it refuses to link, by name. */
+export interface ConfigScan {
+  files: string[];
+  refused: { path: string; detail: string }[];
+}
+
+/**
+ * The config repo is data, not code to trust (its remote may be someone else's): only regular files
+ * are linked, or links to regular files inside the repo; a link that leads outside it, and a FIFO,
+ * socket or device, are refused by name. Nothing is opened: lstat and realpath only.
+ */
+export function scanConfigRepo(dir: string): ConfigScan {
+  const scan: ConfigScan = { files: [], refused: [] };
+  const root = existsSync(dir) ? realpathSync(dir) : dir;
   const walk = (rel: string) => {
     for (const name of readdirSync(join(dir, rel)).sort()) {
       if (name === ".git") continue;
       const path = rel ? `${rel}/${name}` : name;
+      if (hasControlChars(path)) continue;
       const stat = lstatSync(join(dir, path));
       if (stat.isDirectory()) walk(path);
-      else if (!path.includes("\n")) out.push(path);
+      else if (stat.isFile()) scan.files.push(path);
+      else if (stat.isSymbolicLink()) {
+        const target = realpathOrNull(join(dir, path));
+        if (target?.startsWith(`${root}/`) && statSync(target).isFile()) scan.files.push(path);
+        else
+          scan.refused.push({
+            path,
+            detail: `is a link to ${target ?? readlinkSync(join(dir, path))}, outside the config repo (or not a file): not linked`,
+          });
+      } else scan.refused.push({ path, detail: `is a ${specialKind(stat)}: protocol links only regular files` });
     }
   };
   if (existsSync(dir)) walk("");
-  return out.sort();
+  scan.files.sort();
+  return scan;
+}
+
+function realpathOrNull(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
+}
+
+function specialKind(stat: Stats): string {
+  if (stat.isFIFO()) return "FIFO";
+  if (stat.isSocket()) return "socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "device";
+  return "special file";
+}
+
+/** The regular files of the config repo that protocol links (scanConfigRepo has what it refuses). */
+export function listSources(dir: string): string[] {
+  return scanConfigRepo(dir).files;
 }
