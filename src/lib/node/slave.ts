@@ -91,12 +91,12 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
   try {
     log.info(`${loop.label} for ${app.dir}: polling every ${interval(app)}s (pid ${process.pid})`);
     while (!stop.signal.aborted) {
-      const lost = locks.find((lock) => !lock.stillHeld());
-      if (lost) {
-        log.error(`${loop.label} no longer holds ${lost.path}: another loop took it; stopping this one`);
-        break;
-      }
       try {
+        const lost = locks.find((lock) => !lock.stillHeld());
+        if (lost) {
+          log.error(`${loop.label} no longer holds ${lost.path}: another loop took it; stopping this one`);
+          break;
+        }
         // The new commit may carry a new protocol.json (branch, interval): follow it.
         if (await loop.poll(app, interval(app) * 1000, stop.signal)) app = loadApp(app.dir);
         skipped = 0;
