@@ -71,31 +71,26 @@ export function writeRegistration(path: string, registration: Registration): voi
 }
 
 /** Every app this machine has run `start` for. */
-export function listRegistrations(home?: string): Registration[] {
+/** Every app.json under the state dir's apps. */
+function registrationPaths(home?: string): string[] {
   const root = appsRoot(home);
-  let keys: string[];
   try {
-    keys = readdirSync(root);
+    return readdirSync(root).map((key) => join(root, key, "app.json"));
   } catch {
     return [];
   }
-  return keys
-    .map((key) => readRegistration(join(root, key, "app.json")))
+}
+
+export function listRegistrations(home?: string): Registration[] {
+  return registrationPaths(home)
+    .map((path) => readRegistration(path))
     .filter((r): r is Registration => r !== null)
     .sort((a, b) => a.dir.localeCompare(b.dir));
 }
 
 /** Registration files that exist but cannot be read (torn by a crash, edited by hand): nodes restart cannot start. */
 export function unreadableRegistrations(home?: string): string[] {
-  const root = appsRoot(home);
-  let keys: string[];
-  try {
-    keys = readdirSync(root);
-  } catch {
-    return [];
-  }
-  return keys
-    .map((key) => join(root, key, "app.json"))
+  return registrationPaths(home)
     .filter((path) => existsSync(path) && readRegistration(path) === null)
     .sort();
 }

@@ -22,7 +22,7 @@ import type { NodeState, SyncResult } from "../schema/state.ts";
 import { type App, assertProtocolJsonSize, loadApp, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
 import { classifyLocalWork } from "./classify.ts";
 import { pauseForTests } from "./journal.ts";
-import { localFilesInTheWay } from "./local-files.ts";
+import { localFilesInTheWay, localFilesRefusal } from "./local-files.ts";
 import { acquireLock, describeHolder } from "./lock.ts";
 import { moveWorkingCopy } from "./move.ts";
 import { recoverInterruptedMove } from "./recover.ts";
@@ -101,15 +101,6 @@ async function deploy(app: App, request: DeployRequest): Promise<SyncOutcome> {
     keptAs: request.keptAs ?? null,
     composeRan: result.composeRan,
   });
-}
-
-function localFilesRefusal(paths: string[], commit: string): Pick<SyncOutcome, "result" | "error" | "hint"> {
-  const names = paths.slice(0, 5).join(", ") + (paths.length > 5 ? `, … (${paths.length} in all)` : "");
-  return {
-    result: "dirty",
-    error: `files that exist only on this node (untracked or git-ignored) are in the way of ${shortSha(commit)}: ${names}`,
-    hint: "move them away, or run with --on-dirty=stash to keep them in the state dir's backups and go on",
-  };
 }
 
 function quarantined(state: NodeState, commit: string, base: Partial<SyncOutcome>): SyncOutcome {
