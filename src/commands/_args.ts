@@ -86,11 +86,21 @@ export const linkArgs = {
   },
   gitignore: {
     type: "boolean",
-    description: "Ignore the links in a marked block of .gitignore instead of .git/info/exclude",
+    description: "Refused: protocol never writes .gitignore (a tracked file); links are ignored in .git/info/exclude",
   },
 } as const satisfies ArgsDef;
 
-export function readResolve(args: { adopt?: boolean; force?: boolean }): "none" | "adopt" | "force" {
+export function readResolve(args: {
+  adopt?: boolean;
+  force?: boolean;
+  gitignore?: boolean;
+}): "none" | "adopt" | "force" {
+  if (args.gitignore) {
+    throw new UsageError(
+      "--gitignore is no longer supported: protocol never writes a tracked file of the app",
+      "drop the flag: the links are ignored in .git/info/exclude, local to this clone",
+    );
+  }
   if (args.adopt && args.force) throw new UsageError("--adopt and --force cannot be used together");
   return args.adopt ? "adopt" : args.force ? "force" : "none";
 }

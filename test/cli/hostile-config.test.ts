@@ -3,7 +3,7 @@
  * refused by name (whatever --force says), and the idle poll's hashing never opens them.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { lstatSync, symlinkSync } from "node:fs";
+import { lstatSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigFixture } from "../helpers/config-fixture.ts";
 import { sh } from "../helpers/fixture.ts";
@@ -54,4 +54,28 @@ describe("a hostile config repo", () => {
     expect(again.exitCode).toBe(0);
     expect(JSON.parse(again.stdout).result).toBe("up-to-date");
   }, 20_000);
+});
+
+describe("protocol never writes a tracked file of the app", () => {
+  test("a protocol block committed in .gitignore is left alone: links go to .git/info/exclude, the node never turns dirty", async () => {
+    const block =
+      "# BEGIN protocol config (links into the config repo; managed by protocol config:link)\n/.env\n# END protocol config\n";
+    const other = await ConfigFixture.create({ appFiles: { ".gitignore": block } });
+    try {
+      const link = await other.cli(["config:link", "--dir", other.node]);
+      expect(link.exitCode).toBe(0);
+      expect(readFileSync(join(other.node, ".gitignore"), "utf8")).toBe(block);
+      expect(readFileSync(join(other.node, ".git", "info", "exclude"), "utf8")).toContain("/nginx.d/site.conf");
+      expect((await sh(["git", "status", "--porcelain"], { cwd: other.node })).stdout).toBe("");
+      const pull = await other.cli(["git:pull", "--dir", other.node]);
+      expect(pull.exitCode).toBe(0);
+      const status = await other.cli(["config:status", "--dir", other.node]);
+      expect(status.stdout).toContain("the app's .gitignore holds a protocol block (committed): left alone");
+      const refused = await other.cli(["config:link", "--dir", other.node, "--gitignore"]);
+      expect(refused.exitCode).toBe(2);
+      expect(readFileSync(join(other.node, ".gitignore"), "utf8")).toBe(block);
+    } finally {
+      await other[Symbol.asyncDispose]();
+    }
+  });
 });

@@ -12,7 +12,6 @@ export default defineProtocolCommand({
     const app = loadApp(args.dir);
     const report = await linkConfig(app, openConfigRepo(app), {
       resolve: readResolve(args),
-      gitignore: args.gitignore,
       dryRun: args["dry-run"],
     });
     showLinkReport(report, { json: args.json, dryRun: args["dry-run"] });

@@ -10,7 +10,7 @@ export default defineProtocolCommand({
   args: linkArgs,
   async run({ args }) {
     const app = loadApp(args.dir);
-    const options = { resolve: readResolve(args), gitignore: args.gitignore, dryRun: args["dry-run"], prune: true };
+    const options = { resolve: readResolve(args), dryRun: args["dry-run"], prune: true };
     showLinkReport(await linkConfig(app, openConfigRepo(app), options), { json: args.json, dryRun: args["dry-run"] });
   },
 });

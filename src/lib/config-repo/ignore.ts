@@ -1,12 +1,12 @@
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
 import { type GitContext, gitPath } from "../git/git.ts";
 
 /**
- * The app repo ignores the links protocol makes through one marked block, in .git/info/exclude
- * (local to this clone, the default) or in .gitignore (--gitignore, committed). The block is also
- * the record of which paths protocol linked, so unlink and refresh know what is theirs.
+ * The app repo ignores the links protocol makes through one marked block in .git/info/exclude,
+ * local to this clone. protocol never writes a tracked file of the app: a block someone committed
+ * in .gitignore is read (its paths count as protocol's) and left alone. The block is also the
+ * record of which paths protocol linked, so unlink and refresh know what is theirs.
  */
 export const IGNORE_BEGIN = "# BEGIN protocol config (links into the config repo; managed by protocol config:link)";
 export const IGNORE_END = "# END protocol config";
@@ -53,12 +53,14 @@ export interface IgnoreFile {
   kind: "exclude" | "gitignore";
 }
 
-/** Where the block lives: .gitignore when it already holds it or --gitignore asks for it, else info/exclude. */
-export async function locateIgnoreFile(appDir: string, ctx: GitContext, wantGitignore = false): Promise<IgnoreFile> {
-  const gitignore = join(appDir, ".gitignore");
-  if (wantGitignore || parseIgnoreBlock(readTextOrNull(gitignore) ?? "").length > 0)
-    return { path: gitignore, kind: "gitignore" };
+/** Where protocol writes the block: always .git/info/exclude. */
+export async function locateIgnoreFile(ctx: GitContext): Promise<IgnoreFile> {
   return { path: await gitPath(ctx, "info/exclude"), kind: "exclude" };
+}
+
+/** Whether the app's .gitignore holds a protocol block (committed by someone): left alone, reported by config:status. */
+export function gitignoreHoldsBlock(appDir: string): boolean {
+  return parseIgnoreBlock(readTextOrNull(join(appDir, ".gitignore")) ?? "").length > 0;
 }
 
 /** Paths recorded in either place (a switch from one to the other must not forget the old entries). */
@@ -76,11 +78,4 @@ export function writeIgnoreBlock(file: IgnoreFile, paths: readonly string[]): vo
   if (current === null && paths.length === 0) return;
   const next = replaceIgnoreBlock(current ?? "", paths);
   if (next !== current) writeFileAtomic(file.path, next);
-}
-
-/** Drop the block from the file that does not hold it now (moving from exclude to .gitignore or back). */
-export async function clearOtherIgnoreBlock(appDir: string, ctx: GitContext, kept: IgnoreFile): Promise<void> {
-  const other = kept.kind === "gitignore" ? await gitPath(ctx, "info/exclude") : join(appDir, ".gitignore");
-  if (existsSync(other) && parseIgnoreBlock(readTextOrNull(other) ?? "").length > 0)
-    writeIgnoreBlock({ path: other, kind: kept.kind }, []);
 }

@@ -14,7 +14,7 @@ import { backupStamp, backupTree } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { type GitContext, trackedPaths } from "../git/git.ts";
 import type { App } from "../node/app.ts";
-import { clearOtherIgnoreBlock, locateIgnoreFile, readOwnedPaths, writeIgnoreBlock } from "./ignore.ts";
+import { locateIgnoreFile, readOwnedPaths, writeIgnoreBlock } from "./ignore.ts";
 import { conflictHint, type LinkPlan, parentPaths, planLinks, pointsIntoConfig, type TargetState } from "./plan.ts";
 import { type ConfigRepo, listSources, scanConfigRepo } from "./repo.ts";
 import { protectSecrets } from "./secrets.ts";
@@ -22,8 +22,6 @@ import { protectSecrets } from "./secrets.ts";
 export interface LinkOptions {
   resolve?: "none" | "adopt" | "force";
   prune?: boolean;
-  /** Write the ignore block to .gitignore instead of .git/info/exclude. */
-  gitignore?: boolean;
   dryRun?: boolean;
   /** Plan only these sources (config:mv links back what it moved, nothing else). */
   only?: readonly string[];
@@ -86,7 +84,7 @@ export async function planConfigLinks(
   if (only) plan.owned = [...new Set([...previouslyOwned, ...plan.owned])].sort();
   // Refused whatever --force or --adopt say: a link out of the config repo, or a special file.
   for (const refused of scan?.refused ?? []) plan.conflicts.push({ kind: "refused", ...refused });
-  const ignore = await locateIgnoreFile(app.dir, appContext(app), options.gitignore);
+  const ignore = await locateIgnoreFile(appContext(app));
   return { plan, ignoreFile: ignore.path };
 }
 
@@ -153,9 +151,7 @@ export async function linkConfig(app: App, repo: ConfigRepo, options: LinkOption
     repo.dir,
     plan.actions.filter((a) => a.kind !== "remove").map((a) => a.path),
   );
-  const ignore = await locateIgnoreFile(app.dir, appContext(app), options.gitignore);
-  writeIgnoreBlock(ignore, plan.owned);
-  await clearOtherIgnoreBlock(app.dir, appContext(app), ignore);
+  writeIgnoreBlock(await locateIgnoreFile(appContext(app)), plan.owned);
   report.applied = true;
   return report;
 }
@@ -187,9 +183,7 @@ export async function unlinkConfig(
     }
   }
   if (!options.dryRun) {
-    const ignore = await locateIgnoreFile(app.dir, appContext(app));
-    writeIgnoreBlock(ignore, []);
-    await clearOtherIgnoreBlock(app.dir, appContext(app), ignore);
+    writeIgnoreBlock(await locateIgnoreFile(appContext(app)), []);
   }
   return report;
 }

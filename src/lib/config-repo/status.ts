@@ -5,6 +5,7 @@ import type { SlaveInfo } from "../node/daemon.ts";
 import { redactUrl } from "../node/init.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import { readMachineEnv } from "./env.ts";
+import { gitignoreHoldsBlock } from "./ignore.ts";
 import { planConfigLinks } from "./links.ts";
 import { CONFIG_REMOTE, configDir, hasConfigRepo, openConfigRepo } from "./repo.ts";
 import { readConfigSlave } from "./slave.ts";
@@ -26,6 +27,8 @@ export interface ConfigStatus {
   edited: string[];
   unsaved: string[];
   ignoreFile: string | null;
+  /** The app's .gitignore holds a protocol block someone committed: left alone (protocol writes only .git/info/exclude). */
+  trackedIgnoreBlock: boolean;
   slave: SlaveInfo;
   lastSync: ConfigState["lastSync"];
 }
@@ -59,6 +62,7 @@ export async function readConfigStatus(app: App): Promise<ConfigStatus> {
       edited: [],
       unsaved: [],
       ignoreFile: null,
+      trackedIgnoreBlock: false,
     };
   const repo = openConfigRepo(app);
   const { plan, ignoreFile } = await planConfigLinks(app, repo, { prune: true });
@@ -78,6 +82,7 @@ export async function readConfigStatus(app: App): Promise<ConfigStatus> {
     edited: changes.filter((c) => c.code !== "??").map((c) => c.path),
     unsaved: changes.filter((c) => c.code === "??").map((c) => c.path),
     ignoreFile,
+    trackedIgnoreBlock: gitignoreHoldsBlock(app.dir),
   };
 }
 
@@ -97,5 +102,10 @@ export function renderConfigStatus(status: ConfigStatus): string[] {
   for (const link of status.links) rows.push([link.state, `${link.path}${link.detail ? ` (${link.detail})` : ""}`]);
   for (const path of status.edited) rows.push(["edited", `${path} (changed on this box, not saved)`]);
   for (const path of status.unsaved) rows.push(["unsaved", `${path} (new, not saved)`]);
+  if (status.trackedIgnoreBlock)
+    rows.push([
+      "note",
+      "the app's .gitignore holds a protocol block (committed): left alone; links are ignored in .git/info/exclude",
+    ]);
   return renderTable(rows);
 }
