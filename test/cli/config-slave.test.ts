@@ -102,9 +102,11 @@ describe("start with an environment", () => {
     expect(await cf.fx.head()).toBe(head);
     expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("DEV=1\n");
     expect(ups()).toHaveLength(1);
-    expect((await cf.cli(["config:env"])).stdout.trim()).toBe("localhost-jane");
+    // Recorded for this app; the machine's default (config:env) is left as it was.
+    expect((await cf.cli(["config:env", "--json"])).stdout).toContain(`"env": null`);
     const status = JSON.parse((await cf.cli(["status", "--dir", cf.node, "--json"])).stdout);
     expect(status.slave.running).toBe(false);
+    expect(status.config.env).toBe("localhost-jane");
   });
 
   test("config:switch on a deployed node relinks and brings the containers up once (fake docker)", async () => {
@@ -157,5 +159,35 @@ describe("config:init", () => {
     const saved = JSON.parse(readFileSync(join(cf.node, "protocol.json"), "utf8"));
     expect(saved).toEqual({ name: "shop-app", configuration: { local: "../shop-app-config", remote: empty } });
     expect(readFileSync(report.protocolJson.backup, "utf8")).toBe(JSON.stringify({ name: "shop-app" }));
+  });
+});
+
+describe("one app's environment never changes another's", () => {
+  test("start staging for app2 leaves app1 on production, also when app1 starts again without an env (fake docker)", async () => {
+    cf = await ConfigFixture.create({ appFiles: COMPOSE });
+    await cf.pushConfig({ ".env": "SECRET=staging\n" }, "staging config", "staging");
+    const two = await ConfigFixture.create({ nodeName: "app two", appFiles: COMPOSE });
+    try {
+      await two.pushConfig({ ".env": "SECRET=two-staging\n" }, "staging config", "staging");
+      // One machine: both apps share one state dir (and its machine.json).
+      const machine = { PROTOCOL_HOME: cf.fx.env.PROTOCOL_HOME };
+      const start = (fx: ConfigFixture, ...env: string[]) =>
+        fx.cli(["start", ...env, "--dir", fx.node, "--no-cron", "--interval", "60"], {
+          fakeDocker: true,
+          env: machine,
+        });
+      expect((await start(cf, "production")).exitCode).toBe(0);
+      expect((await start(two, "staging")).exitCode).toBe(0);
+      expect(readFileSync(join(two.node, ".env"), "utf8")).toBe("SECRET=two-staging\n");
+      expect((await start(cf)).exitCode).toBe(0);
+      expect(await git(cf.config, "branch", "--show-current")).toBe("production");
+      expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("SECRET=hunter2\n");
+      const status = JSON.parse((await cf.cli(["status", "--dir", cf.node, "--json"])).stdout);
+      expect(status.config.env).toBe("production");
+    } finally {
+      await two.cli(["stop", "--dir", two.node], { env: { PROTOCOL_HOME: cf.fx.env.PROTOCOL_HOME } });
+      await two[Symbol.asyncDispose]();
+      await cf.cli(["stop", "--dir", cf.node]);
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { readMachineEnv } from "../../lib/config-repo/env.ts";
+import { effectiveEnv } from "../../lib/config-repo/env.ts";
 import { switchEnv } from "../../lib/config-repo/envs.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
 import { logLinkReport } from "../../lib/config-repo/report.ts";
@@ -15,20 +15,20 @@ export default defineProtocolCommand({
     env: {
       type: "positional",
       required: false,
-      description: "The environment (default: this machine's, from config:env)",
+      description: "The environment (default: the app's, from start <env>, else the machine's from config:env)",
       valueHint: "env",
     },
     ...dirArgs,
     ...jsonArgs,
   },
   async run({ args }) {
-    const env = args.env || readMachineEnv();
+    const app = loadApp(args.dir);
+    const env = args.env || effectiveEnv(app);
     if (!env)
       throw new UsageError(
-        "which environment? none given and none set for this machine",
-        "pass one (protocol config:switch production) or set it: protocol config:env <env>",
+        "which environment? none given and none set for this app or machine",
+        "pass one (protocol config:switch production) or set the machine's: protocol config:env <env>",
       );
-    const app = loadApp(args.dir);
     const report = await switchEnv(app, openConfigRepo(app), env, "config:switch");
     if (args.json) return printJson(report);
     log.success(
@@ -41,10 +41,8 @@ export default defineProtocolCommand({
       report.follow.error
         ? log.error(`redeploy failed: ${report.follow.error}`)
         : log.success("containers brought up with the new config");
-    const machine = readMachineEnv();
-    if (machine && machine !== env)
-      log.info(
-        `this machine's environment is ${machine}; start switches back to it (protocol config:env ${env} to keep this one)`,
-      );
+    const own = effectiveEnv(app);
+    if (own && own !== env)
+      log.info(`this app's environment is ${own}; start switches back to it (protocol start ${env} to keep this one)`);
   },
 });

@@ -4,6 +4,7 @@ import { UsageError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { readJsonFile } from "../core/json-file.ts";
 import { stateHome } from "../core/paths.ts";
+import type { App } from "../node/app.ts";
 
 /** Names of development environments: start there links config and runs compose, but leaves git alone. */
 const DEV_NAMES = ["localhost", "local", "dev", "development"];
@@ -51,4 +52,23 @@ export function writeMachine(change: Partial<MachineSettings>, home?: string): M
   const next = { ...readMachine(home), ...change, updatedAt: new Date().toISOString() };
   writeJsonAtomic(machinePath(home), next);
   return next;
+}
+
+const AppEnvSchema = v.object({ env: v.nullable(v.string()) });
+
+/** The environment `start <env>` gave this app, in the app's state dir; null when it was given none. */
+export function readAppEnv(app: App): string | null {
+  return readJsonFile(join(app.paths.root, "env.json"), AppEnvSchema, { env: null }).env;
+}
+
+export function writeAppEnv(app: App, env: string): void {
+  writeJsonAtomic(join(app.paths.root, "env.json"), { env, updatedAt: new Date().toISOString() });
+}
+
+/**
+ * The environment this app runs in: its own (from `start <env>`), else this machine's default
+ * (`config:env`). One app's start never changes another app's environment.
+ */
+export function effectiveEnv(app: App): string | null {
+  return readAppEnv(app) ?? readMachineEnv();
 }

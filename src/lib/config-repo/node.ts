@@ -4,7 +4,7 @@ import { currentBranch, headCommit, remoteUrl } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import { readNodeState } from "../node/state.ts";
 import type { SyncOutcome } from "../node/sync.ts";
-import { assertEnvName, isDevEnv, readMachine, writeMachine } from "./env.ts";
+import { assertEnvName, effectiveEnv, isDevEnv, readMachine, writeAppEnv, writeMachine } from "./env.ts";
 import { switchEnv } from "./envs.ts";
 import { lockApp } from "./follow.ts";
 import { initConfigRepo } from "./init.ts";
@@ -12,7 +12,7 @@ import { assertNoConflicts, type LinkReport, linkConfig } from "./links.ts";
 import { CONFIG_REMOTE, hasConfigRepo, openConfigRepo } from "./repo.ts";
 
 export interface ConfigStart {
-  /** This machine's environment after start (recorded when start was given one). */
+  /** The app's environment after start (its own when start was given one, else the machine's default). */
   env: string | null;
   /** A development environment: start leaves git alone (no sync, no slave loops). */
   dev: boolean;
@@ -29,18 +29,19 @@ export interface ConfigStart {
  * start's config step, before anything deploys: record the env, clone the configured config repo
  * if it is missing, check out the env's branch, link. Redeploying is left to the deploy that follows.
  */
-export async function prepareConfig(app: App, env?: string): Promise<ConfigStart> {
-  if (env) writeMachine({ env: assertEnvName(env) });
+export async function prepareConfig(app: App, given?: string): Promise<ConfigStart> {
+  if (given) writeAppEnv(app, assertEnvName(given));
+  const env = effectiveEnv(app);
   const machine = readMachine();
-  if (!machine.env && !machine.hinted) {
+  if (!env && !machine.hinted) {
     log.info(
       "no environment set for this machine: it runs as a server on the config repo's current branch (set one: protocol config:env <env>)",
     );
     writeMachine({ hinted: true });
   }
   const report: ConfigStart = {
-    env: machine.env,
-    dev: machine.env ? isDevEnv(machine.env) : false,
+    env,
+    dev: env ? isDevEnv(env) : false,
     dir: null,
     branch: null,
     cloned: false,
@@ -49,14 +50,14 @@ export async function prepareConfig(app: App, env?: string): Promise<ConfigStart
   };
   const remote = app.config.configuration?.remote;
   if (!hasConfigRepo(app) && remote) {
-    await initConfigRepo(app, { env: machine.env ?? "production", remote, save: false });
+    await initConfigRepo(app, { env: env ?? "production", remote, save: false });
     report.cloned = true;
   }
   if (!hasConfigRepo(app)) return report;
   const repo = openConfigRepo(app);
   report.dir = repo.dir;
-  if (machine.env && (await currentBranch(repo.ctx)) !== machine.env) {
-    report.link = (await switchEnv(app, repo, machine.env, "start", { redeploy: false })).link;
+  if (env && (await currentBranch(repo.ctx)) !== env) {
+    report.link = (await switchEnv(app, repo, env, "start", { redeploy: false })).link;
   } else {
     const lock = await lockApp(app, "start");
     try {

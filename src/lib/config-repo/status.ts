@@ -4,7 +4,7 @@ import type { App } from "../node/app.ts";
 import type { SlaveInfo } from "../node/daemon.ts";
 import { redactUrl } from "../node/init.ts";
 import type { ConfigState } from "../schema/config-state.ts";
-import { readMachineEnv } from "./env.ts";
+import { effectiveEnv } from "./env.ts";
 import { gitignoreHoldsBlock } from "./ignore.ts";
 import { planConfigLinks } from "./links.ts";
 import { CONFIG_REMOTE, configDir, hasConfigRepo, openConfigRepo } from "./repo.ts";
@@ -47,7 +47,7 @@ export async function readConfigStatus(app: App): Promise<ConfigStatus> {
   const base = {
     app: app.dir,
     dir: configDir(app),
-    env: readMachineEnv(),
+    env: effectiveEnv(app),
     slave: readConfigSlave(app),
     lastSync: readConfigState(app.paths.configStatus).lastSync,
   };

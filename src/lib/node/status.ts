@@ -1,4 +1,4 @@
-import { readMachineEnv } from "../config-repo/env.ts";
+import { effectiveEnv } from "../config-repo/env.ts";
 import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
 import { readConfigSlave } from "../config-repo/slave.ts";
 import { errorMessage } from "../core/errors.ts";
@@ -93,7 +93,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     registered: readRegistration(app.paths.registration)?.enabled ?? false,
     ...live,
     config: {
-      env: readMachineEnv(),
+      env: effectiveEnv(app),
       dir: hasConfigRepo(app) ? configDir(app) : null,
       branch: hasConfigRepo(app) ? await currentBranch(configContext(app)) : null,
       slave: readConfigSlave(app),
