@@ -106,6 +106,7 @@ describe("doctor (fake docker, fake crontab)", () => {
       "protocol.json",
       "remote",
       "known_hosts",
+      "credentials",
       "deploy key",
       "disk (app)",
       "crontab",

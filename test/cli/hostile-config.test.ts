@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { lstatSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigFixture } from "../helpers/config-fixture.ts";
-import { sh } from "../helpers/fixture.ts";
+import { eventually, sh } from "../helpers/fixture.ts";
 
 let cf: ConfigFixture;
 beforeEach(async () => {
@@ -19,7 +19,8 @@ beforeEach(async () => {
 });
 afterEach(async () => cf[Symbol.asyncDispose]());
 
-const exists = (path: string) => lstatSync(join(cf.node, path), { throwIfNoEntry: false }) !== undefined;
+const exists = (fixture: ConfigFixture, path: string) =>
+  lstatSync(join(fixture.node, path), { throwIfNoEntry: false }) !== undefined;
 
 describe("a hostile config repo", () => {
   test("config:link refuses links out of the repo and special files by name, with or without --force, and links nothing", async () => {
@@ -30,7 +31,7 @@ describe("a hostile config repo", () => {
       expect(run.stderr).toContain("outside the config repo");
       expect(run.stderr).toContain("is a FIFO");
     }
-    for (const name of ["zero", "passwd", "etc", "pipe", ".env"]) expect(exists(name)).toBe(false);
+    for (const name of ["zero", "passwd", "etc", "pipe", ".env"]) expect(exists(cf, name)).toBe(false);
   });
 
   test("the plan links the regular files (and links to them inside the repo) and lists each hostile entry as refused", async () => {
@@ -77,5 +78,62 @@ describe("protocol never writes a tracked file of the app", () => {
     } finally {
       await other[Symbol.asyncDispose]();
     }
+  });
+});
+
+describe("a hostile commit arriving in the config repo", () => {
+  /** Push a commit whose tree holds links out of the repo, a link inside it, and a submodule. */
+  async function pushHostile(other: ConfigFixture, branch: string): Promise<string> {
+    const seed = other.configSeed;
+    await sh(["git", "switch", "--quiet", "-C", branch], { cwd: seed });
+    symlinkSync("/etc/passwd", join(seed, "passwd"));
+    symlinkSync("../../../../etc/hostname", join(seed, "up"));
+    symlinkSync(".env", join(seed, "alias.env"));
+    const head = (await sh(["git", "rev-parse", "HEAD"], { cwd: seed })).stdout.trim();
+    for (const args of [
+      ["add", "--", "passwd", "up", "alias.env"],
+      ["update-index", "--add", "--cacheinfo", `160000,${head},vendor`],
+      ["commit", "--quiet", "-m", "hostile"],
+      ["push", "--quiet", "origin", `HEAD:${branch}`],
+    ])
+      expect((await sh(["git", ...args], { cwd: seed })).exitCode).toBe(0);
+    return (await sh(["git", "rev-parse", "HEAD"], { cwd: seed })).stdout.trim();
+  }
+
+  test("config:switch to it is refused before the switch: the repo stays on its environment, no link changes", async () => {
+    await using other = await ConfigFixture.create();
+    expect((await other.cli(["config:link", "--dir", other.node])).exitCode).toBe(0);
+    await pushHostile(other, "evil");
+    const run = await other.cli(["config:switch", "evil", "--dir", other.node]);
+    expect(run.exitCode).toBe(4);
+    for (const refused of [
+      "passwd is a link to /etc/passwd",
+      "up is a link to ../../../../etc/hostname",
+      "vendor is a submodule",
+    ])
+      expect(run.stderr).toContain(refused);
+    expect(run.stderr).not.toContain("alias.env");
+    expect((await sh(["git", "branch", "--show-current"], { cwd: other.config })).stdout.trim()).toBe("production");
+    for (const name of ["passwd", "up", "vendor", "alias.env"]) expect(exists(other, name)).toBe(false);
+    expect(readFileSync(join(other.node, ".env"), "utf8")).toBe("SECRET=hunter2\n");
+  });
+
+  test("the config slave refuses it before the move: HEAD stays, the error names each entry", async () => {
+    await using other = await ConfigFixture.create();
+    expect((await other.cli(["config:link", "--dir", other.node])).exitCode).toBe(0);
+    const before = (await sh(["git", "rev-parse", "HEAD"], { cwd: other.config })).stdout.trim();
+    const hostile = await pushHostile(other, "production");
+    expect((await other.cli(["config:slave", "--dir", other.node, "--interval", "1"])).exitCode).toBe(0);
+    let status: { lastSync?: { result?: string; error?: string } } = {};
+    expect(
+      await eventually(async () => {
+        status = JSON.parse((await other.cli(["config:status", "--dir", other.node, "--json"])).stdout);
+        return status.lastSync?.result === "error";
+      }),
+    ).toBe(true);
+    expect(status.lastSync?.error).toContain("passwd is a link to /etc/passwd");
+    expect((await sh(["git", "rev-parse", "HEAD"], { cwd: other.config })).stdout.trim()).toBe(before);
+    expect((await sh(["git", "rev-parse", "origin/production"], { cwd: other.config })).stdout.trim()).toBe(hostile);
+    for (const name of ["passwd", "up", "vendor"]) expect(exists(other, name)).toBe(false);
   });
 });

@@ -34,6 +34,14 @@ describe("values that reach a crontab or a refspec", () => {
     expect(status.slave.running).toBe(false);
   });
 
+  test("a value with a newline in an error stays one line: it cannot forge a line of its own", async () => {
+    const run = await fx.cli(["status", "--dir", join(fx.root, "gone\nerror: everything is fine\u001b[2J")]);
+    expect(run.exitCode).toBe(4);
+    const lines = run.stderr.split("\n").filter(Boolean);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain("gone\\nerror: everything is fine\\u001b[2J does not exist");
+  });
+
   test.each(["a:b", "a*b", "feature/..x", "-x", "ma in", "x.lock"])(
     "git.branch %j is refused as a config error",
     async (branch) => {
@@ -74,6 +82,21 @@ describe("size caps and torn files", () => {
     expect(run.stderr).toContain(`the registration ${join(apps, key!)} cannot be read`);
   });
 
+  test("a torn status file is rebuilt from what can be known, with a warning; the sync goes on", async () => {
+    expect((await fx.cli(["git:pull", "--dir", fx.node])).exitCode).toBe(0);
+    const [file] = new Bun.Glob("*/status.json").scanSync(join(fx.env.PROTOCOL_HOME!, "apps"));
+    const path = join(fx.env.PROTOCOL_HOME!, "apps", file!);
+    writeFileSync(path, '{"lastSync": {"at": "2026-');
+    const pushed = await fx.push({ "b.txt": "b\n" });
+    const run = await fx.cli(["git:pull", "--dir", fx.node]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`ignoring unreadable state file ${path}; it will be rewritten`);
+    expect(await fx.head()).toBe(pushed);
+    const status = JSON.parse((await fx.cli(["status", "--dir", fx.node, "--json"])).stdout);
+    expect(status).toMatchObject({ localCommit: pushed, remoteCommit: pushed });
+    expect(JSON.parse(readFileSync(path, "utf8")).lastSync.result).toBe("deployed");
+  });
+
   test("status on a node with a broken protocol.json prints what it knows, then the error, and exits 3", async () => {
     expect((await fx.cli(["git:pull", "--dir", fx.node])).exitCode).toBe(0);
     writeFileSync(join(fx.node, "protocol.json"), "{ not json");
@@ -99,5 +122,29 @@ describe("secrets stay out of logs", () => {
     expect(hook.requests.length).toBeGreaterThan(0);
     expect(run.stderr).toContain("notify.webhook failed");
     expect(run.stderr).not.toContain("T0K3N");
+  });
+});
+
+describe("answers from elsewhere are not read whole", () => {
+  test("a webhook that answers with an endless body does not hold the sync: the answer is never read", async () => {
+    let sent = 0;
+    const chunk = new Uint8Array(64 * 1024).fill(120);
+    await using hook = serveLoopback(
+      () =>
+        new Response(
+          new ReadableStream({
+            pull(controller) {
+              sent += chunk.byteLength;
+              controller.enqueue(chunk);
+            },
+          }),
+        ),
+    );
+    writeFileSync(join(fx.node, "protocol.json"), JSON.stringify({ notify: { webhook: `${hook.url}/hook` } }));
+    await fx.push({ "protocol.json": JSON.stringify({ notify: { webhook: `${hook.url}/hook` } }) });
+    const run = await fx.cli(["git:pull", "--dir", fx.node, "--on-dirty=stash"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(hook.requests.length).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
   });
 });

@@ -2,9 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { appPaths } from "../../src/lib/core/paths.ts";
-import { gitContext, gitEnv } from "../../src/lib/git/auth.ts";
+import { credentialInUrl, redactUrl } from "../../src/lib/core/validate.ts";
+import { configGitAuth, gitAuth, gitContext } from "../../src/lib/git/auth.ts";
+import { httpAuthEnv } from "../../src/lib/git/git.ts";
 import { type App, parseProtocolJson } from "../../src/lib/node/app.ts";
-import { redactUrl } from "../../src/lib/node/init.ts";
 
 const DIR = "/srv/app";
 
@@ -24,13 +25,20 @@ async function shellWords(line: string): Promise<string[]> {
   return out.split("\0").slice(0, -1);
 }
 
-describe("gitEnv", () => {
+const URL_ = "https://git.example.com/acme/app.git";
+
+/** The Authorization header gitAuth's credentials become for the app remote's URL. */
+function header(a: App, env: Record<string, string | undefined>): string | undefined {
+  return httpAuthEnv(URL_, gitAuth(a, env).http).GIT_CONFIG_VALUE_0;
+}
+
+describe("gitAuth", () => {
   test("gives nothing when no key and no credentials are set", () => {
-    expect(gitEnv(app(), {})).toEqual({});
+    expect(gitAuth(app(), {})).toEqual({ env: {}, http: undefined });
   });
 
   test("puts an absolute deploy key into GIT_SSH_COMMAND with IdentitiesOnly and BatchMode", () => {
-    expect(gitEnv(app({ key: "/etc/protocol/deploy_key" }), {})).toEqual({
+    expect(gitAuth(app({ key: "/etc/protocol/deploy_key" }), {}).env).toEqual({
       GIT_SSH_COMMAND: "ssh -i '/etc/protocol/deploy_key' -o IdentitiesOnly=yes -o BatchMode=yes",
     });
   });
@@ -40,7 +48,7 @@ describe("gitEnv", () => {
     ["a relative path against the app dir", "keys/deploy", "/srv/app/keys/deploy"],
     ["a path with spaces and a quote, keeping it one word", "/keys/it's mine", "/keys/it's mine"],
   ])("resolves %s", async (_name, key, expected) => {
-    const env = gitEnv(app({ key }), {});
+    const env = gitAuth(app({ key }), {}).env ?? {};
     expect(await shellWords(env.GIT_SSH_COMMAND ?? "")).toEqual([
       "ssh",
       "-i",
@@ -52,12 +60,10 @@ describe("gitEnv", () => {
     ]);
   });
 
-  test("turns protocol.json's username and password into a Basic http.extraHeader", () => {
-    expect(gitEnv(app({ username: "deploy", password: "p@ss:word" }), {})).toEqual({
-      GIT_CONFIG_COUNT: "1",
-      GIT_CONFIG_KEY_0: "http.extraHeader",
-      GIT_CONFIG_VALUE_0: basic("deploy", "p@ss:word"),
-    });
+  test("keeps protocol.json's username and password aside, out of the env every git gets", () => {
+    const auth = gitAuth(app({ username: "deploy", password: "p@ss:word" }), {});
+    expect(auth.http).toEqual({ username: "deploy", password: "p@ss:word" });
+    expect(auth.env).toEqual({});
   });
 
   test.each([
@@ -75,13 +81,11 @@ describe("gitEnv", () => {
       basic("json-user", "json-pass"),
     ],
   ])("lets PROTOCOL_GIT_USERNAME/PASSWORD override protocol.json: %s", (_name, env, expected) => {
-    expect(gitEnv(app({ username: "json-user", password: "json-pass" }), env).GIT_CONFIG_VALUE_0).toBe(expected);
+    expect(header(app({ username: "json-user", password: "json-pass" }), env)).toBe(expected);
   });
 
   test("takes credentials from the environment alone when protocol.json has none", () => {
-    expect(gitEnv(app(), { PROTOCOL_GIT_USERNAME: "u", PROTOCOL_GIT_PASSWORD: "p" }).GIT_CONFIG_VALUE_0).toBe(
-      basic("u", "p"),
-    );
+    expect(header(app(), { PROTOCOL_GIT_USERNAME: "u", PROTOCOL_GIT_PASSWORD: "p" })).toBe(basic("u", "p"));
   });
 
   test.each([
@@ -89,17 +93,8 @@ describe("gitEnv", () => {
     ["only a password", { password: "p" }, {}],
     ["only an env username", {}, { PROTOCOL_GIT_USERNAME: "u" }],
     ["an empty password", { username: "u", password: "" }, {}],
-  ])("sets no header with %s", (_name, git, env) => {
-    expect(gitEnv(app(git), env)).toEqual({});
-  });
-
-  test("sets both the key and the header when both are configured", () => {
-    expect(Object.keys(gitEnv(app({ key: "/k", username: "u", password: "p" }), {})).sort()).toEqual([
-      "GIT_CONFIG_COUNT",
-      "GIT_CONFIG_KEY_0",
-      "GIT_CONFIG_VALUE_0",
-      "GIT_SSH_COMMAND",
-    ]);
+  ])("sets no credentials with %s", (_name, git, env) => {
+    expect(gitAuth(app(git), env).http).toBeUndefined();
   });
 
   test("reads process.env by default", () => {
@@ -107,7 +102,7 @@ describe("gitEnv", () => {
     try {
       process.env.PROTOCOL_GIT_USERNAME = "proc-user";
       process.env.PROTOCOL_GIT_PASSWORD = "proc-pass";
-      expect(gitEnv(app()).GIT_CONFIG_VALUE_0).toBe(basic("proc-user", "proc-pass"));
+      expect(gitAuth(app()).http).toEqual({ username: "proc-user", password: "proc-pass" });
     } finally {
       delete process.env.PROTOCOL_GIT_USERNAME;
       delete process.env.PROTOCOL_GIT_PASSWORD;
@@ -115,22 +110,65 @@ describe("gitEnv", () => {
     }
   });
 
-  test("gives git a header it reads back through GIT_CONFIG_COUNT", async () => {
-    const env = gitEnv(app({ username: "u", password: "p" }), {});
-    const child = Bun.spawn(["git", "config", "--get", "http.extraHeader"], {
-      env: { ...process.env, ...env },
-      stdout: "pipe",
-    });
-    expect((await new Response(child.stdout).text()).trim()).toBe(basic("u", "p"));
-    expect(await child.exited).toBe(0);
-  });
-
-  test("gitContext carries the app dir and its env", () => {
-    const a = app({ key: "/k" });
+  test("gitContext carries the app dir, its env and its credentials", () => {
+    const a = app({ key: "/k", username: "u", password: "p" });
     expect(gitContext(a)).toEqual({
       dir: DIR,
       env: { GIT_SSH_COMMAND: "ssh -i '/k' -o IdentitiesOnly=yes -o BatchMode=yes" },
+      http: { username: "u", password: "p" },
     });
+  });
+});
+
+describe("configGitAuth", () => {
+  test("never carries the app's username and password", () => {
+    const a = app({ username: "app-user", password: "app-pass" });
+    expect(configGitAuth(a, { PROTOCOL_GIT_USERNAME: "u", PROTOCOL_GIT_PASSWORD: "p" }).http).toBeUndefined();
+  });
+
+  test("takes PROTOCOL_CONFIG_GIT_USERNAME/PASSWORD, and the app's deploy key for ssh", () => {
+    const auth = configGitAuth(app({ key: "/k" }), {
+      PROTOCOL_CONFIG_GIT_USERNAME: "cu",
+      PROTOCOL_CONFIG_GIT_PASSWORD: "cp",
+    });
+    expect(auth).toEqual({
+      env: { GIT_SSH_COMMAND: "ssh -i '/k' -o IdentitiesOnly=yes -o BatchMode=yes" },
+      http: { username: "cu", password: "cp" },
+    });
+  });
+});
+
+describe("httpAuthEnv", () => {
+  test("scopes the header to the one URL, through GIT_CONFIG_COUNT", () => {
+    expect(httpAuthEnv(URL_, { username: "deploy", password: "p@ss:word" })).toEqual({
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: `http.${URL_}.extraHeader`,
+      GIT_CONFIG_VALUE_0: basic("deploy", "p@ss:word"),
+    });
+  });
+
+  test.each([
+    ["an ssh URL", "ssh://git@example.com/app.git"],
+    ["an scp-like address", "git@example.com:acme/app.git"],
+    ["a path", "/srv/git/app.git"],
+    ["git://", "git://127.0.0.1/app.git"],
+  ])("gives nothing for %s", (_name, url) => {
+    expect(httpAuthEnv(url, { username: "u", password: "p" })).toEqual({});
+  });
+
+  test.each([
+    ["the URL itself", URL_, basic("u", "p")],
+    ["a path under it", `${URL_}/info/refs`, basic("u", "p")],
+    ["another repo on the same host", "https://git.example.com/acme/config.git", ""],
+    ["another host", "https://evil.example.net/acme/app.git", ""],
+  ])("is a header git applies to %s and nowhere else", async (_name, url, expected) => {
+    const env = httpAuthEnv(URL_, { username: "u", password: "p" });
+    const child = Bun.spawn(["git", "config", "--get-urlmatch", "http.extraHeader", url], {
+      env: { ...process.env, ...env },
+      stdout: "pipe",
+    });
+    expect((await new Response(child.stdout).text()).trim()).toBe(expected);
+    await child.exited;
   });
 });
 
@@ -138,6 +176,7 @@ describe("redactUrl", () => {
   test.each([
     ["https://user:secret@github.com/acme/app.git", "https://github.com/acme/app.git"],
     ["https://token@github.com/acme/app.git", "https://github.com/acme/app.git"],
+    ["https://user:p@ss@github.com/acme/app.git", "https://github.com/acme/app.git"],
     ["ssh://git@example.com:2222/app.git", "ssh://example.com:2222/app.git"],
     ["https://github.com/acme/app.git", "https://github.com/acme/app.git"],
     ["https://github.com/acme/app@v1.git", "https://github.com/acme/app@v1.git"],
@@ -145,5 +184,21 @@ describe("redactUrl", () => {
     ["/srv/git/app.git", "/srv/git/app.git"],
   ])("turns %s into %s", (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
+  });
+});
+
+describe("credentialInUrl", () => {
+  test.each([
+    ["https://user:secret@github.com/acme/app.git", true],
+    ["https://ghp_0123456789abcdef@github.com/acme/app.git", true],
+    ["http://oauth2:glpat-xyz@gitlab.example.com/app.git", true],
+    ["ssh://git:secret@example.com/app.git", true],
+    ["ssh://git@example.com:2222/app.git", false],
+    ["git@github.com:acme/app.git", false],
+    ["https://github.com/acme/app.git", false],
+    ["https://github.com/acme/app@v1.git", false],
+    ["/srv/git/app.git", false],
+  ])("%s → %p", (url, expected) => {
+    expect(credentialInUrl(url)).toBe(expected);
   });
 });

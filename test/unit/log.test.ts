@@ -24,6 +24,33 @@ describe("log lines", () => {
   });
 });
 
+describe("a hostile value in a log line", () => {
+  test("cannot start a line of its own, nor drive the terminal: control characters are shown escaped", () => {
+    const line = renderLogLine({
+      date: at,
+      type: "info",
+      args: ["linked x\n2026-12-01T10:00:01.000Z success deployed\r\u001b[2J"],
+    });
+    expect(line.split("\n")).toHaveLength(1);
+    expect(line).toBe(
+      "2026-12-01T10:00:00.000Z info    linked x\\n2026-12-01T10:00:01.000Z success deployed\\r\\u001b[2J",
+    );
+    expect(renderTerminalLine({ type: "warn", args: ["a\u0000b\tc"] })).toBe("⚠ a\\u0000b\tc");
+  });
+
+  test("a URL's user info never reaches the line, wherever the URL sits in the message", () => {
+    expect(
+      renderLogLine({
+        date: at,
+        type: "error",
+        args: ["fatal: unable to access 'https://deploy:p@ss@git.example.com/app.git/': 403; also http://tok@h:8080/x"],
+      }),
+    ).toBe(
+      "2026-12-01T10:00:00.000Z error   fatal: unable to access 'https://git.example.com/app.git/': 403; also http://h:8080/x",
+    );
+  });
+});
+
 describe("isTerminal", () => {
   test("a file, /dev/null and a closed descriptor are not terminals, so nothing is coloured", () => {
     const devNull = openSync("/dev/null", "w");

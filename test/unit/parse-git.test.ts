@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { parseAheadBehind, parseLsRemote, parseStatusZ, parseSymref, parseUpstream } from "../../src/lib/git/parse.ts";
+import {
+  parseAheadBehind,
+  parseCatFileBatch,
+  parseLsRemote,
+  parseLsTreeLong,
+  parseStatusZ,
+  parseSymref,
+  parseUpstream,
+} from "../../src/lib/git/parse.ts";
 
 const SHA_A = "a".repeat(40);
 const SHA_B = "0123456789abcdef0123456789abcdef01234567";
@@ -129,5 +137,41 @@ describe("parseUpstream", () => {
     ["null for empty output (no upstream)", "", "origin", null],
   ])("returns %s", (_name, stdout, remote, expected) => {
     expect(parseUpstream(stdout, remote)).toBe(expected);
+  });
+});
+
+describe("parseLsTreeLong", () => {
+  test("reads mode, type, object, size and path of each entry; a submodule has no size", () => {
+    const a = "a".repeat(40);
+    const b = "b".repeat(40);
+    const c = "c".repeat(40);
+    const out = `100644 blob ${a}      12\t.env\u0000120000 blob ${b}      11\tdir/with tab\tlink\u0000160000 commit ${c}       -\tvendor\u0000`;
+    expect(parseLsTreeLong(out)).toEqual([
+      { mode: "100644", type: "blob", object: a, size: 12, path: ".env" },
+      { mode: "120000", type: "blob", object: b, size: 11, path: "dir/with tab\tlink" },
+      { mode: "160000", type: "commit", object: c, size: null, path: "vendor" },
+    ]);
+  });
+});
+
+describe("parseCatFileBatch", () => {
+  const a = "a".repeat(40);
+  const b = "b".repeat(40);
+  test("splits records by their byte sizes, multi-byte text included", () => {
+    const out = `${a} blob 4\n.env\n${b} blob 9\nnaïve/x\n\n`;
+    expect(parseCatFileBatch(out, [a, b])).toEqual(
+      new Map([
+        [a, ".env"],
+        [b, "naïve/x\n"],
+      ]),
+    );
+  });
+
+  test.each([
+    ["a size that does not add up", `${a} blob 99\n.env\n${b} blob 1\nx\n`],
+    ["an object other than the one asked", `${b} blob 1\nx\n${a} blob 1\ny\n`],
+    ["a missing object", `${a} missing\n${b} blob 1\nx\n`],
+  ])("stops at %s: what follows counts as unreadable", (_name, out) => {
+    expect(parseCatFileBatch(out, [a, b]).size).toBe(0);
   });
 });

@@ -13,13 +13,12 @@ import {
   pushBranch,
   remoteUrl,
   switchBranch,
-  treeFiles,
 } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import { assertEnvName } from "./env.ts";
 import { deployIfConfigChanged, type FollowResult, lockApp } from "./follow.ts";
 import { assertNoConflicts, type LinkReport, linkConfig, planConfigLinks } from "./links.ts";
-import { CONFIG_REMOTE, type ConfigRepo } from "./repo.ts";
+import { CONFIG_REMOTE, type ConfigRepo, scanConfigTree } from "./repo.ts";
 
 /** config:new: the branch, from the current environment or (empty) from nothing; the checkout stays as it is. */
 export async function newEnv(
@@ -86,7 +85,9 @@ export async function switchEnv(
   assertEnvName(env);
   await assertSaved(repo);
   await ensureBranch(repo, env);
-  assertNoConflicts((await planConfigLinks(app, repo, { sources: await treeFiles(repo.ctx, env), prune: true })).plan);
+  assertNoConflicts(
+    (await planConfigLinks(app, repo, { tree: await scanConfigTree(repo.ctx, env), prune: true })).plan,
+  );
   const from = await currentBranch(repo.ctx);
   const lock = await lockApp(app, command);
   try {

@@ -4,7 +4,8 @@ import { backupFile } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
 import { log } from "../core/log.ts";
-import { gitEnv } from "../git/auth.ts";
+import { redactUrl } from "../core/validate.ts";
+import { configGitAuth } from "../git/auth.ts";
 import {
   branchExists,
   cloneRepo,
@@ -18,7 +19,6 @@ import {
   switchBranch,
 } from "../git/git.ts";
 import { type App, PROTOCOL_JSON, parseProtocolJson } from "../node/app.ts";
-import { redactUrl } from "../node/init.ts";
 import { CONFIG_REMOTE, configContext, configDir } from "./repo.ts";
 
 export interface ConfigInitOptions {
@@ -59,7 +59,7 @@ export async function initConfigRepo(app: App, options: ConfigInitOptions): Prom
   const message = `protocol: ${options.env} environment`;
   let pushed = false;
   if (options.remote) {
-    await cloneRepo(options.remote, dir, gitEnv(app));
+    await cloneRepo(options.remote, dir, configGitAuth(app));
     if ((await headCommit(ctx)) === null) {
       await git(ctx, ["symbolic-ref", "HEAD", `refs/heads/${options.env}`]);
       await commitAll(ctx, message);

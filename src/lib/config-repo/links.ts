@@ -16,7 +16,7 @@ import { type GitContext, trackedPaths } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import { locateIgnoreFile, readOwnedPaths, writeIgnoreBlock } from "./ignore.ts";
 import { conflictHint, type LinkPlan, parentPaths, planLinks, pointsIntoConfig, type TargetState } from "./plan.ts";
-import { type ConfigRepo, listSources, scanConfigRepo } from "./repo.ts";
+import { type ConfigRepo, type ConfigScan, listSources, scanConfigRepo } from "./repo.ts";
 import { protectSecrets } from "./secrets.ts";
 
 export interface LinkOptions {
@@ -25,8 +25,8 @@ export interface LinkOptions {
   dryRun?: boolean;
   /** Plan only these sources (config:mv links back what it moved, nothing else). */
   only?: readonly string[];
-  /** Plan against this file list instead of the config repo's working tree (an incoming commit). */
-  sources?: readonly string[];
+  /** Plan against this scan instead of the config repo's working tree (an incoming commit: scanConfigTree). */
+  tree?: ConfigScan;
 }
 
 export interface Backup {
@@ -64,8 +64,8 @@ export async function planConfigLinks(
   repo: ConfigRepo,
   options: LinkOptions = {},
 ): Promise<{ plan: LinkPlan; ignoreFile: string }> {
-  const scan = options.sources ? null : scanConfigRepo(repo.dir);
-  const all = options.sources ?? scan?.files ?? [];
+  const scan = options.tree ?? scanConfigRepo(repo.dir);
+  const all = scan.files;
   const only = options.only ? new Set(options.only) : null;
   const sources = only ? all.filter((path) => only.has(path)) : [...all];
   const previouslyOwned = await readOwnedPaths(app.dir, appContext(app));
@@ -83,7 +83,7 @@ export async function planConfigLinks(
   });
   if (only) plan.owned = [...new Set([...previouslyOwned, ...plan.owned])].sort();
   // Refused whatever --force or --adopt say: a link out of the config repo, or a special file.
-  for (const refused of scan?.refused ?? []) plan.conflicts.push({ kind: "refused", ...refused });
+  for (const refused of scan.refused) plan.conflicts.push({ kind: "refused", ...refused });
   const ignore = await locateIgnoreFile(appContext(app));
   return { plan, ignoreFile: ignore.path };
 }

@@ -1,8 +1,8 @@
 import { renderTable, shortSha } from "../core/output.ts";
+import { redactUrl } from "../core/validate.ts";
 import { allChanges, currentBranch, headCommit, remoteUrl } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import type { SlaveInfo } from "../node/daemon.ts";
-import { redactUrl } from "../node/init.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import { effectiveEnv } from "./env.ts";
 import { gitignoreHoldsBlock } from "./ignore.ts";

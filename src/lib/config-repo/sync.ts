@@ -13,14 +13,13 @@ import {
   mergeFastForward,
   remoteUrl,
   trackedChanges,
-  treeFiles,
 } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import { classifyLocalWork } from "../node/classify.ts";
 import { type ConfigState, ConfigStateSchema, type ConfigSyncResult } from "../schema/config-state.ts";
 import { deployIfConfigChanged, lockApp } from "./follow.ts";
 import { assertNoConflicts, linkConfig, planConfigLinks } from "./links.ts";
-import { CONFIG_REMOTE, openConfigRepo } from "./repo.ts";
+import { CONFIG_REMOTE, openConfigRepo, scanConfigTree } from "./repo.ts";
 
 export interface ConfigSyncOutcome {
   result: ConfigSyncResult;
@@ -81,7 +80,7 @@ async function syncConfigOnce(app: App, command: string, lockWaitMs: number): Pr
   if (refusal) return { ...base, ...refusal, from: head, to: head };
   // Plan the links of the incoming tree before anything moves: a conflict leaves both repos as they are.
   assertNoConflicts(
-    (await planConfigLinks(app, repo, { sources: await treeFiles(ctx, remoteCommit), prune: true })).plan,
+    (await planConfigLinks(app, repo, { tree: await scanConfigTree(ctx, remoteCommit), prune: true })).plan,
   );
 
   const lock = await lockApp(app, command, lockWaitMs);

@@ -2,18 +2,19 @@ import { type ArgsDef, type CommandContext, type CommandDef, defineCommand } fro
 import { EXIT, ProtocolError, UsageError } from "./errors.ts";
 import { setVerbose } from "./log.ts";
 import { styles } from "./terminal.ts";
+import { safeLine } from "./validate.ts";
 
 const { red, dim } = styles;
 
 /** The two lines every failure prints: what went wrong, and what to do about it. */
 export function reportError(error: unknown): number {
   if (error instanceof ProtocolError) {
-    console.error(`${red("error:")} ${error.message}`);
-    if (error.hint) console.error(`${dim("hint:")}  ${error.hint}`);
+    console.error(`${red("error:")} ${safeLine(error.message)}`);
+    if (error.hint) console.error(`${dim("hint:")}  ${safeLine(error.hint)}`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  console.error(`${red("error:")} ${message}`);
+  console.error(`${red("error:")} ${safeLine(message)}`);
   console.error(`${dim("hint:")}  this is a bug in protocol; rerun with --verbose and report it`);
   if (process.env.PROTOCOL_DEBUG || process.argv.includes("--verbose")) console.error((error as Error)?.stack ?? "");
   return EXIT.unexpected;

@@ -1,14 +1,20 @@
 import { type ConsolaReporter, createConsola, type LogObject } from "consola/core";
 import { isTerminal, styles } from "./terminal.ts";
+import { safeLine } from "./validate.ts";
 
 // consola/core, not consola: the full package probes process.stdout when it loads (~10 ms of start-up).
 const interactive = isTerminal(2);
 
-/** The message's words. Not node:util's format, which costs the background loop ~5 MB of memory to load. */
+/**
+ * The message's words, as one safe line (no URL credentials, no raw control characters). Not
+ * node:util's format, which costs the background loop ~5 MB of memory to load.
+ */
 function format(...args: unknown[]): string {
-  return args
-    .map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg)))
-    .join(" ");
+  return safeLine(
+    args
+      .map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg)))
+      .join(" "),
+  );
 }
 
 const SYMBOLS: Record<string, (text: string) => string> = {

@@ -8,6 +8,23 @@ import { PreconditionError } from "./errors.ts";
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is looked for.
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is replaced.
+const CONTROL_ALL = /[\u0000-\u0008\u000a-\u001f\u007f]/g;
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/]*@/gi;
+
+/**
+ * A message made safe for one line of a log or an error: the user info of any URL in it removed
+ * (`https://user:token@host` → `https://host`), control characters shown escaped (`\n`, `\u001b`),
+ * so a hostile value can neither start a line of its own nor drive the terminal. Tabs stay.
+ */
+export function safeLine(text: string): string {
+  return text
+    .replace(URL_USERINFO, "$1")
+    .replace(CONTROL_ALL, (c) =>
+      c === "\n" ? "\\n" : c === "\r" ? "\\r" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+}
+
 export function hasControlChars(value: string): boolean {
   return CONTROL.test(value);
 }
@@ -31,4 +48,23 @@ export function redactUrlPath(url: string): string {
   } catch {
     return "<url>";
   }
+}
+
+/** A remote URL without its user info (`https://user:token@host/x` → `https://host/x`); scp-like addresses unchanged. */
+export function redactUrl(url: string): string {
+  // Up to the last @ before the path: a password may itself hold an @.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, (_, scheme: string) => scheme);
+}
+
+/**
+ * Whether a remote URL carries a secret: a password (`user:secret@`), or for HTTP(S) any user
+ * info at all (`https://<token>@host` is how tokens are pasted). git passes the URL to its
+ * `git remote-http` child as argv, so it shows in ps, and .git/config keeps it. `ssh://git@host`
+ * is only a user name.
+ */
+export function credentialInUrl(url: string): boolean {
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/]*)@/i.exec(url);
+  if (!match) return false;
+  const [, scheme = "", userinfo = ""] = match;
+  return userinfo.includes(":") || /^https?$/i.test(scheme);
 }

@@ -1,5 +1,6 @@
 import { ofetch } from "ofetch";
 import { errorMessage, StepFailedError } from "../core/errors.ts";
+import { discardBody } from "../core/http.ts";
 import { log } from "../core/log.ts";
 import { resolveService } from "../docker/compose-service.ts";
 import { projectContainers } from "../docker/containers.ts";
@@ -64,8 +65,10 @@ async function httpProbe(probe: HttpProbe, deadline: number): Promise<void> {
       ignoreResponseError: true,
       retry: 0,
       timeout: (probe.timeout ?? 5) * 1000,
-      responseType: "text",
+      responseType: "stream",
     });
+    // Only the status counts: the body is never read (an endless one would fill memory).
+    await discardBody(response);
     return response.status === expected ? null : `status ${response.status}, expected ${expected}`;
   });
 }

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { ofetch } from "ofetch";
 import { errorMessage } from "../core/errors.ts";
+import { discardBody } from "../core/http.ts";
 import { log } from "../core/log.ts";
 import { redactUrlPath } from "../core/validate.ts";
 import type { App } from "../node/app.ts";
@@ -67,7 +68,10 @@ export async function notifyDeploy(
   if (secret)
     headers["X-Protocol-Signature"] = `sha256=${new Bun.CryptoHasher("sha256", secret).update(body).digest("hex")}`;
   try {
-    await ofetch(url, { method: "POST", body, headers, retry: 1, timeout: 10_000 });
+    // The answer is never read: a 2xx is all a webhook owes us (an endless body would fill memory).
+    await discardBody(
+      await ofetch.raw(url, { method: "POST", body, headers, retry: 1, timeout: 10_000, responseType: "stream" }),
+    );
   } catch (error) {
     // A webhook that is down must never fail a deploy; the next event tries again.
     // The URL's path often is the token (Slack, Discord): logs get the scheme and host only.

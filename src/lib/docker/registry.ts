@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { ofetch } from "ofetch";
 import * as v from "valibot";
 import { NetworkError } from "../core/errors.ts";
+import { readText } from "../core/http.ts";
 import { readJsonFile } from "../core/json-file.ts";
 import { type CredentialSources, resolveDockerCredentials } from "./login.ts";
 import { type ImageRef, isLoopbackRegistry } from "./parse/image-ref.ts";
@@ -111,12 +112,13 @@ async function fetchToken(
   if (params.service) url.searchParams.set("service", params.service);
   url.searchParams.set("scope", params.scope ?? `repository:${repository}:pull`);
   try {
-    const body = await ofetch(url.toString(), {
+    const response = await ofetch.raw(url.toString(), {
       headers: credentials ? { Authorization: basic(credentials) } : {},
       retry: 0,
       timeout: REQUEST_TIMEOUT_MS,
+      responseType: "stream",
     });
-    const parsed = v.parse(TokenSchema, body);
+    const parsed = v.parse(TokenSchema, JSON.parse(await readText(response, url.origin)));
     return "token" in parsed ? parsed.token : parsed.access_token;
   } catch (error) {
     throw new NetworkError(

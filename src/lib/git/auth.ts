@@ -1,30 +1,48 @@
 import { expandHome } from "../core/paths.ts";
 import { shellQuote } from "../core/shell.ts";
 import type { App } from "../node/app.ts";
-import type { GitContext } from "./git.ts";
+import type { GitAuth, GitContext } from "./git.ts";
+
+type Env = Record<string, string | undefined>;
 
 /**
- * Credentials for network git, as environment only: argv is visible in ps. A deploy key goes into
+ * The app remote's credentials, as environment only (argv is visible in ps). A deploy key goes into
  * GIT_SSH_COMMAND; a username/password (env PROTOCOL_GIT_USERNAME/PASSWORD first, protocol.json
- * second) becomes an http.extraHeader through GIT_CONFIG_COUNT, as giget does.
+ * second) is kept aside: network git sends it as `http.<that remote's URL>.extraHeader`, so it
+ * reaches the app remote and nothing else.
  */
-export function gitEnv(app: App, env: Record<string, string | undefined> = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
+export function gitAuth(app: App, env: Env = process.env): GitAuth {
+  return {
+    env: sshEnv(app),
+    // `||`, not `??`: an empty variable (as cloud-init templates leave them) means unset.
+    http: basicCredentials(
+      env.PROTOCOL_GIT_USERNAME || app.config.git?.username,
+      env.PROTOCOL_GIT_PASSWORD || app.config.git?.password,
+    ),
+  };
+}
+
+/**
+ * The config repo's credentials: its own username/password (PROTOCOL_CONFIG_GIT_USERNAME/PASSWORD),
+ * never the app's; the app's deploy key still goes to ssh (one key for both repos).
+ */
+export function configGitAuth(app: App, env: Env = process.env): GitAuth {
+  return {
+    env: sshEnv(app),
+    http: basicCredentials(env.PROTOCOL_CONFIG_GIT_USERNAME, env.PROTOCOL_CONFIG_GIT_PASSWORD),
+  };
+}
+
+function sshEnv(app: App): Record<string, string> {
   const key = app.config.git?.key;
-  if (key)
-    out.GIT_SSH_COMMAND = `ssh -i ${shellQuote(expandHome(key, app.dir))} -o IdentitiesOnly=yes -o BatchMode=yes`;
-  // `||`, not `??`: an empty variable (as cloud-init templates leave them) means unset.
-  const username = env.PROTOCOL_GIT_USERNAME || app.config.git?.username;
-  const password = env.PROTOCOL_GIT_PASSWORD || app.config.git?.password;
-  if (username && password) {
-    const token = Buffer.from(`${username}:${password}`).toString("base64");
-    out.GIT_CONFIG_COUNT = "1";
-    out.GIT_CONFIG_KEY_0 = "http.extraHeader";
-    out.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${token}`;
-  }
-  return out;
+  if (!key) return {};
+  return { GIT_SSH_COMMAND: `ssh -i ${shellQuote(expandHome(key, app.dir))} -o IdentitiesOnly=yes -o BatchMode=yes` };
+}
+
+function basicCredentials(username: string | undefined, password: string | undefined): GitAuth["http"] {
+  return username && password ? { username, password } : undefined;
 }
 
 export function gitContext(app: App): GitContext {
-  return { dir: app.dir, env: gitEnv(app) };
+  return { dir: app.dir, ...gitAuth(app) };
 }

@@ -6,12 +6,15 @@ import { readHeadFromFiles } from "./head-file.ts";
 import { clearFetchLeftovers } from "./leftovers.ts";
 import {
   parseAheadBehind,
+  parseCatFileBatch,
   parseLsRemote,
+  parseLsTreeLong,
   parseStatusZ,
   parseSymref,
   parseUpstream,
   type StatusEntry,
   stripProgress,
+  type TreeEntry,
 } from "./parse.ts";
 
 /**
@@ -24,10 +27,49 @@ export function networkIdleTimeoutMs(env: Record<string, string | undefined> = p
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
 }
 
-export interface GitContext {
-  dir: string;
-  /** Extra env: credentials (GIT_CONFIG_*), GIT_SSH_COMMAND. Never argv. */
+/** HTTP Basic credentials for one remote. */
+export interface HttpCredentials {
+  username: string;
+  password: string;
+}
+
+/** How a repo authenticates to its remote: never argv. */
+export interface GitAuth {
+  /** Extra env for every git of this repo (GIT_SSH_COMMAND). */
   env?: Record<string, string>;
+  /** Sent only to this repo's remote URL, by network git (see httpAuthEnv). */
+  http?: HttpCredentials;
+}
+
+export interface GitContext extends GitAuth {
+  dir: string;
+}
+
+/**
+ * The env that gives git an Authorization header for one URL only: `http.<url>.extraHeader`
+ * through GIT_CONFIG_COUNT (as giget does, but scoped), so a header meant for the app remote is
+ * never sent to the config remote, a submodule's host or a redirect to elsewhere. Nothing for a
+ * non-HTTP URL (ssh, file, git://): the header would mean nothing there.
+ */
+export function httpAuthEnv(url: string, http: HttpCredentials | undefined): Record<string, string> {
+  if (!http || !/^https?:\/\//i.test(url)) return {};
+  const token = Buffer.from(`${http.username}:${http.password}`).toString("base64");
+  return {
+    GIT_CONFIG_COUNT: "1",
+    GIT_CONFIG_KEY_0: `http.${url}.extraHeader`,
+    GIT_CONFIG_VALUE_0: `Authorization: Basic ${token}`,
+  };
+}
+
+/** A git that talks to `remote` (a name or a URL): its credentials scoped to that URL, the network timeout. */
+async function network(ctx: GitAuth & { dir?: string }, remote: string, args: string[]): Promise<SpawnResult> {
+  let env = ctx.env;
+  if (ctx.http) {
+    // Without a repo (clone) the remote is the URL itself.
+    const url = ctx.dir === undefined ? remote : ((await remoteUrl({ dir: ctx.dir }, remote)) ?? remote);
+    env = { ...ctx.env, ...httpAuthEnv(url, ctx.http) };
+  }
+  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs: networkIdleTimeoutMs() });
 }
 
 export async function git(
@@ -94,7 +136,7 @@ export async function localRemoteHead(ctx: GitContext, remote: string): Promise<
 }
 
 export async function remoteDefaultBranch(ctx: GitContext, remote: string): Promise<string | null> {
-  const result = await git(ctx, ["ls-remote", "--symref", remote, "HEAD"], { idleTimeoutMs: networkIdleTimeoutMs() });
+  const result = await network(ctx, remote, ["ls-remote", "--symref", remote, "HEAD"]);
   if (!result.ok) throw unreachable(remote, result);
   return parseSymref(result.stdout);
 }
@@ -117,7 +159,7 @@ function unreachable(remote: string, result: SpawnResult): NetworkError {
 /** The tip of refs/heads/<branch> on the remote: one round trip, no objects transferred. */
 export async function lsRemoteBranch(ctx: GitContext, remote: string, branch: string): Promise<string | null> {
   const ref = `refs/heads/${branch}`;
-  const result = await git(ctx, ["ls-remote", "--", remote, ref], { idleTimeoutMs: networkIdleTimeoutMs() });
+  const result = await network(ctx, remote, ["ls-remote", "--", remote, ref]);
   if (!result.ok) throw unreachable(remote, result);
   return parseLsRemote(result.stdout, ref);
 }
@@ -151,9 +193,7 @@ export async function fetchBranch(ctx: GitContext, remote: string, branch: strin
   // unpackLimit=1: the pack goes to index-pack, which reports progress as bytes arrive and writes
   // one temp pack renamed into place when complete (unpack-objects is silent and writes loose objects).
   const args = ["-c", "fetch.unpackLimit=1", "fetch", "--no-tags", "--progress", "--", remote, refspec];
-  const result = await git(ctx, args, {
-    idleTimeoutMs: networkIdleTimeoutMs(),
-  });
+  const result = await network(ctx, remote, args);
   if (!result.ok) throw unreachable(remote, result);
 }
 
@@ -212,8 +252,16 @@ export async function untrackPaths(ctx: GitContext, paths: string[]): Promise<vo
 }
 
 /** The files in a commit's tree, relative to the repo root. */
-export async function treeFiles(ctx: GitContext, rev: string): Promise<string[]> {
-  return (await gitOk(ctx, ["ls-tree", "-r", "-z", "--name-only", rev], "ls-tree")).split("\0").filter(Boolean);
+/** Every entry of a commit's tree, with modes (file, symlink, submodule) and blob sizes. */
+export async function treeEntries(ctx: GitContext, rev: string): Promise<TreeEntry[]> {
+  return parseLsTreeLong(await gitOk(ctx, ["ls-tree", "-r", "-z", "--long", "--full-tree", rev], "ls-tree"));
+}
+
+/** The contents of small blobs (symlink targets), in one git: object → text; an unreadable one is missing. */
+export async function readBlobs(ctx: GitContext, objects: readonly string[]): Promise<Map<string, string>> {
+  if (objects.length === 0) return new Map();
+  const result = await git(ctx, ["cat-file", "--batch"], { input: `${objects.join("\n")}\n` });
+  return result.ok ? parseCatFileBatch(result.stdout, objects) : new Map();
 }
 
 export async function branchExists(ctx: GitContext, branch: string): Promise<boolean> {
@@ -245,9 +293,14 @@ export async function commitAll(ctx: GitContext, message: string): Promise<boole
 }
 
 export async function pushBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
-  const result = await git(ctx, ["push", "--quiet", "--set-upstream", "--", remote, `HEAD:refs/heads/${branch}`], {
-    idleTimeoutMs: networkIdleTimeoutMs(),
-  });
+  const result = await network(ctx, remote, [
+    "push",
+    "--quiet",
+    "--set-upstream",
+    "--",
+    remote,
+    `HEAD:refs/heads/${branch}`,
+  ]);
   if (result.timedOut) throw unreachable(remote, result);
   if (!result.ok) {
     throw new StepFailedError(
@@ -257,11 +310,8 @@ export async function pushBranch(ctx: GitContext, remote: string, branch: string
   }
 }
 
-export async function cloneRepo(url: string, dir: string, env?: Record<string, string>): Promise<void> {
-  const result = await run(["git", "clone", "--quiet", "--", url, dir], {
-    env,
-    idleTimeoutMs: networkIdleTimeoutMs(),
-  });
+export async function cloneRepo(url: string, dir: string, auth: GitAuth = {}): Promise<void> {
+  const result = await network(auth, url, ["clone", "--quiet", "--", url, dir]);
   if (!result.ok) throw unreachable(url, result);
 }
 

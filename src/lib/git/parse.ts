@@ -72,3 +72,55 @@ export function parseLsTreeZ(stdout: string): Map<string, string> {
   }
   return entries;
 }
+
+export interface TreeEntry {
+  /** 100644, 100755 (file), 120000 (symlink), 160000 (submodule). */
+  mode: string;
+  type: "blob" | "tree" | "commit";
+  object: string;
+  /** Bytes of a blob; null for a submodule. */
+  size: number | null;
+  path: string;
+}
+
+/** `git ls-tree -r -z --long <commit>`: every entry with its mode and size. */
+export function parseLsTreeLong(stdout: string): TreeEntry[] {
+  const entries: TreeEntry[] = [];
+  for (const record of stdout.split("\0")) {
+    const match = /^(\d{6}) (blob|tree|commit) ([0-9a-f]{40,64}) +(\d+|-)\t(.+)$/s.exec(record);
+    if (!match) continue;
+    const [, mode, type, object, size, path] = match as unknown as [
+      string,
+      string,
+      TreeEntry["type"],
+      string,
+      string,
+      string,
+    ];
+    entries.push({ mode, type, object, size: size === "-" ? null : Number(size), path });
+  }
+  return entries;
+}
+
+/**
+ * `git cat-file --batch` output for the objects asked, in order: object → content. Sizes are bytes
+ * and the text arrived decoded as UTF-8, so a record that does not add up ends the parse: the
+ * objects after it are missing from the map (callers treat a missing one as unreadable).
+ */
+export function parseCatFileBatch(stdout: string, objects: readonly string[]): Map<string, string> {
+  const contents = new Map<string, string>();
+  const bytes = Buffer.from(stdout, "utf8");
+  let at = 0;
+  for (const object of objects) {
+    const eol = bytes.indexOf(10, at);
+    if (eol < 0) break;
+    const header = /^([0-9a-f]{40,64}) blob (\d+)$/.exec(bytes.subarray(at, eol).toString("utf8"));
+    if (!header || header[1] !== object) break;
+    const size = Number(header[2]);
+    const end = eol + 1 + size;
+    if (bytes[end] !== 10) break;
+    contents.set(object, bytes.subarray(eol + 1, end).toString("utf8"));
+    at = end + 1;
+  }
+  return contents;
+}

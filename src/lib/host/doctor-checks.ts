@@ -5,10 +5,11 @@ import { basename, join } from "node:path";
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
 import { appPaths, expandHome } from "../core/paths.ts";
 import { run, type SpawnResult } from "../core/spawn.ts";
+import { redactUrl } from "../core/validate.ts";
 import { gitContext } from "../git/auth.ts";
 import { isWorkTree, remoteDefaultBranch, remoteUrl } from "../git/git.ts";
 import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from "../node/app.ts";
-import { redactUrl } from "../node/init.ts";
+import { secretsInRemoteUrls } from "../node/remote-secrets.ts";
 import { parseCrontab } from "./cron-block.ts";
 import { readCrontab } from "./crontab.ts";
 import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "./doctor.ts";
@@ -92,6 +93,21 @@ export async function checkRemote(app: App): Promise<Check> {
       : "check the network and the credentials: git.key (protocol key:generate) or PROTOCOL_GIT_USERNAME / PROTOCOL_GIT_PASSWORD";
     return { name, ok: false, detail: errorMessage(error), fix };
   }
+}
+
+/** A password or token in a remote URL is a warning: it works, but ps and .git/config show it. */
+export async function checkRemoteSecrets(app: App): Promise<Check> {
+  const name = "credentials";
+  const [first, ...more] = await secretsInRemoteUrls(app);
+  if (!first) return { name, ok: true, detail: "no password or token in the remote URLs" };
+  const also = more.length > 0 ? `; ${more.map((s) => s.detail).join("; ")}` : "";
+  return {
+    name,
+    ok: false,
+    severity: "warning",
+    detail: first.detail + also,
+    fix: [first, ...more].map((s) => s.fix).join("; "),
+  };
 }
 
 /** git.key exists and only its owner can read it (ssh refuses a key others can read). */
@@ -225,7 +241,7 @@ async function appChecks(dirArg?: string): Promise<Check[]> {
     checkCrontab(app),
     checkDisk("disk (app)", app.dir),
   ]);
-  return [check, ...remote, checkDeployKey(app), disk, crontab];
+  return [check, ...remote, await checkRemoteSecrets(app), checkDeployKey(app), disk, crontab];
 }
 
 /** Every check, machine-wide ones first; independent ones run at the same time. */

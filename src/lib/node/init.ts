@@ -4,15 +4,11 @@ import { DEFAULT_INTERVAL } from "../core/backoff.ts";
 import { backupFile } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
+import { redactUrl } from "../core/validate.ts";
 import { composeFiles } from "../docker/docker.ts";
 import { currentBranch, localRemoteHead, remoteUrl, upstreamBranch } from "../git/git.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 import { type App, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
-
-/** Strip credentials from a remote URL: protocol.json is committed. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(\w+:\/\/)[^@/]+@/, (_, scheme: string) => scheme);
-}
 
 /** protocol.json as the repo's state suggests it: remote URL, branch, compose file. */
 export async function proposeProtocolJson(app: App): Promise<ProtocolJson> {

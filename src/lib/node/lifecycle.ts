@@ -8,6 +8,7 @@ import { assertWorkTree } from "../git/git.ts";
 import { addRebootEntry, type CrontabChange, removeRebootEntry } from "../host/crontab.ts";
 import type { App } from "./app.ts";
 import { type StartedSlave, type StoppedSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
+import { secretsInRemoteUrls } from "./remote-secrets.ts";
 import { readRegistration, writeRegistration } from "./state.ts";
 import { type DirtyPolicy, type DivergedPolicy, type SyncOutcome, syncNode } from "./sync.ts";
 
@@ -55,6 +56,7 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
   // Refused before anything runs: the dir goes into the @reboot line, logs and the loop's argv.
   assertNoControlChars(app.dir, "the app dir", "rename the directory: protocol will not put it in a crontab line");
   await assertWorkTree(app.dir);
+  for (const secret of await secretsInRemoteUrls(app)) log.warn(`${secret.detail}; ${secret.fix}`);
   const config = await prepareConfig(app, options.env);
   const sync = config.dev
     ? await deployWorkingCopy(app)
