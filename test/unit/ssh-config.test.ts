@@ -29,6 +29,9 @@ describe("parseSshHost", () => {
     ["file:///srv/git/app.git", null],
     ["bad host", null],
     ["ssh://git@host:99999/x", null],
+    ["ssh://evil\nProxyCommand touch /tmp/pwned@host/x", null],
+    ["git\tx@host:o/r.git", null],
+    ["-oProxyCommand=x@host:o/r.git", null],
   ] as const)("%s", (remote, expected) => {
     expect(parseSshHost(remote)).toEqual(expected);
   });
@@ -66,5 +69,15 @@ describe("withSshBlock", () => {
     expect(both).toContain(
       '  Port 2222\n  User git\n  IdentityFile "/home/a b/.ssh/k"\n  IdentitiesOnly yes\n  StrictHostKeyChecking accept-new\n',
     );
+  });
+});
+
+describe("renderSshBlock refuses what would start an option of its own", () => {
+  test.each([
+    ["a newline", "/root/.ssh/k\nProxyCommand touch /tmp/pwned"],
+    ["a CR", "/root/.ssh/k\r"],
+    ["a double quote", '/root/.ssh/k" ProxyCommand "x'],
+  ])("a key path with %s", (_name, identityFile) => {
+    expect(() => withSshBlock("", { ...block, identityFile })).toThrow("the key path");
   });
 });

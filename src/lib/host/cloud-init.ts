@@ -7,6 +7,8 @@ import { isAbsolute } from "node:path";
 import { PreconditionError, UsageError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
 import { shellQuote } from "../core/shell.ts";
+import { hasControlChars } from "../core/validate.ts";
+import { branchNameProblem } from "../git/refname.ts";
 import { DEFAULT_DOWNLOAD_URL, releaseFileUrl } from "../release/metadata.ts";
 import { parseSshHost, renderSshBlock } from "./ssh-config.ts";
 
@@ -32,8 +34,7 @@ function check(ok: boolean, message: string): void {
 }
 
 export function validateUserDataOptions(options: UserDataOptions): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
-  const plain = (value: string) => !/[\u0000-\u001f\u007f]/.test(value);
+  const plain = (value: string) => !hasControlChars(value);
   check(
     options.repo !== "" && plain(options.repo) && !options.repo.startsWith("-"),
     `--repo ${JSON.stringify(options.repo)} is not a git URL`,
@@ -47,7 +48,7 @@ export function validateUserDataOptions(options: UserDataOptions): void {
     `--dir must be an absolute path on the node (got ${JSON.stringify(options.dir)})`,
   );
   check(
-    !options.branch || /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(options.branch),
+    !options.branch || branchNameProblem(options.branch) === null,
     `--branch ${JSON.stringify(options.branch)} is not a branch name`,
   );
   check(

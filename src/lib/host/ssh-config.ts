@@ -3,6 +3,7 @@
  * writing the same key twice gives the same file and everything outside is kept byte for byte.
  */
 import { UsageError } from "../core/errors.ts";
+import { assertNoControlChars } from "../core/validate.ts";
 
 export interface SshHost {
   host: string;
@@ -19,6 +20,8 @@ export interface SshBlock extends SshHost {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const HOST = /^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/;
+/** An ssh login name: nothing that could end the `User` line or start an option of its own. */
+const USER = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
 
 export function assertKeyName(name: string): string {
   if (!NAME.test(name))
@@ -40,16 +43,21 @@ export function parseSshHost(remote: string): SshHost | null {
 }
 
 function valid(host: SshHost): SshHost | null {
-  return HOST.test(host.host) && (host.port === null || (host.port > 0 && host.port < 65536)) ? host : null;
+  const port = host.port === null || (host.port > 0 && host.port < 65536);
+  return HOST.test(host.host) && port && (host.user === null || USER.test(host.user)) ? host : null;
 }
 
 export const beginMarker = (name: string) => `# BEGIN protocol key ${name} (managed by protocol key:generate)`;
 export const endMarker = (name: string) => `# END protocol key ${name}`;
 
-/** ssh_config quoting: double quotes around anything with a space; a path never has a double quote. */
+/** ssh_config quoting: double quotes around anything with a space (renderSshBlock refuses a double quote). */
 const quote = (value: string) => (/[\s#]/.test(value) ? `"${value}"` : value);
 
 export function renderSshBlock(block: SshBlock): string[] {
+  // A newline in the path would start an ssh option of its own (ProxyCommand runs a program).
+  assertNoControlChars(block.identityFile, "the key path", "use a key path without control characters");
+  if (block.identityFile.includes('"'))
+    throw new UsageError(`the key path ${JSON.stringify(block.identityFile)} contains a double quote`);
   return [
     beginMarker(block.name),
     `Host ${block.host}`,
