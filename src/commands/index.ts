@@ -35,6 +35,14 @@ export const commands: Record<string, CommandEntry> = {
     description: "Show the node at a glance: local vs remote commit, slave mode, last sync",
     load: () => import("./status.ts"),
   },
+  logs: {
+    description: "Show slave mode's log (deploys, refusals, failures), or follow it with -f",
+    load: () => import("./logs.ts"),
+  },
+  sync: {
+    description: "Make the running slave mode poll now instead of waiting out the interval (SIGHUP)",
+    load: () => import("./sync.ts"),
+  },
   "deploy:log": { description: "Show the node's deploy history (newest last)", load: () => import("./deploy/log.ts") },
   "deploy:rollback": {
     description: "Put the node back on the previous good deploy (commit and image digests) and hold it there",

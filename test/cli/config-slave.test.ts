@@ -43,7 +43,7 @@ describe("following config changes", () => {
     expect((await configStatus()).lastSync).toMatchObject({ error: null });
 
     const logs = stateText("slave.log") + stateText("config-slave.log");
-    expect(logs).toContain("config production moved");
+    expect(logs).toMatch(/success config production updated [0-9a-f]{8} → [0-9a-f]{8}; redeployed/);
     expect(logs).not.toContain("hunter2");
     expect(logs).not.toContain("rotated");
 

@@ -74,7 +74,7 @@ describe("doctor (fake docker, fake crontab)", () => {
         PATH: `${join(import.meta.dir, "..", "fixtures", "fake-docker")}:${bin}:${process.env.PATH}`,
       },
     });
-    expect(line(run.stdout, "compose v2")).toMatch(/^✖ .*1\.29\.2.*fix: install the compose v2 plugin/);
+    expect(line(run.stdout, "compose v2")).toMatch(/^⚠ .*1\.29\.2.*fix: install the compose v2 plugin/);
     expect(run.stdout).toContain("all checks passed (1 warning)");
     expect(run.exitCode).toBe(0);
   });
@@ -111,6 +111,7 @@ describe("doctor (fake docker, fake crontab)", () => {
       "disk (app)",
       "crontab",
       "disk (docker root)",
+      "slave mode",
     ]);
     expect(report.checks.find((check: { name: string }) => check.name === "docker engine")).toMatchObject({
       ok: false,

@@ -57,7 +57,7 @@ describe("start / status / stop", () => {
 
     const stopped = await fx.cli(["stop", "--dir", fx.node]);
     expect(stopped.exitCode).toBe(0);
-    expect((await status()).slave).toEqual({ running: false, pid: null, since: null });
+    expect((await status()).slave).toEqual({ running: false, pid: null, since: null, crashed: false });
     expect(crontab()).not.toContain(fx.node);
   });
 

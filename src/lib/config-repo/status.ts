@@ -2,7 +2,7 @@ import { renderTable, shortSha } from "../core/output.ts";
 import { redactUrl } from "../core/validate.ts";
 import { allChanges, currentBranch, headCommit, remoteUrl } from "../git/git.ts";
 import type { App } from "../node/app.ts";
-import type { SlaveInfo } from "../node/daemon.ts";
+import { describeLoop, type SlaveInfo } from "../node/daemon.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import { effectiveEnv } from "./env.ts";
 import { gitignoreHoldsBlock } from "./ignore.ts";
@@ -96,7 +96,7 @@ export function renderConfigStatus(status: ConfigStatus): string[] {
       `${status.branch ?? "(detached)"} at ${shortSha(status.commit)}${status.env && status.env !== status.branch ? ` (this machine's env: ${status.env})` : ""}`,
     ],
     ["remote", status.remote ?? "none"],
-    ["slave", status.slave.running ? `running (pid ${status.slave.pid}, since ${status.slave.since})` : "stopped"],
+    ["slave", describeLoop(status.slave)],
     ["last sync", sync ? `${sync.result} at ${sync.at}${sync.error ? `: ${sync.error}` : ""}` : "never"],
   ];
   for (const link of status.links) rows.push([link.state, `${link.path}${link.detail ? ` (${link.detail})` : ""}`]);

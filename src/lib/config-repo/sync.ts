@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { newsOf } from "../core/announce.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { readJsonFile } from "../core/json-file.ts";
@@ -86,7 +87,6 @@ async function syncConfigOnce(app: App, command: string, lockWaitMs: number): Pr
   const lock = await lockApp(app, command, lockWaitMs);
   try {
     await mergeFastForward(ctx, remoteCommit);
-    log.info(`config ${branch} moved ${shortSha(head)} → ${shortSha(remoteCommit)}`);
     assertNoConflicts((await linkConfig(app, repo, { prune: true })).plan);
     const follow = await deployIfConfigChanged(app);
     return {
@@ -130,19 +130,37 @@ export async function syncConfig(
   }
   const previous = readConfigState(app.paths.configStatus);
   const failing = outcome.result === "unreachable" || outcome.result === "error";
+  const now = new Date();
+  // The config slave's log: every update, any other change of outcome, a repeated failure hourly.
+  const news =
+    outcome.result === "updated"
+      ? "change"
+      : outcome.result === "up-to-date" && (!previous.announced || previous.announced.result === "updated")
+        ? null
+        : newsOf(previous.announced, { ...outcome, failing: outcome.result !== "up-to-date" }, now.getTime());
   writeJsonAtomic(app.paths.configStatus, {
     remoteCommit: outcome.to ?? previous.remoteCommit,
     lastSync: {
-      at: new Date().toISOString(),
+      at: now.toISOString(),
       result: outcome.result,
       error: outcome.error,
       durationMs: Date.now() - started,
     },
     failures: failing ? previous.failures + 1 : 0,
+    announced: news ? { result: outcome.result, error: outcome.error, at: now.toISOString() } : previous.announced,
   } satisfies ConfigState);
-  // Say a refusal or failure once when it starts or changes, not on every poll.
-  const changed = previous.lastSync?.result !== outcome.result || previous.lastSync?.error !== outcome.error;
-  if (outcome.error && changed)
-    log.warn(`config sync ${outcome.result}: ${outcome.error}${outcome.hint ? ` (${outcome.hint})` : ""}`);
+  if (news && outcome.result === "updated")
+    log.success(
+      `config ${outcome.branch} updated ${shortSha(outcome.from)} → ${shortSha(outcome.to)}${outcome.deployed ? "; redeployed" : ""}${outcome.error ? `; ${outcome.error}` : ""}`,
+    );
+  else if (news && outcome.result === "up-to-date")
+    log.success(`config recovered: up to date (was ${previous.announced?.result})`);
+  else if (news && outcome.error) {
+    const repeat =
+      news === "repeat" && previous.announced
+        ? `still ${outcome.result} since ${previous.announced.at}`
+        : `config sync ${outcome.result}`;
+    log.warn(`${repeat}: ${outcome.error}${outcome.hint ? ` (${outcome.hint})` : ""}`);
+  }
   return outcome;
 }

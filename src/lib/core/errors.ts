@@ -60,6 +60,8 @@ export class NetworkError extends ProtocolError {
 
 export class StepFailedError extends ProtocolError {
   override readonly exitCode = EXIT.stepFailed;
+  /** Not the commit's fault (engine down, registry unreachable, a killed program): retried, never quarantined. */
+  infrastructure = false;
 }
 
 export class MissingProgramError extends ProtocolError {

@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
-import { MissingProgramError } from "./errors.ts";
+import { describeFailure, diagnose } from "./causes.ts";
+import { MissingProgramError, StepFailedError } from "./errors.ts";
+import { log } from "./log.ts";
 
 /** The install hint shown when a program protocol needs is not on PATH. */
 const INSTALL_HINTS: Record<string, string> = {
@@ -93,6 +95,11 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   clearTimeout(timer);
   if (options.inherit) process.off("SIGINT", ignoreInterrupt);
   const exitCode = child.exitCode ?? 128;
+  if (exitCode !== 0 && log.level >= 4) {
+    // --verbose: the failing step whole, its argv and every line of its stderr.
+    log.debug(`${argv.join(" ")} exited ${child.signalCode ?? exitCode}${timedOut ? " (killed: no output)" : ""}`);
+    for (const line of stderr.split("\n").filter((text) => text.trim() !== "")) log.debug(`  ${line}`);
+  }
   return {
     argv,
     exitCode,
@@ -142,13 +149,28 @@ function asMissingProgram(program: string, error: unknown, cwd?: string): Error 
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Why a program failed, for a one-line error: the first non-empty line of its stderr, else its exit code. */
-export function failureReason(result: Pick<SpawnResult, "stderr" | "exitCode">): string {
-  const line = result.stderr
-    .split("\n")
-    .map((text) => text.trim())
-    .find((text) => text.length > 0);
-  return line ?? `exit ${result.exitCode}`;
+/** Why a program failed, for a one-line error: a known cause, else the meaningful tail of stderr, else the exit. */
+export function failureReason(result: Pick<SpawnResult, "stderr" | "exitCode"> & { signal?: string | null }): string {
+  return describeFailure(result.stderr, result.exitCode, result.signal ?? null);
+}
+
+/**
+ * The error for a step that failed: `<what> failed: <reason>`, the known cause's hint before the
+ * caller's, and whether it is infrastructure (a known cause that is, or a program killed by a
+ * signal) rather than the commit's fault.
+ */
+export function stepFailure(
+  what: string,
+  result: Pick<SpawnResult, "stderr" | "exitCode" | "signal">,
+  hint?: string,
+): StepFailedError {
+  const cause = diagnose(result.stderr);
+  const error = new StepFailedError(
+    `${what} failed: ${failureReason(result)}`,
+    [cause?.hint, hint].filter(Boolean).join("; ") || undefined,
+  );
+  error.infrastructure = (cause?.infrastructure ?? false) || result.signal !== null;
+  return error;
 }
 
 /** Whether a program can be found on PATH, without running it. */

@@ -1,9 +1,9 @@
 import { configHash } from "../config-repo/hash.ts";
-import { errorMessage } from "../core/errors.ts";
+import { DiskFullError, errorMessage, MissingProgramError, NetworkError, StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import { runningImages, type ServiceImage } from "../docker/containers.ts";
-import { compose, composeFiles, findCompose } from "../docker/docker.ts";
+import { compose, composeFiles, engineAnswers, findCompose } from "../docker/docker.ts";
 import type { App } from "../node/app.ts";
 import { appendDeploy, readNodeState, updateNodeState } from "../node/state.ts";
 import type { DeployRecord } from "../schema/state.ts";
@@ -29,7 +29,8 @@ export interface DeployRequest {
 
 export interface DeployResult {
   ok: boolean;
-  result: "deployed" | "failed" | "rolled-back";
+  /** "error": the infrastructure failed (engine, registry, network, disk), not the commit: retried, nothing undone. */
+  result: "deployed" | "failed" | "rolled-back" | "error";
   error: string | null;
   composeRan: boolean;
   rolledBackTo: string | null;
@@ -42,6 +43,19 @@ async function imagesOrNone(app: App): Promise<ServiceImage[]> {
     log.warn(`could not record the running image digests: ${errorMessage(error)}`);
     return [];
   }
+}
+
+/**
+ * Whether a failed deploy is the infrastructure's fault rather than the commit's: a known cause
+ * (engine down, registry or network unreachable, full disk), a killed program, or any failure while
+ * the engine does not answer. Such a deploy is retried with backoff: never quarantined, never
+ * rolled back (there is nothing wrong to undo, and the engine could not do it anyway).
+ */
+async function isInfrastructureFault(error: unknown): Promise<boolean> {
+  if (error instanceof NetworkError || error instanceof DiskFullError || error instanceof MissingProgramError)
+    return true;
+  if (error instanceof StepFailedError && error.infrastructure) return true;
+  return !(await engineAnswers());
 }
 
 /** Pull (unless done), up, health gate. Throws when the new version does not come up healthy. */
@@ -68,15 +82,23 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
   let rolledBackTo: string | null = null;
   let images: ServiceImage[] = [];
   if (!composeRan) log.info("no compose file in the app: docker steps skipped");
+  updateNodeState(app.paths.status, {
+    deploying: { from: request.from, to: request.to, since: startedAt.toISOString() },
+  });
   try {
     if (composeRan) await bringUp(app, request.pulled ?? false);
     if (composeRan) images = await imagesOrNone(app);
   } catch (caught) {
     error = errorMessage(caught);
-    result = "failed";
-    log.error(`deploy of ${shortSha(request.to)} failed: ${error}`);
+    const infrastructure = await isInfrastructureFault(caught);
+    result = infrastructure ? "error" : "failed";
+    log.error(
+      infrastructure
+        ? `deploy of ${shortSha(request.to)} could not run: ${error} (not the commit's fault: retried with backoff)`
+        : `deploy of ${shortSha(request.to)} failed: ${error}`,
+    );
     const good = previous.deployedCommit;
-    if (good && request.reason !== "rollback") {
+    if (!infrastructure && good && request.reason !== "rollback") {
       try {
         await rollbackTo(app, { commit: good, images: previous.images });
         result = "rolled-back";
@@ -101,15 +123,25 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
     rolledBackTo,
   });
   if (result === "deployed") {
-    updateNodeState(app.paths.status, { deployedCommit: request.to, deployedConfigHash, images, quarantine: null });
+    updateNodeState(app.paths.status, {
+      deployedCommit: request.to,
+      deployedConfigHash,
+      images,
+      quarantine: null,
+      deploying: null,
+    });
+  } else if (result === "error") {
+    updateNodeState(app.paths.status, { deploying: null });
   } else {
     // Never a hot loop: the failed commit (or image digests) is skipped until the remote moves on.
     updateNodeState(app.paths.status, {
+      deploying: null,
       quarantine: {
         commit: request.to,
         digests: request.digests ?? null,
         reason: error ?? "deploy failed",
         at: new Date().toISOString(),
+        rolledBackTo,
       },
     });
   }

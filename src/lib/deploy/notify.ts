@@ -8,7 +8,7 @@ import type { App } from "../node/app.ts";
 import { readNodeState, updateNodeState } from "../node/state.ts";
 import type { NotifyState } from "../schema/state.ts";
 
-export type DeployEvent = "succeeded" | "failed" | "rolled-back" | "recovered";
+export type DeployEvent = "succeeded" | "failed" | "rolled-back" | "error" | "recovered";
 
 export interface Notice {
   event: DeployEvent;

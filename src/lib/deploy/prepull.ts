@@ -1,8 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import { failureReason, run } from "../core/spawn.ts";
+import { run, stepFailure } from "../core/spawn.ts";
 import { composeProject, DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
 import { type GitContext, git } from "../git/git.ts";
 import type { App } from "../node/app.ts";
@@ -45,8 +44,9 @@ export async function pullIncoming(app: App, ctx: GitContext, commit: string, co
     log.info(`pulling the images of ${commit.slice(0, 8)} before moving the working copy`);
     const result = await run(argv, { cwd: app.dir });
     if (!result.ok)
-      throw new StepFailedError(
-        `${cli.argv.join(" ")} pull failed: ${failureReason(result)}`,
+      throw stepFailure(
+        `${cli.argv.join(" ")} pull`,
+        result,
         "the working copy was not moved; protocol retries next poll",
       );
   } finally {

@@ -1,6 +1,5 @@
 import type * as v from "valibot";
-import { StepFailedError } from "../core/errors.ts";
-import { failureReason, run } from "../core/spawn.ts";
+import { run, stepFailure } from "../core/spawn.ts";
 import type { App } from "../node/app.ts";
 import type { ServiceImageSchema } from "../schema/state.ts";
 import { composeProject, docker, ENGINE_HINT } from "./docker.ts";
@@ -20,7 +19,7 @@ export async function projectContainers(app: App): Promise<ContainerInfo[]> {
   // A container can go between ps and inspect (compose recreating it); inspect still prints the rest.
   const inspected = await run(["docker", "inspect", "--type", "container", ...ids]);
   if (!inspected.ok && !inspected.stdout.trim().startsWith("[")) {
-    throw new StepFailedError(`docker inspect failed: ${failureReason(inspected)}`, ENGINE_HINT);
+    throw stepFailure("docker inspect", inspected, ENGINE_HINT);
   }
   return parseContainers(inspected.stdout);
 }

@@ -1,8 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { MissingProgramError, StepFailedError } from "../core/errors.ts";
+import { MissingProgramError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import { failureReason, hasProgram, run, type SpawnResult } from "../core/spawn.ts";
+import { hasProgram, run, type SpawnResult, stepFailure } from "../core/spawn.ts";
 import type { App } from "../node/app.ts";
 
 /** Compose's own default file names, in its order of preference. */
@@ -36,8 +36,14 @@ export interface DockerOptions {
 export async function docker(args: string[], options: DockerOptions = {}): Promise<string> {
   if (options.announce) log.info(`running docker ${args.join(" ")}`);
   const result = await run(["docker", ...args], { inherit: options.inherit });
-  if (!result.ok) throw new StepFailedError(`docker ${args[0]} failed: ${failureReason(result)}`, options.hint);
+  if (!result.ok) throw stepFailure(`docker ${args[0]}`, result, options.hint);
   return result.stdout;
+}
+
+/** Whether the docker engine answers (the server part of `docker version`); false when docker is missing. */
+export async function engineAnswers(): Promise<boolean> {
+  if (!hasProgram("docker")) return false;
+  return (await run(["docker", "version", "--format", "{{.Server.Version}}"])).ok;
 }
 
 export interface ComposeCli {
@@ -81,7 +87,7 @@ export async function compose(app: App, args: string[], options: ComposeOptions 
   else log.info(`running ${argv.join(" ")}`);
   const result = await run(argv, { cwd: app.dir, inherit: options.inherit });
   if (!result.ok && !options.allowFailure) {
-    throw new StepFailedError(`${cli.argv.join(" ")} ${args[0]} failed: ${failureReason(result)}`);
+    throw stepFailure(`${cli.argv.join(" ")} ${args[0]}`, result);
   }
   return result;
 }

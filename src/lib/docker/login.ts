@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "dotenv";
-import { ConfigError, errorMessage, StepFailedError } from "../core/errors.ts";
+import { ConfigError, errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import { failureReason, run } from "../core/spawn.ts";
+import { run, stepFailure } from "../core/spawn.ts";
 import type { App } from "../node/app.ts";
 import { DOCKER_HUB, parseImageRef } from "./parse/image-ref.ts";
 
@@ -86,8 +86,9 @@ export async function loginForImage(app: App, image: string): Promise<boolean> {
   // Through stdin, not argv: argv is visible in ps.
   const result = await run(loginArgv(credentials.username, registry), { input: credentials.password });
   if (!result.ok) {
-    throw new StepFailedError(
-      `docker login to ${registry ?? "Docker Hub"} failed: ${failureReason(result)}`,
+    throw stepFailure(
+      `docker login to ${registry ?? "Docker Hub"}`,
+      result,
       `check ${USERNAME_VAR} / ${PASSWORD_VAR} (environment or ${DOTENV_FILE})`,
     );
   }

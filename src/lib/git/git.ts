@@ -1,7 +1,8 @@
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
-import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
-import { failureReason, run, type SpawnResult } from "../core/spawn.ts";
+import { diagnose, stderrTail } from "../core/causes.ts";
+import { NetworkError, PreconditionError } from "../core/errors.ts";
+import { run, type SpawnResult, stepFailure } from "../core/spawn.ts";
 import { readHeadFromFiles } from "./head-file.ts";
 import { clearFetchLeftovers } from "./leftovers.ts";
 import {
@@ -82,14 +83,14 @@ export async function git(
 
 async function gitOk(ctx: GitContext, args: string[], what: string): Promise<string> {
   const result = await git(ctx, args);
-  if (!result.ok) throw new StepFailedError(`git ${what} failed in ${ctx.dir}: ${failureReason(result)}`);
+  if (!result.ok) throw stepFailure(`git ${what} in ${ctx.dir}`, result);
   return result.stdout;
 }
 
 /** A local git command's stdout (with `input` on stdin); a failure throws with the reason. */
 export async function gitOutput(ctx: GitContext, args: string[], input?: string): Promise<string> {
   const result = await git(ctx, args, input === undefined ? {} : { input });
-  if (!result.ok) throw new StepFailedError(`git ${args[0]} failed in ${ctx.dir}: ${failureReason(result)}`);
+  if (!result.ok) throw stepFailure(`git ${args[0]} in ${ctx.dir}`, result);
   return result.stdout;
 }
 
@@ -147,12 +148,15 @@ export async function remoteUrl(ctx: GitContext, remote: string): Promise<string
 }
 
 function unreachable(remote: string, result: SpawnResult): NetworkError {
+  const cause = result.timedOut ? null : diagnose(result.stderr);
   const why = result.timedOut
     ? `nothing received for ${networkIdleTimeoutMs() / 1000}s`
-    : failureReason({ ...result, stderr: stripProgress(result.stderr) });
+    : cause && cause.kind !== "network"
+      ? cause.message
+      : stderrTail(stripProgress(result.stderr), result.exitCode, result.signal);
   return new NetworkError(
     `remote ${remote} is unreachable: ${why}`,
-    "check the network, the remote URL and the deploy key; protocol retries with backoff",
+    cause?.hint ?? "check the network, the remote URL and the deploy key; protocol retries with backoff",
   );
 }
 
@@ -280,7 +284,7 @@ export async function switchBranch(ctx: GitContext, branch: string): Promise<voi
 export async function commitEmptyTree(ctx: GitContext, message: string): Promise<string> {
   const tree = (await gitOk(ctx, ["hash-object", "-t", "tree", "/dev/null"], "hash-object")).trim();
   const result = await git(ctx, ["commit-tree", tree, "-m", message]);
-  if (!result.ok) throw new StepFailedError(`git commit-tree failed in ${ctx.dir}: ${failureReason(result)}`);
+  if (!result.ok) throw stepFailure(`git commit-tree in ${ctx.dir}`, result);
   return result.stdout.trim();
 }
 
@@ -303,8 +307,9 @@ export async function pushBranch(ctx: GitContext, remote: string, branch: string
   ]);
   if (result.timedOut) throw unreachable(remote, result);
   if (!result.ok) {
-    throw new StepFailedError(
-      `git push to ${remote} failed: ${failureReason(result)}`,
+    throw stepFailure(
+      `git push to ${remote}`,
+      result,
       "check the remote and your access to it, then run the command again",
     );
   }
@@ -317,5 +322,5 @@ export async function cloneRepo(url: string, dir: string, auth: GitAuth = {}): P
 
 export async function initRepo(dir: string, branch: string): Promise<void> {
   const result = await run(["git", "init", "--quiet", `--initial-branch=${branch}`, "--", dir]);
-  if (!result.ok) throw new StepFailedError(`git init ${dir} failed: ${failureReason(result)}`);
+  if (!result.ok) throw stepFailure(`git init ${dir}`, result);
 }

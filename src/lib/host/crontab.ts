@@ -1,8 +1,7 @@
 import { join } from "node:path";
 import { backupText } from "../core/backup.ts";
-import { StepFailedError } from "../core/errors.ts";
 import { stateHome } from "../core/paths.ts";
-import { failureReason, run } from "../core/spawn.ts";
+import { run, stepFailure } from "../core/spawn.ts";
 import { assertNoControlChars } from "../core/validate.ts";
 import { selfArgv } from "../release/self.ts";
 import { renderRebootLine, withCronEntry, withoutCronEntry } from "./cron-block.ts";
@@ -14,7 +13,7 @@ export async function readCrontab(): Promise<string> {
   const result = await run(["crontab", "-l"]);
   if (result.ok) return result.stdout;
   if (result.exitCode === 1 && result.stdout === "") return "";
-  throw new StepFailedError(`crontab -l failed: ${failureReason(result)}`);
+  throw stepFailure("crontab -l", result);
 }
 
 /** Save the current crontab in the state dir before replacing it; keeps the last 10. */
@@ -34,8 +33,7 @@ async function editCrontab(edit: (text: string) => string): Promise<{ changed: b
   if (next === current) return { changed: false, backup: null };
   const backup = backupCrontab(current);
   const result = await run(["crontab", "-"], { input: next });
-  if (!result.ok)
-    throw new StepFailedError(`crontab - failed: ${failureReason(result)}`, `the previous crontab is in ${backup}`);
+  if (!result.ok) throw stepFailure("crontab -", result, `the previous crontab is in ${backup}`);
   return { changed: true, backup };
 }
 

@@ -13,6 +13,7 @@ import { secretsInRemoteUrls } from "../node/remote-secrets.ts";
 import { parseCrontab } from "./cron-block.ts";
 import { readCrontab } from "./crontab.ts";
 import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "./doctor.ts";
+import { checkLoops } from "./doctor-loops.ts";
 import { parseSshHost } from "./ssh-config.ts";
 
 /** Run a probe; null when the program is not installed. */
@@ -251,5 +252,5 @@ export async function runDoctor(dirArg?: string): Promise<Check[]> {
     appChecks(dirArg),
     checkDockerRoot(),
   ]);
-  return [...machine, ...app, dockerRoot];
+  return [...machine, ...app, dockerRoot, ...checkLoops()];
 }

@@ -2,7 +2,7 @@ import { renderTable } from "../core/output.ts";
 
 /**
  * One line of `protocol doctor`: what was checked, whether it passed, what was found, and how to
- * fix it. A "warning" is shown as a failure but does not fail doctor (protocol works around it).
+ * fix it. A "warning" (⚠) is shown with its fix but does not fail doctor (protocol works around it).
  */
 export interface Check {
   name: string;
@@ -39,7 +39,8 @@ export function doctorReport(checks: Check[]): DoctorReport {
 
 function mark(check: Check): string {
   if (check.skipped) return "-";
-  return check.ok ? "✔" : "✖";
+  if (check.ok) return "✔";
+  return check.severity === "warning" ? "⚠" : "✖";
 }
 
 /** One line per check: mark, name, what was found, and the fix for a failure. */

@@ -14,6 +14,11 @@ export interface SlaveInfo {
   running: boolean;
   pid: number | null;
   since: string | null;
+  /**
+   * Not running, but its lock is still there naming a pid that is gone: the loop was killed
+   * (kill -9, the OOM killer, a crash) or the machine went down, rather than stopped.
+   */
+  crashed: boolean;
 }
 
 /** A background loop: the command that runs it with --foreground, the lock it holds, the log it writes. */
@@ -25,7 +30,7 @@ export interface DaemonSpec {
   logPath: string;
 }
 
-export function gitSlaveDaemon(app: App): DaemonSpec {
+export function gitSlaveDaemon(app: Pick<App, "dir" | "paths">): DaemonSpec {
   return { command: "git:slave", dir: app.dir, lockPath: app.paths.slaveLock, logPath: app.paths.log };
 }
 
@@ -38,10 +43,23 @@ export function readDaemon(spec: DaemonSpec): SlaveInfo {
   const holder = readLockHolder(spec.lockPath);
   if (holder && !isStale(holder)) {
     const argv = processArgv(holder.pid);
-    if (argv === null || isLoopArgv(argv, spec.command)) return { running: true, pid: holder.pid, since: holder.since };
+    if (argv === null || isLoopArgv(argv, spec.command))
+      return { running: true, pid: holder.pid, since: holder.since, crashed: false };
   }
   const [other] = findLoops(spec.command, spec.dir);
-  return other ? { running: true, pid: other, since: null } : { running: false, pid: null, since: null };
+  if (other) return { running: true, pid: other, since: null, crashed: false };
+  // A clean stop releases the lock; one left behind names a loop that died.
+  return holder
+    ? { running: false, pid: holder.pid, since: holder.since, crashed: true }
+    : { running: false, pid: null, since: null, crashed: false };
+}
+
+/** A loop's state for a person: running since when, crashed (and what brings it back), or stopped. */
+export function describeLoop(info: SlaveInfo): string {
+  if (info.running) return `running (pid ${info.pid}${info.since ? `, since ${info.since}` : ""})`;
+  if (info.crashed)
+    return `crashed (pid ${info.pid} is gone; it had run since ${info.since}) — protocol restart brings it back`;
+  return "stopped";
 }
 
 export function readSlave(app: App): SlaveInfo {
@@ -124,6 +142,17 @@ export async function stopDaemon(spec: DaemonSpec, timeoutMs = 60_000): Promise<
   process.kill(pid, "SIGKILL");
   await waitForExit(pid, 10_000);
   return { pid, forced: true };
+}
+
+/** Ask a running loop to poll now (SIGHUP); the pid signalled, or null when no loop that wakes runs. */
+export function wakeDaemon(spec: DaemonSpec): number | null {
+  const holder = readLockHolder(spec.lockPath);
+  if (!holder || isStale(holder) || !holder.wakes) return null;
+  const argv = processArgv(holder.pid);
+  // The holder's argv must say it is this loop: a pid is never signalled on the lock file's word alone.
+  if (argv === null || !isLoopArgv(argv, spec.command)) return null;
+  process.kill(holder.pid, "SIGHUP");
+  return holder.pid;
 }
 
 export async function stopSlave(app: App, timeoutMs = 60_000): Promise<StoppedSlave> {

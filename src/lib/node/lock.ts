@@ -16,6 +16,8 @@ const LockHolderSchema = v.object({
   /** Boot id and process start time, so a pid reused after a reboot or a crash is not taken for the holder. */
   boot: v.optional(v.nullable(v.string()), null),
   started: v.optional(v.nullable(v.number()), null),
+  /** A loop that polls at once on SIGHUP (older loops died of it: they are never sent one). */
+  wakes: v.optional(v.boolean()),
 });
 
 export type LockHolder = v.InferOutput<typeof LockHolderSchema>;
@@ -137,6 +139,8 @@ export interface AcquireOptions {
    * null: a lock file that is unreadable, or names a dead pid, is only recovered when there is none.
    */
   liveOwner?: () => number | null;
+  /** The holder polls at once on SIGHUP (a loop), recorded so that `protocol sync` may send one. */
+  wakes?: boolean;
 }
 
 export async function acquireLock(path: string, options: AcquireOptions): Promise<Lock> {
@@ -147,6 +151,7 @@ export async function acquireLock(path: string, options: AcquireOptions): Promis
     since: new Date().toISOString(),
     boot: bootId(),
     started: processStartTicks(process.pid),
+    ...(options.wakes ? { wakes: true } : {}),
   };
   const deadline = Date.now() + (options.waitMs ?? 0);
   let told = false;

@@ -11,15 +11,16 @@ import { readNodeState } from "./state.ts";
 import { type DirtyPolicy, type DivergedPolicy, syncNode } from "./sync.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Wait `ms`, or less when one of the signals fires (stop, or SIGHUP's "poll now"). */
+function sleep(ms: number, ...signals: AbortSignal[]): Promise<void> {
   return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
+    if (signals.some((signal) => signal.aborted)) return resolve();
     const timer = setTimeout(resolve, ms);
     const wake = () => {
       clearTimeout(timer);
       resolve();
     };
-    signal.addEventListener("abort", wake, { once: true });
+    for (const signal of signals) signal.addEventListener("abort", wake, { once: true });
   });
 }
 
@@ -62,7 +63,7 @@ async function acquireLoopLocks(app: App, loop: PollLoop): Promise<Lock[]> {
     liveOwner,
   });
   try {
-    return [checkout, await acquireLock(loop.lockPath, { command: loop.command, liveOwner })];
+    return [checkout, await acquireLock(loop.lockPath, { command: loop.command, liveOwner, wakes: true })];
   } catch (error) {
     checkout.release();
     throw error;
@@ -82,8 +83,15 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
   };
   const onTerm = () => onSignal("SIGTERM");
   const onInt = () => onSignal("SIGINT");
+  // SIGHUP (protocol sync, kill -HUP): poll now instead of waiting out the interval or the backoff.
+  let wake = new AbortController();
+  const onHup = () => {
+    log.info("SIGHUP received: polling now");
+    wake.abort();
+  };
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
+  process.on("SIGHUP", onHup);
   let app = initial;
   const interval = (current: App) => pollInterval(current, loop.intervalSeconds);
   // Polls that threw (a full state dir cannot even record its failure) back off like failed syncs.
@@ -106,11 +114,15 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
         log.warn(`poll skipped: ${errorMessage(error)}`);
       }
       if (stop.signal.aborted) break;
-      await sleep(nextDelayMs(interval(app), Math.max(loop.failures(app), skipped)), stop.signal);
+      // A SIGHUP during the poll asks for another one at once.
+      if (!wake.signal.aborted)
+        await sleep(nextDelayMs(interval(app), Math.max(loop.failures(app), skipped)), stop.signal, wake.signal);
+      wake = new AbortController();
     }
   } finally {
     process.off("SIGTERM", onTerm);
     process.off("SIGINT", onInt);
+    process.off("SIGHUP", onHup);
     for (const lock of locks) lock.release();
     log.info(`${loop.label} stopped`);
   }
@@ -137,6 +149,7 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
         target,
         lockWaitMs,
         signal,
+        announce: true,
       });
       if (result.result !== "deployed") return false;
       target = undefined;

@@ -9,7 +9,7 @@ import { gitContext } from "../git/auth.ts";
 import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
 import { type App, remoteName } from "./app.ts";
-import { readSlave, type SlaveInfo } from "./daemon.ts";
+import { describeLoop, readSlave, type SlaveInfo } from "./daemon.ts";
 import { isStale, type LockHolder, readLockHolder } from "./lock.ts";
 import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
 import { readDeploys, readNodeState, readRegistration } from "./state.ts";
@@ -31,6 +31,10 @@ export interface NodeStatus {
   paused: NodeState["paused"];
   /** A commit that failed its deploy and is skipped until the remote moves. */
   quarantine: NodeState["quarantine"];
+  /** The deploy running now (the sync lock's holder is alive), else null. */
+  deploying: NonNullable<NodeState["deploying"]> | null;
+  /** A deploy that was cut short (its process is gone): the next poll deploys again. */
+  interruptedDeploy: NonNullable<NodeState["deploying"]> | null;
   /** The state dir's free space: a full one cannot record syncs, so lastSync may be stale. */
   stateDisk: { path: string; freeBytes: number; full: boolean };
   /** The last interrupted move protocol finished, and what it kept aside. */
@@ -86,6 +90,8 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     lock: holder && !isStale(holder) ? holder : null,
     paused: state.paused,
     quarantine: state.quarantine,
+    deploying: state.deploying && holder && !isStale(holder) ? state.deploying : null,
+    interruptedDeploy: state.deploying && (!holder || isStale(holder)) ? state.deploying : null,
     lastRecovery: state.lastRecovery,
     stateDisk: { path: app.paths.root, freeBytes: free, full: free < STATE_DIR_NEEDS },
     images: state.images,
@@ -110,12 +116,22 @@ export function renderStatus(status: NodeStatus): string[] {
     ["local", shortSha(status.localCommit)],
     ["remote", `${shortSha(status.remoteCommit)}${status.remoteSeenAt ? ` (seen ${status.remoteSeenAt})` : ""}`],
     ["deployed", shortSha(status.deployedCommit)],
-    ["slave", status.slave.running ? `running (pid ${status.slave.pid}, since ${status.slave.since})` : "stopped"],
+    ["slave", describeLoop(status.slave)],
     [
       "last sync",
       `${sync ? `${sync.result} at ${sync.at}` : "never"}${status.stateDisk.full ? " (not current: the state dir is full)" : ""}`,
     ],
   ];
+  if (status.deploying)
+    rows.push([
+      "deploying",
+      `${shortSha(status.deploying.from)} → ${shortSha(status.deploying.to)} since ${status.deploying.since}`,
+    ]);
+  if (status.interruptedDeploy)
+    rows.push([
+      "interrupted",
+      `the deploy ${shortSha(status.interruptedDeploy.from)} → ${shortSha(status.interruptedDeploy.to)} started ${status.interruptedDeploy.since} was cut short; the next poll deploys again`,
+    ]);
   if (sync?.error) rows.push(["error", sync.error]);
   if (status.lock) rows.push(["lock", `held by pid ${status.lock.pid} (${status.lock.command})`]);
   if (status.paused)
@@ -145,7 +161,7 @@ export function renderStatus(status: NodeStatus): string[] {
   if (status.containers?.length === 0) rows.push(["containers", "none running (protocol docker:compose starts them)"]);
   if (status.containersError) rows.push(["containers", `unknown: ${status.containersError}`]);
   if (status.config.dir) {
-    const slave = status.config.slave.running ? `config slave pid ${status.config.slave.pid}` : "config slave stopped";
+    const slave = `config slave ${describeLoop(status.config.slave)}`;
     rows.push(["config", `${status.config.branch ?? "?"} in ${status.config.dir} (${slave})`]);
   }
   rows.push(["env", status.config.env ?? "not set (protocol config:env <env>)"]);

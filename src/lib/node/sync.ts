@@ -1,4 +1,5 @@
 import { configHash } from "../config-repo/hash.ts";
+import { newsOf } from "../core/announce.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
@@ -107,12 +108,21 @@ function quarantined(state: NodeState, commit: string, base: Partial<SyncOutcome
   return outcome({
     ...base,
     result: "quarantined",
-    error: `${shortSha(commit)} failed to deploy and was rolled back (${state.quarantine?.reason}); waiting for a new commit`,
+    error: `${shortSha(commit)} failed to deploy (${state.quarantine?.reason}); ${
+      state.quarantine?.rolledBackTo
+        ? `the node went back to ${shortSha(state.quarantine.rolledBackTo)}`
+        : "nothing was rolled back"
+    }; skipped until a new commit arrives`,
     hint: "push a fix; the node deploys the next commit",
   });
 }
 
-async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Promise<SyncOutcome> {
+async function syncLocked(
+  app: App,
+  options: SyncOptions,
+  ctx: GitContext,
+  seen: { remoteCommit: string | null },
+): Promise<SyncOutcome> {
   // A move cut short (kill -9, full disk) is finished before anything else looks at the working copy.
   const recovery = await recoverInterruptedMove(app, ctx, await gitDir(ctx));
   if (recovery) updateNodeState(app.paths.status, { lastRecovery: recovery });
@@ -127,6 +137,8 @@ async function syncLocked(app: App, options: SyncOptions, ctx: GitContext): Prom
   }
   const target = options.target ?? (await resolveTarget(app, ctx));
   const remoteCommit = await lsRemoteBranch(ctx, target.remote, target.branch);
+  // Recorded even when a later step throws: status shows where the remote is, whatever failed here.
+  seen.remoteCommit = remoteCommit;
   if (!remoteCommit) {
     return outcome({
       result: "error",
@@ -245,10 +257,12 @@ export async function syncNode(app: App, options: SyncOptions): Promise<SyncOutc
     onWait: (holder) => log.info(`waiting for the lock held by ${describeHolder(holder)}`),
   });
   let result: SyncOutcome;
+  const seen = { remoteCommit: null as string | null };
   try {
-    result = await syncLocked(app, options, gitContext(app));
+    result = await syncLocked(app, options, gitContext(app), seen);
   } catch (error) {
     result = outcome({
+      remoteCommit: seen.remoteCommit,
       result: error instanceof NetworkError ? "unreachable" : "error",
       error: errorMessage(error),
       hint: error instanceof ProtocolError ? error.hint : undefined,
@@ -268,7 +282,9 @@ function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announ
   const failing = result.result === "unreachable" || result.result === "error";
   const failures = failing ? previous.failures + 1 : 0;
   const now = new Date();
+  const news = announce ? newsOfSync(previous, result, now.getTime()) : null;
   const same =
+    news === null &&
     previous.lastSync?.result === result.result &&
     previous.lastSync.error === result.error &&
     previous.failures === failures &&
@@ -283,14 +299,53 @@ function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announ
         ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: now.toISOString() } : {}),
         lastSync: { at: now.toISOString(), result: result.result, error: result.error, durationMs },
         failures,
+        ...(news ? { announced: { result: result.result, error: result.error, at: now.toISOString() } } : {}),
       },
       false,
     );
   }
-  // Say a refusal or failure once when it starts or changes, not on every poll.
-  const changed =
-    announce && (previous.lastSync?.result !== result.result || previous.lastSync?.error !== result.error);
-  if (result.error && changed)
-    log.warn(`sync ${result.result}: ${result.error}${result.hint ? ` (${result.hint})` : ""}`);
-  else if (!result.error && changed && result.result === "up-to-date") log.info(`up to date at ${shortSha(result.to)}`);
+  if (news) announceSync(result, durationMs, previous, news, failures);
+}
+
+/** Every deploy and rollback is news; any other outcome when it changes, or an hour on for a failure. */
+function newsOfSync(previous: NodeState, result: SyncOutcome, now: number): "change" | "repeat" | null {
+  if (result.result === "deployed" || result.result === "rolled-back") return "change";
+  const quiet = result.result === "up-to-date";
+  const news = newsOf(previous.announced, { ...result, failing: !quiet }, now);
+  // The poll after a deploy finds the node up to date: that is not news.
+  return quiet && previous.announced?.result === "deployed" ? null : news;
+}
+
+/** The loop's line for an outcome: what happened, and why when it did not go as it should. */
+function announceSync(
+  result: SyncOutcome,
+  durationMs: number,
+  previous: NodeState,
+  news: "change" | "repeat",
+  failures: number,
+): void {
+  const why = `${result.error}${result.hint ? ` (${result.hint})` : ""}`;
+  switch (result.result) {
+    case "deployed":
+      log.success(
+        `deployed ${shortSha(result.from)} → ${shortSha(result.to)} in ${(durationMs / 1000).toFixed(1)}s${result.keptAs ? `; local work kept as ${result.keptAs}` : ""}`,
+      );
+      return;
+    case "up-to-date": {
+      const was = previous.announced?.result;
+      if (was && was !== "up-to-date") log.success(`recovered: up to date at ${shortSha(result.to)} (was ${was})`);
+      else log.info(`up to date at ${shortSha(result.to)}`);
+      return;
+    }
+    case "rolled-back":
+      log.error(`deploy failed and was rolled back to ${shortSha(result.to)}: ${why}`);
+      return;
+    default: {
+      const since = news === "repeat" && previous.announced ? ` since ${previous.announced.at}` : "";
+      const count = news === "repeat" && failures > 0 ? ` (${failures} polls in a row)` : "";
+      const line = `${news === "repeat" ? "still " : "sync "}${result.result}${since}${count}: ${why}`;
+      if (result.result === "error") log.error(line);
+      else log.warn(line);
+    }
+  }
 }

@@ -26,6 +26,11 @@ export const ConfigStateSchema = v.object({
     null,
   ),
   failures: v.optional(v.number(), 0),
+  /** What the background loop last wrote to its log about a poll (one line per change, failures hourly). */
+  announced: v.optional(
+    v.nullable(v.object({ result: v.string(), error: v.nullable(v.string()), at: v.string() })),
+    null,
+  ),
 });
 
 export type ConfigState = v.InferOutput<typeof ConfigStateSchema>;

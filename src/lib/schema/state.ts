@@ -39,10 +39,14 @@ export const NodeStateSchema = v.object({
         digests: v.nullable(v.record(v.string(), v.string())),
         reason: v.string(),
         at: iso,
+        /** The commit the node went back to; null when there was none (a first deploy) or the rollback failed. */
+        rolledBackTo: v.optional(v.nullable(v.string()), null),
       }),
     ),
     null,
   ),
+  /** The deploy under way (written when it starts, cleared when it ends): status shows it. */
+  deploying: v.optional(v.nullable(v.object({ from: sha, to: v.string(), since: iso })), null),
   /** Set by deploy:rollback: the node holds its commit until start or git:slave runs again. */
   paused: v.optional(v.nullable(v.object({ at: iso, reason: v.string(), commit: v.string() })), null),
   /** The registry checks for floating tags: their own backoff, so a registry outage never slows git polling. */
@@ -90,6 +94,11 @@ export const NodeStateSchema = v.object({
   ),
   /** Consecutive polls that could not reach the remote; drives the backoff. */
   failures: v.optional(v.number(), 0),
+  /** What the background loop last wrote to its log about a poll (one line per change, failures hourly). */
+  announced: v.optional(
+    v.nullable(v.object({ result: v.string(), error: v.nullable(v.string()), at: v.string() })),
+    null,
+  ),
 });
 
 export type NodeState = v.InferOutput<typeof NodeStateSchema>;
@@ -99,7 +108,8 @@ export const DeployRecordSchema = v.object({
   to: v.string(),
   startedAt: iso,
   durationMs: v.number(),
-  result: v.picklist(["deployed", "failed", "rolled-back"]),
+  /** "error": the infrastructure failed (engine, registry, network, disk), not the commit; retried. */
+  result: v.picklist(["deployed", "failed", "rolled-back", "error"]),
   /**
    * What triggered it: a new commit, a new image digest, changed config, a rollback by hand, or the
    * remote's branch rewound or rewritten under the deployed commit (a rollback by force-push).

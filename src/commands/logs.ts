@@ -1,0 +1,33 @@
+import { defineProtocolCommand, parseWholeNumber } from "../lib/core/command.ts";
+import { printText } from "../lib/core/output.ts";
+import { loadApp } from "../lib/node/app.ts";
+import { followLog, lastLines } from "../lib/node/logs.ts";
+import { dirArgs } from "./_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "logs" },
+  args: {
+    ...dirArgs,
+    follow: { type: "boolean", alias: "f", description: "Keep printing what the loop writes (Ctrl-C ends it)" },
+    config: { type: "boolean", description: "The config slave's log (config-slave.log) instead of slave mode's" },
+    lines: {
+      type: "string",
+      alias: "n",
+      description: "How many of the last lines to print (default 50)",
+      valueHint: "n",
+    },
+  },
+  async run({ args }) {
+    const app = loadApp(args.dir);
+    const path = args.config ? app.paths.configLog : app.paths.log;
+    const count = parseWholeNumber("lines", args.lines, 0, "lines") ?? 50;
+    const lines = lastLines(path, count);
+    if (lines.length > 0) printText(`${lines.join("\n")}\n`);
+    if (!args.follow) return;
+    const stop = new AbortController();
+    const end = () => stop.abort();
+    process.once("SIGINT", end);
+    process.once("SIGTERM", end);
+    await followLog(path, (text) => process.stdout.write(text), stop.signal);
+  },
+});

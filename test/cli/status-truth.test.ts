@@ -1,0 +1,93 @@
+/**
+ * Issue 12: status and doctor tell it straight — a killed loop is "crashed", not "stopped"; a
+ * deploy under way shows as deploying; the remote commit is the one last seen even when the sync
+ * then failed; doctor checks every registered loop.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { CLI, eventually, FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
+import { gone } from "../helpers/processes.ts";
+
+let fx: Fixture;
+beforeEach(async () => (fx = await Fixture.create()));
+afterEach(async () => fx[Symbol.asyncDispose]());
+
+const status = async () => JSON.parse((await fx.cli(["status", "--dir", fx.node, "--json"])).stdout);
+
+describe("a killed loop", () => {
+  test("is crashed in status and a failing check in doctor; a stopped one is stopped", async () => {
+    expect((await fx.cli(["start", "--dir", fx.node, "--interval", "1", "--no-cron"])).exitCode).toBe(0);
+    const { pid } = (await status()).slave;
+    process.kill(pid, "SIGKILL");
+    expect(await gone(pid)).toBe(true);
+    expect((await status()).slave).toMatchObject({ running: false, crashed: true, pid });
+    const human = await fx.cli(["status", "--dir", fx.node]);
+    expect(human.stdout).toMatch(new RegExp(`slave\\s+crashed \\(pid ${pid} is gone`));
+    const doctor = await fx.cli(["doctor", "--dir", fx.node, "--json"], {
+      fakeDocker: true,
+      env: { FAKE_DOCKER_ROOT: fx.root },
+    });
+    expect(doctor.exitCode).toBe(4);
+    const check = JSON.parse(doctor.stdout).checks.find((c: { name: string }) => c.name.startsWith("slave mode"));
+    expect(check).toMatchObject({ ok: false });
+    expect(check.detail).toContain(`crashed: pid ${pid} is gone`);
+    expect(check.fix).toContain("protocol start --dir");
+
+    expect((await fx.cli(["start", "--dir", fx.node, "--interval", "1", "--no-cron"])).exitCode).toBe(0);
+    expect((await fx.cli(["stop", "--dir", fx.node])).exitCode).toBe(0);
+    expect((await status()).slave).toEqual({ running: false, pid: null, since: null, crashed: false });
+  });
+});
+
+describe("a deploy under way", () => {
+  test("shows as deploying A → B since T while compose runs, and not after (slow fake up)", async () => {
+    await fx.push({ "docker-compose.yml": "services: {}\n" });
+    const env = {
+      ...process.env,
+      ...fx.env,
+      PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
+      FAKE_DOCKER_UP_SLEEP_MS: "3000",
+    };
+    const pull = Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], { env, stderr: "ignore" });
+    expect(await eventually(async () => (await status()).deploying !== null, 10_000, 50)).toBe(true);
+    const during = await status();
+    expect(during.deploying.to).toBe(await fx.head());
+    const human = await fx.cli(["status", "--dir", fx.node]);
+    expect(human.stdout).toMatch(/deploying\s+[0-9a-f]{8} → [0-9a-f]{8} since /);
+    expect(await pull.exited).toBe(0);
+    expect(await status()).toMatchObject({ deploying: null, interruptedDeploy: null });
+  });
+
+  test("one cut short by kill -9 shows as interrupted, and the next poll deploys again", async () => {
+    await fx.push({ "docker-compose.yml": "services: {}\n" });
+    const env = {
+      ...process.env,
+      ...fx.env,
+      PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
+      FAKE_DOCKER_UP_SLEEP_MS: "10000",
+    };
+    const pull = Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], { env, stderr: "ignore" });
+    expect(await eventually(async () => (await status()).deploying !== null, 10_000, 50)).toBe(true);
+    pull.kill("SIGKILL");
+    await pull.exited;
+    expect(await eventually(async () => (await status()).interruptedDeploy !== null)).toBe(true);
+    expect((await fx.cli(["status", "--dir", fx.node])).stdout).toContain("was cut short; the next poll deploys again");
+    const again = await fx.cli(["git:pull", "--dir", fx.node, "--json"], { fakeDocker: true });
+    expect(JSON.parse(again.stdout).result).toBe("deployed");
+    expect(await status()).toMatchObject({ deploying: null, interruptedDeploy: null });
+  }, 30_000);
+});
+
+describe("the remote commit", () => {
+  test("is the one last seen, even when the sync failed after seeing it", async () => {
+    expect((await fx.cli(["git:pull", "--dir", fx.node])).exitCode).toBe(0);
+    const pushed = await fx.push({ "docker-compose.yml": "services: {}\n" });
+    const failed = await fx.cli(["git:pull", "--dir", fx.node], {
+      fakeDocker: true,
+      env: { FAKE_DOCKER_FAIL: "pull" },
+    });
+    expect(failed.exitCode).not.toBe(0);
+    const now = await status();
+    expect(now.remoteCommit).toBe(pushed);
+    expect(now.localCommit).not.toBe(pushed);
+  });
+});
