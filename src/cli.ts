@@ -11,7 +11,14 @@ if (argv[0] === "--version" || argv[0] === "-v") {
   printText(VERSION);
 } else if (findCommandName(argv) === undefined) {
   printText(renderRootUsage());
-  if (!argv.includes("--help") && !argv.includes("-h")) process.exitCode = 2;
+  if (!argv.includes("--help") && !argv.includes("-h")) {
+    // Flags and no command (protocol --json, protocol --dir /srv/app): say so, as any usage error does.
+    if (argv.length > 0) {
+      console.error(`error: no command in "protocol ${argv.join(" ")}"`);
+      console.error("hint:  name one of the commands above, e.g. protocol status");
+    }
+    process.exitCode = 2;
+  }
 } else {
   void import("./main.ts").then((main) => main.runMain(argv));
 }

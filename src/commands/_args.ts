@@ -1,6 +1,6 @@
 import type { ArgsDef } from "citty";
+import { choiceArg, parseChoice, parseWholeNumber, wholeNumberArg } from "../lib/core/argv.ts";
 import { DEFAULT_INTERVAL } from "../lib/core/backoff.ts";
-import { parseChoice, parseWholeNumber } from "../lib/core/command.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import type { DirtyPolicy, DivergedPolicy } from "../lib/node/sync.ts";
 
@@ -29,35 +29,31 @@ export const serviceArgs = {
 } as const satisfies ArgsDef;
 
 export const intervalArgs = {
-  interval: {
-    type: "string",
-    description: `Seconds between polls (overrides git.interval; default ${DEFAULT_INTERVAL})`,
-    valueHint: "seconds",
-  },
+  interval: wholeNumberArg(`Seconds between polls (overrides git.interval; default ${DEFAULT_INTERVAL})`, "seconds", {
+    min: 1,
+    unit: "seconds",
+    example: DEFAULT_INTERVAL,
+  }),
 } as const satisfies ArgsDef;
 
 export const policyArgs = {
-  "on-dirty": {
-    type: "string",
-    description: "Uncommitted changes: refuse (default) or stash them and go on",
-    valueHint: "refuse|stash",
-  },
-  "on-diverged": {
-    type: "string",
-    description: "Local commits: refuse (default) or keep them as a backup ref and reset",
-    valueHint: "refuse|reset",
-  },
+  "on-dirty": choiceArg("Uncommitted changes: refuse (default) or stash them and go on", ["refuse", "stash"]),
+  "on-diverged": choiceArg("Local commits: refuse (default) or keep them as a backup ref and reset", [
+    "refuse",
+    "reset",
+  ]),
 } as const satisfies ArgsDef;
 
 export function readPolicies(args: Record<string, unknown>): { onDirty: DirtyPolicy; onDiverged: DivergedPolicy } {
+  const { "on-dirty": dirty, "on-diverged": diverged } = policyArgs;
   return {
-    onDirty: parseChoice("on-dirty", args["on-dirty"] as string | undefined, ["refuse", "stash"], "refuse"),
-    onDiverged: parseChoice("on-diverged", args["on-diverged"] as string | undefined, ["refuse", "reset"], "refuse"),
+    onDirty: parseChoice("on-dirty", args["on-dirty"] as string | undefined, dirty.choices, "refuse"),
+    onDiverged: parseChoice("on-diverged", args["on-diverged"] as string | undefined, diverged.choices, "refuse"),
   };
 }
 
 export function readInterval(args: Record<string, unknown>): number | undefined {
-  return parseWholeNumber("interval", args.interval as string | undefined);
+  return parseWholeNumber("interval", args.interval as string | undefined, intervalArgs.interval.wholeNumber);
 }
 
 /** config:cp and config:mv: the same paths and flags. */

@@ -1,8 +1,8 @@
-import { consola } from "consola";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson } from "../lib/core/output.ts";
+import { askConfirm } from "../lib/core/prompt.ts";
 import { loadApp } from "../lib/node/app.ts";
 import { planProtocolJson, writeProtocolJson } from "../lib/node/init.ts";
 import { dirArgs, jsonArgs, yesArgs } from "./_args.ts";
@@ -22,12 +22,7 @@ export default defineProtocolCommand({
       if (!process.stdin.isTTY)
         throw new UsageError("init needs confirmation and there is no TTY", "pass --yes to take the defaults");
       process.stderr.write(proposal.text);
-      const ok = await consola.prompt(`Write this to ${proposal.path}?`, {
-        type: "confirm",
-        initial: true,
-        cancel: "reject",
-      });
-      if (!ok) return log.info("nothing written");
+      if (!(await askConfirm(`Write this to ${proposal.path}?`, true))) return log.info("nothing written");
     }
     const { backup } = writeProtocolJson(app, proposal);
     if (args.json) return printJson({ path: proposal.path, backup, config: proposal.config });

@@ -1,5 +1,5 @@
 import { defineProtocolCommand } from "../lib/core/command.ts";
-import { printJson, printLines, renderTable } from "../lib/core/output.ts";
+import { printJson, printLines } from "../lib/core/output.ts";
 import type { Dispatcher } from "../main.ts";
 import { jsonArgs } from "./_args.ts";
 
@@ -7,8 +7,9 @@ export default defineProtocolCommand({
   meta: { name: "list" },
   args: { ...jsonArgs },
   run({ args, data }) {
-    const { commands } = data as Dispatcher;
-    const rows = Object.entries(commands).map(([name, entry]) => ({ name, description: entry.description }));
-    args.json ? printJson(rows) : printLines(renderTable(rows.map((r) => [r.name, r.description])));
+    const { groupCommands, renderCommandGroups } = data as Dispatcher;
+    const groups = groupCommands();
+    if (!args.json) return printLines(renderCommandGroups(groups));
+    printJson(groups.flatMap((group) => group.commands.map((command) => ({ ...command, group: group.title }))));
   },
 });

@@ -1,8 +1,15 @@
-import { defineProtocolCommand, parseWholeNumber } from "../lib/core/command.ts";
+import { parseWholeNumber, wholeNumberArg } from "../lib/core/argv.ts";
+import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printText } from "../lib/core/output.ts";
 import { loadApp } from "../lib/node/app.ts";
 import { followLog, lastLines } from "../lib/node/logs.ts";
 import { dirArgs } from "./_args.ts";
+
+const linesArg = wholeNumberArg("How many of the last lines to print (default 50)", "n", {
+  min: 0,
+  unit: "lines",
+  example: 50,
+});
 
 export default defineProtocolCommand({
   meta: { name: "logs" },
@@ -20,7 +27,7 @@ export default defineProtocolCommand({
   async run({ args }) {
     const app = loadApp(args.dir);
     const path = args.config ? app.paths.configLog : app.paths.log;
-    const count = parseWholeNumber("lines", args.lines, 0, "lines") ?? 50;
+    const count = parseWholeNumber("lines", args.lines, linesArg.wholeNumber) ?? 50;
     const lines = lastLines(path, count);
     if (lines.length > 0) printText(`${lines.join("\n")}\n`);
     if (!args.follow) return;

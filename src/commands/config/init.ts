@@ -1,9 +1,9 @@
 import { assertEnvName, readMachineEnv } from "../../lib/config-repo/env.ts";
 import { initConfigRepo } from "../../lib/config-repo/init.ts";
-import { askText } from "../../lib/config-repo/prompt.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
+import { askText } from "../../lib/core/prompt.ts";
 import { loadApp } from "../../lib/node/app.ts";
 import { dirArgs, jsonArgs, yesArgs } from "../_args.ts";
 

@@ -1,18 +1,25 @@
-import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
+import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { printJson, printLines, renderTable, shortSha } from "../../lib/core/output.ts";
 import { loadApp } from "../../lib/node/app.ts";
 import { readDeploys } from "../../lib/node/state.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
+
+const limitArg = wholeNumberArg("Show only the last N deploys (default 20)", "n", {
+  min: 1,
+  unit: "deploys",
+  example: 20,
+});
 
 export default defineProtocolCommand({
   meta: { name: "deploy:log" },
   args: {
     ...dirArgs,
     ...jsonArgs,
-    limit: { type: "string", description: "Show only the last N deploys (default 20)", valueHint: "n" },
+    limit: limitArg,
   },
   async run({ args }) {
-    const limit = parseWholeNumber("limit", args.limit, 1, "deploys") ?? 20;
+    const limit = parseWholeNumber("limit", args.limit, limitArg.wholeNumber) ?? 20;
     const deploys = readDeploys(loadApp(args.dir).paths.deploys).slice(-limit);
     if (args.json) return printJson(deploys);
     if (deploys.length === 0) return printLines(["no deploys yet"]);

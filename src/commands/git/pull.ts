@@ -1,4 +1,5 @@
-import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
+import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { printJson } from "../../lib/core/output.ts";
 import { assertWorkTree } from "../../lib/git/git.ts";
 import { loadApp } from "../../lib/node/app.ts";
@@ -6,22 +7,24 @@ import { syncNode } from "../../lib/node/sync.ts";
 import { renderSyncOutcome, throwForOutcome } from "../../lib/node/sync-report.ts";
 import { dirArgs, jsonArgs, policyArgs, readPolicies } from "../_args.ts";
 
+const waitArg = wholeNumberArg(
+  "Seconds to wait for another sync holding the lock (default 60; 0 fails at once)",
+  "seconds",
+  { min: 0, unit: "seconds", example: 60 },
+);
+
 export default defineProtocolCommand({
   meta: { name: "git:pull" },
   args: {
     ...dirArgs,
     ...jsonArgs,
     ...policyArgs,
-    wait: {
-      type: "string",
-      description: "Seconds to wait for another sync holding the lock (default 60; 0 fails at once)",
-      valueHint: "seconds",
-    },
+    wait: waitArg,
   },
   async run({ args }) {
     const app = loadApp(args.dir);
     await assertWorkTree(app.dir);
-    const waitSeconds = parseWholeNumber("wait", args.wait, 0) ?? 60;
+    const waitSeconds = parseWholeNumber("wait", args.wait, waitArg.wholeNumber) ?? 60;
     const outcome = await syncNode(app, { command: "git:pull", ...readPolicies(args), lockWaitMs: waitSeconds * 1000 });
     args.json ? printJson(outcome) : renderSyncOutcome(outcome);
     throwForOutcome(outcome);

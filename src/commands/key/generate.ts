@@ -1,3 +1,4 @@
+import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import { log } from "../../lib/core/log.ts";
@@ -5,6 +6,12 @@ import { printJson, printText } from "../../lib/core/output.ts";
 import { parseSshHost } from "../../lib/host/ssh-config.ts";
 import { generateDeployKey } from "../../lib/host/ssh-key.ts";
 import { jsonArgs } from "../_args.ts";
+
+const portArg = wholeNumberArg("The git host's ssh port (default: 22, or the URL's)", "port", {
+  min: 1,
+  max: 65535,
+  example: 22,
+});
 
 export default defineProtocolCommand({
   meta: { name: "key:generate" },
@@ -20,7 +27,7 @@ export default defineProtocolCommand({
       description: "The git host, or the repo's ssh URL (default: github.com)",
       valueHint: "host|url",
     },
-    port: { type: "string", description: "The git host's ssh port (default: 22, or the URL's)", valueHint: "port" },
+    port: portArg,
     scan: {
       type: "boolean",
       description: "Add the host's key to ~/.ssh/known_hosts (ssh-keyscan) and print its fingerprint",
@@ -35,9 +42,9 @@ export default defineProtocolCommand({
         `--host ${JSON.stringify(args.host)} is not an ssh host or ssh git URL`,
         "https remotes need no deploy key",
       );
-    if (args.port) host.port = Number(args.port);
+    host.port = parseWholeNumber("port", args.port, portArg.wholeNumber) ?? host.port;
     if (host.port !== null && !(Number.isInteger(host.port) && host.port > 0 && host.port < 65536))
-      throw new UsageError(`--port must be a TCP port (got ${JSON.stringify(args.port)})`);
+      throw new UsageError(`the port in --host must be a TCP port (got ${host.port})`, "use a port from 1 to 65535");
     const key = await generateDeployKey({
       name: args.name ?? "deploy",
       host,

@@ -1,8 +1,15 @@
-import { defineProtocolCommand, parseWholeNumber } from "../../lib/core/command.ts";
+import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
+import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { composeAttached, execArgs, nginxLogsCommand } from "../../lib/docker/compose-attach.ts";
 import { resolveNginxService } from "../../lib/docker/compose-service.ts";
 import { loadApp } from "../../lib/node/app.ts";
 import { dirArgs } from "../_args.ts";
+
+const tailArg = wholeNumberArg("Start with the last N lines of each log (default: tail's 10)", "n", {
+  min: 0,
+  unit: "lines",
+  example: 100,
+});
 
 export default defineProtocolCommand({
   meta: { name: "nginx:logs" },
@@ -14,14 +21,10 @@ export default defineProtocolCommand({
         "The container running nginx (default: the service named nginx, else docker.service, else the first)",
       valueHint: "name",
     },
-    tail: {
-      type: "string",
-      description: "Start with the last N lines of each log (default: tail's 10)",
-      valueHint: "n",
-    },
+    tail: tailArg,
   },
   async run({ args }) {
-    const tail = parseWholeNumber("tail", args.tail, 0, "lines");
+    const tail = parseWholeNumber("tail", args.tail, tailArg.wholeNumber);
     const app = loadApp(args.dir);
     const service = await resolveNginxService(app, args.service);
     process.exitCode = await composeAttached(

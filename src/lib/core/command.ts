@@ -1,5 +1,5 @@
 import { type ArgsDef, type CommandContext, type CommandDef, defineCommand } from "citty";
-import { EXIT, ProtocolError, UsageError } from "./errors.ts";
+import { CancelledError, EXIT, ProtocolError } from "./errors.ts";
 import { setVerbose } from "./log.ts";
 import { styles } from "./terminal.ts";
 import { safeLine } from "./validate.ts";
@@ -8,6 +8,11 @@ const { red, dim } = styles;
 
 /** The two lines every failure prints: what went wrong, and what to do about it. */
 export function reportError(error: unknown): number {
+  // A consola prompt asked with cancel: "reject" throws this when the person presses Ctrl-C.
+  if (error instanceof CancelledError || (error as Error)?.name === "ConsolaPromptCancelledError") {
+    console.error("cancelled");
+    return EXIT.cancelled;
+  }
   if (error instanceof ProtocolError) {
     console.error(`${red("error:")} ${safeLine(error.message)}`);
     if (error.hint) console.error(`${dim("hint:")}  ${safeLine(error.hint)}`);
@@ -38,30 +43,4 @@ export function defineProtocolCommand<T extends ArgsDef>(def: CommandDef<T>): Co
       }
     },
   });
-}
-
-/** Parse a choice flag, or fail with the allowed values. */
-export function parseChoice<const C extends string>(
-  flag: string,
-  value: string | undefined,
-  choices: readonly C[],
-  fallback: C,
-): C {
-  if (value === undefined || value === "") return fallback;
-  if ((choices as readonly string[]).includes(value)) return value as C;
-  throw new UsageError(`--${flag} must be one of ${choices.join(", ")} (got ${JSON.stringify(value)})`);
-}
-
-/** Parse a whole number flag (seconds, a count), at least `min`. */
-export function parseWholeNumber(
-  flag: string,
-  value: string | undefined,
-  min = 1,
-  unit = "seconds",
-): number | undefined {
-  if (value === undefined || value === "") return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min)
-    throw new UsageError(`--${flag} must be a whole number of ${unit}, at least ${min} (got ${JSON.stringify(value)})`);
-  return number;
 }

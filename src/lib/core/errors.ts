@@ -12,6 +12,8 @@ export const EXIT = {
   stepFailed: 6,
   missingProgram: 7,
   locked: 8,
+  /** Ctrl-C at a prompt: the shell's code for SIGINT (128 + 2), as if the signal had ended protocol. */
+  cancelled: 130,
   /** Not a failure: `self:update --check` found a newer release (dnf check-update's convention). */
   updateAvailable: 100,
 } as const;
@@ -70,6 +72,14 @@ export class MissingProgramError extends ProtocolError {
 
 export class LockedError extends ProtocolError {
   override readonly exitCode = EXIT.locked;
+}
+
+/** The person cancelled a prompt (Ctrl-C, Esc): not a failure to explain, so no hint. */
+export class CancelledError extends ProtocolError {
+  override readonly exitCode = EXIT.cancelled;
+  constructor() {
+    super("cancelled");
+  }
 }
 
 export function errorMessage(error: unknown): string {

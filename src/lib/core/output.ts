@@ -33,3 +33,14 @@ export function renderTable(rows: string[][]): string[] {
 export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 8) : "-";
 }
+
+/** Titled groups of rows, a blank line between groups and the columns aligned across all of them. */
+export function renderGroups(groups: { title: string; rows: string[][] }[]): string[] {
+  const table = renderTable(groups.flatMap((group) => group.rows));
+  let at = 0;
+  return groups.flatMap((group, index) => {
+    const lines = table.slice(at, at + group.rows.length).map((line) => `  ${line}`);
+    at += group.rows.length;
+    return [...(index > 0 ? [""] : []), group.title, ...lines];
+  });
+}
