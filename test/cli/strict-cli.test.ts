@@ -168,7 +168,7 @@ describe("help", () => {
       const end = lines.findIndex((line, i) => i > start && line === "");
       return lines.slice(start, end).map((line) => line.trim().split(/\s+/)[0]);
     };
-    expect(section("Status and logs")).toEqual(["status"]);
+    expect(section("Status and logs")).toEqual(["status", "logs", "sync"]);
     expect(section("Node lifecycle")).toEqual(["init", "start", "stop", "restart"]);
     expect(section("Deploys")).toEqual(["deploy:log", "deploy:rollback"]);
   });
