@@ -1,5 +1,12 @@
 import { configHash } from "../config-repo/hash.ts";
-import { DiskFullError, errorMessage, MissingProgramError, NetworkError, StepFailedError } from "../core/errors.ts";
+import {
+  DiskFullError,
+  errorMessage,
+  MissingProgramError,
+  NetworkError,
+  ProtocolError,
+  StepFailedError,
+} from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import { runningImages, type ServiceImage } from "../docker/containers.ts";
@@ -32,6 +39,8 @@ export interface DeployResult {
   /** "error": the infrastructure failed (engine, registry, network, disk), not the commit: retried, nothing undone. */
   result: "deployed" | "failed" | "rolled-back" | "error";
   error: string | null;
+  /** What to do about the error (the known cause's hint), when there is one. */
+  hint?: string;
   composeRan: boolean;
   rolledBackTo: string | null;
 }
@@ -78,6 +87,7 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
   const composeRan = composeFiles(app).length > 0;
   const previous = readNodeState(app.paths.status);
   let error: string | null = null;
+  let hint: string | undefined;
   let result: DeployResult["result"] = "deployed";
   let rolledBackTo: string | null = null;
   let images: ServiceImage[] = [];
@@ -90,6 +100,7 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
     if (composeRan) images = await imagesOrNone(app);
   } catch (caught) {
     error = errorMessage(caught);
+    hint = caught instanceof ProtocolError ? caught.hint : undefined;
     const infrastructure = await isInfrastructureFault(caught);
     result = infrastructure ? "error" : "failed";
     log.error(
@@ -151,5 +162,5 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
     to: request.to,
     error,
   });
-  return { ok: result === "deployed", result, error, composeRan, rolledBackTo };
+  return { ok: result === "deployed", result, error, hint, composeRan, rolledBackTo };
 }

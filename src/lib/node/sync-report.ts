@@ -16,7 +16,8 @@ export function renderSyncOutcome(outcome: SyncOutcome): void {
 
 /** A sync that refused or failed is an error for a one-shot command, with the exit code for its kind. */
 export function throwForOutcome(outcome: SyncOutcome): void {
-  const message = `${outcome.result}: ${outcome.error}`;
+  // "error: error: …" reads badly: an error is its message; other outcomes say what they are.
+  const message = outcome.result === "error" ? `${outcome.error}` : `${outcome.result}: ${outcome.error}`;
   switch (outcome.result) {
     case "dirty":
     case "ahead":

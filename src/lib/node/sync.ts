@@ -99,6 +99,7 @@ async function deploy(app: App, request: DeployRequest): Promise<SyncOutcome> {
     from: request.from,
     to: result.rolledBackTo ?? request.to,
     error: result.error,
+    hint: result.hint,
     keptAs: request.keptAs ?? null,
     composeRan: result.composeRan,
   });
