@@ -6,6 +6,7 @@ import { printJson } from "../lib/core/output.ts";
 import { appPaths } from "../lib/core/paths.ts";
 import { loadApp } from "../lib/node/app.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
+import { applyLoopEnv, captureLoopEnv } from "../lib/node/loop-env.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
 import { listRegistrations, readRegistration, unreadableRegistrations } from "../lib/node/state.ts";
 import { jsonArgs } from "./_args.ts";
@@ -33,6 +34,7 @@ export default defineProtocolCommand({
       log.info("no nodes registered on this machine (protocol start registers one)");
     const reports = [];
     let failed = 0;
+    const own = captureLoopEnv();
     for (const path of torn) {
       failed++;
       process.exitCode = reportError(
@@ -44,8 +46,11 @@ export default defineProtocolCommand({
     }
     for (const dir of dirs) {
       try {
+        const saved = readRegistration(appPaths(resolve(dir)).registration);
+        // Cron's environment is nearly empty: the node runs with the one start recorded (an
+        // older registration without one: with this process's own).
+        applyLoopEnv(saved?.loopEnv ?? own);
         const app = loadApp(dir);
-        const saved = readRegistration(appPaths(app.dir).registration);
         const report = await startNode(app, {
           intervalSeconds: saved?.interval,
           onDirty: saved?.onDirty ?? "refuse",

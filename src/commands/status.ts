@@ -1,4 +1,5 @@
 import { defineProtocolCommand } from "../lib/core/command.ts";
+import { log } from "../lib/core/log.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
 import { loadAppTolerant } from "../lib/node/app.ts";
 import { readNodeStatus, renderStatus } from "../lib/node/status.ts";
@@ -11,7 +12,7 @@ export default defineProtocolCommand({
     // A broken protocol.json does not hide the node: what is known is shown, then the error (exit 3).
     const { app, error } = loadAppTolerant(args.dir);
     const status = { ...(await readNodeStatus(app)), configError: error?.message ?? null };
-    args.json ? printJson(status) : printLines(renderStatus(status));
+    args.json ? printJson(status) : printLines(renderStatus(status, log.level >= 4));
     if (error) throw error;
   },
 });

@@ -62,6 +62,10 @@ describe("following config changes", () => {
     expect(await eventually(async () => (await configStatus()).lastSync?.result === "dirty", 10_000)).toBe(true);
     expect(await git(cf.config, "rev-parse", "HEAD")).toBe(before);
     expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("SECRET=local-edit\n");
+    // The node's own status shows the config slave's refusal too, not only config:status.
+    const node = await cf.cli(["status", "--dir", cf.node]);
+    expect(node.stdout).toMatch(/config sync\s+dirty at .*: /);
+    expect(stateText("config-slave.log")).toContain("config sync dirty");
     expect((await cf.cli(["config:slave:stop", "--dir", cf.node])).exitCode).toBe(0);
     expect((await configStatus()).slave.running).toBe(false);
   });

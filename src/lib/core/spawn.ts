@@ -20,6 +20,8 @@ export interface SpawnOptions {
   idleTimeoutMs?: number;
   /** Inherit the terminal instead of capturing (interactive commands). */
   inherit?: boolean;
+  /** Also show the child's stderr as it arrives (progress of a long step at a terminal); still captured. */
+  tee?: boolean;
 }
 
 export interface SpawnResult {
@@ -42,11 +44,11 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
   return env;
 }
 
-async function readStream(stream: ReadableStream<Uint8Array>, onChunk: () => void): Promise<string> {
+async function readStream(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void): Promise<string> {
   const decoder = new TextDecoder();
   let text = "";
   for await (const chunk of stream) {
-    onChunk();
+    onChunk(chunk);
     text += decoder.decode(chunk, { stream: true });
   }
   return text + decoder.decode();
@@ -89,7 +91,12 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   arm();
   const [stdout, stderr] = await Promise.all([
     child.stdout instanceof ReadableStream ? readStream(child.stdout, arm) : "",
-    child.stderr instanceof ReadableStream ? readStream(child.stderr, arm) : "",
+    child.stderr instanceof ReadableStream
+      ? readStream(child.stderr, (chunk) => {
+          arm();
+          if (options.tee) process.stderr.write(chunk);
+        })
+      : "",
     child.exited,
   ]);
   clearTimeout(timer);

@@ -87,7 +87,9 @@ async function commandProbe(app: App, probe: CommandProbe, service: string, dead
 export async function checkHealth(app: App, cli: ComposeCli): Promise<void> {
   const health = healthConfig(app);
   if (!health) return;
-  const deadline = Date.now() + (health.timeout ?? DEFAULT_HEALTH_TIMEOUT_S) * 1000;
+  const seconds = health.timeout ?? DEFAULT_HEALTH_TIMEOUT_S;
+  const deadline = Date.now() + seconds * 1000;
+  log.info(`waiting up to ${seconds}s for the health checks`);
   if (cli.version === 1) await waitForContainers(app, deadline);
   for (const probe of many(health.http)) await httpProbe(probe, deadline);
   for (const probe of many(health.command))

@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { log } from "../core/log.ts";
 import { run, stepFailure } from "../core/spawn.ts";
+import { isTerminal } from "../core/terminal.ts";
 import { composeProject, DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
 import { type GitContext, git } from "../git/git.ts";
 import type { App } from "../node/app.ts";
@@ -42,7 +43,7 @@ export async function pullIncoming(app: App, ctx: GitContext, commit: string, co
       "pull",
     ];
     log.info(`pulling the images of ${commit.slice(0, 8)} before moving the working copy`);
-    const result = await run(argv, { cwd: app.dir });
+    const result = await run(argv, { cwd: app.dir, tee: isTerminal(2) });
     if (!result.ok)
       throw stepFailure(
         `${cli.argv.join(" ")} pull`,

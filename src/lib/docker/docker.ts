@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { MissingProgramError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { hasProgram, run, type SpawnResult, stepFailure } from "../core/spawn.ts";
+import { isTerminal } from "../core/terminal.ts";
 import type { App } from "../node/app.ts";
 
 /** Compose's own default file names, in its order of preference. */
@@ -79,13 +80,18 @@ export interface ComposeOptions {
   quiet?: boolean;
 }
 
+/** compose verbs that can take minutes: their progress is worth showing at a terminal. */
+export const LONG_STEPS = new Set(["pull", "up", "build", "push"]);
+
 export async function compose(app: App, args: string[], options: ComposeOptions = {}): Promise<SpawnResult> {
   const cli = await findCompose();
   const files = composeFiles(app).flatMap((file) => ["--file", file]);
   const argv = [...cli.argv, "--project-name", composeProject(app), ...files, ...args];
   if (options.quiet) log.debug(`running ${argv.join(" ")}`);
   else log.info(`running ${argv.join(" ")}`);
-  const result = await run(argv, { cwd: app.dir, inherit: options.inherit });
+  // At a terminal, the long steps show compose's own progress as it comes (still captured for the error).
+  const tee = !options.inherit && LONG_STEPS.has(args[0] ?? "") && isTerminal(2);
+  const result = await run(argv, { cwd: app.dir, inherit: options.inherit, tee });
   if (!result.ok && !options.allowFailure) {
     throw stepFailure(`${cli.argv.join(" ")} ${args[0]}`, result);
   }

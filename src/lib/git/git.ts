@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { diagnose, stderrTail } from "../core/causes.ts";
 import { NetworkError, PreconditionError } from "../core/errors.ts";
 import { run, type SpawnResult, stepFailure } from "../core/spawn.ts";
+import { isTerminal } from "../core/terminal.ts";
 import { readHeadFromFiles } from "./head-file.ts";
 import { clearFetchLeftovers } from "./leftovers.ts";
 import {
@@ -70,7 +71,9 @@ async function network(ctx: GitAuth & { dir?: string }, remote: string, args: st
     const url = ctx.dir === undefined ? remote : ((await remoteUrl({ dir: ctx.dir }, remote)) ?? remote);
     env = { ...ctx.env, ...httpAuthEnv(url, ctx.http) };
   }
-  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs: networkIdleTimeoutMs() });
+  // A fetch or clone at a terminal shows git's own progress (the loop's log gets none of it).
+  const tee = (args.includes("fetch") || args[0] === "clone") && isTerminal(2);
+  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs: networkIdleTimeoutMs(), tee });
 }
 
 export async function git(

@@ -8,6 +8,7 @@ import { assertWorkTree } from "../git/git.ts";
 import { addRebootEntry, type CrontabChange, removeRebootEntry } from "../host/crontab.ts";
 import type { App } from "./app.ts";
 import { type StartedSlave, type StoppedSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
+import { captureLoopEnv, changedLoopVars, type LoopEnv } from "./loop-env.ts";
 import { secretsInRemoteUrls } from "./remote-secrets.ts";
 import { readRegistration, writeRegistration } from "./state.ts";
 import { type DirtyPolicy, type DivergedPolicy, type SyncOutcome, syncNode } from "./sync.ts";
@@ -51,6 +52,19 @@ async function tryCrontab(what: string, edit: () => Promise<CrontabChange>): Pro
   }
 }
 
+/**
+ * Loops that run with another environment than this start's (DOCKER_HOST, proxies…) are stopped,
+ * so that the ones started next have it; returns the variables that changed.
+ */
+async function restartForNewEnv(app: App, loopEnv: LoopEnv): Promise<string[]> {
+  const recorded = readRegistration(app.paths.registration)?.loopEnv;
+  if (!recorded) return [];
+  const changed = changedLoopVars(recorded, loopEnv);
+  if (changed.length === 0) return [];
+  const stopped = [await stopSlave(app), await stopConfigSlave(app)].filter((s) => s.pid !== null);
+  return stopped.length > 0 ? changed : [];
+}
+
 /** One sync now, then slave mode in the background, then the @reboot line. Safe to run twice. */
 export async function startNode(app: App, options: StartOptions): Promise<StartReport> {
   // Refused before anything runs: the dir goes into the @reboot line, logs and the loop's argv.
@@ -66,6 +80,8 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
         onDiverged: options.onDiverged,
         lockWaitMs: 60_000,
       });
+  const loopEnv = captureLoopEnv();
+  const restarted = config.dev ? [] : await restartForNewEnv(app, loopEnv);
   const slave = config.dev ? null : await startSlaveInBackground(app, slaveFlags(options));
   const configSlave = !config.dev && config.followable ? await startConfigSlave(app, options.intervalSeconds) : null;
   writeRegistration(app.paths.registration, {
@@ -75,8 +91,10 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
     interval: options.intervalSeconds,
     onDirty: options.onDirty,
     onDiverged: options.onDiverged,
+    loopEnv,
     updatedAt: new Date().toISOString(),
   });
+  if (restarted.length > 0) log.info(`slave mode restarted: its environment changed (${restarted.join(", ")})`);
   const cron = options.cron
     ? await tryCrontab("the node will not come back after a reboot", () => addRebootEntry(app.dir))
     : null;

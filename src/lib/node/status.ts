@@ -1,16 +1,19 @@
 import { effectiveEnv } from "../config-repo/env.ts";
 import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
 import { readConfigSlave } from "../config-repo/slave.ts";
+import { readConfigState } from "../config-repo/sync.ts";
 import { errorMessage } from "../core/errors.ts";
 import { renderTable, shortSha } from "../core/output.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { composeFiles } from "../docker/docker.ts";
 import { gitContext } from "../git/auth.ts";
 import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
+import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
 import { type App, remoteName } from "./app.ts";
 import { describeLoop, readSlave, type SlaveInfo } from "./daemon.ts";
 import { isStale, type LockHolder, readLockHolder } from "./lock.ts";
+import { type LoopEnv, showLoopEnv } from "./loop-env.ts";
 import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
 import { readDeploys, readNodeState, readRegistration } from "./state.ts";
 
@@ -49,8 +52,17 @@ export interface NodeStatus {
   /** Why containers is null although the app has a compose file. */
   containersError: string | null;
   /** The machine's environment (config:env) and the config repo's checked-out branch, when there is one. */
-  config: { env: string | null; dir: string | null; branch: string | null; slave: SlaveInfo };
+  config: {
+    env: string | null;
+    dir: string | null;
+    branch: string | null;
+    slave: SlaveInfo;
+    /** The config slave's last poll: a refusal (edits on the box) or a failure shows here. */
+    lastSync: ConfigState["lastSync"];
+  };
   stateDir: string;
+  /** DOCKER_HOST, proxies… as start recorded them for the loop (proxy credentials removed). */
+  loopEnv: LoopEnv;
 }
 
 /** The containers, for a person looking at the node (never called by the poll). */
@@ -103,12 +115,14 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
       dir: hasConfigRepo(app) ? configDir(app) : null,
       branch: hasConfigRepo(app) ? await currentBranch(configContext(app)) : null,
       slave: readConfigSlave(app),
+      lastSync: hasConfigRepo(app) ? readConfigState(app.paths.configStatus).lastSync : null,
     },
     stateDir: app.paths.root,
+    loopEnv: showLoopEnv(readRegistration(app.paths.registration)?.loopEnv ?? {}),
   };
 }
 
-export function renderStatus(status: NodeStatus): string[] {
+export function renderStatus(status: NodeStatus, verbose = false): string[] {
   const sync = status.lastSync;
   const rows = [
     ["app", `${status.name} (${status.dir})`],
@@ -163,8 +177,14 @@ export function renderStatus(status: NodeStatus): string[] {
   if (status.config.dir) {
     const slave = `config slave ${describeLoop(status.config.slave)}`;
     rows.push(["config", `${status.config.branch ?? "?"} in ${status.config.dir} (${slave})`]);
+    const last = status.config.lastSync;
+    if (last?.error) rows.push(["config sync", `${last.result} at ${last.at}: ${last.error}`]);
   }
   rows.push(["env", status.config.env ?? "not set (protocol config:env <env>)"]);
   rows.push(["state", status.stateDir]);
+  if (verbose) {
+    const env = Object.entries(status.loopEnv).map(([name, value]) => `${name}=${value}`);
+    rows.push(["loop env", env.length > 0 ? env.join(" ") : "none of DOCKER_HOST, DOCKER_CONFIG, proxies… (defaults)"]);
+  }
   return renderTable(rows);
 }

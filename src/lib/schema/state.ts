@@ -135,6 +135,8 @@ export const RegistrationSchema = v.object({
   interval: v.optional(v.number()),
   onDirty: v.optional(v.picklist(["refuse", "stash"]), "refuse"),
   onDiverged: v.optional(v.picklist(["refuse", "reset"]), "refuse"),
+  /** The variables that steer git and docker (DOCKER_HOST, proxies…) as start saw them: restart reuses them. */
+  loopEnv: v.optional(v.record(v.string(), v.string())),
   updatedAt: iso,
 });
 

@@ -1,0 +1,53 @@
+import { redactUrl } from "../core/validate.ts";
+
+/**
+ * The variables that steer git and docker for a node: which engine (DOCKER_HOST, a context, TLS),
+ * whose registry credentials (DOCKER_CONFIG), which ssh agent and command, which proxy. `start`
+ * records them with the node, and every loop and `restart` (cron's @reboot line, whose environment
+ * is nearly empty) runs with what was recorded, so after a reboot the loop talks to the same engine.
+ */
+export const LOOP_ENV_VARS = [
+  "DOCKER_HOST",
+  "DOCKER_CONTEXT",
+  "DOCKER_CONFIG",
+  "DOCKER_CERT_PATH",
+  "DOCKER_TLS_VERIFY",
+  "SSH_AUTH_SOCK",
+  "GIT_SSH_COMMAND",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+] as const;
+
+export type LoopEnv = Record<string, string>;
+
+/** The loop variables set (non-empty) in `env`. */
+export function captureLoopEnv(env: Record<string, string | undefined> = process.env): LoopEnv {
+  const captured: LoopEnv = {};
+  for (const name of LOOP_ENV_VARS) {
+    const value = env[name];
+    if (value) captured[name] = value;
+  }
+  return captured;
+}
+
+/** The names whose values differ between two recorded environments (set, unset or changed). */
+export function changedLoopVars(before: LoopEnv, after: LoopEnv): string[] {
+  return LOOP_ENV_VARS.filter((name) => (before[name] ?? "") !== (after[name] ?? ""));
+}
+
+/** Make this process run with a recorded environment: set what it has, unset the other loop variables. */
+export function applyLoopEnv(recorded: LoopEnv, env: Record<string, string | undefined> = process.env): void {
+  for (const name of LOOP_ENV_VARS) {
+    if (recorded[name]) env[name] = recorded[name];
+    else delete env[name];
+  }
+}
+
+/** For status: the values, with any credentials in a proxy URL removed. */
+export function showLoopEnv(recorded: LoopEnv): LoopEnv {
+  return Object.fromEntries(Object.entries(recorded).map(([name, value]) => [name, redactUrl(value)]));
+}
