@@ -50,3 +50,24 @@ describe("the docker engine is down at start (fake docker)", () => {
     );
   });
 });
+
+describe("--verbose", () => {
+  test("prints the failing step's argv and its whole stderr", async () => {
+    await fx.push({ "docker-compose.yml": "services: {}\n" });
+    await git(fx.node, "pull", "--quiet");
+    const run = await fx.cli(["git:pull", "--dir", fx.node, "--verbose"], {
+      fakeDocker: true,
+      env: { FAKE_DOCKER_FAIL: "up", FAKE_DOCKER_STDERR: "first line\nthe middle\nlast line" },
+    });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toMatch(
+      /docker compose --project-name node --file docker-compose\.yml up -d --remove-orphans exited 1/,
+    );
+    for (const line of ["first line", "the middle", "last line"]) expect(run.stderr).toContain(`  ${line}`);
+    const quiet = await fx.cli(["git:pull", "--dir", fx.node], {
+      fakeDocker: true,
+      env: { FAKE_DOCKER_FAIL: "up", FAKE_DOCKER_STDERR: "first line\nthe middle\nlast line" },
+    });
+    expect(quiet.stderr).not.toContain("exited 1");
+  });
+});

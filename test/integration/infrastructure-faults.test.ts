@@ -143,3 +143,51 @@ describe("infrastructure faults (fake docker)", () => {
     expect(skipped.error).toContain("nothing was rolled back");
   });
 });
+
+describe("the loop's log lines (announce, as slave mode runs them)", () => {
+  test("each change of outcome is one line: failed (said once), deployed, unreachable, recovered, failed again, quarantined", async () => {
+    const lines: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => lines.push(args.join(" "));
+    const poll = () => syncNode(app(), { command: "git:slave", announce: true });
+    const said = (needle: string) => lines.filter((line) => line.includes(needle)).length;
+    try {
+      await fx.push(COMPOSE);
+      await git(fx.node, "pull", "--quiet");
+      stopEngine();
+      await poll();
+      await poll();
+      expect(said("sync error: deploy")).toBe(0);
+      expect(said("sync error:")).toBe(1);
+      startEngine();
+      await poll();
+      expect(lines.some((line) => /success deployed - → [0-9a-f]{8} in \d+\.\ds/.test(line))).toBe(true);
+      await poll();
+      expect(said("up to date")).toBe(0);
+
+      // The remote goes away, then comes back: unreachable once, then recovered.
+      await git(fx.node, "remote", "set-url", "origin", join(fx.root, "gone.git"));
+      await poll();
+      await poll();
+      expect(said("sync unreachable:")).toBe(1);
+      await git(fx.node, "remote", "set-url", "origin", fx.remote);
+      await poll();
+      expect(lines.some((line) => /success recovered: up to date at [0-9a-f]{8} \(was unreachable\)/.test(line))).toBe(
+        true,
+      );
+
+      // A commit whose compose file the engine rejects: failed once, then quarantined once.
+      process.env.FAKE_DOCKER_FAIL = "up";
+      process.env.FAKE_DOCKER_STDERR = "yaml: line 1: did not find expected key";
+      await fx.push({ "app.txt": "broken\n" });
+      await poll();
+      await poll();
+      await poll();
+      expect(said("did not find expected key")).toBeGreaterThan(0);
+      expect(said("sync error: docker compose up failed: yaml")).toBe(1);
+      expect(said("sync quarantined:")).toBe(1);
+    } finally {
+      console.error = original;
+    }
+  });
+});
