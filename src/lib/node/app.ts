@@ -5,7 +5,13 @@ import { DEFAULT_INTERVAL } from "../core/backoff.ts";
 import { ConfigError, PreconditionError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { type AppPaths, appPaths } from "../core/paths.ts";
-import { describeIssues, type ProtocolJson, ProtocolJsonSchema } from "../schema/protocol-json.ts";
+import {
+  describeIssues,
+  normalizeOriginal,
+  type ProtocolJson,
+  ProtocolJsonSchema,
+  unknownKeys,
+} from "../schema/protocol-json.ts";
 
 export const PROTOCOL_JSON = "protocol.json";
 /** protocol.json is a few hundred bytes; anything past this is refused unread (it is read on every poll). */
@@ -48,6 +54,9 @@ export function resolveAppDir(dirArg?: string, cwd = process.cwd()): string {
   );
 }
 
+/** Warnings already given by this process (the loop parses protocol.json on every deploy). */
+const warned = new Set<string>();
+
 export function parseProtocolJson(text: string, path: string): ProtocolJson {
   let data: unknown;
   try {
@@ -63,7 +72,15 @@ export function parseProtocolJson(text: string, path: string): ProtocolJson {
       `${path} is invalid: (top level): must be an object, not a list`,
       "see the protocol.json section of the README",
     );
-  const result = v.safeParse(ProtocolJsonSchema, data);
+  // The original tool's files: empty strings mean "not set"; keys protocol does not use, one warning.
+  const isObject = typeof data === "object" && data !== null;
+  const original = isObject ? normalizeOriginal(data as Record<string, unknown>) : data;
+  const unused = unknownKeys(original);
+  if (unused.length > 0 && !warned.has(`${path}:unknown`)) {
+    warned.add(`${path}:unknown`);
+    log.warn(`${path}: keys protocol does not use, ignored: ${unused.join(", ")}`);
+  }
+  const result = v.safeParse(ProtocolJsonSchema, original);
   if (!result.success) {
     throw new ConfigError(
       `${path} is invalid: ${describeIssues(result.issues)}`,
@@ -72,8 +89,6 @@ export function parseProtocolJson(text: string, path: string): ProtocolJson {
   }
   return result.output;
 }
-
-const warned = new Set<string>();
 
 function warnAboutPasswords(config: ProtocolJson, path: string): void {
   for (const key of ["git.password", "docker.password"] as const) {

@@ -100,3 +100,52 @@ export type ProtocolJson = v.InferOutput<typeof ProtocolJsonSchema>;
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
   return issues.map((issue) => `${v.getDotPath(issue) ?? "(top level)"}: ${issue.message}`).join("; ");
 }
+
+/** The original PHP tool's keys: an empty string in any of them means "not set" (its samples ship them empty). */
+const ORIGINAL_KEYS = {
+  name: true,
+  git: ["remote", "remotename", "branch", "username", "password", "key"],
+  docker: ["image", "username", "password", "local"],
+  configuration: ["local", "remote"],
+} as const;
+
+/** protocol.json as the original tool writes it, made readable here: its empty strings dropped. Pure. */
+export function normalizeOriginal(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...data };
+  if (out.name === "") delete out.name;
+  for (const group of ["git", "docker", "configuration"] as const) {
+    const section = out[group];
+    if (section === null || typeof section !== "object" || Array.isArray(section)) continue;
+    const copy: Record<string, unknown> = { ...(section as Record<string, unknown>) };
+    for (const key of ORIGINAL_KEYS[group]) if (copy[key] === "") delete copy[key];
+    out[group] = copy;
+  }
+  return out;
+}
+
+type EntrySchema = v.GenericSchema & { entries?: Record<string, EntrySchema>; wrapped?: EntrySchema };
+
+function objectEntries(schema: EntrySchema | undefined): Record<string, EntrySchema> | null {
+  let current = schema;
+  while (current && !current.entries && current.wrapped) current = current.wrapped;
+  return current?.entries ?? null;
+}
+
+/**
+ * Keys protocol does not use (dot paths, sorted): the ones later versions of the original added
+ * (`project_type`, `deployment.*`, `docker.container_name`, `configuration.environments`) or a typo.
+ * They are accepted, with one warning naming them. Pure.
+ */
+export function unknownKeys(
+  data: unknown,
+  schema: EntrySchema = ProtocolJsonSchema as EntrySchema,
+  prefix = "",
+): string[] {
+  const entries = objectEntries(schema);
+  if (!entries || data === null || typeof data !== "object" || Array.isArray(data)) return [];
+  return Object.entries(data as Record<string, unknown>)
+    .flatMap(([key, value]) =>
+      Object.hasOwn(entries, key) ? unknownKeys(value, entries[key], `${prefix}${key}.`) : [`${prefix}${key}`],
+    )
+    .sort();
+}
