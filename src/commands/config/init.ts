@@ -34,7 +34,13 @@ export default defineProtocolCommand({
     let remote = args.remote || app.config.configuration?.remote;
     if (!remote && !args.yes)
       remote = await askText("Remote URL of the config repo (empty for a local repo only)?", "pass --remote <url>");
-    const report = await initConfigRepo(app, { env, remote: remote || undefined, save: Boolean(args.save) });
+    // A person at config:init may give an empty remote its first environment.
+    const report = await initConfigRepo(app, {
+      env,
+      remote: remote || undefined,
+      save: Boolean(args.save),
+      push: true,
+    });
     if (args.json) return printJson(report);
     log.success(
       `${report.cloned ? "cloned" : "created"} the config repo ${report.dir} on ${report.branch}${report.pushed ? " (first commit pushed)" : ""}`,

@@ -3,27 +3,21 @@ import { relative } from "node:path";
 import { backupFile } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
-import { log } from "../core/log.ts";
 import { redactUrl } from "../core/validate.ts";
 import { configGitAuth } from "../git/auth.ts";
-import {
-  branchExists,
-  cloneRepo,
-  commitAll,
-  createBranch,
-  currentBranch,
-  git,
-  headCommit,
-  initRepo,
-  pushBranch,
-  switchBranch,
-} from "../git/git.ts";
+import { cloneRepo, commitAll, currentBranch, git, initRepo, pushBranch, remoteBranches } from "../git/git.ts";
 import { type App, PROTOCOL_JSON, parseProtocolJson } from "../node/app.ts";
 import { CONFIG_REMOTE, configContext, configDir } from "./repo.ts";
 
 export interface ConfigInitOptions {
-  env: string;
+  /** The environment to check out; null (a node with none set): the one the remote's HEAD names. */
+  env: string | null;
   remote?: string;
+  /**
+   * A person's config:init may give an empty remote its first environment (a push); a node never
+   * writes to the config remote: it refuses instead.
+   */
+  push: boolean;
   /** Record configuration.local/remote in protocol.json (which is committed: only when asked). */
   save: boolean;
 }
@@ -51,34 +45,56 @@ function assertFreeDir(dir: string): void {
     );
 }
 
-/** Create the config repo with a first commit on the env branch, or clone it (an empty remote gets that commit, pushed). */
+/**
+ * Clone the config remote on the environment's branch — `origin/<env>`, whatever the remote's HEAD
+ * says. A remote without that branch is refused (listing the ones it has), and so is an empty one
+ * unless a person may push its first environment. Returns whether it pushed.
+ */
+async function cloneEnvironment(
+  app: App,
+  dir: string,
+  url: string,
+  options: Pick<ConfigInitOptions, "env" | "push">,
+): Promise<boolean> {
+  const auth = configGitAuth(app);
+  const { branches, head } = await remoteBranches(url, auth);
+  const shown = redactUrl(url);
+  if (branches.length === 0) {
+    if (!options.push)
+      throw new PreconditionError(
+        `the config remote ${shown} has no environment yet`,
+        "give it one from a workstation: protocol config:init --remote <url> (it pushes the first environment)",
+      );
+    const env = options.env ?? "production";
+    const ctx = configContext(app, dir);
+    await cloneRepo(url, dir, auth);
+    await git(ctx, ["symbolic-ref", "HEAD", `refs/heads/${env}`]);
+    await commitAll(ctx, `protocol: ${env} environment`);
+    await pushBranch(ctx, CONFIG_REMOTE, env);
+    return true;
+  }
+  const env = options.env ?? head;
+  if (!env || !branches.includes(env))
+    throw new PreconditionError(
+      `the config remote ${shown} has no environment ${env ?? "(its HEAD names no branch)"}; it has: ${branches.join(", ")}`,
+      `create it on a workstation (protocol config:new ${env ?? "<env>"}, then protocol config:save), or use one it has: protocol config:env <env>`,
+    );
+  await cloneRepo(url, dir, auth, env);
+  return false;
+}
+
+/** Create the config repo with a first commit on the env branch, or clone it on the env's branch. */
 export async function initConfigRepo(app: App, options: ConfigInitOptions): Promise<ConfigInitReport> {
   const dir = configDir(app);
   assertFreeDir(dir);
   const ctx = configContext(app, dir);
-  const message = `protocol: ${options.env} environment`;
   let pushed = false;
   if (options.remote) {
-    await cloneRepo(options.remote, dir, configGitAuth(app));
-    if ((await headCommit(ctx)) === null) {
-      await git(ctx, ["symbolic-ref", "HEAD", `refs/heads/${options.env}`]);
-      await commitAll(ctx, message);
-      await pushBranch(ctx, CONFIG_REMOTE, options.env);
-      pushed = true;
-    } else if ((await currentBranch(ctx)) !== options.env) {
-      if ((await git(ctx, ["rev-parse", "--verify", "--quiet", `refs/remotes/${CONFIG_REMOTE}/${options.env}`])).ok) {
-        if (!(await branchExists(ctx, options.env)))
-          await createBranch(ctx, options.env, `${CONFIG_REMOTE}/${options.env}`, true);
-        await switchBranch(ctx, options.env);
-      } else {
-        log.warn(
-          `the config remote has no environment ${options.env}; staying on ${await currentBranch(ctx)} (create it with protocol config:new ${options.env})`,
-        );
-      }
-    }
+    pushed = await cloneEnvironment(app, dir, options.remote, options);
   } else {
-    await initRepo(dir, options.env);
-    await commitAll(ctx, message);
+    const env = options.env ?? "production";
+    await initRepo(dir, env);
+    await commitAll(ctx, `protocol: ${env} environment`);
   }
   const remote = options.remote ? redactUrl(options.remote) : null;
   return {

@@ -50,7 +50,8 @@ export async function prepareConfig(app: App, given?: string): Promise<ConfigSta
   };
   const remote = app.config.configuration?.remote;
   if (!hasConfigRepo(app) && remote) {
-    await initConfigRepo(app, { env: env ?? "production", remote, save: false });
+    // A node follows: it clones the environment's branch, and never pushes to the config remote.
+    await initConfigRepo(app, { env, remote, save: false, push: false });
     report.cloned = true;
   }
   if (!hasConfigRepo(app)) return report;

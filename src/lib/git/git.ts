@@ -11,6 +11,7 @@ import {
   parseCatFileBatch,
   parseLsRemote,
   parseLsTreeLong,
+  parseRemoteBranches,
   parseStatusZ,
   parseSymref,
   parseUpstream,
@@ -318,8 +319,26 @@ export async function pushBranch(ctx: GitContext, remote: string, branch: string
   }
 }
 
-export async function cloneRepo(url: string, dir: string, auth: GitAuth = {}): Promise<void> {
-  const result = await network(auth, url, ["clone", "--quiet", "--", url, dir]);
+/** A remote's branches and the one its HEAD names (null when HEAD is dangling or absent), by URL. */
+export async function remoteBranches(
+  url: string,
+  auth: GitAuth = {},
+): Promise<{ branches: string[]; head: string | null }> {
+  const result = await network(auth, url, ["ls-remote", "--symref", "--", url, "HEAD", "refs/heads/*"]);
+  if (!result.ok) throw unreachable(url, result);
+  return parseRemoteBranches(result.stdout);
+}
+
+/** Clone `url` into `dir`, checked out on `branch` when given (whatever the remote's HEAD says). */
+export async function cloneRepo(url: string, dir: string, auth: GitAuth = {}, branch?: string): Promise<void> {
+  const result = await network(auth, url, [
+    "clone",
+    "--quiet",
+    ...(branch ? ["--branch", branch] : []),
+    "--",
+    url,
+    dir,
+  ]);
   if (!result.ok) throw unreachable(url, result);
 }
 

@@ -15,6 +15,13 @@ export function parseSymref(stdout: string): string | null {
   return match?.[1] ?? null;
 }
 
+/** `git ls-remote --symref <url> HEAD refs/heads/*`: the branches, and the one HEAD names (if it exists). */
+export function parseRemoteBranches(stdout: string): { branches: string[]; head: string | null } {
+  const branches = [...stdout.matchAll(/^[0-9a-f]{40,64}\trefs\/heads\/(\S+)$/gm)].map((match) => match[1]!).sort();
+  const head = parseSymref(stdout);
+  return { branches, head: head && branches.includes(head) ? head : null };
+}
+
 export interface StatusEntry {
   /** Two-letter XY code, e.g. " M", "A ", "UU". */
   code: string;
