@@ -9,8 +9,10 @@ afterEach(async () => fx[Symbol.asyncDispose]());
 
 const COMPOSE = ["compose", "--project-name", "shop", "--file", "docker-compose.yml"];
 
+/** docker.project pinned to "shop": these tests are about the commands; the default name has its own tests. */
 function protocolJson(config: Record<string, unknown>): void {
-  writeFileSync(join(fx.node, "protocol.json"), JSON.stringify({ name: "shop", ...config }));
+  const docker = { project: "shop", ...(config.docker as Record<string, unknown> | undefined) };
+  writeFileSync(join(fx.node, "protocol.json"), JSON.stringify({ name: "shop", ...config, docker }));
 }
 
 /** Run protocol against the node with the fake docker; returns the run and docker's calls after `compose version`. */

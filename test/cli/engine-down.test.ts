@@ -61,7 +61,7 @@ describe("--verbose", () => {
     });
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toMatch(
-      /docker compose --project-name node --file docker-compose\.yml up -d --remove-orphans exited 1/,
+      /docker compose --project-name node-[0-9a-f]{8} --file docker-compose\.yml up -d --remove-orphans exited 1/,
     );
     for (const line of ["first line", "the middle", "last line"]) expect(run.stderr).toContain(`  ${line}`);
     const quiet = await fx.cli(["git:pull", "--dir", fx.node], {

@@ -63,7 +63,7 @@ describe("real engine, compose v1", () => {
     port = freePort();
     fx = await Fixture.create({
       files: {
-        "protocol.json": `${JSON.stringify({ name: project }, null, 2)}\n`,
+        "protocol.json": `${JSON.stringify({ name: project, docker: { project } }, null, 2)}\n`,
         "docker-compose.yml": composeYaml({ port, greeting }),
       },
     });
@@ -164,7 +164,7 @@ describe("real engine, compose v1", () => {
       const fx = await createApp("one");
       const health = { deploy: { health: { timeout: 20, http: { url: `http://127.0.0.1:${port}/`, retries: 5 } } } };
       const good = await fx.push(
-        { "protocol.json": `${JSON.stringify({ name: project, ...health }, null, 2)}\n` },
+        { "protocol.json": `${JSON.stringify({ name: project, docker: { project }, ...health }, null, 2)}\n` },
         "health gate",
       );
       expectOk(await fx.cli(["start", "--dir", fx.node, "--interval", "1", "--no-cron"], { env: engine.env }));

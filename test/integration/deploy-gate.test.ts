@@ -41,6 +41,7 @@ const ups = () => fx.dockerCalls().filter((argv) => argv.includes("up"));
 function protocolJson(): string {
   return JSON.stringify({
     name: "shop",
+    docker: { project: "shop" },
     deploy: { health: { timeout: 5, http: { url: `${health.url}/health`, retries: 1 } } },
     notify: { webhook: `${hooks.url}/hook` },
   });

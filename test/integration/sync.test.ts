@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { defaultProject } from "../../src/lib/docker/docker.ts";
 import { loadApp } from "../../src/lib/node/app.ts";
 import { readDeploys, readNodeState } from "../../src/lib/node/state.ts";
 import { syncNode } from "../../src/lib/node/sync.ts";
@@ -81,15 +82,17 @@ describe("one sync", () => {
   test("with a compose file, images are pulled before the working copy moves, then up -d with a fixed project name (fake docker)", async () => {
     await fx.push({ "docker-compose.yml": "services: {}\n", "protocol.json": JSON.stringify({ name: "Shop" }) });
     expect((await sync()).result).toBe("deployed");
+    const project = defaultProject("Shop", fx.node);
+    expect(project).toMatch(/^shop-[0-9a-f]{8}$/);
     const compose = fx.dockerCalls().filter((argv) => argv[0] === "compose" && argv[1] !== "version");
     expect(compose).toHaveLength(2);
     const [pull, up] = compose;
-    expect(pull!.slice(0, 5)).toEqual(["compose", "--project-name", "shop", "--project-directory", fx.node]);
+    expect(pull!.slice(0, 5)).toEqual(["compose", "--project-name", project, "--project-directory", fx.node]);
     expect(pull!.at(-1)).toBe("pull");
     expect(up).toEqual([
       "compose",
       "--project-name",
-      "shop",
+      project,
       "--file",
       "docker-compose.yml",
       "up",

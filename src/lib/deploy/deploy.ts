@@ -10,7 +10,7 @@ import {
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import { runningImages, type ServiceImage } from "../docker/containers.ts";
-import { compose, composeFiles, engineAnswers, findCompose } from "../docker/docker.ts";
+import { compose, composeFiles, composeProject, engineAnswers, findCompose } from "../docker/docker.ts";
 import type { App } from "../node/app.ts";
 import { appendDeploy, readNodeState, updateNodeState } from "../node/state.ts";
 import type { DeployRecord } from "../schema/state.ts";
@@ -94,6 +94,7 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
   if (!composeRan) log.info("no compose file in the app: docker steps skipped");
   updateNodeState(app.paths.status, {
     deploying: { from: request.from, to: request.to, since: startedAt.toISOString() },
+    ...(composeRan ? { project: composeProject(app) } : {}),
   });
   try {
     if (composeRan) await bringUp(app, request.pulled ?? false);

@@ -36,7 +36,7 @@ export async function pullIncoming(app: App, ctx: GitContext, commit: string, co
     const argv = [
       ...cli.argv,
       "--project-name",
-      composeProject({ ...app, name: config.name ?? app.name }),
+      composeProject({ ...app, name: config.name ?? app.name, config }),
       "--project-directory",
       app.dir,
       ...args,

@@ -5,7 +5,7 @@ import { readConfigState } from "../config-repo/sync.ts";
 import { errorMessage } from "../core/errors.ts";
 import { renderTable, shortSha } from "../core/output.ts";
 import { projectContainers } from "../docker/containers.ts";
-import { composeFiles } from "../docker/docker.ts";
+import { composeFiles, composeProject } from "../docker/docker.ts";
 import { gitContext } from "../git/auth.ts";
 import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
@@ -47,6 +47,8 @@ export interface NodeStatus {
   /** The floating-tag checks against the registry: errors, backoff, an update waiting (docker.updates=notify). */
   registry: NodeState["registry"];
   registered: boolean;
+  /** The compose project this checkout uses; null without a compose file. */
+  project: string | null;
   /** The project's containers now (docker inspect); null without a compose file, or when docker cannot say. */
   containers: { service: string; status: string; health: string | null; image: string }[] | null;
   /** Why containers is null although the app has a compose file. */
@@ -109,6 +111,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     images: state.images,
     registry: state.registry,
     registered: readRegistration(app.paths.registration)?.enabled ?? false,
+    project: composeFiles(app).length > 0 ? composeProject(app) : null,
     ...live,
     config: {
       env: effectiveEnv(app),
@@ -170,6 +173,7 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
     rows.push(["image", `${image.service}: ${image.image}${image.digest ? `@${image.digest.slice(0, 19)}` : ""}`]);
   if (status.registry.error) rows.push(["registry", status.registry.error]);
   if (status.registry.updateAvailable) rows.push(["update", `new image available: ${status.registry.updateAvailable}`]);
+  if (status.project) rows.push(["project", status.project]);
   for (const c of status.containers ?? [])
     rows.push(["container", `${c.service}: ${c.status}${c.health ? ` (${c.health})` : ""}, ${c.image}`]);
   if (status.containers?.length === 0) rows.push(["containers", "none running (protocol docker:compose starts them)"]);

@@ -57,6 +57,13 @@ export const ProtocolJsonSchema = v.object({
       compose: v.optional(
         v.union([nonEmpty, v.pipe(v.array(nonEmpty), v.minLength(1))], "must be a file name or a list of them"),
       ),
+      /** The compose project name (default: the app's name and a short hash of the checkout's path). */
+      project: v.optional(
+        v.pipe(
+          v.string(),
+          v.regex(/^[a-z0-9][a-z0-9_-]*$/, "must be lower-case letters, digits, '-' or '_' (compose's rule)"),
+        ),
+      ),
       /** The service `exec` and `*:logs` use (default: the only or first service). */
       service: v.optional(nonEmpty),
       /** Follow floating image tags: auto (pull and up on a new digest), notify (only say so), off. */

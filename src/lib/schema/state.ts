@@ -45,6 +45,8 @@ export const NodeStateSchema = v.object({
     ),
     null,
   ),
+  /** The compose project this checkout's deploys use (kept, so a new default never orphans containers). */
+  project: v.optional(v.nullable(v.string()), null),
   /** The deploy under way (written when it starts, cleared when it ends): status shows it. */
   deploying: v.optional(v.nullable(v.object({ from: sha, to: v.string(), since: iso })), null),
   /** Set by deploy:rollback: the node holds its commit until start or git:slave runs again. */
