@@ -106,6 +106,7 @@ describe("doctor (fake docker, fake crontab)", () => {
       "protocol.json",
       "remote",
       "known_hosts",
+      "remote (config)",
       "credentials",
       "deploy key",
       "disk (app)",

@@ -21,54 +21,106 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-const keygen = (args: string[]) => sh([process.execPath, CLI, "key:generate", ...args], { env: { HOME: home } });
+// The preload points GIT_CONFIG_GLOBAL at one file for the whole run: each test gets its own here.
+const env = () => ({ HOME: home, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: join(home, ".gitconfig") });
+const keygen = (args: string[], cwd?: string) =>
+  sh([process.execPath, CLI, "key:generate", ...args], { env: env(), cwd: cwd ?? home });
 const config = () => readFileSync(join(ssh, "config"), "utf8");
+/** What git makes of a URL for this HOME (url.insteadOf applied), through a repo whose origin is it. */
+async function gitSees(url: string): Promise<string> {
+  const repo = mkdtempSync(join(home, "repo-"));
+  await sh(["git", "init", "--quiet", repo], { env: env() });
+  await sh(["git", "-C", repo, "remote", "add", "origin", url], { env: env() });
+  return (await sh(["git", "-C", repo, "remote", "get-url", "origin"], { env: env() })).stdout.trim();
+}
+const sshResolves = async (alias: string) =>
+  (await sh(["ssh", "-G", "-F", join(ssh, "config"), alias], { env: env() })).stdout;
+
+const APP = "git@gitlab.example.com:team/app.git";
+const CONFIG = "git@gitlab.example.com:team/app-config.git";
 
 describe("key:generate (temp HOME)", () => {
-  test("writes an ed25519 key (0600), an ssh config block for the host, and prints the public key", async () => {
-    const run = await keygen(["app", "--host", "git@gitlab.example.com:team/app.git"]);
-    expect(run.exitCode).toBe(0);
+  test("writes an ed25519 key (0600), an alias block for the repo's host, git's rule for the repo, and prints the public key", async () => {
+    const run = await keygen(["app", "--repo", APP]);
+    expect(run.exitCode, run.stderr).toBe(0);
     const key = join(ssh, "protocol_app");
     expect(statSync(key).mode & 0o777).toBe(0o600);
     expect(run.stdout).toBe(readFileSync(`${key}.pub`, "utf8"));
     expect(run.stdout).toStartWith("ssh-ed25519 ");
     expect(config()).toContain(
-      `Host gitlab.example.com\n  HostName gitlab.example.com\n  User git\n  IdentityFile ${key}\n  IdentitiesOnly yes\n`,
+      `Host protocol-app\n  HostName gitlab.example.com\n  User git\n  IdentityFile ${key}\n  IdentitiesOnly yes\n`,
     );
-    // ssh itself resolves the host to the key.
-    const resolved = await sh(["ssh", "-G", "-F", join(ssh, "config"), "gitlab.example.com"]);
-    expect(resolved.stdout).toContain(`identityfile ${key}`);
-    expect(resolved.stdout).toContain("identitiesonly yes");
+    const resolved = await sshResolves("protocol-app");
+    expect(resolved).toContain("hostname gitlab.example.com");
+    expect(resolved).toContain(`identityfile ${key}`);
+    expect(await gitSees(APP)).toBe("git@protocol-app:team/app.git");
   });
 
-  test("refuses to overwrite an existing key without --force; --force keeps a backup and the same ssh config", async () => {
+  test("two keys for two repos on one host never shadow each other", async () => {
+    expect((await keygen(["app", "--repo", APP])).exitCode).toBe(0);
+    expect((await keygen(["app-config", "--repo", CONFIG])).exitCode).toBe(0);
+    expect(await gitSees(APP)).toBe("git@protocol-app:team/app.git");
+    expect(await gitSees(CONFIG)).toBe("git@protocol-app-config:team/app-config.git");
+    expect(await sshResolves("protocol-app")).toContain(`identityfile ${join(ssh, "protocol_app")}\n`);
+    expect(await sshResolves("protocol-app-config")).toContain(`identityfile ${join(ssh, "protocol_app-config")}\n`);
+    // The real host name is no alias of either key: nothing is offered for it by default.
+    expect(config()).not.toContain("Host gitlab.example.com");
+  });
+
+  test("is safe to run twice: the key is kept, the block and the rule are not repeated", async () => {
     mkdirSync(ssh, { mode: 0o700 });
     writeFileSync(join(ssh, "config"), "ServerAliveInterval 30\n\nHost other\n  User me\n");
-    expect((await keygen(["--json"])).exitCode).toBe(0);
-    const once = config();
-    const firstKey = readFileSync(join(ssh, "protocol_deploy"), "utf8");
-
-    const refused = await keygen([]);
-    expect(refused.exitCode).toBe(4);
-    expect(refused.stderr).toContain("--force");
-    expect(readFileSync(join(ssh, "protocol_deploy"), "utf8")).toBe(firstKey);
-
-    const forced = await keygen(["--force", "--json"]);
-    expect(forced.exitCode).toBe(0);
-    const result = JSON.parse(forced.stdout);
-    expect(result.sshConfig.changed).toBe(false);
-    expect(config()).toBe(once);
-    expect(once).toStartWith("ServerAliveInterval 30\n\nHost other\n  User me\n\n# BEGIN protocol key deploy");
-    expect(result.replaced).toHaveLength(2);
-    expect(readFileSync(result.replaced[0], "utf8")).toBe(firstKey);
-    expect(readFileSync(join(ssh, "protocol_deploy"), "utf8")).not.toBe(firstKey);
-    // One backup of the config from the first run (it had user content), none from the second.
+    expect((await keygen(["app", "--repo", APP])).exitCode).toBe(0);
+    const once = { config: config(), key: readFileSync(join(ssh, "protocol_app"), "utf8") };
+    const gitconfig = readFileSync(join(home, ".gitconfig"), "utf8");
+    const again = await keygen(["app", "--repo", APP, "--json"]);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      created: false,
+      insteadOfChanged: false,
+      sshConfig: { changed: false },
+    });
+    expect(config()).toBe(once.config);
+    expect(readFileSync(join(ssh, "protocol_app"), "utf8")).toBe(once.key);
+    expect(readFileSync(join(home, ".gitconfig"), "utf8")).toBe(gitconfig);
+    expect(once.config).toStartWith("ServerAliveInterval 30\n\nHost other\n  User me\n\n# BEGIN protocol key app");
     expect(readdirSync(ssh).filter((f) => f.startsWith("config.bak-"))).toHaveLength(1);
   });
 
-  test("an https URL is refused: it needs no deploy key", async () => {
-    const run = await keygen(["--host", "https://github.com/o/r.git"]);
+  test("--force makes a new key and keeps the old one as a backup", async () => {
+    expect((await keygen(["app", "--repo", APP])).exitCode).toBe(0);
+    const first = readFileSync(join(ssh, "protocol_app"), "utf8");
+    const forced = await keygen(["app", "--repo", APP, "--force", "--json"]);
+    expect(forced.exitCode).toBe(0);
+    const result = JSON.parse(forced.stdout);
+    expect(result.created).toBe(true);
+    expect(result.replaced).toHaveLength(2);
+    expect(readFileSync(result.replaced[0], "utf8")).toBe(first);
+    expect(readFileSync(join(ssh, "protocol_app"), "utf8")).not.toBe(first);
+  });
+
+  test("inside an app, the key is for the app's remote and named after the app", async () => {
+    const app = join(home, "shop");
+    await sh(["git", "init", "--quiet", app], { env: env() });
+    await sh(["git", "-C", app, "remote", "add", "origin", "ssh://git@git.example.com:2222/acme/shop.git"], {
+      env: env(),
+    });
+    const run = await keygen([], app);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(config()).toContain("Host protocol-shop\n  HostName git.example.com\n  Port 2222\n  User git\n");
+    expect(await gitSees("ssh://git@git.example.com:2222/acme/shop.git")).toBe("ssh://git@protocol-shop/acme/shop.git");
+  });
+
+  test("no silent default: outside an app and without --repo it asks which repo (exit 2)", async () => {
+    const run = await keygen([]);
     expect(run.exitCode).toBe(2);
-    expect(existsSync(join(ssh, "protocol_deploy"))).toBe(false);
+    expect(run.stderr).toContain("which repo is the key for?");
+    expect(existsSync(ssh)).toBe(false);
+  });
+
+  test("an https URL is refused: it needs no deploy key", async () => {
+    const run = await keygen(["app", "--repo", "https://github.com/o/r.git"]);
+    expect(run.exitCode).toBe(2);
+    expect(existsSync(join(ssh, "protocol_app"))).toBe(false);
   });
 });

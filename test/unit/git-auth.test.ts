@@ -122,19 +122,15 @@ describe("gitAuth", () => {
 
 describe("configGitAuth", () => {
   test("never carries the app's username and password", () => {
-    const a = app({ username: "app-user", password: "app-pass" });
-    expect(configGitAuth(a, { PROTOCOL_GIT_USERNAME: "u", PROTOCOL_GIT_PASSWORD: "p" }).http).toBeUndefined();
+    expect(configGitAuth({ PROTOCOL_GIT_USERNAME: "u", PROTOCOL_GIT_PASSWORD: "p" }).http).toBeUndefined();
   });
 
-  test("takes PROTOCOL_CONFIG_GIT_USERNAME/PASSWORD, and the app's deploy key for ssh", () => {
-    const auth = configGitAuth(app({ key: "/k" }), {
+  test("takes PROTOCOL_CONFIG_GIT_USERNAME/PASSWORD, and never the app's deploy key (a key belongs to one repo)", () => {
+    const auth = configGitAuth({
       PROTOCOL_CONFIG_GIT_USERNAME: "cu",
       PROTOCOL_CONFIG_GIT_PASSWORD: "cp",
     });
-    expect(auth).toEqual({
-      env: { GIT_SSH_COMMAND: "ssh -i '/k' -o IdentitiesOnly=yes -o BatchMode=yes" },
-      http: { username: "cu", password: "cp" },
-    });
+    expect(auth).toEqual({ env: {}, http: { username: "cu", password: "cp" } });
   });
 });
 

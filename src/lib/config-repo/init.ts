@@ -56,7 +56,7 @@ async function cloneEnvironment(
   url: string,
   options: Pick<ConfigInitOptions, "env" | "push">,
 ): Promise<boolean> {
-  const auth = configGitAuth(app);
+  const auth = configGitAuth();
   const { branches, head } = await remoteBranches(url, auth);
   const shown = redactUrl(url);
   if (branches.length === 0) {

@@ -28,7 +28,7 @@ export function hasConfigRepo(app: App): boolean {
 
 /** The config repo's own credentials (the app's token never goes to the config remote); environment only. */
 export function configContext(app: App, dir = configDir(app)): GitContext {
-  return { dir, ...configGitAuth(app) };
+  return { dir, ...configGitAuth() };
 }
 
 export function openConfigRepo(app: App): ConfigRepo {

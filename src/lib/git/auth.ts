@@ -24,11 +24,13 @@ export function gitAuth(app: App, env: Env = process.env): GitAuth {
 
 /**
  * The config repo's credentials: its own username/password (PROTOCOL_CONFIG_GIT_USERNAME/PASSWORD),
- * never the app's; the app's deploy key still goes to ssh (one key for both repos).
+ * never the app's. Nor the app's git.key: a deploy key belongs to one repo, and ssh offering it
+ * first would get the config clone refused. Over ssh the config repo uses its own key through the
+ * alias `key:generate <name> --repo <config url>` made (or the agent, or ~/.ssh's defaults).
  */
-export function configGitAuth(app: App, env: Env = process.env): GitAuth {
+export function configGitAuth(env: Env = process.env): GitAuth {
   return {
-    env: sshEnv(app),
+    env: {},
     http: basicCredentials(env.PROTOCOL_CONFIG_GIT_USERNAME, env.PROTOCOL_CONFIG_GIT_PASSWORD),
   };
 }

@@ -2,6 +2,7 @@ import { existsSync, statSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
+import { CONFIG_REMOTE, configContext, hasConfigRepo } from "../config-repo/repo.ts";
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
 import { appPaths, expandHome } from "../core/paths.ts";
 import { run, type SpawnResult } from "../core/spawn.ts";
@@ -15,6 +16,7 @@ import { readCrontab } from "./crontab.ts";
 import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "./doctor.ts";
 import { checkLoops } from "./doctor-loops.ts";
 import { parseSshHost } from "./ssh-config.ts";
+import { resolveSshHost } from "./ssh-key.ts";
 
 /** Run a probe; null when the program is not installed. */
 async function probe(argv: string[]): Promise<SpawnResult | null> {
@@ -111,6 +113,28 @@ export async function checkRemoteSecrets(app: App): Promise<Check> {
   };
 }
 
+/** The config repo's remote answers with the credentials the config repo uses (its own key or token). */
+export async function checkConfigRemote(app: App): Promise<Check> {
+  const name = "remote (config)";
+  if (!hasConfigRepo(app)) return { name, ok: true, skipped: true, detail: "no config repo" };
+  const ctx = configContext(app);
+  const url = await remoteUrl(ctx, CONFIG_REMOTE);
+  if (!url) return { name, ok: true, skipped: true, detail: "the config repo has no remote (local only)" };
+  try {
+    await remoteDefaultBranch(ctx, CONFIG_REMOTE);
+    return { name, ok: true, detail: `${redactUrl(url)} answers` };
+  } catch (error) {
+    return {
+      name,
+      ok: false,
+      detail: errorMessage(error),
+      fix: parseSshHost(url)
+        ? `give the config repo its own deploy key: protocol key:generate ${app.name}-config --repo ${redactUrl(url)}`
+        : "check the network and PROTOCOL_CONFIG_GIT_USERNAME / PROTOCOL_CONFIG_GIT_PASSWORD",
+    };
+  }
+}
+
 /** git.key exists and only its owner can read it (ssh refuses a key others can read). */
 export function checkDeployKey(app: App): Check {
   const name = "deploy key";
@@ -143,8 +167,10 @@ export function knownHostsFiles(home = homedir()): string[] {
 /** For an ssh remote: the git host's key is in known_hosts, so BatchMode ssh can connect. */
 export async function checkKnownHosts(url: string | null, files = knownHostsFiles()): Promise<Check> {
   const name = "known_hosts";
-  const host = url ? parseSshHost(url) : null;
-  if (!host) return { name, ok: true, skipped: true, detail: "not needed: the remote is not ssh" };
+  const named = url ? parseSshHost(url) : null;
+  if (!named) return { name, ok: true, skipped: true, detail: "not needed: the remote is not ssh" };
+  // A key's alias (protocol-shop) is looked up under the host it stands for.
+  const host = await resolveSshHost(named);
   const entry = host.port && host.port !== 22 ? `[${host.host}]:${host.port}` : host.host;
   for (const file of files.filter((path) => existsSync(path))) {
     const result = await probe(["ssh-keygen", "-F", entry, "-f", file]);
@@ -235,7 +261,11 @@ async function appChecks(dirArg?: string): Promise<Check[]> {
   const remoteChecks = async () => {
     // The remote first: with StrictHostKeyChecking accept-new, that connection adds the host key.
     const remote = await checkRemote(app);
-    return [remote, await checkKnownHosts(await remoteUrl(gitContext(app), remoteName(app)))];
+    return [
+      remote,
+      await checkKnownHosts(await remoteUrl(gitContext(app), remoteName(app))),
+      await checkConfigRemote(app),
+    ];
   };
   const [remote, crontab, disk] = await Promise.all([
     remoteChecks(),

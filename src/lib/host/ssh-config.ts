@@ -13,6 +13,8 @@ export interface SshHost {
 
 export interface SshBlock extends SshHost {
   name: string;
+  /** The `Host` pattern: the alias this key answers to (default: the real host). */
+  alias?: string;
   identityFile: string;
   /** Trust the host key on first use (a fresh node from cloud-init has nobody to ask). */
   acceptNewHostKey?: boolean;
@@ -47,6 +49,28 @@ function valid(host: SshHost): SshHost | null {
   return HOST.test(host.host) && port && (host.user === null || USER.test(host.user)) ? host : null;
 }
 
+/**
+ * The ssh alias of a deploy key: `protocol-<name>`. GitHub and GitLab deploy keys belong to one
+ * repo each, and ssh offers every key whose `Host` matches in file order, so two keys under
+ * `Host github.com` shadow each other; one alias per key (and per repo) never does.
+ */
+export function hostAlias(name: string): string {
+  return `protocol-${assertKeyName(name)}`;
+}
+
+/**
+ * A git URL with its host replaced by an ssh alias: `git@github.com:acme/shop.git` →
+ * `git@protocol-shop:acme/shop.git`, `ssh://git@host:2222/x.git` → `ssh://git@protocol-shop/x.git`
+ * (the port lives in the alias's block). Null for a URL that is not ssh.
+ */
+export function aliasedUrl(url: string, alias: string): string | null {
+  const full = /^ssh:\/\/(?:([^@/]+)@)?(\[[^\]]+\]|[^:/]+)(?::\d+)?(\/.*)$/.exec(url);
+  if (full) return `ssh://${full[1] ? `${full[1]}@` : ""}${alias}${full[3]}`;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || url.startsWith("/") || url.startsWith(".")) return null;
+  const scp = /^(?:([^@:/]+)@)?([^:/]+):(?!\/\/)(.+)$/.exec(url);
+  return scp ? `${scp[1] ? `${scp[1]}@` : ""}${alias}:${scp[3]}` : null;
+}
+
 export const beginMarker = (name: string) => `# BEGIN protocol key ${name} (managed by protocol key:generate)`;
 export const endMarker = (name: string) => `# END protocol key ${name}`;
 
@@ -60,7 +84,7 @@ export function renderSshBlock(block: SshBlock): string[] {
     throw new UsageError(`the key path ${JSON.stringify(block.identityFile)} contains a double quote`);
   return [
     beginMarker(block.name),
-    `Host ${block.host}`,
+    `Host ${block.alias ?? block.host}`,
     `  HostName ${block.host.replace(/^\[|\]$/g, "")}`,
     ...(block.port ? [`  Port ${block.port}`] : []),
     ...(block.user ? [`  User ${block.user}`] : []),
