@@ -5,7 +5,7 @@ import { log } from "../../lib/core/log.ts";
 import { printJson, printText } from "../../lib/core/output.ts";
 import { redactUrl } from "../../lib/core/validate.ts";
 import { remoteUrl } from "../../lib/git/git.ts";
-import { parseSshHost } from "../../lib/host/ssh-config.ts";
+import { keyNameFor, parseSshHost } from "../../lib/host/ssh-config.ts";
 import { generateDeployKey } from "../../lib/host/ssh-key.ts";
 import { loadApp, remoteName } from "../../lib/node/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
@@ -79,7 +79,7 @@ export default defineProtocolCommand({
         "https remotes need no deploy key (use PROTOCOL_GIT_USERNAME / PROTOCOL_GIT_PASSWORD)",
       );
     host.port = parseWholeNumber("port", args.port, portArg.wholeNumber) ?? host.port;
-    const name = args.name ?? (args.repo || args.host ? undefined : loadApp(args.dir).name);
+    const name = args.name ?? (args.repo || args.host ? undefined : keyNameFor(loadApp(args.dir).name));
     if (!name)
       throw new UsageError("which name? a key per repo needs one", "protocol key:generate <name> --repo <url>");
     const hasPath = repo !== host.host && /[:/]/.test(repo.replace(/^ssh:\/\/[^/]*/, ""));

@@ -6,7 +6,7 @@ import { CONFIG_REMOTE, configContext, hasConfigRepo } from "../config-repo/repo
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
 import { appPaths, expandHome } from "../core/paths.ts";
 import { run, type SpawnResult } from "../core/spawn.ts";
-import { redactUrl } from "../core/validate.ts";
+import { credentialInUrl, redactUrl } from "../core/validate.ts";
 import { gitContext } from "../git/auth.ts";
 import { isWorkTree, remoteDefaultBranch, remoteUrl } from "../git/git.ts";
 import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from "../node/app.ts";
@@ -15,7 +15,7 @@ import { parseCrontab } from "./cron-block.ts";
 import { readCrontab } from "./crontab.ts";
 import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "./doctor.ts";
 import { checkLoops } from "./doctor-loops.ts";
-import { parseSshHost } from "./ssh-config.ts";
+import { keyNameFor, parseSshHost } from "./ssh-config.ts";
 import { resolveSshHost } from "./ssh-key.ts";
 
 /** Run a probe; null when the program is not installed. */
@@ -129,7 +129,7 @@ export async function checkConfigRemote(app: App): Promise<Check> {
       ok: false,
       detail: errorMessage(error),
       fix: parseSshHost(url)
-        ? `give the config repo its own deploy key: protocol key:generate ${app.name}-config --repo ${redactUrl(url)}`
+        ? `give the config repo its own deploy key: protocol key:generate ${keyNameFor(app.name)}-config --repo ${credentialInUrl(url) ? redactUrl(url) : url}`
         : "check the network and PROTOCOL_CONFIG_GIT_USERNAME / PROTOCOL_CONFIG_GIT_PASSWORD",
     };
   }

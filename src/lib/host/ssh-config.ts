@@ -25,6 +25,11 @@ const HOST = /^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/;
 /** An ssh login name: nothing that could end the `User` line or start an option of its own. */
 const USER = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
 
+/** A key name made from an app's name: what a key name may not hold becomes '-'. */
+export function keyNameFor(appName: string): string {
+  return appName.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "deploy";
+}
+
 export function assertKeyName(name: string): string {
   if (!NAME.test(name))
     throw new UsageError(`key name ${JSON.stringify(name)} must be letters, digits, '.', '_' or '-'`);

@@ -145,7 +145,16 @@ export async function resolveSshHost(host: SshHost): Promise<SshHost> {
   const name = host.host.replace(/^\[|\]$/g, "");
   let result: Awaited<ReturnType<typeof run>>;
   try {
-    result = await run(["ssh", "-G", ...(host.port ? ["-p", String(host.port)] : []), "--", name]);
+    // The config key:generate writes (ssh itself reads the passwd entry's home, the same one for root).
+    const config = join(sshDir(), "config");
+    result = await run([
+      "ssh",
+      "-G",
+      ...(existsSync(config) ? ["-F", config] : []),
+      ...(host.port ? ["-p", String(host.port)] : []),
+      "--",
+      name,
+    ]);
   } catch {
     return host;
   }
