@@ -32,7 +32,12 @@ export default defineProtocolCommand({
     },
     "deploy-key-file": {
       type: "string",
-      description: "Private deploy key to install as /root/.ssh/protocol_deploy (read-only key!)",
+      description: "The app repo's private deploy key (read-only!), installed as /root/.ssh/protocol_app",
+      valueHint: "path",
+    },
+    "config-deploy-key-file": {
+      type: "string",
+      description: "The config repo's own private deploy key, installed as /root/.ssh/protocol_config",
       valueHint: "path",
     },
     "protocol-version": {
@@ -44,6 +49,8 @@ export default defineProtocolCommand({
   async run({ args }) {
     const keyFile = args["deploy-key-file"];
     const deployKey = keyFile ? readDeployKeyFile(keyFile) : undefined;
+    const configKeyFile = args["config-deploy-key-file"];
+    const configDeployKey = configKeyFile ? readDeployKeyFile(configKeyFile) : undefined;
     const userData = renderUserData({
       repo: args.repo,
       branch: args.branch,
@@ -51,17 +58,22 @@ export default defineProtocolCommand({
       env: args.env,
       configRepo: args["config-repo"],
       deployKey,
+      configDeployKey,
       downloadUrl: downloadBase(),
       version: args["protocol-version"],
     });
-    const needsKey = [args.repo, args["config-repo"]].some((url) => url && parseSshHost(url));
-    if (needsKey && !deployKey)
+    if (parseSshHost(args.repo) && !deployKey)
       log.warn(
-        "the repo is cloned over ssh but no --deploy-key-file was given: the clone will fail unless the image has a key",
+        "the app is cloned over ssh but no --deploy-key-file was given: the clone will fail unless the image has a key",
       );
-    if (deployKey)
+    const configRepo = args["config-repo"];
+    if (configRepo && parseSshHost(configRepo) && !configDeployKey)
       log.warn(
-        "the user-data holds the deploy key: anything on the node that can read the metadata service can read it, so give it read-only access only",
+        "the config repo is cloned over ssh without --config-deploy-key-file: a deploy key belongs to one repo, so the app's key will not clone it on GitHub or GitLab",
+      );
+    if (deployKey || configDeployKey)
+      log.warn(
+        "the user-data holds the deploy keys: anything on the node that can read the metadata service can read them, so give them read-only access only",
       );
     printText(userData);
   },

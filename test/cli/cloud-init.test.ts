@@ -15,9 +15,13 @@ if (!cloudInit)
   console.log("skipping the cloud-init schema check: cloud-init is not installed (apt-get install cloud-init)");
 if (!shellcheck) console.log("skipping shellcheck of the bootstrap script: shellcheck is not installed");
 
+const CONFIG_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nY29uZmlnLWtleQ==\n-----END OPENSSH PRIVATE KEY-----\n";
+
 async function userData(): Promise<string> {
   const keyFile = join(dir, "deploy_key");
   writeFileSync(keyFile, KEY, { mode: 0o600 });
+  const configKeyFile = join(dir, "config_key");
+  writeFileSync(configKeyFile, CONFIG_KEY, { mode: 0o600 });
   const run = await sh([
     process.execPath,
     CLI,
@@ -32,6 +36,8 @@ async function userData(): Promise<string> {
     "git@github.com:acme/shop-config.git",
     "--deploy-key-file",
     keyFile,
+    "--config-deploy-key-file",
+    configKeyFile,
   ]);
   expect(run.exitCode).toBe(0);
   expect(run.stderr).toContain("read-only");
@@ -39,7 +45,7 @@ async function userData(): Promise<string> {
 }
 
 describe("cloud-init", () => {
-  test.skipIf(!cloudInit)("prints user-data that cloud-init's schema accepts", async () => {
+  test.skipIf(!cloudInit)("prints user-data with two keys that cloud-init's schema accepts", async () => {
     const file = join(dir, "user-data.yaml");
     writeFileSync(file, await userData());
     const run = await sh([cloudInit!, "schema", "--config-file", file]);
@@ -54,6 +60,24 @@ describe("cloud-init", () => {
     writeFileSync(script, files.find((file) => file.path === "/usr/local/sbin/protocol-bootstrap")!.content);
     const run = await sh([shellcheck!, script]);
     expect(run.stdout + run.stderr).toBe("");
+  });
+
+  test("an ssh config repo without a key of its own gets a warning: the app's key will not clone it", async () => {
+    const keyFile = join(dir, "deploy_key");
+    writeFileSync(keyFile, KEY, { mode: 0o600 });
+    const run = await sh([
+      process.execPath,
+      CLI,
+      "cloud-init",
+      "--repo",
+      "git@github.com:acme/shop.git",
+      "--config-repo",
+      "git@github.com:acme/shop-config.git",
+      "--deploy-key-file",
+      keyFile,
+    ]);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toContain("without --config-deploy-key-file: a deploy key belongs to one repo");
   });
 
   test("a missing key file is a precondition error; a missing --repo a usage error", async () => {

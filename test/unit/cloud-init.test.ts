@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { renderBootstrap, renderUserData, type UserDataOptions } from "../../src/lib/host/cloud-init.ts";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
+const CONFIG_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nY29uZmlnLWtleQ==\n-----END OPENSSH PRIVATE KEY-----\n";
 const base: UserDataOptions = {
   repo: "git@github.com:acme/shop.git",
   dir: "/srv/shop",
@@ -25,9 +26,11 @@ describe("renderBootstrap", () => {
     expect(script).toContain(
       "[ -d '/srv/shop/.git' ] || git clone --branch 'main' -- 'git@github.com:acme/shop.git' '/srv/shop'\n",
     );
+    // The config repo on the environment's branch, whatever its remote's HEAD says.
     expect(script).toContain(
-      "[ -d '/srv/shop-config/.git' ] || git clone -- 'git@github.com:acme/shop-config.git' '/srv/shop-config'\n",
+      "[ -d '/srv/shop-config/.git' ] || git clone --branch 'production' -- 'git@github.com:acme/shop-config.git' '/srv/shop-config'\n",
     );
+    expect(script).toContain("systemctl enable --now cron");
     expect(script).toEndWith("cd '/srv/shop'\nprotocol start 'production'\n");
   });
 
@@ -39,23 +42,57 @@ describe("renderBootstrap", () => {
 });
 
 describe("renderUserData", () => {
-  test("writes the key (0600), an ssh block that trusts the host on first use, and the bootstrap script", () => {
-    const userData = renderUserData({ ...base, deployKey: KEY });
+  test("writes each repo's key (0600), an alias block per key, git's rule per repo, and the bootstrap script", () => {
+    const options = {
+      ...base,
+      configRepo: "git@github.com:acme/shop-config.git",
+      deployKey: KEY,
+      configDeployKey: CONFIG_KEY,
+    };
+    const userData = renderUserData(options);
     expect(userData).toStartWith("#cloud-config\n");
-    const document = Bun.YAML.parse(userData) as { write_files: Record<string, unknown>[]; runcmd: string[][] };
-    const [key, ssh, bootstrap] = document.write_files;
-    expect(key).toEqual({ path: "/root/.ssh/protocol_deploy", owner: "root:root", permissions: "0600", content: KEY });
+    const document = Bun.YAML.parse(userData) as {
+      packages: string[];
+      write_files: Record<string, unknown>[];
+      runcmd: string[][];
+    };
+    expect(document.packages).toContain("cron");
+    const [appKey, configKey, ssh, bootstrap] = document.write_files;
+    expect(appKey).toEqual({ path: "/root/.ssh/protocol_app", owner: "root:root", permissions: "0600", content: KEY });
+    expect(configKey).toEqual({
+      path: "/root/.ssh/protocol_config",
+      owner: "root:root",
+      permissions: "0600",
+      content: CONFIG_KEY,
+    });
     expect(ssh).toMatchObject({ path: "/root/.ssh/config", permissions: "0600", append: true });
     expect(ssh!.content).toContain(
-      "Host github.com\n  HostName github.com\n  User git\n  IdentityFile /root/.ssh/protocol_deploy\n  IdentitiesOnly yes\n  StrictHostKeyChecking accept-new\n",
+      "Host protocol-app\n  HostName github.com\n  User git\n  IdentityFile /root/.ssh/protocol_app\n  IdentitiesOnly yes\n  StrictHostKeyChecking accept-new\n",
+    );
+    expect(ssh!.content).toContain(
+      "Host protocol-config\n  HostName github.com\n  User git\n  IdentityFile /root/.ssh/protocol_config\n",
+    );
+    expect(ssh!.content).not.toContain("Host github.com");
+    const script = renderBootstrap(options);
+    expect(script).toContain(
+      "git config --global --replace-all 'url.git@protocol-app:acme/shop.git.insteadOf' 'git@github.com:acme/shop.git'\n",
+    );
+    expect(script).toContain(
+      "git config --global --replace-all 'url.git@protocol-config:acme/shop-config.git.insteadOf' 'git@github.com:acme/shop-config.git'\n",
     );
     expect(bootstrap).toEqual({
       path: "/usr/local/sbin/protocol-bootstrap",
       owner: "root:root",
       permissions: "0700",
-      content: renderBootstrap({ ...base, deployKey: KEY }),
+      content: script,
     });
     expect(document.runcmd).toEqual([["/usr/local/sbin/protocol-bootstrap"]]);
+  });
+
+  test("a repo without a key of its own gets no alias: one key never serves two repos", () => {
+    const userData = renderUserData({ ...base, configRepo: "git@github.com:acme/shop-config.git", deployKey: KEY });
+    expect(userData).toContain("Host protocol-app");
+    expect(userData).not.toContain("protocol-config");
   });
 
   test("a value with YAML's own syntax in it stays a plain value", () => {
@@ -87,6 +124,8 @@ describe("renderUserData", () => {
     [{ env: "prod;rm" }, "--env"],
     [{ version: "latest" }, "--protocol-version"],
     [{ deployKey: "ssh-ed25519 AAAA" }, "--deploy-key-file"],
+    [{ configRepo: "git@h:c.git", configDeployKey: "ssh-ed25519 AAAA" }, "--config-deploy-key-file"],
+    [{ configDeployKey: KEY }, "--config-deploy-key-file needs --config-repo"],
   ] as [Partial<UserDataOptions>, string][])("rejects %o", (change, flag) => {
     expect(() => renderUserData({ ...base, ...change })).toThrow(flag);
   });

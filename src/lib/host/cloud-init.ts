@@ -10,7 +10,7 @@ import { shellQuote } from "../core/shell.ts";
 import { hasControlChars } from "../core/validate.ts";
 import { branchNameProblem } from "../git/refname.ts";
 import { DEFAULT_DOWNLOAD_URL, releaseFileUrl } from "../release/metadata.ts";
-import { parseSshHost, renderSshBlock } from "./ssh-config.ts";
+import { aliasedUrl, hostAlias, parseSshHost, renderSshBlock } from "./ssh-config.ts";
 
 export interface UserDataOptions {
   repo: string;
@@ -19,14 +19,20 @@ export interface UserDataOptions {
   dir: string;
   env?: string;
   configRepo?: string;
-  /** The private deploy key's text, written to /root/.ssh/protocol_deploy. */
+  /** The app repo's private deploy key, written to /root/.ssh/protocol_app. */
   deployKey?: string;
+  /** The config repo's own private deploy key (a deploy key belongs to one repo), /root/.ssh/protocol_config. */
+  configDeployKey?: string;
   downloadUrl?: string;
   /** Pin the protocol release the node installs (default: the latest). */
   version?: string;
 }
 
-export const KEY_PATH = "/root/.ssh/protocol_deploy";
+/** Each repo's key, and the ssh alias (hostAlias) it answers to: the names key:generate would use. */
+export const KEYS = {
+  app: { name: "app", path: "/root/.ssh/protocol_app" },
+  config: { name: "config", path: "/root/.ssh/protocol_config" },
+} as const;
 export const BOOTSTRAP_PATH = "/usr/local/sbin/protocol-bootstrap";
 
 function check(ok: boolean, message: string): void {
@@ -60,6 +66,11 @@ export function validateUserDataOptions(options: UserDataOptions): void {
     `--protocol-version ${JSON.stringify(options.version)} is not a version like 1.2.3`,
   );
   check(!options.deployKey || options.deployKey.includes("PRIVATE KEY-----"), "--deploy-key-file is not a private key");
+  check(
+    !options.configDeployKey || options.configDeployKey.includes("PRIVATE KEY-----"),
+    "--config-deploy-key-file is not a private key",
+  );
+  check(!options.configDeployKey || Boolean(options.configRepo), "--config-deploy-key-file needs --config-repo");
 }
 
 /** The script cloud-init's runcmd runs: idempotent, so a rerun by hand goes on where it failed. */
@@ -72,50 +83,65 @@ export function renderBootstrap(options: UserDataOptions): string {
   ];
   const clone = (repo: string, dir: string, branch?: string) =>
     `[ -d ${shellQuote(`${dir}/.git`)} ] || git clone ${branch ? `--branch ${shellQuote(branch)} ` : ""}-- ${shellQuote(repo)} ${shellQuote(dir)}`;
+  // Each repo with its own key goes through that key's ssh alias (as key:generate sets it up).
+  const rules = repoKeys(options).map(
+    ({ url, aliased }) =>
+      `git config --global --replace-all ${shellQuote(`url.${aliased}.insteadOf`)} ${shellQuote(url)}`,
+  );
   return [
     "#!/usr/bin/env bash",
     "# Written by protocol cloud-init; cloud-init runs it once, and it is safe to run again by hand.",
     "set -euo pipefail",
     "export HOME=/root PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin",
     "command -v docker >/dev/null 2>&1 || curl -fsSL https://get.docker.com | sh",
+    // The @reboot line needs cron running (some images install it stopped, or not at all).
+    "systemctl enable --now cron >/dev/null 2>&1 || service cron start >/dev/null 2>&1 || true",
     `curl -fsSL ${shellQuote(installer)} | ${installEnv.join(" ")} bash`,
-    ...(options.deployKey ? ["chmod 700 /root/.ssh", `chmod 600 ${KEY_PATH}`] : []),
+    ...(rules.length > 0 ? ["chmod 700 /root/.ssh", ...repoKeys(options).map((k) => `chmod 600 ${k.path}`)] : []),
+    ...rules,
     clone(options.repo, options.dir, options.branch),
-    ...(options.configRepo ? [clone(options.configRepo, `${options.dir}-config`)] : []),
+    // The config repo on the environment's branch, whatever its remote's HEAD says.
+    ...(options.configRepo ? [clone(options.configRepo, `${options.dir}-config`, options.env)] : []),
     `cd ${shellQuote(options.dir)}`,
     `protocol start${options.env ? ` ${shellQuote(options.env)}` : ""}`,
     "",
   ].join("\n");
 }
 
+/** The repos that have a key of their own and an ssh URL: the key, its alias, the URL through it. */
+function repoKeys(options: UserDataOptions) {
+  const candidates = [
+    { repo: options.repo, key: options.deployKey, ...KEYS.app },
+    { repo: options.configRepo, key: options.configDeployKey, ...KEYS.config },
+  ];
+  return candidates.flatMap(({ repo, key, name, path }) => {
+    const host = repo ? parseSshHost(repo) : null;
+    const aliased = repo ? aliasedUrl(repo, hostAlias(name)) : null;
+    return repo && key && host && aliased ? [{ url: repo, key, name, path, host, aliased }] : [];
+  });
+}
+
 /** The user-data as data: Bun.YAML writes it, so no value can break out of its place in the document. */
 export function userDataDocument(options: UserDataOptions): Record<string, unknown> {
   validateUserDataOptions(options);
   const files: Record<string, string | boolean>[] = [];
-  if (options.deployKey) {
-    files.push({ path: KEY_PATH, owner: "root:root", permissions: "0600", content: options.deployKey });
-    const sshHosts = [options.repo, options.configRepo ?? ""].map(parseSshHost).filter((h) => h !== null);
-    const unique = sshHosts.filter((h, i) => sshHosts.findIndex((o) => o.host === h.host && o.port === h.port) === i);
-    const blocks = unique.map((host, i) =>
-      renderSshBlock({
-        ...host,
-        name: i === 0 ? "deploy" : `deploy-${i + 1}`,
-        identityFile: KEY_PATH,
-        acceptNewHostKey: true,
-      }),
+  const keys = repoKeys(options);
+  for (const { path, key } of keys) files.push({ path, owner: "root:root", permissions: "0600", content: key });
+  if (keys.length > 0) {
+    const blocks = keys.map(({ name, host, path }) =>
+      renderSshBlock({ ...host, name, alias: hostAlias(name), identityFile: path, acceptNewHostKey: true }),
     );
-    if (blocks.length > 0)
-      files.push({
-        path: "/root/.ssh/config",
-        permissions: "0600",
-        append: true,
-        content: `${blocks.map((b) => b.join("\n")).join("\n")}\n`,
-      });
+    files.push({
+      path: "/root/.ssh/config",
+      permissions: "0600",
+      append: true,
+      content: `${blocks.map((b) => b.join("\n")).join("\n")}\n`,
+    });
   }
   files.push({ path: BOOTSTRAP_PATH, owner: "root:root", permissions: "0700", content: renderBootstrap(options) });
   return {
     package_update: true,
-    packages: ["git", "curl", "ca-certificates"],
+    packages: ["git", "curl", "ca-certificates", "cron"],
     write_files: files,
     runcmd: [[BOOTSTRAP_PATH]],
   };
