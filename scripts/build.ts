@@ -8,13 +8,13 @@
  * bunfig.toml of the app directory they run in, so both autoloads are off.
  */
 
-import { copyFileSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { run } from "../src/lib/core/spawn.ts";
 import { sha256File } from "../src/lib/release/checksum.ts";
-import { TARGETS } from "../src/lib/release/metadata.ts";
+import { TARGETS, withReleaseUrl } from "../src/lib/release/metadata.ts";
 import { renderSha256Sums } from "../src/lib/schema/release.ts";
 
 const root = join(import.meta.dir, "..");
@@ -85,7 +85,7 @@ async function buildAll(): Promise<void> {
     artifacts.push(outfile);
   }
   await compressAll(artifacts);
-  copyFileSync(join(root, "install.sh"), join(dist, "install.sh"));
+  writeFileSync(join(dist, "install.sh"), withReleaseUrl(readFileSync(join(root, "install.sh"), "utf8")));
   const files = [...artifacts.flatMap((a) => [a, `${a}.xz`, `${a}.gz`]), join(dist, "install.sh")];
   const sums = new Map<string, string>();
   for (const file of files) sums.set(basename(file), await sha256File(file));

@@ -1,11 +1,15 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   artifactName,
   compareVersions,
+  DEFAULT_DOWNLOAD_URL,
   type Platform,
   pickCompression,
   releaseFileUrl,
   TARGETS,
+  withReleaseUrl,
 } from "../../src/lib/release/metadata.ts";
 import { parseSha256Sums, parseVersionFile, renderSha256Sums } from "../../src/lib/schema/release.ts";
 
@@ -128,5 +132,29 @@ describe("pickCompression", () => {
     [new Map([["p", HASH_A]]), true, "none"],
   ] as const)("%#", (sums, hasXz, expected) => {
     expect(pickCompression("p", sums, hasXz)).toBe(expected);
+  });
+});
+
+describe("the release host is written in one place", () => {
+  const root = join(import.meta.dir, "..", "..");
+  const releases = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).config.releases as string;
+
+  test("package.json's config.releases is the binary's default", () => {
+    expect(DEFAULT_DOWNLOAD_URL).toBe(releases);
+  });
+
+  test("the repo's install.sh and every release URL in the README say the same (a fork changes package.json, then these)", () => {
+    const script = readFileSync(join(root, "install.sh"), "utf8");
+    expect(withReleaseUrl(script)).toBe(script);
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    const urls = [...readme.matchAll(/https:\/\/github\.com\/[^/\s]+\/[^/\s]+\/releases/g)].map((m) => m[0]);
+    expect(urls.length).toBeGreaterThan(0);
+    expect(new Set(urls)).toEqual(new Set([releases]));
+  });
+
+  test("the build writes the configured host into the install.sh it ships", () => {
+    expect(
+      withReleaseUrl('#!/bin/sh\nDEFAULT_DOWNLOAD_URL="https://old.example/releases"\n', "https://fork.example/r"),
+    ).toBe('#!/bin/sh\nDEFAULT_DOWNLOAD_URL="https://fork.example/r"\n');
   });
 });

@@ -1,11 +1,19 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
+import pkg from "../../../package.json" with { type: "json" };
 
 /**
  * Where releases live and which file of a release fits this machine. The layout is GitHub's:
  * `<base>/latest/download/<file>` for the newest release, `<base>/download/v<version>/<file>` for a
- * pinned one. install.sh has the same default base in one variable at its top.
+ * pinned one. The base is written once, in package.json's `config.releases` (bundled into the
+ * binary); scripts/build.ts writes it into the released install.sh, and a test holds the repo's
+ * install.sh and the README to it, so a fork changes it in one place.
  */
-export const DEFAULT_DOWNLOAD_URL = "https://github.com/protocol-sh/protocol/releases";
+export const DEFAULT_DOWNLOAD_URL: string = pkg.config.releases;
+
+/** install.sh with its default release host set to DEFAULT_DOWNLOAD_URL: what scripts/build.ts ships. */
+export function withReleaseUrl(script: string, releases = DEFAULT_DOWNLOAD_URL): string {
+  return script.replace(/^DEFAULT_DOWNLOAD_URL=.*$/m, `DEFAULT_DOWNLOAD_URL="${releases}"`);
+}
 
 /** Every build target: Bun's target name and the artifact it becomes (`protocol-<os>-<arch>[-variant]`). */
 export const TARGETS = [
