@@ -67,16 +67,12 @@ describe("parseProtocolJson", () => {
     ["git.interval", { git: { interval: "10" } }, "must be a number of seconds"],
     ["git.branch", { git: { branch: "-x" } }, "is not a valid branch name"],
     ["git.branch", { git: { branch: "a..b" } }, "is not a valid branch name"],
-    ["git.branch", { git: { branch: "" } }, "must not be empty"],
     ["git.remotename", { git: { remotename: "bad name" } }, "is not a valid remote name"],
-    ["git.remote", { git: { remote: "" } }, "must not be empty"],
-    ["git.key", { git: { key: "" } }, "must not be empty"],
     ["name", { name: "-app" }, "must be letters, digits"],
     ["name", { name: "my app" }, "must be letters, digits"],
     ["docker.compose", { docker: { compose: [] } }, "Invalid length"],
     ["docker.compose.1", { docker: { compose: ["a.yml", ""] } }, "must not be empty"],
     ["docker.compose", { docker: { compose: 3 } }, "must be a file name or a list of them"],
-    ["configuration.local", { configuration: { local: "" } }, "must not be empty"],
   ])("rejects a bad %s with a ConfigError (exit 3) naming the key: %j", (key, value, reason) => {
     const error = configError(JSON.stringify(value));
     expect(error.exitCode).toBe(EXIT.config);
@@ -84,6 +80,17 @@ describe("parseProtocolJson", () => {
     expect(error.message).toStartWith(`${PATH} is invalid: `);
     expect(error.message).toContain(`${key}: `);
     expect(error.message).toContain(reason);
+  });
+
+  test.each([
+    ["git.branch", { git: { branch: "" } }],
+    ["git.remote", { git: { remote: "" } }],
+    ["git.key", { git: { key: "" } }],
+    ["configuration.local", { configuration: { local: "" } }],
+  ])("an empty %s is not set, as in the PHP tool's files (not an error)", (_key, value) => {
+    const config = parseProtocolJson(JSON.stringify(value), PATH);
+    expect(config.git).toEqual({});
+    expect(config.configuration).toEqual({});
   });
 
   test("names every bad key in one message", () => {
