@@ -4,7 +4,8 @@
  * terminal is a real pseudo-terminal (Bun.Terminal); docker is the fake, printing progress lines.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { CLI, FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
+import { FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
+import { runOnTerminal } from "../helpers/terminal.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create()));
@@ -12,24 +13,11 @@ afterEach(async () => fx[Symbol.asyncDispose]());
 
 const PROGRESS = "web Pulling,a1b2c3 Downloading 12.5MB/40MB,web Pulled";
 
-async function onTerminal(args: string[]): Promise<{ exitCode: number; screen: string }> {
-  let screen = "";
-  const child = Bun.spawn([process.execPath, CLI, ...args], {
+const onTerminal = (args: string[]) =>
+  runOnTerminal(args, {
     cwd: fx.root,
-    env: { ...process.env, ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`, FAKE_DOCKER_PROGRESS: PROGRESS },
-    terminal: {
-      cols: 200,
-      rows: 50,
-      data(_terminal, data) {
-        screen += new TextDecoder().decode(data);
-      },
-    },
+    env: { ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`, FAKE_DOCKER_PROGRESS: PROGRESS },
   });
-  const exitCode = await Promise.race([child.exited, Bun.sleep(20_000).then(() => -1)]);
-  if (exitCode === -1) child.kill();
-  child.terminal?.close();
-  return { exitCode, screen };
-}
 
 describe("progress of long steps", () => {
   test("at a terminal, compose pull's own progress shows as it comes", async () => {

@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { commands, GROUPS } from "../../src/commands/index.ts";
-import { CLI, FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
+import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
+import { runOnTerminal, type TerminalRun } from "../helpers/terminal.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create()));
@@ -204,28 +205,18 @@ describe("help", () => {
  * Runs the CLI on a real pseudo-terminal (Bun.Terminal), waits for `prompt` to show, and sends what
  * Ctrl-C sends in raw mode (0x03). Returns the exit code and everything the terminal showed.
  */
-async function ctrlCAt(args: string[], prompt: string): Promise<{ exitCode: number; screen: string }> {
-  let screen = "";
+async function ctrlCAt(args: string[], prompt: string): Promise<TerminalRun> {
   let sent = false;
-  const child = Bun.spawn([process.execPath, CLI, ...args], {
+  return runOnTerminal(args, {
     cwd: fx.root,
-    env: { ...process.env, ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` },
-    terminal: {
-      cols: 200,
-      rows: 50,
-      data(terminal, data) {
-        screen += new TextDecoder().decode(data);
-        if (sent || !screen.includes(prompt)) return;
-        sent = true;
-        // A moment for the prompt to put the terminal in raw mode after drawing itself.
-        setTimeout(() => terminal.write("\x03"), 300);
-      },
+    env: { ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` },
+    onScreen(screen, type) {
+      if (sent || !screen.includes(prompt)) return;
+      sent = true;
+      // A moment for the prompt to put the terminal in raw mode after drawing itself.
+      setTimeout(() => type("\x03"), 300);
     },
   });
-  const exitCode = await Promise.race([child.exited, Bun.sleep(20_000).then(() => -1)]);
-  if (exitCode === -1) child.kill();
-  child.terminal?.close();
-  return { exitCode, screen };
 }
 
 describe("Ctrl-C at a prompt (real pseudo-terminal)", () => {
