@@ -2,13 +2,17 @@
  * Runs before any test file imports src/: every test gets a throwaway HOME, state dir and git
  * config, a fake crontab (never the real one), and no colour.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 const root = mkdtempSync(join(tmpdir(), "protocol-test-home-"));
 const home = join(root, "home");
 mkdirSync(home, { recursive: true });
+// The fakes' `#!/usr/bin/env bun` must find this bun, whatever its file is called (npm's is bun.exe).
+const bunBin = join(root, "bin");
+mkdirSync(bunBin);
+symlinkSync(process.execPath, join(bunBin, "bun"));
 const gitconfig = join(root, "gitconfig");
 writeFileSync(
   gitconfig,
@@ -25,8 +29,15 @@ Object.assign(process.env, {
   GIT_AUTHOR_DATE: undefined,
   NO_COLOR: "1",
   FAKE_CRONTAB: join(root, "crontab"),
-  // The fixtures' crontab comes first, so no test ever edits the machine's real crontab; bun's dir
-  // is on PATH for the fakes' `#!/usr/bin/env bun`.
-  PATH: [join(import.meta.dir, "fixtures", "bin"), dirname(process.execPath), process.env.PATH].join(":"),
+  // The fixtures' crontab comes first, so no test ever edits the machine's real crontab; then bun
+  // for the fakes' `#!/usr/bin/env bun`; then docker and docker-compose that refuse, so a test that
+  // did not put the fake docker (or, in the e2e tier, the real PATH) first can never reach a real one.
+  PATH: [
+    join(import.meta.dir, "fixtures", "bin"),
+    bunBin,
+    dirname(process.execPath),
+    join(import.meta.dir, "fixtures", "no-docker"),
+    process.env.PATH,
+  ].join(":"),
 });
 delete process.env.GIT_AUTHOR_DATE;

@@ -12,7 +12,7 @@ import { afterAll, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { REPO_ROOT, type Run, sh } from "./fixture.ts";
+import { pathWithRealDocker, REPO_ROOT, type Run, sh } from "./fixture.ts";
 
 const SCRIPT = join(REPO_ROOT, "scripts", "docker-env.sh");
 /** A first run installs the packages with apt-get. */
@@ -73,6 +73,7 @@ function parseEnvFile(path: string): Record<string, string> {
 
 async function runScript(verb: "up" | "down", workdir: string): Promise<Run & { timedOut: boolean }> {
   const child = Bun.spawn(["bash", SCRIPT, verb, workdir], {
+    env: { ...process.env, PATH: pathWithRealDocker() },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -123,7 +124,8 @@ export async function useDockerEnv(): Promise<DockerEnv> {
     if (ON_CI) console.error(`e2e: no docker engine, and CI=true so the e2e tests fail: ${reason}`);
     else console.log(`e2e: skipped, no docker engine: ${reason}`);
   }
-  const env: Record<string, string> = {};
+  // The e2e tier is the one that wants the real engine: its PATH reaches the real docker again.
+  const env: Record<string, string> = { PATH: pathWithRealDocker() };
   for (const key of ["DOCKER_HOST", "DOCKER_CONFIG"]) if (fileEnv[key]) env[key] = fileEnv[key];
   const registry = fileEnv.PROTOCOL_E2E_REGISTRY ?? "";
 

@@ -5,6 +5,16 @@ import { dirname, join } from "node:path";
 export const REPO_ROOT = join(import.meta.dir, "..", "..");
 export const CLI = join(REPO_ROOT, "src", "cli.ts");
 export const FAKE_DOCKER_DIR = join(REPO_ROOT, "test", "fixtures", "fake-docker");
+/** Where test/preload.ts puts a docker and a docker-compose that refuse (before the real ones). */
+export const NO_DOCKER_DIR = join(REPO_ROOT, "test", "fixtures", "no-docker");
+
+/** PATH with the machine's own docker reachable again: for the e2e tier only, which says so. */
+export function pathWithRealDocker(path = process.env.PATH ?? ""): string {
+  return path
+    .split(":")
+    .filter((dir) => dir !== NO_DOCKER_DIR)
+    .join(":");
+}
 
 export interface Run {
   exitCode: number;

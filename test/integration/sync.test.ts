@@ -57,12 +57,15 @@ describe("one sync", () => {
     expect((await sync()).result).toBe("deployed");
     expect((await sync()).result).toBe("up-to-date");
     const path = loadApp(fx.node).paths.status;
-    const before = statSync(path).ino;
+    // Content and nanosecond mtime, not the inode: ext4 reuses a freed inode after a rename.
+    const written = () => ({ mtime: statSync(path, { bigint: true }).mtimeNs, text: readFileSync(path, "utf8") });
+    const before = written();
     expect((await sync()).result).toBe("up-to-date");
-    expect(statSync(path).ino).toBe(before);
+    expect(written()).toEqual(before);
     await fx.push({ "app.txt": "v2\n" });
     expect((await sync()).result).toBe("deployed");
-    expect(statSync(path).ino).not.toBe(before);
+    expect(written().mtime).not.toBe(before.mtime);
+    expect(written().text).not.toBe(before.text);
   });
 
   test("a pushed commit is fetched, fast-forwarded and recorded as a deploy", async () => {
