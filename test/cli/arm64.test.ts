@@ -1,8 +1,9 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect } from "bun:test";
 import { existsSync } from "node:fs";
 import pkg from "../../package.json" with { type: "json" };
 import { builtBinary } from "../helpers/binary.ts";
 import { sh } from "../helpers/fixture.ts";
+import { testNeeding } from "../helpers/needs.ts";
 
 const qemu = Bun.which("qemu-aarch64-static");
 const sysroot = "/usr/aarch64-linux-gnu";
@@ -11,17 +12,18 @@ const missing = !qemu
   : !existsSync(sysroot)
     ? `${sysroot} is missing (libc6-arm64-cross)`
     : null;
-if (missing)
-  console.log(`skipping the arm64 run under emulation: ${missing}; CI installs qemu-user-static and libc6-arm64-cross`);
 
 describe("the linux-arm64 build (under qemu)", () => {
-  test.skipIf(missing !== null)("prints its version and lists the commands", async () => {
-    const binary = await builtBinary("linux-arm64");
-    const version = await sh([qemu!, "-L", sysroot, binary, "--version"]);
-    expect(version.exitCode).toBe(0);
-    expect(version.stdout.trim()).toBe(pkg.version);
-    const list = await sh([qemu!, "-L", sysroot, binary, "list"]);
-    expect(list.exitCode).toBe(0);
-    expect(list.stdout).toContain("self:update");
-  });
+  testNeeding(missing && `${missing} (apt-get install qemu-user-static libc6-arm64-cross)`)(
+    "prints its version and lists the commands",
+    async () => {
+      const binary = await builtBinary("linux-arm64");
+      const version = await sh([qemu!, "-L", sysroot, binary, "--version"]);
+      expect(version.exitCode).toBe(0);
+      expect(version.stdout.trim()).toBe(pkg.version);
+      const list = await sh([qemu!, "-L", sysroot, binary, "list"]);
+      expect(list.exitCode).toBe(0);
+      expect(list.stdout).toContain("self:update");
+    },
+  );
 });

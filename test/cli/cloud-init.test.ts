@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, sh } from "../helpers/fixture.ts";
+import { testNeeding } from "../helpers/needs.ts";
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "protocol-cloud-init-"))));
@@ -11,9 +12,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
 const cloudInit = Bun.which("cloud-init");
 const shellcheck = Bun.which("shellcheck");
-if (!cloudInit)
-  console.log("skipping the cloud-init schema check: cloud-init is not installed (apt-get install cloud-init)");
-if (!shellcheck) console.log("skipping shellcheck of the bootstrap script: shellcheck is not installed");
 
 const CONFIG_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nY29uZmlnLWtleQ==\n-----END OPENSSH PRIVATE KEY-----\n";
 
@@ -45,22 +43,28 @@ async function userData(): Promise<string> {
 }
 
 describe("cloud-init", () => {
-  test.skipIf(!cloudInit)("prints user-data with two keys that cloud-init's schema accepts", async () => {
-    const file = join(dir, "user-data.yaml");
-    writeFileSync(file, await userData());
-    const run = await sh([cloudInit!, "schema", "--config-file", file]);
-    expect(run.stdout + run.stderr).toContain("Valid");
-    expect(run.exitCode).toBe(0);
-  });
+  testNeeding(cloudInit ? null : "cloud-init is not installed (apt-get install cloud-init)")(
+    "prints user-data with two keys that cloud-init's schema accepts",
+    async () => {
+      const file = join(dir, "user-data.yaml");
+      writeFileSync(file, await userData());
+      const run = await sh([cloudInit!, "schema", "--config-file", file]);
+      expect(run.stdout + run.stderr).toContain("Valid");
+      expect(run.exitCode).toBe(0);
+    },
+  );
 
-  test.skipIf(!shellcheck)("the bootstrap script it writes passes shellcheck", async () => {
-    const text = await userData();
-    const files = (Bun.YAML.parse(text) as { write_files: { path: string; content: string }[] }).write_files;
-    const script = join(dir, "bootstrap.sh");
-    writeFileSync(script, files.find((file) => file.path === "/usr/local/sbin/protocol-bootstrap")!.content);
-    const run = await sh([shellcheck!, script]);
-    expect(run.stdout + run.stderr).toBe("");
-  });
+  testNeeding(shellcheck ? null : "shellcheck is not installed (apt-get install shellcheck)")(
+    "the bootstrap script it writes passes shellcheck",
+    async () => {
+      const text = await userData();
+      const files = (Bun.YAML.parse(text) as { write_files: { path: string; content: string }[] }).write_files;
+      const script = join(dir, "bootstrap.sh");
+      writeFileSync(script, files.find((file) => file.path === "/usr/local/sbin/protocol-bootstrap")!.content);
+      const run = await sh([shellcheck!, script]);
+      expect(run.stdout + run.stderr).toBe("");
+    },
+  );
 
   test("an ssh config repo without a key of its own gets a warning: the app's key will not clone it", async () => {
     const keyFile = join(dir, "deploy_key");

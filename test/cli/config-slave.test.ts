@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigFixture } from "../helpers/config-fixture.ts";
 import { eventually, git } from "../helpers/fixture.ts";
+import { startGitHttp } from "../helpers/git-http.ts";
 
 let cf: ConfigFixture;
 afterEach(async () => cf[Symbol.asyncDispose]());
@@ -23,6 +24,10 @@ const stateText = (file: string) => {
 describe("following config changes", () => {
   test("a config commit pushed to the remote is followed by the node and triggers exactly one compose up (fake docker)", async () => {
     cf = await ConfigFixture.create({ appFiles: COMPOSE });
+    // Both remotes over HTTP, so both loops' polls can be counted.
+    await using server = startGitHttp(cf.fx.root);
+    await git(cf.node, "remote", "set-url", "origin", server.url("remote.git"));
+    await git(cf.config, "remote", "set-url", "origin", server.url("config.git"));
     const started = await cf.cli(["start", "--dir", cf.node, "--interval", "1", "--no-cron", "--json"], {
       fakeDocker: true,
     });
@@ -35,7 +40,15 @@ describe("following config changes", () => {
     const pushed = await cf.pushConfig({ ".env": "SECRET=rotated\n" });
     expect(await eventually(async () => (await git(cf.config, "rev-parse", "HEAD")) === pushed, 15_000)).toBe(true);
     expect(await eventually(() => ups().length === 2, 10_000)).toBe(true);
-    await Bun.sleep(3_000); // a few more polls of both loops: nothing else may run compose
+    // Three more polls of each loop after that: nothing else may run compose.
+    const polls = { app: server.refsRequests("remote.git"), config: server.refsRequests("config.git") };
+    expect(
+      await eventually(
+        () =>
+          server.refsRequests("remote.git") >= polls.app + 3 && server.refsRequests("config.git") >= polls.config + 3,
+        30_000,
+      ),
+    ).toBe(true);
     expect(ups()).toHaveLength(2);
     expect(readFileSync(join(cf.node, ".env"), "utf8")).toBe("SECRET=rotated\n");
     const deploys = JSON.parse((await cf.cli(["deploy:log", "--dir", cf.node, "--json"])).stdout);

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, eventually, Fixture } from "../helpers/fixture.ts";
+import { CLI, eventually, Fixture, git } from "../helpers/fixture.ts";
+import { startGitHttp } from "../helpers/git-http.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create()));
@@ -19,6 +20,9 @@ const count = (text: string, needle: string) => text.split("\n").filter((line) =
 
 describe("slave.log tells what happened", () => {
   test("a deploy, a refusal said once however many polls see it, and the recovery, each one line", async () => {
+    // The remote over HTTP, so the loop's polls can be counted.
+    await using server = startGitHttp(fx.root);
+    await git(fx.node, "remote", "set-url", "origin", server.url("remote.git"));
     expect((await fx.cli(["git:slave", "--dir", fx.node, "--interval", "1"])).exitCode).toBe(0);
     // The loop's first poll deploys the commit the clone has (nothing was deployed before).
     expect(await eventually(async () => count(await slaveLog(), "success deployed") === 1)).toBe(true);
@@ -30,8 +34,9 @@ describe("slave.log tells what happened", () => {
     writeFileSync(join(fx.node, "README.md"), "edited on the server\n");
     const second = await fx.push({ "b.txt": "2\n" });
     expect(await eventually(async () => (await slaveLog()).includes("sync dirty"))).toBe(true);
-    // Let a few more polls (one a second) see the same refusal: it is not said again.
-    await Bun.sleep(3_000);
+    // Three more polls see the same refusal: it is not said again.
+    const polls = server.refsRequests("remote.git");
+    expect(await eventually(() => server.refsRequests("remote.git") >= polls + 3, 30_000)).toBe(true);
     expect(count(await slaveLog(), "sync dirty")).toBe(1);
     expect(await slaveLog()).toContain("uncommitted");
 

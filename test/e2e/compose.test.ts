@@ -7,7 +7,8 @@
  */
 import { afterEach, beforeAll, describe, expect } from "bun:test";
 import { type Container, freePort, useDockerEnv } from "../helpers/docker-env.ts";
-import { eventually, Fixture, type Run } from "../helpers/fixture.ts";
+import { eventually, Fixture, git, type Run } from "../helpers/fixture.ts";
+import { startGitHttp } from "../helpers/git-http.ts";
 
 const engine = await useDockerEnv();
 
@@ -162,6 +163,9 @@ describe("real engine, compose v1", () => {
     async () => {
       const v1 = await publishApp("v1");
       const fx = await createApp("one");
+      // The remote over HTTP, so the loop's polls can be counted.
+      await using remote = startGitHttp(fx.root);
+      await git(fx.node, "remote", "set-url", "origin", remote.url("remote.git"));
       const health = { deploy: { health: { timeout: 20, http: { url: `http://127.0.0.1:${port}/`, retries: 5 } } } };
       const good = await fx.push(
         { "protocol.json": `${JSON.stringify({ name: project, docker: { project }, ...health }, null, 2)}\n` },
@@ -194,8 +198,9 @@ describe("real engine, compose v1", () => {
       expect(container).toMatchObject({ image: v1.id, env: { GREETING: "one" } });
       expect(await served(port)).toBe("v1");
 
-      // Quarantined: the next polls leave it alone.
-      await Bun.sleep(3_000);
+      // Quarantined: the next three polls leave it alone.
+      const polls = remote.refsRequests("remote.git");
+      expect(await eventually(() => remote.refsRequests("remote.git") >= polls + 3, 30_000)).toBe(true);
       const later = JSON.parse((await fx.cli(["deploy:log", "--dir", fx.node, "--json"])).stdout);
       expect(later).toHaveLength(deploys.length);
       const status = JSON.parse((await fx.cli(["status", "--dir", fx.node, "--json"])).stdout);

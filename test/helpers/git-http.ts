@@ -15,6 +15,11 @@ export interface GitHttpServer extends AsyncDisposable {
   requests: GitHttpRequest[];
   /** The Authorization headers one repo received (by its path under base), without repeats. */
   credentialsFor(repo: string): (string | null)[];
+  /**
+   * How many times a client has asked for this repo's refs (one per ls-remote, fetch or clone):
+   * a loop's polls, counted. "Nothing else happened" is checked after this grew, never by sleeping.
+   */
+  refsRequests(repo: string): number;
 }
 
 const httpBackend = join(execFileSync("git", ["--exec-path"], { encoding: "utf8" }).trim(), "git-http-backend");
@@ -72,6 +77,9 @@ export function startGitHttp(base: string): GitHttpServer {
     credentialsFor(repo) {
       const prefix = `/${repo}/`;
       return [...new Set(requests.filter((r) => r.path.startsWith(prefix)).map((r) => r.authorization))];
+    },
+    refsRequests(repo) {
+      return requests.filter((r) => r.path === `/${repo}/info/refs`).length;
     },
     async [Symbol.asyncDispose]() {
       server.stop(true);

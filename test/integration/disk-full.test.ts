@@ -2,13 +2,14 @@
  * Issue 10, "room before the move": a working copy or a state dir on a small tmpfs (mounted for the
  * test, so it needs root; CI runs as root). Real git; the file systems fill up for real.
  */
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Fixture, git, sh } from "../helpers/fixture.ts";
+import { describeNeeding } from "../helpers/needs.ts";
 
 const root = process.getuid?.() === 0;
-if (!root) console.log("skipping the disk-full tests: mounting a tmpfs needs root");
+const describeAsRoot = describeNeeding(root ? null : "the disk-full tests mount a tmpfs, which needs root");
 
 let fx: Fixture;
 const mounts: string[] = [];
@@ -29,7 +30,7 @@ async function tmpfs(name: string, size: string): Promise<string> {
   return dir;
 }
 
-describe.skipIf(!root)("room before the move", () => {
+describeAsRoot("room before the move", () => {
   test("a commit that does not fit the working copy's disk is refused before anything moves, then applied once there is room", async () => {
     const small = await tmpfs("small", "6m");
     const node = join(small, "node");

@@ -12,6 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, sh } from "../helpers/fixture.ts";
+import { testNeeding } from "../helpers/needs.ts";
 import { ReleaseServer } from "../helpers/release-server.ts";
 
 const INSTALL_SH = join(REPO_ROOT, "install.sh");
@@ -151,13 +152,15 @@ describe("install.sh (loopback release server, fake artifacts)", () => {
 
 describe("install.sh lint", () => {
   const shellcheck = Bun.which("shellcheck");
-  if (!shellcheck) console.log("skipping shellcheck: shellcheck is not installed (CI installs it)");
-  test.skipIf(!shellcheck)("passes shellcheck, and so do the other shell scripts the project ships", async () => {
-    const scripts = [INSTALL_SH, join(REPO_ROOT, "scripts", "docker-env.sh"), join(REPO_ROOT, ".ci", "run")];
-    const run = await sh([shellcheck!, ...scripts]);
-    expect(run.stdout + run.stderr).toBe("");
-    expect(run.exitCode).toBe(0);
-  });
+  testNeeding(shellcheck ? null : "shellcheck is not installed (apt-get install shellcheck)")(
+    "passes shellcheck, and so do the other shell scripts the project ships",
+    async () => {
+      const scripts = [INSTALL_SH, join(REPO_ROOT, "scripts", "docker-env.sh"), join(REPO_ROOT, ".ci", "run")];
+      const run = await sh([shellcheck!, ...scripts]);
+      expect(run.stdout + run.stderr).toBe("");
+      expect(run.exitCode).toBe(0);
+    },
+  );
 
   test("runs nothing when the download is truncated", async () => {
     const text = readFileSync(INSTALL_SH, "utf8");
