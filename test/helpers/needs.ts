@@ -3,7 +3,7 @@ import { describe, test } from "bun:test";
 const ON_CI = process.env.CI === "true";
 const told = new Set<string>();
 
-type Body = () => void | Promise<unknown>;
+type Body = () => undefined | Promise<unknown>;
 
 /**
  * `test` for a test that needs a tool or a right the machine may lack (`missing`: why not, with
