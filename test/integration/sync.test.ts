@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { nextDelayMs } from "../../src/lib/core/backoff.ts";
 import { defaultProject } from "../../src/lib/docker/docker.ts";
 import { loadApp } from "../../src/lib/node/app.ts";
 import { readDeploys, readNodeState } from "../../src/lib/node/state.ts";
@@ -48,7 +49,7 @@ describe("one sync", () => {
     expect(idle.result).toBe("up-to-date");
     expect(idle.fetched).toBe(false);
     const commands = trace();
-    expect(commands.some((line) => line.includes("ls-remote"))).toBe(true);
+    expect(commands.filter((line) => line.includes("ls-remote"))).toHaveLength(1);
     expect(commands.some((line) => / fetch\b/.test(line))).toBe(false);
     expect(fx.dockerCalls().length).toBe(callsAfterDeploy);
   });
@@ -192,7 +193,7 @@ describe("one sync", () => {
     expect(readFileSync(join(fx.node, "README.md"), "utf8")).toBe("dirty too\n");
   });
 
-  test("an unreachable remote is recorded with backoff, and the next sync after it returns recovers", async () => {
+  test("an unreachable remote counts each failed poll (the loop's backoff grows with them), and the next sync after it returns recovers", async () => {
     const moved = `${fx.remote}.away`;
     await Bun.$`mv ${fx.remote} ${moved}`.quiet();
     const down1 = await sync();
@@ -200,6 +201,11 @@ describe("one sync", () => {
     expect(down1.result).toBe("unreachable");
     expect(down2.result).toBe("unreachable");
     expect(readNodeState(loadApp(fx.node).paths.status).failures).toBe(2);
+    // The delay the loop waits grows with that count (jitter aside: the shortest second wait is longer than the longest first).
+    const interval = 10;
+    const after = (failures: number) => [0, 1].map((r) => nextDelayMs(interval, failures, () => r));
+    expect(Math.min(...after(2))).toBeGreaterThan(Math.max(...after(1)));
+    expect(Math.min(...after(1))).toBeGreaterThan(Math.max(...after(0)));
     await Bun.$`mv ${moved} ${fx.remote}`.quiet();
     const pushed = await fx.push({ "app.txt": "back\n" });
     expect((await sync()).result).toBe("deployed");
