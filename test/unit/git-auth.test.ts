@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { appPaths } from "../../src/lib/core/paths.ts";
 import { credentialInUrl, redactUrl } from "../../src/lib/core/validate.ts";
 import { configGitAuth, gitAuth, gitContext } from "../../src/lib/git/auth.ts";
-import { httpAuthEnv } from "../../src/lib/git/git.ts";
+import { httpAuthEnv } from "../../src/lib/git/http-auth.ts";
 import { type App, parseProtocolJson } from "../../src/lib/node/app.ts";
 
 const DIR = "/srv/app";

@@ -4,7 +4,8 @@ import { PreconditionError } from "../core/errors.ts";
 import { expandHome } from "../core/paths.ts";
 import { hasControlChars } from "../core/validate.ts";
 import { configGitAuth } from "../git/auth.ts";
-import { type GitContext, readBlobs, treeEntries } from "../git/git.ts";
+import type { GitContext } from "../git/git.ts";
+import { readBlobs, treeEntries } from "../git/tree.ts";
 import type { App } from "../node/app.ts";
 
 /** The config repo's remote is always "origin": it is protocol's own clone. */

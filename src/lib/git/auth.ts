@@ -1,7 +1,8 @@
 import { expandHome } from "../core/paths.ts";
 import { shellQuote } from "../core/shell.ts";
 import type { App } from "../node/app.ts";
-import type { GitAuth, GitContext } from "./git.ts";
+import type { GitContext } from "./git.ts";
+import type { GitAuth } from "./http-auth.ts";
 
 type Env = Record<string, string | undefined>;
 

@@ -5,19 +5,17 @@ import { NetworkError, PreconditionError } from "../core/errors.ts";
 import { run, type SpawnResult, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
 import { readHeadFromFiles } from "./head-file.ts";
+import { type GitAuth, httpAuthEnv } from "./http-auth.ts";
 import { clearFetchLeftovers } from "./leftovers.ts";
 import {
   parseAheadBehind,
-  parseCatFileBatch,
   parseLsRemote,
-  parseLsTreeLong,
   parseRemoteBranches,
   parseStatusZ,
   parseSymref,
   parseUpstream,
   type StatusEntry,
   stripProgress,
-  type TreeEntry,
 } from "./parse.ts";
 
 /**
@@ -30,38 +28,8 @@ export function networkIdleTimeoutMs(env: Record<string, string | undefined> = p
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
 }
 
-/** HTTP Basic credentials for one remote. */
-export interface HttpCredentials {
-  username: string;
-  password: string;
-}
-
-/** How a repo authenticates to its remote: never argv. */
-export interface GitAuth {
-  /** Extra env for every git of this repo (GIT_SSH_COMMAND). */
-  env?: Record<string, string>;
-  /** Sent only to this repo's remote URL, by network git (see httpAuthEnv). */
-  http?: HttpCredentials;
-}
-
 export interface GitContext extends GitAuth {
   dir: string;
-}
-
-/**
- * The env that gives git an Authorization header for one URL only: `http.<url>.extraHeader`
- * through GIT_CONFIG_COUNT (as giget does, but scoped), so a header meant for the app remote is
- * never sent to the config remote, a submodule's host or a redirect to elsewhere. Nothing for a
- * non-HTTP URL (ssh, file, git://): the header would mean nothing there.
- */
-export function httpAuthEnv(url: string, http: HttpCredentials | undefined): Record<string, string> {
-  if (!http || !/^https?:\/\//i.test(url)) return {};
-  const token = Buffer.from(`${http.username}:${http.password}`).toString("base64");
-  return {
-    GIT_CONFIG_COUNT: "1",
-    GIT_CONFIG_KEY_0: `http.${url}.extraHeader`,
-    GIT_CONFIG_VALUE_0: `Authorization: Basic ${token}`,
-  };
 }
 
 /** A git that talks to `remote` (a name or a URL): its credentials scoped to that URL, the network timeout. */
@@ -259,19 +227,6 @@ export async function untrackPaths(ctx: GitContext, paths: string[]): Promise<vo
   await gitOk(ctx, ["--literal-pathspecs", "rm", "-r", "--cached", "--quiet", "--", ...paths], "rm --cached");
 }
 
-/** The files in a commit's tree, relative to the repo root. */
-/** Every entry of a commit's tree, with modes (file, symlink, submodule) and blob sizes. */
-export async function treeEntries(ctx: GitContext, rev: string): Promise<TreeEntry[]> {
-  return parseLsTreeLong(await gitOk(ctx, ["ls-tree", "-r", "-z", "--long", "--full-tree", rev], "ls-tree"));
-}
-
-/** The contents of small blobs (symlink targets), in one git: object → text; an unreadable one is missing. */
-export async function readBlobs(ctx: GitContext, objects: readonly string[]): Promise<Map<string, string>> {
-  if (objects.length === 0) return new Map();
-  const result = await git(ctx, ["cat-file", "--batch"], { input: `${objects.join("\n")}\n` });
-  return result.ok ? parseCatFileBatch(result.stdout, objects) : new Map();
-}
-
 export async function branchExists(ctx: GitContext, branch: string): Promise<boolean> {
   return (await git(ctx, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`])).ok;
 }
@@ -345,28 +300,4 @@ export async function cloneRepo(url: string, dir: string, auth: GitAuth = {}, br
 export async function initRepo(dir: string, branch: string): Promise<void> {
   const result = await run(["git", "init", "--quiet", `--initial-branch=${branch}`, "--", dir]);
   if (!result.ok) throw stepFailure(`git init ${dir}`, result);
-}
-
-/**
- * Make git use `to` wherever `from` is asked for — `url.<to>.insteadOf <from>` in the user's global
- * config — so every clone, fetch and ls-remote of that repo (protocol's or a person's) goes through
- * `to`. A rule that sent `from` elsewhere is replaced. Returns whether the config changed.
- */
-export async function setGlobalInsteadOf(to: string, from: string): Promise<boolean> {
-  const listed = await git({ dir: "/" }, ["config", "--global", "--get-regexp", "^url\\..*\\.insteadof$"]);
-  const rules = listed.ok
-    ? listed.stdout
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => {
-          const space = line.lastIndexOf(" ");
-          return { key: line.slice(0, space), value: line.slice(space + 1) };
-        })
-    : [];
-  const key = `url.${to}.insteadof`;
-  if (rules.some((rule) => rule.key === key && rule.value === from)) return false;
-  for (const rule of rules.filter((r) => r.value === from))
-    await gitOutput({ dir: "/" }, ["config", "--global", "--fixed-value", "--unset-all", rule.key, from]);
-  await gitOutput({ dir: "/" }, ["config", "--global", "--add", `url.${to}.insteadOf`, from]);
-  return true;
 }

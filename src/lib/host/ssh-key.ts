@@ -5,7 +5,7 @@ import { backupFile } from "../core/backup.ts";
 import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
 import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
 import { run } from "../core/spawn.ts";
-import { setGlobalInsteadOf } from "../git/git.ts";
+import { setGlobalInsteadOf } from "../git/global-config.ts";
 import { aliasedUrl, assertKeyName, hostAlias, type SshHost, withSshBlock } from "./ssh-config.ts";
 
 export interface DeployKeyOptions {

@@ -1,5 +1,4 @@
 import { configHash } from "../config-repo/hash.ts";
-import { newsOf } from "../core/announce.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
@@ -28,6 +27,7 @@ import { acquireLock, describeHolder } from "./lock.ts";
 import { moveWorkingCopy } from "./move.ts";
 import { recoverInterruptedMove } from "./recover.ts";
 import { readNodeState, updateNodeState, writeNodeState } from "./state.ts";
+import { announceSync, newsOfSync } from "./sync-announce.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 // The deploy path (deploy, prepull, registry checks) is imported when a poll needs it: the loop
@@ -306,47 +306,4 @@ function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announ
     );
   }
   if (news) announceSync(result, durationMs, previous, news, failures);
-}
-
-/** Every deploy and rollback is news; any other outcome when it changes, or an hour on for a failure. */
-function newsOfSync(previous: NodeState, result: SyncOutcome, now: number): "change" | "repeat" | null {
-  if (result.result === "deployed" || result.result === "rolled-back") return "change";
-  const quiet = result.result === "up-to-date";
-  const news = newsOf(previous.announced, { ...result, failing: !quiet }, now);
-  // The poll after a deploy finds the node up to date: that is not news.
-  return quiet && previous.announced?.result === "deployed" ? null : news;
-}
-
-/** The loop's line for an outcome: what happened, and why when it did not go as it should. */
-function announceSync(
-  result: SyncOutcome,
-  durationMs: number,
-  previous: NodeState,
-  news: "change" | "repeat",
-  failures: number,
-): void {
-  const why = `${result.error}${result.hint ? ` (${result.hint})` : ""}`;
-  switch (result.result) {
-    case "deployed":
-      log.success(
-        `deployed ${shortSha(result.from)} → ${shortSha(result.to)} in ${(durationMs / 1000).toFixed(1)}s${result.keptAs ? `; local work kept as ${result.keptAs}` : ""}`,
-      );
-      return;
-    case "up-to-date": {
-      const was = previous.announced?.result;
-      if (was && was !== "up-to-date") log.success(`recovered: up to date at ${shortSha(result.to)} (was ${was})`);
-      else log.info(`up to date at ${shortSha(result.to)}`);
-      return;
-    }
-    case "rolled-back":
-      log.error(`deploy failed and was rolled back to ${shortSha(result.to)}: ${why}`);
-      return;
-    default: {
-      const since = news === "repeat" && previous.announced ? ` since ${previous.announced.at}` : "";
-      const count = news === "repeat" && failures > 0 ? ` (${failures} polls in a row)` : "";
-      const line = `${news === "repeat" ? "still " : "sync "}${result.result}${since}${count}: ${why}`;
-      if (result.result === "error") log.error(line);
-      else log.warn(line);
-    }
-  }
 }

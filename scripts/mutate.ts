@@ -1,0 +1,184 @@
+/**
+ * `npm run mutate`: break one rule of the product at a time and check that the tests notice.
+ * Each mutation is a textual change to one source file, applied to a temp copy of the repo
+ * (node_modules linked, not copied) and run against the test files that should catch it. Prints
+ * caught/survived per mutation; exits 1 if any survived (or a mutation no longer applies: the
+ * code it targets moved, so the table needs updating). `npm run mutate -- <name>` runs one.
+ */
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+interface Mutation {
+  name: string;
+  /** The rule of PRODUCT.md (or of an issue) that the mutation breaks. */
+  rule: string;
+  file: string;
+  from: string;
+  to: string;
+  tests: string[];
+}
+
+const MUTATIONS: Mutation[] = [
+  {
+    name: "config-move-unchecked",
+    rule: "the config sync plans the incoming tree's links before it moves",
+    file: "src/lib/config-repo/sync.ts",
+    from: "assertNoConflicts(\n    (await planConfigLinks(app, repo, { tree: await scanConfigTree(ctx, remoteCommit), prune: true })).plan,\n  );",
+    to: "void scanConfigTree;",
+    tests: ["test/cli/config-slave.test.ts", "test/cli/hostile-config.test.ts"],
+  },
+  {
+    name: "idle-timeout-never-fires",
+    rule: "network git is killed when nothing arrives for the network timeout",
+    file: "src/lib/core/spawn.ts",
+    from: "if (!options.idleTimeoutMs) return;",
+    to: "return;",
+    tests: ["test/integration/interrupted-fetch.test.ts"],
+  },
+  {
+    name: "stale-recovery-steals",
+    rule: "stale-lock recovery never replaces a lock another process took meanwhile",
+    file: "src/lib/node/lock.ts",
+    from: "if (moved && seen && moved.pid !== seen.pid && !isStale(moved)) {",
+    to: "if (false) {",
+    tests: ["test/unit/lock.test.ts"],
+  },
+  {
+    name: "rollback-drops-local-commits",
+    rule: "a rollback keeps commits that exist only on the node under a backup ref",
+    file: "src/lib/deploy/rollback.ts",
+    from: "if (head && !onRemote) {",
+    to: "if (false) {",
+    tests: ["test/cli/deploy-rollback.test.ts", "test/integration/deploy-gate.test.ts"],
+  },
+  {
+    name: "image-failure-quarantines-commit",
+    rule: "a failed image update quarantines those digests, not the commit",
+    file: "src/lib/deploy/deploy.ts",
+    from: "digests: request.digests ?? null,",
+    to: "digests: null,",
+    tests: ["test/integration/deploy-gate.test.ts"],
+  },
+  {
+    name: "loop-never-rereads-config",
+    rule: "the loop follows the protocol.json a new commit brings",
+    file: "src/lib/node/slave.ts",
+    from: "if (await loop.poll(app, interval(app) * 1000, stop.signal)) app = loadApp(app.dir);",
+    to: "await loop.poll(app, interval(app) * 1000, stop.signal);",
+    tests: ["test/cli/lifecycle.test.ts", "test/cli/one-loop.test.ts"],
+  },
+  {
+    name: "self-update-no-smoke-run",
+    rule: "self:update runs the new binary before it replaces the old one",
+    file: "src/lib/release/self-update.ts",
+    from: "if (reported !== release.version) {",
+    to: "if (false) {",
+    tests: ["test/cli/self.test.ts"],
+  },
+  {
+    name: "rollback-without-lock",
+    rule: "deploy:rollback holds the app's sync lock",
+    file: "src/lib/deploy/manual-rollback.ts",
+    from: 'using _lock = await acquireLock(app.paths.syncLock, { command: "deploy:rollback", waitMs: 60_000 });',
+    to: "void acquireLock;",
+    tests: ["test/cli/deploy-rollback.test.ts"],
+  },
+  {
+    name: "dirty-counted-clean",
+    rule: "a dirty working copy is refused, never overwritten",
+    file: "src/lib/node/classify.ts",
+    from: "if (changes.length > 0 && !allow.dirty) {",
+    to: "if (false) {",
+    tests: ["test/integration/local-work.test.ts", "test/cli/pull.test.ts"],
+  },
+  {
+    name: "sync-lock-skipped",
+    rule: "one sync at a time per app: the sync lock",
+    file: "src/lib/node/sync.ts",
+    from: "const lock = await acquireLock(app.paths.syncLock, {",
+    to: "const lock = { release() {} }; void ({",
+    tests: ["test/cli/pull.test.ts", "test/unit/lock.test.ts", "test/cli/one-loop.test.ts"],
+  },
+  {
+    name: "link-conflict-ignored",
+    rule: "a link conflict changes nothing",
+    file: "src/lib/config-repo/links.ts",
+    from: "if (plan.conflicts.length === 0) return;",
+    to: "return;",
+    tests: ["test/cli/config.test.ts", "test/cli/hostile-config.test.ts"],
+  },
+  {
+    name: "checksum-mismatch-accepted",
+    rule: "a download whose checksum does not match SHA256SUMS is refused",
+    file: "src/lib/release/checksum.ts",
+    from: "if (actual !== expected) {",
+    to: "if (false) {",
+    tests: ["test/cli/self.test.ts"],
+  },
+  {
+    name: "idle-poll-fetches",
+    rule: "an idle poll is one ls-remote: no fetch",
+    file: "src/lib/git/git.ts",
+    from: "if (await hasFetched(ctx, remote, branch, sha)) return false;",
+    to: "",
+    tests: ["test/integration/sync.test.ts", "test/integration/interrupted-fetch.test.ts"],
+  },
+];
+
+const root = join(import.meta.dir, "..");
+const only = process.argv.slice(2);
+const chosen = only.length > 0 ? MUTATIONS.filter((m) => only.includes(m.name)) : MUTATIONS;
+
+/** A copy of the repo's tracked tree (src, test, scripts, configs), node_modules linked. */
+function copyRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), "protocol-mutate-"));
+  for (const entry of [
+    "src",
+    "test",
+    "scripts",
+    "package.json",
+    "tsconfig.json",
+    "bunfig.toml",
+    "install.sh",
+    "README.md",
+  ])
+    if (existsSync(join(root, entry))) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
+
+async function runTests(dir: string, files: string[]): Promise<boolean> {
+  const child = Bun.spawn([process.execPath, "test", "--timeout", "120000", "--bail", ...files], {
+    cwd: dir,
+    stdout: "ignore",
+    stderr: "ignore",
+    env: { ...process.env, CI: "true" },
+  });
+  return (await child.exited) === 0;
+}
+
+let bad = 0;
+const width = Math.max(...chosen.map((m) => m.name.length));
+for (const mutation of chosen) {
+  const dir = copyRepo();
+  try {
+    const path = join(dir, mutation.file);
+    const source = readFileSync(path, "utf8");
+    if (!source.includes(mutation.from)) {
+      bad++;
+      console.log(
+        `${mutation.name.padEnd(width)}  STALE     ${mutation.file} no longer has the code this mutation changes`,
+      );
+      continue;
+    }
+    writeFileSync(path, source.replace(mutation.from, mutation.to));
+    const passed = await runTests(dir, mutation.tests);
+    if (passed) bad++;
+    console.log(`${mutation.name.padEnd(width)}  ${passed ? "SURVIVED" : "caught  "}  ${mutation.rule}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+console.log(`\n${chosen.length - bad} of ${chosen.length} mutations caught`);
+process.exit(bad > 0 ? 1 : 0);
