@@ -90,7 +90,7 @@ const MUTATIONS: Mutation[] = [
     file: "src/lib/node/classify.ts",
     from: "if (changes.length > 0 && !allow.dirty) {",
     to: "if (false) {",
-    tests: ["test/integration/local-work.test.ts", "test/cli/pull.test.ts"],
+    tests: ["test/integration/sync.test.ts", "test/integration/local-work.test.ts"],
   },
   {
     name: "sync-lock-skipped",
@@ -119,6 +119,14 @@ const MUTATIONS: Mutation[] = [
   {
     name: "idle-poll-fetches",
     rule: "an idle poll is one ls-remote: no fetch",
+    file: "src/lib/node/sync.ts",
+    from: "  if (head === remoteCommit) {",
+    to: '  if (head === remoteCommit && (await git(ctx, ["fetch", "--quiet", target.remote])).ok !== undefined) {',
+    tests: ["test/integration/sync.test.ts"],
+  },
+  {
+    name: "fetched-commit-refetched",
+    rule: "a commit a finished fetch brought is not fetched again",
     file: "src/lib/git/git.ts",
     from: "if (await hasFetched(ctx, remote, branch, sha)) return false;",
     to: "",

@@ -50,6 +50,16 @@ describe("self:update (real binary, loopback release server with fake artifacts)
     expect(server.artifactRequests()).toEqual([]);
   });
 
+  test("runs the new binary before it replaces the old one: one that says another version is refused, nothing changed", async () => {
+    // Checksums match (SHA256SUMS is of these very bytes), but the binary is not the release it claims.
+    server.publish("99.1.0", { content: fakeArtifact("98.0.0"), latest: false });
+    const run = await protocol(["self:update", "--version", "99.1.0"]);
+    expect(run.exitCode).toBe(6);
+    expect(run.stderr).toContain("the downloaded binary says it is 98.0.0, not 99.1.0");
+    expect(same(self, real)).toBe(true);
+    expect(readdirSync(bin).filter((name) => name.endsWith(".bak"))).toEqual([]);
+  });
+
   test("replaces the binary with the verified release and keeps the old one as protocol.bak", async () => {
     const run = await protocol(["self:update", "--json"]);
     expect(run.exitCode).toBe(0);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resumeFollowing } from "../../src/lib/deploy/manual-rollback.ts";
 import { loadApp } from "../../src/lib/node/app.ts";
@@ -157,6 +157,31 @@ describe("image updates (fake docker, loopback registry)", () => {
     expect(readDeploys(app.paths.deploys).at(-1)).toMatchObject({ reason: "image" });
     const heads = registry.requests.filter((r) => r.method === "HEAD");
     expect(heads.at(-1)!.headers.get("accept")).toContain("application/vnd.oci.image.index.v1+json");
+  });
+
+  test("a failed image update quarantines those digests, not the commit: the next digest still deploys", async () => {
+    let digest = `sha256:${"a".repeat(64)}`;
+    await using registry = serveLoopback(() => new Response(null, { headers: { "Docker-Content-Digest": digest } }));
+    const image = `${registry.url.replace("http://", "")}/shop/app:latest`;
+    const good = await deployGood();
+    const app = loadApp(fx.node);
+    updateNodeState(app.paths.status, { images: [{ service: "app", image, digest }] });
+    expect((await sync()).result).toBe("up-to-date");
+
+    // Digest b is unhealthy (the health endpoint reads app.txt; an untracked one leaves git alone).
+    writeFileSync(join(fx.node, "app.txt"), "broken\n");
+    digest = `sha256:${"b".repeat(64)}`;
+    expect((await sync()).result).not.toBe("deployed");
+    expect(readNodeState(app.paths.status).quarantine).toMatchObject({ commit: good, digests: { [image]: digest } });
+    rmSync(join(fx.node, "app.txt"));
+    const upsBefore = ups().length;
+    expect((await sync()).result).toBe("up-to-date");
+    expect(ups().length).toBe(upsBefore);
+
+    // Digest c is another image: the commit was never quarantined, so it deploys.
+    digest = `sha256:${"c".repeat(64)}`;
+    expect((await sync()).result).toBe("deployed");
+    expect(readDeploys(app.paths.deploys).at(-1)).toMatchObject({ to: good, reason: "image", result: "deployed" });
   });
 
   test("docker.updates=notify reports the new digest in status and deploys nothing", async () => {

@@ -128,6 +128,16 @@ describe("one sync", () => {
     expect(readNodeState(loadApp(fx.node).paths.status).lastSync?.result).toBe("dirty");
   });
 
+  test("a commit a finished fetch brought is not fetched again: the sync after a refusal only moves", async () => {
+    writeFileSync(join(fx.node, "README.md"), "edited on the server\n");
+    const pushed = await fx.push({ "app.txt": "v2\n" });
+    expect(await sync()).toMatchObject({ result: "dirty", fetched: true });
+    writeFileSync(join(fx.node, "README.md"), "hello\n");
+    const trace = traceGit(fx);
+    expect(await sync()).toMatchObject({ result: "deployed", fetched: false, to: pushed });
+    expect(trace().some((line) => / fetch\b/.test(line))).toBe(false);
+  });
+
   test("untracked files do not make the working copy dirty", async () => {
     writeFileSync(join(fx.node, "uploads.log"), "runtime data\n");
     const pushed = await fx.push({ "app.txt": "v2\n" });
