@@ -110,7 +110,7 @@ export async function startDaemon(app: App, spec: DaemonSpec, flags: string[]): 
       const other = readDaemon(spec);
       if (other.running && other.pid) return { pid: other.pid, alreadyRunning: true };
       throw new StepFailedError(
-        `the ${spec.command} loop exited at start:\n${tail(spec.logPath)}`,
+        `the ${spec.command} loop exited at start: ${tail(spec.logPath).split("\n").join(" | ")}`,
         `see ${spec.logPath}`,
       );
     }
