@@ -121,7 +121,8 @@ const MUTATIONS: Mutation[] = [
     rule: "an idle poll is one ls-remote: no fetch",
     file: "src/lib/node/sync.ts",
     from: "  if (head === remoteCommit) {",
-    to: '  if (head === remoteCommit && (await git(ctx, ["fetch", "--quiet", target.remote])).ok !== undefined) {',
+    // A commit no fetch has brought (all zeros): ensureFetched fetches, as an idle poll must not.
+    to: '  if (head === remoteCommit && (await ensureFetched(ctx, target.remote, target.branch, "0".repeat(40)).catch(() => true))) {',
     tests: ["test/integration/sync.test.ts"],
   },
   {

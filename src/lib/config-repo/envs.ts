@@ -1,18 +1,14 @@
 import { hostname } from "node:os";
 import { PreconditionError } from "../core/errors.ts";
+import { branchExists, commitAll, commitEmptyTree, createBranch, switchBranch } from "../git/branches.ts";
 import {
   allChanges,
-  branchExists,
-  commitAll,
-  commitEmptyTree,
-  createBranch,
   currentBranch,
   fetchBranch,
   headCommit,
   lsRemoteBranch,
   pushBranch,
   remoteUrl,
-  switchBranch,
 } from "../git/git.ts";
 import type { App } from "../node/app.ts";
 import { assertEnvName } from "./env.ts";

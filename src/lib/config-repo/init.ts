@@ -5,7 +5,8 @@ import { PreconditionError } from "../core/errors.ts";
 import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
 import { redactUrl } from "../core/validate.ts";
 import { configGitAuth } from "../git/auth.ts";
-import { cloneRepo, commitAll, currentBranch, git, initRepo, pushBranch, remoteBranches } from "../git/git.ts";
+import { commitAll } from "../git/branches.ts";
+import { cloneRepo, currentBranch, git, initRepo, pushBranch, remoteBranches } from "../git/git.ts";
 import { type App, PROTOCOL_JSON, parseProtocolJson } from "../node/app.ts";
 import { CONFIG_REMOTE, configContext, configDir } from "./repo.ts";
 

@@ -227,34 +227,6 @@ export async function untrackPaths(ctx: GitContext, paths: string[]): Promise<vo
   await gitOk(ctx, ["--literal-pathspecs", "rm", "-r", "--cached", "--quiet", "--", ...paths], "rm --cached");
 }
 
-export async function branchExists(ctx: GitContext, branch: string): Promise<boolean> {
-  return (await git(ctx, ["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`])).ok;
-}
-
-export async function createBranch(ctx: GitContext, branch: string, startPoint: string, track = false): Promise<void> {
-  await gitOk(ctx, ["branch", ...(track ? ["--track"] : ["--no-track"]), "--", branch, startPoint], "branch");
-}
-
-export async function switchBranch(ctx: GitContext, branch: string): Promise<void> {
-  await gitOk(ctx, ["switch", "--quiet", "--no-guess", branch], "switch");
-}
-
-/** A commit of the empty tree with no parent: the first commit of a new, empty environment. */
-export async function commitEmptyTree(ctx: GitContext, message: string): Promise<string> {
-  const tree = (await gitOk(ctx, ["hash-object", "-t", "tree", "/dev/null"], "hash-object")).trim();
-  const result = await git(ctx, ["commit-tree", tree, "-m", message]);
-  if (!result.ok) throw stepFailure(`git commit-tree in ${ctx.dir}`, result);
-  return result.stdout.trim();
-}
-
-/** Stage everything and commit; false when there was nothing to commit. */
-export async function commitAll(ctx: GitContext, message: string): Promise<boolean> {
-  await gitOk(ctx, ["add", "--all"], "add");
-  if ((await git(ctx, ["diff", "--cached", "--quiet"])).ok && (await headCommit(ctx)) !== null) return false;
-  await gitOk(ctx, ["commit", "--quiet", "--allow-empty", "-m", message], "commit");
-  return true;
-}
-
 export async function pushBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
   const result = await network(ctx, remote, [
     "push",

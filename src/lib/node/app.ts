@@ -5,6 +5,7 @@ import { DEFAULT_INTERVAL } from "../core/backoff.ts";
 import { ConfigError, PreconditionError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { type AppPaths, appPaths } from "../core/paths.ts";
+import { type GitContext, git } from "../git/git.ts";
 import {
   describeIssues,
   normalizeOriginal,
@@ -142,4 +143,13 @@ export function pollInterval(app: App, override?: number): number {
 
 export function remoteName(app: App): string {
   return app.config.git?.remotename ?? "origin";
+}
+
+/** The protocol.json of a commit not checked out yet (an incoming one), validated and size-capped; defaults when it has none. */
+export async function protocolJsonAt(ctx: GitContext, sha: string): Promise<ProtocolJson> {
+  const where = `${PROTOCOL_JSON} at ${sha.slice(0, 8)}`;
+  const size = await git(ctx, ["cat-file", "-s", `${sha}:${PROTOCOL_JSON}`]);
+  if (size.ok) assertProtocolJsonSize(Number(size.stdout.trim()), where);
+  const shown = await git(ctx, ["show", `${sha}:${PROTOCOL_JSON}`]);
+  return parseProtocolJson(shown.ok ? shown.stdout : "{}", where);
 }

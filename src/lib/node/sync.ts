@@ -11,15 +11,13 @@ import {
   currentBranch,
   ensureFetched,
   type GitContext,
-  git,
   gitDir,
   headCommit,
   lsRemoteBranch,
   trackedChanges,
 } from "../git/git.ts";
-import type { ProtocolJson } from "../schema/protocol-json.ts";
 import type { NodeState, SyncResult } from "../schema/state.ts";
-import { type App, assertProtocolJsonSize, loadApp, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
+import { type App, loadApp, protocolJsonAt } from "./app.ts";
 import { classifyLocalWork } from "./classify.ts";
 import { pauseForTests } from "./journal.ts";
 import { localFilesInTheWay, localFilesRefusal } from "./local-files.ts";
@@ -80,14 +78,6 @@ function outcome(partial: Partial<SyncOutcome> & Pick<SyncOutcome, "result">): S
     composeRan: false,
     ...partial,
   };
-}
-
-/** Validate the incoming protocol.json before the working copy moves to it; returns it. */
-async function validConfigAt(ctx: GitContext, sha: string): Promise<ProtocolJson> {
-  const size = await git(ctx, ["cat-file", "-s", `${sha}:${PROTOCOL_JSON}`]);
-  if (size.ok) assertProtocolJsonSize(Number(size.stdout.trim()), `${PROTOCOL_JSON} at ${shortSha(sha)}`);
-  const shown = await git(ctx, ["show", `${sha}:${PROTOCOL_JSON}`]);
-  return parseProtocolJson(shown.ok ? shown.stdout : "{}", `${PROTOCOL_JSON} at ${shortSha(sha)}`);
 }
 
 /** Deploy the checked-out commit and turn the result into the sync's outcome. */
@@ -213,7 +203,7 @@ async function syncLocked(
     { path: app.paths.root, need: STATE_DIR_NEEDS },
   ]);
   if (tight) return outcome({ ...base, result: "error", ...tight });
-  const incoming = await validConfigAt(ctx, remoteCommit);
+  const incoming = await protocolJsonAt(ctx, remoteCommit);
   const { pullIncoming } = await import("../deploy/prepull.ts");
   const pulled = await pullIncoming(app, ctx, remoteCommit, incoming);
 
