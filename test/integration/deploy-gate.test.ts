@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resumeFollowing } from "../../src/lib/deploy/manual-rollback.ts";
 import { loadApp } from "../../src/lib/node/app.ts";
-import { readDeploys, readNodeState, updateNodeState } from "../../src/lib/node/state.ts";
+import { readDeploys, readNodeState } from "../../src/lib/node/state.ts";
 import { syncNode } from "../../src/lib/node/sync.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { type Loopback, serveLoopback } from "../helpers/loopback.ts";
@@ -45,6 +45,25 @@ function protocolJson(): string {
     deploy: { health: { timeout: 5, http: { url: `${health.url}/health`, retries: 1 } } },
     notify: { webhook: `${hooks.url}/hook` },
   });
+}
+
+/**
+ * What the fake docker reports running (ps + inspect): the app service on `image` at `digest`. A
+ * deploy records it from there, as it records a real engine's answer: no test writes digests into
+ * the state itself.
+ */
+function running(image: string, digest: string): void {
+  process.env.FAKE_DOCKER_CONTAINERS = JSON.stringify([
+    {
+      Id: "c1",
+      Image: "sha256:img1",
+      Config: { Image: image, Labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "app" } },
+      State: { Status: "running", Running: true, ExitCode: 0 },
+    },
+  ]);
+  process.env.FAKE_DOCKER_IMAGES = JSON.stringify([
+    { Id: "sha256:img1", RepoDigests: [`${image.replace(/:[^:/]+$/, "")}@${digest}`] },
+  ]);
 }
 
 async function deployGood(): Promise<string> {
@@ -143,14 +162,15 @@ describe("image updates (fake docker, loopback registry)", () => {
         : new Response("not found", { status: 404 }),
     );
     const image = `${registry.url.replace("http://", "")}/shop/app:latest`;
+    running(image, digest);
     await deployGood();
     const app = loadApp(fx.node);
-    // What a real deploy records from docker inspect: the digest each service runs.
-    updateNodeState(app.paths.status, { images: [{ service: "app", image, digest }] });
+    expect(readNodeState(app.paths.status).images).toEqual([{ service: "app", image, digest }]);
     expect((await sync()).result).toBe("up-to-date");
     const before = ups().length;
 
     digest = `sha256:${"b".repeat(64)}`;
+    running(image, digest); // what the pull and up bring
     const outcome = await sync();
     expect(outcome.result).toBe("deployed");
     expect(ups().length).toBe(before + 1);
@@ -163,14 +183,15 @@ describe("image updates (fake docker, loopback registry)", () => {
     let digest = `sha256:${"a".repeat(64)}`;
     await using registry = serveLoopback(() => new Response(null, { headers: { "Docker-Content-Digest": digest } }));
     const image = `${registry.url.replace("http://", "")}/shop/app:latest`;
+    running(image, digest);
     const good = await deployGood();
     const app = loadApp(fx.node);
-    updateNodeState(app.paths.status, { images: [{ service: "app", image, digest }] });
     expect((await sync()).result).toBe("up-to-date");
 
     // Digest b is unhealthy (the health endpoint reads app.txt; an untracked one leaves git alone).
     writeFileSync(join(fx.node, "app.txt"), "broken\n");
     digest = `sha256:${"b".repeat(64)}`;
+    running(image, digest);
     expect((await sync()).result).not.toBe("deployed");
     expect(readNodeState(app.paths.status).quarantine).toMatchObject({ commit: good, digests: { [image]: digest } });
     rmSync(join(fx.node, "app.txt"));
@@ -180,6 +201,7 @@ describe("image updates (fake docker, loopback registry)", () => {
 
     // Digest c is another image: the commit was never quarantined, so it deploys.
     digest = `sha256:${"c".repeat(64)}`;
+    running(image, digest);
     expect((await sync()).result).toBe("deployed");
     expect(readDeploys(app.paths.deploys).at(-1)).toMatchObject({ to: good, reason: "image", result: "deployed" });
   });
@@ -189,13 +211,13 @@ describe("image updates (fake docker, loopback registry)", () => {
     await using registry = serveLoopback(() => new Response(null, { headers: { "Docker-Content-Digest": digest } }));
     const image = `${registry.url.replace("http://", "")}/shop/app:prod`;
     const json = JSON.parse(protocolJson());
+    running(image, digest);
     await fx.push({
       "docker-compose.yml": "services: {}\n",
-      "protocol.json": JSON.stringify({ ...json, docker: { updates: "notify" } }),
+      "protocol.json": JSON.stringify({ ...json, docker: { ...json.docker, updates: "notify" } }),
     });
     expect((await sync()).result).toBe("deployed");
     const app = loadApp(fx.node);
-    updateNodeState(app.paths.status, { images: [{ service: "app", image, digest }] });
     digest = `sha256:${"c".repeat(64)}`;
     const before = ups().length;
     expect((await sync()).result).toBe("up-to-date");
@@ -208,9 +230,9 @@ describe("image updates (fake docker, loopback registry)", () => {
       () => new Response("slow down", { status: 429, headers: { "Retry-After": "120" } }),
     );
     const image = `${registry.url.replace("http://", "")}/shop/app:latest`;
+    running(image, `sha256:${"a".repeat(64)}`);
     await deployGood();
     const app = loadApp(fx.node);
-    updateNodeState(app.paths.status, { images: [{ service: "app", image, digest: `sha256:${"a".repeat(64)}` }] });
     expect((await sync()).result).toBe("up-to-date");
     expect((await sync()).result).toBe("up-to-date");
     expect(registry.requests).toHaveLength(1);
