@@ -1,12 +1,20 @@
 /**
- * Runs before any test file imports src/: every test gets a throwaway HOME, state dir and git
- * config, a fake crontab (never the real one), and no colour.
+ * Runs before any test file imports src/: every test gets a throwaway HOME, state dir, git config
+ * and temp dir, a fake crontab (never the real one), and no colour. All of it lives under one root
+ * that is removed after the last test file (bun test runs no 'exit' handlers, so nothing else would).
  */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { afterAll } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 const root = mkdtempSync(join(tmpdir(), "protocol-test-home-"));
+// The ssh test server runs its gate as the git user, which must walk into fixtures under here.
+chmodSync(root, 0o755);
+// Every mkdtemp(tmpdir()) of the tests (fixtures, builds of the binary) goes under the root too.
+const tmp = join(root, "tmp");
+mkdirSync(tmp);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const home = join(root, "home");
 mkdirSync(home, { recursive: true });
 // The fakes' `#!/usr/bin/env bun` must find this bun, whatever its file is called (npm's is bun.exe).
@@ -20,6 +28,7 @@ writeFileSync(
 );
 
 Object.assign(process.env, {
+  TMPDIR: tmp,
   HOME: home,
   XDG_STATE_HOME: join(root, "state"),
   XDG_CONFIG_HOME: join(root, "config"),

@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, sh } from "./fixture.ts";
 
 const builds = new Map<string, Promise<string>>();
-const dirs: string[] = [];
-process.on("exit", () => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
 
 /**
  * The real compiled binary for `target` (default: the host), built once per test run with
@@ -18,8 +14,8 @@ export function builtBinary(target?: string): Promise<string> {
   let build = builds.get(key);
   if (!build) {
     build = (async () => {
+      // Under the test run's temp dir (test/preload.ts), removed with it after the last file.
       const dir = mkdtempSync(join(tmpdir(), `protocol-build-${key}-`));
-      dirs.push(dir);
       const out = join(dir, "protocol");
       const run = await sh([
         process.execPath,
