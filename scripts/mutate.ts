@@ -5,7 +5,7 @@
  * caught/survived per mutation; exits 1 if any survived (or a mutation no longer applies: the
  * code it targets moved, so the table needs updating). `npm run mutate -- <name>` runs one.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -158,11 +158,13 @@ function copyRepo(): string {
 }
 
 async function runTests(dir: string, files: string[]): Promise<boolean> {
+  // Its temp dir inside the copy: a run that bails (a caught mutation) skips the preload's cleanup.
+  mkdirSync(join(dir, "tmp"));
   const child = Bun.spawn([process.execPath, "test", "--timeout", "120000", "--bail", ...files], {
     cwd: dir,
     stdout: "ignore",
     stderr: "ignore",
-    env: { ...process.env, CI: "true" },
+    env: { ...process.env, CI: "true", TMPDIR: join(dir, "tmp") },
   });
   return (await child.exited) === 0;
 }
