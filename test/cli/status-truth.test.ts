@@ -38,16 +38,21 @@ describe("a killed loop", () => {
   });
 });
 
+/** A git:pull of a new compose commit in the background, whose (fake) `compose up` takes `ms`. */
+async function pullWithSlowUp(ms: number) {
+  await fx.push({ "docker-compose.yml": "services: {}\n" });
+  const env = {
+    ...process.env,
+    ...fx.env,
+    PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
+    FAKE_DOCKER_UP_SLEEP_MS: String(ms),
+  };
+  return Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], { env, stderr: "ignore" });
+}
+
 describe("a deploy under way", () => {
   test("shows as deploying A → B since T while compose runs, and not after (slow fake up)", async () => {
-    await fx.push({ "docker-compose.yml": "services: {}\n" });
-    const env = {
-      ...process.env,
-      ...fx.env,
-      PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
-      FAKE_DOCKER_UP_SLEEP_MS: "3000",
-    };
-    const pull = Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], { env, stderr: "ignore" });
+    const pull = await pullWithSlowUp(3000);
     expect(await eventually(async () => (await status()).deploying !== null, 10_000, 50)).toBe(true);
     const during = await status();
     expect(during.deploying.to).toBe(await fx.head());
@@ -58,14 +63,7 @@ describe("a deploy under way", () => {
   });
 
   test("one cut short by kill -9 shows as interrupted, and the next poll deploys again", async () => {
-    await fx.push({ "docker-compose.yml": "services: {}\n" });
-    const env = {
-      ...process.env,
-      ...fx.env,
-      PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
-      FAKE_DOCKER_UP_SLEEP_MS: "10000",
-    };
-    const pull = Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], { env, stderr: "ignore" });
+    const pull = await pullWithSlowUp(10000);
     expect(await eventually(async () => (await status()).deploying !== null, 10_000, 50)).toBe(true);
     pull.kill("SIGKILL");
     await pull.exited;
