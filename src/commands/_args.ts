@@ -100,3 +100,17 @@ export function readResolve(args: {
   if (args.adopt && args.force) throw new UsageError("--adopt and --force cannot be used together");
   return args.adopt ? "adopt" : args.force ? "force" : "none";
 }
+
+/** fleet and rollout:*: which status remote and environment (default: the app's protocol.json and env). */
+export const fleetArgs = {
+  env: {
+    type: "string",
+    description: "The environment (default: the app's, else every one for fleet)",
+    valueHint: "env",
+  },
+  remote: {
+    type: "string",
+    description: "The status remote's URL (default: rollout.statusRemote in protocol.json)",
+    valueHint: "url",
+  },
+} as const satisfies ArgsDef;

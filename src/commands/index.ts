@@ -9,6 +9,7 @@ export const GROUPS = {
   status: "Status and logs",
   git: "Git slave mode",
   deploys: "Deploys",
+  fleet: "Fleet rollouts",
   config: "Config repo",
   docker: "Docker",
   host: "Host setup",
@@ -83,6 +84,30 @@ export const commands: Record<string, CommandEntry> = {
     description: "Put the node back on the previous good deploy (commit and image digests) and hold it there",
     example: "protocol deploy:rollback --to 1a2b3c4",
     load: () => import("./deploy/rollback.ts"),
+  },
+  fleet: {
+    group: "fleet",
+    description: "Show the fleet record: every node's commit, result, wave and age; stale nodes marked",
+    example: "protocol fleet --env production --json",
+    load: () => import("./fleet.ts"),
+  },
+  "rollout:freeze": {
+    group: "fleet",
+    description: "Hold every new commit on every node of an environment until rollout:unfreeze",
+    example: 'protocol rollout:freeze --env production --reason "incident 42"',
+    load: () => import("./rollout/freeze.ts"),
+  },
+  "rollout:unfreeze": {
+    group: "fleet",
+    description: "Lift an environment's freeze: its nodes deploy the remote's commit again",
+    example: "protocol rollout:unfreeze --env production",
+    load: () => import("./rollout/unfreeze.ts"),
+  },
+  "rollout:release": {
+    group: "fleet",
+    description: "Let the nodes deploy a commit a canary failed (a hold released by hand)",
+    example: "protocol rollout:release 1a2b3c4 --env production",
+    load: () => import("./rollout/release.ts"),
   },
   "git:pull": {
     group: "git",

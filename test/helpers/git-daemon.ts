@@ -18,9 +18,12 @@ export interface GitDaemon extends AsyncDisposable {
   url(path: string): string;
 }
 
-/** `git daemon` on 127.0.0.1 serving every repo under `base` (read only). */
-export async function startGitDaemon(base: string): Promise<GitDaemon> {
-  const port = await freePort();
+/** `git daemon` on 127.0.0.1 serving every repo under `base` (read only unless `push`). */
+export async function startGitDaemon(
+  base: string,
+  options: { push?: boolean; port?: number } = {},
+): Promise<GitDaemon> {
+  const port = options.port ?? (await freePort());
   const pidFile = join(base, `git-daemon-${port}.pid`);
   const started = await sh([
     "git",
@@ -28,6 +31,7 @@ export async function startGitDaemon(base: string): Promise<GitDaemon> {
     `--base-path=${base}`,
     "--export-all",
     "--reuseaddr",
+    ...(options.push ? ["--enable=receive-pack"] : []),
     "--listen=127.0.0.1",
     `--port=${port}`,
     `--pid-file=${pidFile}`,

@@ -20,12 +20,21 @@ export default defineProtocolCommand({
     ...jsonArgs,
     ...policyArgs,
     wait: waitArg,
+    now: {
+      type: "boolean",
+      description: "Deploy a new commit at once: no waiting for this node's rollout wave, no canary hold or freeze",
+    },
   },
   async run({ args }) {
     const app = loadApp(args.dir);
     await assertWorkTree(app.dir);
     const waitSeconds = parseWholeNumber("wait", args.wait, waitArg.wholeNumber) ?? 60;
-    const outcome = await syncNode(app, { command: "git:pull", ...readPolicies(args), lockWaitMs: waitSeconds * 1000 });
+    const outcome = await syncNode(app, {
+      command: "git:pull",
+      ...readPolicies(args),
+      lockWaitMs: waitSeconds * 1000,
+      rollout: !args.now,
+    });
     args.json ? printJson(outcome) : renderSyncOutcome(outcome);
     throwForOutcome(outcome);
   },

@@ -16,7 +16,12 @@ export function nextDelayMs(intervalSeconds: number, failures: number, random = 
   return Math.round(backoff * jitter);
 }
 
-/** Registry backoff: 30 s doubled per consecutive failure, capped like the git backoff. */
+/** `baseMs` doubled per consecutive failure after the first, capped like the git backoff. */
+export function doublingBackoffMs(baseMs: number, failures: number): number {
+  return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.min(16, Math.max(0, failures - 1)));
+}
+
+/** Registry backoff: 30 s doubled per consecutive failure. */
 export function registryBackoffMs(failures: number): number {
-  return Math.min(MAX_BACKOFF_MS, 30_000 * 2 ** Math.max(0, failures - 1));
+  return doublingBackoffMs(30_000, failures);
 }

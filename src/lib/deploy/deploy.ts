@@ -134,6 +134,11 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
     images,
     rolledBackTo,
   });
+  if (app.config.rollout?.statusRemote) {
+    const running =
+      result === "deployed" ? request.to : result === "rolled-back" ? rolledBackTo : previous.deployedCommit;
+    (await import("../fleet/report.ts")).queueReport(app, { commit: request.to, running, result, error });
+  }
   if (result === "deployed") {
     updateNodeState(app.paths.status, {
       deployedCommit: request.to,

@@ -7,7 +7,7 @@ import { restoreImages } from "../docker/containers.ts";
 import { compose, composeFiles, findCompose } from "../docker/docker.ts";
 import { gitContext } from "../git/auth.ts";
 import { git, headCommit, resetHard, trackedChanges, updateRef } from "../git/git.ts";
-import type { App } from "../node/app.ts";
+import { type App, loadApp } from "../node/app.ts";
 import { checkHealth } from "./health.ts";
 
 export interface RollbackTarget {
@@ -41,11 +41,13 @@ export async function rollbackTo(app: App, target: RollbackTarget): Promise<{ ba
     }
     await resetHard(ctx, target.commit);
   }
-  if (composeFiles(app).length > 0) {
+  // The good commit's protocol.json and compose files: a probe the failed commit added is not its gate.
+  const good = head !== target.commit ? loadApp(app.dir) : app;
+  if (composeFiles(good).length > 0) {
     const cli = await findCompose();
     await restoreImages(target.images);
-    await compose(app, ["up", "-d", "--remove-orphans"]);
-    await checkHealth(app, cli);
+    await compose(good, ["up", "-d", "--remove-orphans"]);
+    await checkHealth(good, cli);
   }
   log.warn(`rolled back to ${shortSha(target.commit)}`);
   return { backupRef };

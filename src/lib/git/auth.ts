@@ -36,6 +36,17 @@ export function configGitAuth(env: Env = process.env): GitAuth {
   };
 }
 
+/**
+ * The status remote's credentials (rollout.statusRemote): PROTOCOL_FLEET_GIT_USERNAME/PASSWORD,
+ * never the app's or the config repo's: a node may push there, and only there.
+ */
+export function fleetGitAuth(env: Env = process.env): GitAuth {
+  return {
+    env: {},
+    http: basicCredentials(env.PROTOCOL_FLEET_GIT_USERNAME, env.PROTOCOL_FLEET_GIT_PASSWORD),
+  };
+}
+
 function sshEnv(app: App): Record<string, string> {
   const key = app.config.git?.key;
   if (!key) return {};

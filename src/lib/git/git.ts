@@ -33,7 +33,12 @@ export interface GitContext extends GitAuth {
 }
 
 /** A git that talks to `remote` (a name or a URL): its credentials scoped to that URL, the network timeout. */
-async function network(ctx: GitAuth & { dir?: string }, remote: string, args: string[]): Promise<SpawnResult> {
+export async function network(
+  ctx: GitAuth & { dir?: string },
+  remote: string,
+  args: string[],
+  input?: string,
+): Promise<SpawnResult> {
   let env = ctx.env;
   if (ctx.http) {
     // Without a repo (clone) the remote is the URL itself.
@@ -42,7 +47,13 @@ async function network(ctx: GitAuth & { dir?: string }, remote: string, args: st
   }
   // A fetch or clone at a terminal shows git's own progress (the loop's log gets none of it).
   const tee = (args.includes("fetch") || args[0] === "clone") && isTerminal(2);
-  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs: networkIdleTimeoutMs(), tee });
+  return run(["git", ...args], {
+    cwd: ctx.dir,
+    env,
+    idleTimeoutMs: networkIdleTimeoutMs(),
+    tee,
+    ...(input === undefined ? {} : { input }),
+  });
 }
 
 export async function git(
@@ -119,7 +130,7 @@ export async function remoteUrl(ctx: GitContext, remote: string): Promise<string
   return result.ok ? result.stdout.trim() : null;
 }
 
-function unreachable(remote: string, result: SpawnResult): NetworkError {
+export function unreachable(remote: string, result: SpawnResult): NetworkError {
   const cause = result.timedOut ? null : diagnose(result.stderr);
   const why = result.timedOut
     ? `nothing received for ${networkIdleTimeoutMs() / 1000}s`
@@ -151,6 +162,11 @@ export async function hasFetched(ctx: GitContext, remote: string, branch: string
   if (!tip.ok) return false;
   if (tip.stdout.trim() === sha) return true;
   return (await git(ctx, ["merge-base", "--is-ancestor", sha, ref])).ok;
+}
+
+/** Whether `ancestor` is `commit` or one of its ancestors (false when either is unknown here). */
+export async function isAncestor(ctx: GitContext, ancestor: string, commit: string): Promise<boolean> {
+  return (await git(ctx, ["merge-base", "--is-ancestor", ancestor, commit])).ok;
 }
 
 /**
@@ -272,4 +288,9 @@ export async function cloneRepo(url: string, dir: string, auth: GitAuth = {}, br
 export async function initRepo(dir: string, branch: string): Promise<void> {
   const result = await run(["git", "init", "--quiet", `--initial-branch=${branch}`, "--", dir]);
   if (!result.ok) throw stepFailure(`git init ${dir}`, result);
+}
+
+export async function initBareRepo(dir: string): Promise<void> {
+  const result = await run(["git", "init", "--quiet", "--bare", "--", dir]);
+  if (!result.ok) throw stepFailure(`git init --bare ${dir}`, result);
 }

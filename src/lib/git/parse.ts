@@ -131,3 +131,25 @@ export function parseCatFileBatch(stdout: string, objects: readonly string[]): M
   }
   return contents;
 }
+
+/** `git ls-remote` output: ref → object, every line (for patterns that match many refs). */
+export function parseLsRemoteRefs(stdout: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of stdout.split("\n")) {
+    const match = /^([0-9a-f]{40,64})\t(\S+)$/.exec(line);
+    if (match) refs.set(match[2]!, match[1]!);
+  }
+  return refs;
+}
+
+/** `git cat-file --batch-check` output, one entry per object asked, in order; null for a missing one. */
+export function parseBatchCheck(
+  stdout: string,
+  count: number,
+): Array<{ object: string; type: string; size: number } | null> {
+  const lines = stdout.split("\n");
+  return Array.from({ length: count }, (_, i) => {
+    const match = /^([0-9a-f]{40,64}) (\w+) (\d+)$/.exec(lines[i] ?? "");
+    return match ? { object: match[1]!, type: match[2]!, size: Number(match[3]) } : null;
+  });
+}

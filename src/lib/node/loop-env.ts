@@ -20,6 +20,8 @@ export const LOOP_ENV_VARS = [
   "http_proxy",
   "https_proxy",
   "no_proxy",
+  // The node's id for fleet rollouts: the same wave and record after a reboot.
+  "PROTOCOL_NODE_ID",
 ] as const;
 
 export type LoopEnv = Record<string, string>;

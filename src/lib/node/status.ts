@@ -6,6 +6,7 @@ import { errorMessage } from "../core/errors.ts";
 import { renderTable, shortSha } from "../core/output.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { composeFiles, composeProject } from "../docker/docker.ts";
+import { nodeIdentity } from "../fleet/identity.ts";
 import { gitContext } from "../git/auth.ts";
 import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
@@ -63,6 +64,12 @@ export interface NodeStatus {
     lastSync: ConfigState["lastSync"];
   };
   stateDir: string;
+  /** This node's id (PROTOCOL_NODE_ID, /etc/machine-id or the host name), or why it has none. */
+  node: { id: string | null; source: string | null; error: string | null };
+  /** The rollout of the remote's new commit, while the node waits for its wave or holds it. */
+  rollout: NodeState["rollout"];
+  /** The fleet record not pushed yet (rollout.statusRemote), with the last push's error. */
+  fleetReport: NodeState["fleetReport"];
   /** DOCKER_HOST, proxies… as start recorded them for the loop (proxy credentials removed). */
   loopEnv: LoopEnv;
 }
@@ -78,6 +85,15 @@ async function readContainers(app: App): Promise<Pick<NodeStatus, "containers" |
     };
   } catch (error) {
     return { containers: null, containersError: errorMessage(error) };
+  }
+}
+
+function readIdentity(): NodeStatus["node"] {
+  try {
+    const { id, source } = nodeIdentity();
+    return { id, source, error: null };
+  } catch (error) {
+    return { id: null, source: null, error: errorMessage(error) };
   }
 }
 
@@ -121,6 +137,9 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
       lastSync: hasConfigRepo(app) ? readConfigState(app.paths.configStatus).lastSync : null,
     },
     stateDir: app.paths.root,
+    node: readIdentity(),
+    rollout: state.rollout && state.rollout.commit !== state.deployedCommit ? state.rollout : null,
+    fleetReport: state.fleetReport,
     loopEnv: showLoopEnv(readRegistration(app.paths.registration)?.loopEnv ?? {}),
   };
 }
@@ -149,7 +168,19 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
       "interrupted",
       `the deploy ${shortSha(status.interruptedDeploy.from)} → ${shortSha(status.interruptedDeploy.to)} started ${status.interruptedDeploy.since} was cut short; the next poll deploys again`,
     ]);
-  if (sync?.error) rows.push(["error", sync.error]);
+  const rolloutNews = sync?.result === "waiting" || sync?.result === "held";
+  if (sync?.error) rows.push([rolloutNews ? "rollout" : "error", sync.error]);
+  else if (status.rollout && status.rollout.commit === status.remoteCommit)
+    rows.push([
+      "rollout",
+      `${shortSha(status.rollout.commit)}: wave ${status.rollout.wave}, due ${status.rollout.dueAt}`,
+    ]);
+  const report = status.fleetReport;
+  if (report?.error)
+    rows.push([
+      "fleet",
+      `record not pushed (${report.failures} tries): ${report.error}; retried at ${new Date(report.nextAt).toISOString()}`,
+    ]);
   if (status.lock) rows.push(["lock", `held by pid ${status.lock.pid} (${status.lock.command})`]);
   if (status.paused)
     rows.push([
@@ -185,6 +216,10 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
     if (last?.error) rows.push(["config sync", `${last.result} at ${last.at}: ${last.error}`]);
   }
   rows.push(["env", status.config.env ?? "not set (protocol config:env <env>)"]);
+  rows.push([
+    "node",
+    status.node.id ? `${status.node.id} (from ${status.node.source})` : `unknown: ${status.node.error}`,
+  ]);
   rows.push(["state", status.stateDir]);
   if (verbose) {
     const env = Object.entries(status.loopEnv).map(([name, value]) => `${name}=${value}`);

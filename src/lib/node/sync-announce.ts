@@ -9,7 +9,8 @@ import type { SyncOutcome } from "./sync.ts";
 export function newsOfSync(previous: NodeState, result: SyncOutcome, now: number): "change" | "repeat" | null {
   if (result.result === "deployed" || result.result === "rolled-back") return "change";
   const quiet = result.result === "up-to-date";
-  const news = newsOf(previous.announced, { ...result, failing: !quiet }, now);
+  // Waiting for a wave is said once, not again hourly: it is not a failure.
+  const news = newsOf(previous.announced, { ...result, failing: !quiet && result.result !== "waiting" }, now);
   // The poll after a deploy finds the node up to date: that is not news.
   return quiet && previous.announced?.result === "deployed" ? null : news;
 }
@@ -37,6 +38,9 @@ export function announceSync(
     }
     case "rolled-back":
       log.error(`deploy failed and was rolled back to ${shortSha(result.to)}: ${why}`);
+      return;
+    case "waiting":
+      log.info(`${shortSha(result.remoteCommit)}: ${result.error}`);
       return;
     default: {
       const since = news === "repeat" && previous.announced ? ` since ${previous.announced.at}` : "";

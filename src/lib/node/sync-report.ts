@@ -12,6 +12,8 @@ export function renderSyncOutcome(outcome: SyncOutcome): void {
     );
     if (outcome.keptAs) log.info(`local work kept as ${outcome.keptAs}`);
   }
+  // Not a failure: the rollout deploys it when the node's wave comes.
+  if (outcome.result === "waiting") log.info(`${shortSha(outcome.remoteCommit)}: ${outcome.error} (${outcome.hint})`);
 }
 
 /** A sync that refused or failed is an error for a one-shot command, with the exit code for its kind. */
@@ -25,6 +27,7 @@ export function throwForOutcome(outcome: SyncOutcome): void {
       throw new PreconditionError(message, outcome.hint);
     case "paused":
     case "quarantined":
+    case "held":
       throw new PreconditionError(message, outcome.hint);
     case "unreachable":
       throw new NetworkError(message, outcome.hint);

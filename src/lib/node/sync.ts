@@ -17,7 +17,7 @@ import {
   trackedChanges,
 } from "../git/git.ts";
 import type { NodeState, SyncResult } from "../schema/state.ts";
-import { type App, loadApp, protocolJsonAt } from "./app.ts";
+import { type App, loadApp, pollInterval, protocolJsonAt } from "./app.ts";
 import { classifyLocalWork } from "./classify.ts";
 import { pauseForTests } from "./journal.ts";
 import { localFilesInTheWay, localFilesRefusal } from "./local-files.ts";
@@ -46,6 +46,10 @@ export interface SyncOptions {
   target?: SyncTarget;
   /** The loop's stop signal: after SIGTERM the step in progress finishes, but no new move starts. */
   signal?: AbortSignal;
+  /** false (git:pull --now): a new commit is deployed at once, whatever the rollout's waves and holds say. */
+  rollout?: boolean;
+  /** The loop's interval (--interval), for the pace of rollout re-checks; git.interval otherwise. */
+  intervalSeconds?: number;
 }
 
 export interface SyncOutcome {
@@ -167,6 +171,14 @@ async function syncLocked(
   }
   if (isQuarantined(state, remoteCommit, null))
     return quarantined(state, remoteCommit, { from: head, to: head, remoteCommit });
+  if (app.config.rollout && options.rollout !== false) {
+    // Staggered rollouts: the node's wave, then the fleet record's verdict (canary failed, frozen).
+    const { rolloutGate } = await import("../fleet/gate.ts");
+    const intervalSeconds = pollInterval(app, options.intervalSeconds);
+    const gate = await rolloutGate(app, state, { head, remoteCommit, ctx, intervalSeconds });
+    if (gate)
+      return outcome({ from: head, to: head, remoteCommit, result: gate.result, error: gate.message, hint: gate.hint });
+  }
 
   const fetched = await ensureFetched(ctx, target.remote, target.branch, remoteCommit);
   const base = { from: head, to: head, remoteCommit, fetched };
@@ -262,6 +274,8 @@ export async function syncNode(app: App, options: SyncOptions): Promise<SyncOutc
     lock.release();
   }
   recordOutcome(app, result, Date.now() - started, options.announce ?? false);
+  // The node's fleet record goes out after the sync, outside its lock: a slow status remote delays no deploy.
+  if (app.config.rollout?.statusRemote) await (await import("../fleet/report.ts")).flushReport(app);
   return result;
 }
 

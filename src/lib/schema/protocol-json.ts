@@ -1,5 +1,7 @@
 import * as v from "valibot";
+import { hasControlChars } from "../core/validate.ts";
 import { branchNameProblem } from "../git/refname.ts";
+import { NODE_ID_RULE, nodeIdProblem } from "./node-id.ts";
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 
@@ -24,6 +26,38 @@ const CommandProbeSchema = v.object({
   run: v.pipe(v.array(nonEmpty), v.minLength(1, "must name a command")),
   timeout: v.optional(seconds),
   retries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(1000))),
+});
+
+const nodeIdSchema = v.pipe(
+  v.string(),
+  v.check((id) => nodeIdProblem(id) === null, `must be a node id (${NODE_ID_RULE})`),
+);
+
+/** Staggered deploys across a fleet: waves by a stable hash of each node's id, canaries first. */
+const RolloutSchema = v.object({
+  /** Cumulative percentages of the fleet, ascending, ending at 100 (default [100]: one wave). */
+  waves: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.number(), v.integer("must be whole percentages"), v.minValue(1), v.maxValue(100))),
+      v.minLength(1, "must list at least one wave"),
+      v.maxLength(20, "may list at most 20 waves"),
+      v.check((w) => w.every((p, i) => i === 0 || p > w[i - 1]!), "must be ascending percentages"),
+      v.check((w) => w.at(-1) === 100, "must end at 100, so every node deploys"),
+    ),
+  ),
+  /** The pause between two waves (default 300). */
+  waveSeconds: v.optional(seconds),
+  /** Node ids always in the first wave. */
+  canaries: v.optional(v.pipe(v.array(nodeIdSchema), v.maxLength(100))),
+  /** A git remote the nodes push their fleet record to (a small repo of its own, never the app's). */
+  statusRemote: v.optional(
+    v.pipe(
+      nonEmpty,
+      v.check((url) => !hasControlChars(url), "must not contain control characters"),
+    ),
+  ),
+  /** A node that has not reported for this long while others moved on is shown as stale (default 600). */
+  staleSeconds: v.optional(seconds),
 });
 
 /** protocol.json: the original PHP tool's keys plus the new ones, all optional with defaults. */
@@ -83,6 +117,7 @@ export const ProtocolJsonSchema = v.object({
       ),
     }),
   ),
+  rollout: v.optional(RolloutSchema),
   notify: v.optional(
     v.object({
       webhook: v.optional(v.pipe(v.string(), v.url("must be a URL"))),

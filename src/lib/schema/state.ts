@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { FleetReportSchema, RolloutStateSchema } from "./fleet.ts";
 
 export const SYNC_RESULTS = [
   "up-to-date",
@@ -12,6 +13,9 @@ export const SYNC_RESULTS = [
   "rolled-back",
   "quarantined",
   "paused",
+  // Fleet rollouts: a new commit waits for the node's wave, or is held (a canary failed it, a freeze).
+  "waiting",
+  "held",
 ] as const;
 export type SyncResult = (typeof SYNC_RESULTS)[number];
 
@@ -76,6 +80,10 @@ export const NodeStateSchema = v.object({
     ),
     null,
   ),
+  /** A staggered rollout of the remote's new commit (rollout in protocol.json): wave, due time, hold. */
+  rollout: v.optional(v.nullable(RolloutStateSchema), null),
+  /** This node's fleet record, waiting to be pushed to rollout.statusRemote. */
+  fleetReport: v.optional(v.nullable(FleetReportSchema), null),
   /** The remote tip as last seen by ls-remote. */
   remoteCommit: v.optional(sha, null),
   remoteSeenAt: v.optional(v.nullable(iso), null),

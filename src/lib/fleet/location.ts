@@ -1,0 +1,40 @@
+/** Which status remote and environment a fleet command reads or writes: flags first, the app's protocol.json second. */
+import { effectiveEnv } from "../config-repo/env.ts";
+import { ConfigError, UsageError } from "../core/errors.ts";
+import { assertNoControlChars } from "../core/validate.ts";
+import { branchNameProblem } from "../git/refname.ts";
+import { loadApp } from "../node/app.ts";
+import type { ProtocolJson } from "../schema/protocol-json.ts";
+import { DEFAULT_FLEET_ENV } from "./report.ts";
+
+export interface FleetLocation {
+  url: string;
+  /** null: every environment (fleet without --env, away from any app). */
+  env: string | null;
+  rollout: ProtocolJson["rollout"] | null;
+}
+
+export function fleetLocation(options: { dir?: string; remote?: string; env?: string }): FleetLocation {
+  if (options.env !== undefined && branchNameProblem(options.env))
+    throw new UsageError(
+      `--env ${JSON.stringify(options.env)} ${branchNameProblem(options.env)}`,
+      "name an environment (a config repo branch)",
+    );
+  if (options.remote !== undefined) {
+    return { url: assertNoControlChars(options.remote, "--remote"), env: options.env ?? null, rollout: null };
+  }
+  const app = loadApp(options.dir);
+  const rollout = app.config.rollout ?? null;
+  if (!rollout?.statusRemote)
+    throw new ConfigError(
+      `${app.configPath ?? "protocol.json"} has no rollout.statusRemote`,
+      "add one (README: Rolling out to a fleet), or pass --remote <url>",
+    );
+  return { url: rollout.statusRemote, env: options.env ?? effectiveEnv(app) ?? DEFAULT_FLEET_ENV, rollout };
+}
+
+/** The environment a write (freeze, release) goes to: never "all of them" by accident. */
+export function envToWrite(location: FleetLocation): string {
+  if (!location.env) throw new UsageError("which environment? pass --env <env>", "e.g. --env production");
+  return location.env;
+}

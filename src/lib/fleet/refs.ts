@@ -1,0 +1,109 @@
+/**
+ * The status remote's git side: its refs (one per node, plus the freeze and release records), and
+ * a local bare repo per status remote that builds record commits and keeps the records fetched.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { stateHome } from "../core/paths.ts";
+import { stepFailure } from "../core/spawn.ts";
+import { fleetGitAuth } from "../git/auth.ts";
+import { type GitContext, git, gitOutput, initBareRepo, network, unreachable } from "../git/git.ts";
+import { parseBatchCheck, parseLsRemoteRefs } from "../git/parse.ts";
+import { readBlobs } from "../git/tree.ts";
+
+export const RECORD_FILE = "record.json";
+/** A record is a few hundred bytes; a bigger one is not read (a hostile node cannot fill memory). */
+export const MAX_RECORD_BYTES = 4096;
+
+export const fleetRef = (env: string, node: string) => `refs/protocol/fleet/${env}/${node}`;
+export const freezeRef = (env: string) => `refs/protocol/control/${env}/freeze`;
+export const releaseRef = (env: string, commit: string) => `refs/protocol/control/${env}/release/${commit}`;
+
+/** The scratch repo for one status remote (in the state dir): created on first use. */
+export async function scratchRepo(url: string, home = stateHome()): Promise<GitContext> {
+  const key = new Bun.CryptoHasher("sha256").update(url).digest("hex").slice(0, 16);
+  const dir = join(home, "fleet", `${key}.git`);
+  if (!existsSync(join(dir, "HEAD"))) {
+    mkdirSync(dir, { recursive: true });
+    await initBareRepo(dir);
+  }
+  return { dir, ...fleetGitAuth() };
+}
+
+/** The status remote's refs matching `patterns` (one round trip, no objects). */
+export async function listRefs(ctx: GitContext, url: string, patterns: string[]): Promise<Map<string, string>> {
+  const result = await network(ctx, url, ["ls-remote", "--", url, ...patterns]);
+  if (!result.ok) throw unreachable(url, result);
+  return parseLsRemoteRefs(result.stdout);
+}
+
+/** Fetch exactly these refs (the ones that changed) into the scratch repo, under the same names. */
+export async function fetchRefs(ctx: GitContext, url: string, refs: string[]): Promise<void> {
+  if (refs.length === 0) return;
+  const refspecs = refs.map((ref) => `+${ref}:${ref}`);
+  const result = await network(ctx, url, [
+    "fetch",
+    "--no-tags",
+    "--no-write-fetch-head",
+    "--quiet",
+    "--",
+    url,
+    ...refspecs,
+  ]);
+  if (!result.ok) throw unreachable(url, result);
+}
+
+/** Which of `commits` the scratch repo has already (a record is fetched once). */
+export async function haveCommits(ctx: GitContext, commits: string[]): Promise<Set<string>> {
+  if (commits.length === 0) return new Set();
+  const result = await git(ctx, ["cat-file", "--batch-check"], { input: `${commits.join("\n")}\n` });
+  const found = result.ok ? parseBatchCheck(result.stdout, commits.length) : [];
+  return new Set(commits.filter((_, i) => found[i]?.type === "commit"));
+}
+
+/** record.json of each commit, parsed: commit → JSON value; a missing, oversized or non-JSON one is left out. */
+export async function readRecords(ctx: GitContext, commits: string[]): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  if (commits.length === 0) return out;
+  const asked = commits.map((commit) => `${commit}:${RECORD_FILE}`);
+  const check = await git(ctx, ["cat-file", "--batch-check"], { input: `${asked.join("\n")}\n` });
+  const entries = check.ok ? parseBatchCheck(check.stdout, asked.length) : [];
+  const blobs = new Map<string, string>();
+  entries.forEach((entry, i) => {
+    if (entry?.type === "blob" && entry.size <= MAX_RECORD_BYTES) blobs.set(commits[i]!, entry.object);
+  });
+  const texts = await readBlobs(ctx, [...new Set(blobs.values())]);
+  for (const [commit, blob] of blobs) {
+    try {
+      out.set(commit, JSON.parse(texts.get(blob) ?? ""));
+    } catch {
+      // not JSON: left out, like any record that does not pass its schema
+    }
+  }
+  return out;
+}
+
+/** A parentless commit holding `data` as record.json, in the scratch repo. */
+export async function writeRecordCommit(ctx: GitContext, data: unknown, message: string): Promise<string> {
+  const blob = (await gitOutput(ctx, ["hash-object", "-w", "--stdin"], `${JSON.stringify(data, null, 2)}\n`)).trim();
+  const tree = (await gitOutput(ctx, ["mktree"], `100644 blob ${blob}\t${RECORD_FILE}\n`)).trim();
+  const identity = { GIT_AUTHOR_NAME: "protocol", GIT_AUTHOR_EMAIL: "protocol@localhost" };
+  const result = await git(
+    {
+      ...ctx,
+      env: { ...ctx.env, ...identity, GIT_COMMITTER_NAME: "protocol", GIT_COMMITTER_EMAIL: "protocol@localhost" },
+    },
+    ["commit-tree", tree, "-m", message],
+  );
+  if (!result.ok) throw stepFailure(`git commit-tree in ${ctx.dir}`, result);
+  return result.stdout.trim();
+}
+
+/** Point `ref` on the status remote at `commit` (forced: each ref has one writer), or delete it (null). */
+export async function pushRef(ctx: GitContext, url: string, ref: string, commit: string | null): Promise<void> {
+  const refspec = commit ? `+${commit}:${ref}` : `:${ref}`;
+  const result = await network(ctx, url, ["push", "--quiet", "--no-verify", "--", url, refspec]);
+  if (result.timedOut) throw unreachable(url, result);
+  if (!result.ok)
+    throw stepFailure(`git push to ${url}`, result, "check that this machine may push to rollout.statusRemote");
+}

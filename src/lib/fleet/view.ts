@@ -1,0 +1,70 @@
+/** `protocol fleet`: the record as a table or a JSON document, with the nodes not heard from marked stale. */
+import { renderTable, shortSha } from "../core/output.ts";
+import type { FleetRecord } from "../schema/fleet.ts";
+import { type EnvView, type FleetView, staleNodes } from "./records.ts";
+
+export interface FleetNode extends FleetRecord {
+  ageSeconds: number;
+  stale: boolean;
+}
+
+export interface FleetEnvReport {
+  env: string;
+  frozen: EnvView["freeze"];
+  releases: EnvView["releases"];
+  nodes: FleetNode[];
+  /** Refs on the status remote whose record could not be read (ignored by every node). */
+  ignored: string[];
+}
+
+export function fleetReport(view: FleetView, now: number, staleMs: number): FleetEnvReport[] {
+  return [...view].map(([env, entry]) => {
+    const stale = staleNodes(entry.records, now, staleMs);
+    return {
+      env,
+      frozen: entry.freeze,
+      releases: entry.releases,
+      ignored: entry.ignored,
+      nodes: entry.records
+        .map((r) => ({
+          ...r,
+          ageSeconds: Math.max(0, Math.round((now - Date.parse(r.at)) / 1000)),
+          stale: stale.has(r.node),
+        }))
+        .sort((a, b) => a.wave - b.wave || a.node.localeCompare(b.node)),
+    };
+  });
+}
+
+/** 42s, 5m, 3h, 2d. Pure. */
+export function formatAge(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86_400)}d`;
+}
+
+function note(node: FleetNode): string {
+  if (node.stale) return `stale: no report since ${node.at}`;
+  if (node.result === "waiting" && node.dueAt) return `deploys at ${node.dueAt}`;
+  return node.error ?? "";
+}
+
+export function renderFleet(reports: FleetEnvReport[], url: string): string[] {
+  if (reports.length === 0) return [`no fleet record at ${url} yet: nodes write theirs after their next deploy`];
+  return reports.flatMap((report, i) => {
+    const lines = [`${i > 0 ? "\n" : ""}${report.env}: ${report.nodes.length} nodes (${url})`];
+    if (report.frozen) lines.push(`frozen since ${report.frozen.at} by ${report.frozen.by}: ${report.frozen.reason}`);
+    for (const release of report.releases) lines.push(`released ${release.commit} (${release.by}, ${release.at})`);
+    if (report.ignored.length > 0) lines.push(`ignored (unreadable records): ${report.ignored.join(", ")}`);
+    const rows = report.nodes.map((node) => [
+      node.node,
+      String(node.wave),
+      shortSha(node.running),
+      `${node.result} ${shortSha(node.commit)}`,
+      formatAge(node.ageSeconds),
+      note(node),
+    ]);
+    return [...lines, ...renderTable([["node", "wave", "running", "last", "age", "note"], ...rows])];
+  });
+}
