@@ -2,8 +2,8 @@
  * `npm test`: bun test with a JUnit report, then the line CI reads, `N passed, N failed`, from the
  * reports' totals. The test files run in three shards side by side (the suite mostly waits on git,
  * servers and loops: see SHARDS), balanced by each file's time in the last
- * report; `*.slow.test.ts` files (long waits, little CPU: a throttled 70 s fetch) get a shard of
- * their own. Each shard's output is printed whole when it ends. With arguments
+ * report; each `*.slow.test.ts` file (long waits, little CPU: a throttled 70 s fetch, a fleet's
+ * waves) gets a shard of its own. Each shard's output is printed whole when it ends. With arguments
  * (`npm test -- <filter>`) it is one plain bun test run. A failure in any shard fails the run.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -85,7 +85,8 @@ const runs =
           all.filter((file) => !slow.includes(file)),
           Number(process.env.PROTOCOL_TEST_SHARDS) || SHARDS,
         ),
-        ...(slow.length ? [slow] : []),
+        // Each slow file on its own: they wait more than they compute, and together they would be the longest shard.
+        ...slow.map((file) => [file]),
       ];
 // A filtered run reports on its own and keeps the full run's reports (their times balance the shards).
 const reports =

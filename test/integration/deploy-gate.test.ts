@@ -114,6 +114,22 @@ describe("health-gated deploys (fake docker, loopback health endpoint)", () => {
     expect(await fx.head()).toBe(fixed);
   });
 
+  test("the rollback is gated by the good commit's probes, not by a probe the failed commit brought", async () => {
+    const good = await deployGood();
+    process.env.FAKE_DOCKER_EXEC_EXIT = JSON.stringify({ "check-new": 1 });
+    const withProbe = JSON.parse(protocolJson());
+    withProbe.deploy.health.command = { service: "app", run: ["check-new"], retries: 0 };
+    const bad = await fx.push({ "protocol.json": JSON.stringify(withProbe) }, "adds a failing probe");
+    const outcome = await sync();
+    expect(outcome.result).toBe("rolled-back");
+    expect(await fx.head()).toBe(good);
+    expect(readDeploys(loadApp(fx.node).paths.deploys).at(-1)).toMatchObject({
+      to: bad,
+      result: "rolled-back",
+      rolledBackTo: good,
+    });
+  });
+
   test("the webhook gets succeeded, rolled-back once (not per poll), then recovered, signed with the secret", async () => {
     await deployGood();
     await fx.push({ "app.txt": "broken\n" }, "bad");

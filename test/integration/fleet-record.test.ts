@@ -1,0 +1,145 @@
+/**
+ * Issue 15, the fleet record against real git: one ls-remote per read and a fetch of only what
+ * changed (counted at a smart-HTTP server), hostile records, and a push that fails and is retried.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readFleet } from "../../src/lib/fleet/records.ts";
+import { fleetRef, freezeRef, pushRef, scratchRepo, writeRecordCommit } from "../../src/lib/fleet/refs.ts";
+import { flushReport, queueReport } from "../../src/lib/fleet/report.ts";
+import { loadApp } from "../../src/lib/node/app.ts";
+import { readNodeState, updateNodeState } from "../../src/lib/node/state.ts";
+import type { FleetRecord } from "../../src/lib/schema/fleet.ts";
+import { git } from "../helpers/fixture.ts";
+import { startGitHttp } from "../helpers/git-http.ts";
+
+const A = "a".repeat(40);
+let root: string;
+let status: string;
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), "fleet-record-"));
+  status = join(root, "srv", "status.git");
+  mkdirSync(join(root, "srv"));
+  await git(root, "init", "--quiet", "--bare", status);
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+const record = (node: string, extra: Partial<FleetRecord> = {}): FleetRecord => ({
+  node,
+  env: "production",
+  app: "shop",
+  commit: A,
+  running: A,
+  result: "deployed",
+  at: new Date().toISOString(),
+  wave: 1,
+  dueAt: null,
+  error: null,
+  version: "test",
+  ...extra,
+});
+
+/** Write a record the way a node does (its own scratch repo, a push to the status remote). */
+async function write(url: string, ref: string, data: unknown): Promise<void> {
+  const ctx = await scratchRepo(url, join(root, "writer"));
+  await pushRef(ctx, url, ref, await writeRecordCommit(ctx, data, "test"));
+}
+
+describe("reading the fleet record", () => {
+  test("one ls-remote per read; only the records that changed are fetched", async () => {
+    for (const node of ["web-1", "web-2", "web-3"]) await write(status, fleetRef("production", node), record(node));
+    await using server = startGitHttp(join(root, "srv"));
+    const url = server.url("status.git");
+    const first = (await readFleet(url, "production")).get("production")!;
+    expect(first.records.map((r) => r.node)).toEqual(["web-1", "web-2", "web-3"]);
+    // ls-remote, then one fetch of the three records.
+    expect(server.refsRequests("status.git")).toBe(2);
+    await readFleet(url, "production");
+    expect(server.refsRequests("status.git")).toBe(3);
+    await write(status, fleetRef("production", "web-2"), record("web-2", { result: "rolled-back" }));
+    const changed = (await readFleet(url, "production")).get("production")!;
+    expect(changed.records.find((r) => r.node === "web-2")?.result).toBe("rolled-back");
+    expect(server.refsRequests("status.git")).toBe(5);
+  });
+
+  test("the status remote gets the fleet credentials (PROTOCOL_FLEET_GIT_*), never the app's", async () => {
+    await write(status, fleetRef("production", "web-1"), record("web-1"));
+    await using server = startGitHttp(join(root, "srv"));
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      PROTOCOL_FLEET_GIT_USERNAME: "fleet",
+      PROTOCOL_FLEET_GIT_PASSWORD: "fleet-secret",
+      PROTOCOL_GIT_USERNAME: "app",
+      PROTOCOL_GIT_PASSWORD: "app-secret",
+    });
+    try {
+      await readFleet(server.url("status.git"), "production");
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    }
+    expect(server.credentialsFor("status.git")).toEqual([`Basic ${btoa("fleet:fleet-secret")}`]);
+  });
+
+  test("hostile records are ignored and listed: not JSON, over 4 KB, naming another node; an unreadable freeze still freezes", async () => {
+    await write(status, fleetRef("production", "good"), record("good"));
+    await write(status, fleetRef("production", "liar"), record("someone-else"));
+    await write(status, fleetRef("production", "huge"), { ...record("huge"), padding: "x".repeat(10_000) });
+    await write(status, freezeRef("production"), { nonsense: true });
+    // Not JSON at all: a commit made by hand.
+    const hand = join(root, "hand");
+    await git(root, "init", "--quiet", hand);
+    writeFileSync(join(hand, "record.json"), "{not json");
+    await git(hand, "add", "record.json");
+    await git(hand, "commit", "--quiet", "-m", "garbage");
+    await git(hand, "push", "--quiet", status, "HEAD:refs/protocol/fleet/production/garbage");
+    const view = (await readFleet(status, "production")).get("production")!;
+    expect(view.records.map((r) => r.node)).toEqual(["good"]);
+    expect(view.ignored.sort()).toEqual([
+      "refs/protocol/fleet/production/garbage",
+      "refs/protocol/fleet/production/huge",
+      "refs/protocol/fleet/production/liar",
+    ]);
+    expect(view.freeze?.reason).toBe("(unreadable freeze record)");
+  });
+
+  test("a status remote that does not answer is a network error naming it", async () => {
+    await expect(readFleet("git://127.0.0.1:1/status.git", "production")).rejects.toThrow(
+      /git:\/\/127\.0\.0\.1:1\/status\.git is unreachable/,
+    );
+  });
+});
+
+describe("pushing this node's record", () => {
+  function appWith(statusRemote: string) {
+    const dir = join(root, "app");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "protocol.json"), JSON.stringify({ name: "shop", rollout: { statusRemote } }));
+    return loadApp(dir);
+  }
+
+  test("a push that fails stays queued with its error and a backoff; once the remote answers it goes out", async () => {
+    const down = appWith("git://127.0.0.1:1/status.git");
+    process.env.PROTOCOL_NODE_ID = "web-9";
+    try {
+      queueReport(down, { commit: A, running: null, result: "rolled-back" });
+      await flushReport(down);
+      const queued = readNodeState(down.paths.status).fleetReport!;
+      expect(queued.failures).toBe(1);
+      expect(queued.error).toContain("unreachable");
+      expect(queued.nextAt).toBeGreaterThan(Date.now());
+      // Not due yet: nothing is tried.
+      await flushReport(down);
+      expect(readNodeState(down.paths.status).fleetReport!.failures).toBe(1);
+      const up = appWith(status);
+      updateNodeState(up.paths.status, { fleetReport: { ...queued, nextAt: 0 } });
+      await flushReport(up);
+      expect(readNodeState(up.paths.status).fleetReport).toBeNull();
+      const view = (await readFleet(status, "default")).get("default")!;
+      expect(view.records).toMatchObject([{ node: "web-9", result: "rolled-back", commit: A }]);
+    } finally {
+      delete process.env.PROTOCOL_NODE_ID;
+    }
+  });
+});
