@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { wavePlace } from "../../src/lib/fleet/waves.ts";
 import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, git, type Run, sh } from "./fixture.ts";
-import { type GitDaemon, type Proxy, startGitDaemon, startProxy } from "./git-daemon.ts";
+import { type GitDaemon, type Proxy as CountingProxy, startGitDaemon, startProxy } from "./git-daemon.ts";
 
 export interface FleetNode {
   id: string;
@@ -25,8 +25,8 @@ export class FleetFixture {
     private statusDaemon: GitDaemon,
     private appDaemon: GitDaemon,
     /** In front of the status remote and the app remote: their connection counts. */
-    readonly statusProxy: Proxy,
-    readonly appProxy: Proxy,
+    readonly statusProxy: CountingProxy,
+    readonly appProxy: CountingProxy,
     readonly nodes: FleetNode[],
     readonly rollout: Record<string, unknown>,
   ) {}
