@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { wavePlace } from "../../src/lib/fleet/waves.ts";
 import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, git, type Run, sh } from "./fixture.ts";
-import { type GitDaemon, type Proxy as CountingProxy, startGitDaemon, startProxy } from "./git-daemon.ts";
+import { type Proxy as CountingProxy, type GitDaemon, startGitDaemon, startProxy } from "./git-daemon.ts";
 
 export interface FleetNode {
   id: string;
