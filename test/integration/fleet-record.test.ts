@@ -143,3 +143,52 @@ describe("pushing this node's record", () => {
     }
   });
 });
+
+describe("a status remote on a bad day", () => {
+  test("one that accepts and then says nothing is given up after a quarter of the network timeout, and the record stays queued", async () => {
+    const { startGitDaemon, startProxy } = await import("../helpers/git-daemon.ts");
+    await using daemon = await startGitDaemon(join(root, "srv"), { push: true });
+    await using stalled = await startProxy(daemon.port, { stallAfter: 0 });
+    const dir = join(root, "app");
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, "protocol.json"),
+      JSON.stringify({ rollout: { statusRemote: `git://127.0.0.1:${stalled.port}/status.git` } }),
+    );
+    const app = loadApp(dir);
+    process.env.PROTOCOL_NETWORK_TIMEOUT = "8";
+    try {
+      queueReport(app, { commit: A, running: A, result: "deployed" });
+      updateNodeState(app.paths.status, {
+        fleetReport: { ...readNodeState(app.paths.status).fleetReport!, nextAt: 0 },
+      });
+      await flushReport(app);
+    } finally {
+      delete process.env.PROTOCOL_NETWORK_TIMEOUT;
+    }
+    expect(readNodeState(app.paths.status).fleetReport?.error).toContain("nothing received for 2s");
+  });
+
+  test("a first read of a big fleet (more than 200 changed records) fetches by pattern and reads them all", async () => {
+    const ctx = await scratchRepo(status, join(root, "writer"));
+    const refspecs: string[] = [];
+    for (let i = 0; i < 210; i++)
+      refspecs.push(`${await writeRecordCommit(ctx, record(`web-${i}`), "x")}:${fleetRef("production", `web-${i}`)}`);
+    await git(ctx.dir, "push", "--quiet", status, ...refspecs);
+    const view = (await readFleet(status, "production")).get("production")!;
+    expect(view.records).toHaveLength(210);
+    expect(view.ignored).toEqual([]);
+  });
+
+  test("a bad PROTOCOL_NODE_ID loses the record with a warning, never the deploy that queued it", () => {
+    const dir = join(root, "app");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "protocol.json"), JSON.stringify({ rollout: { statusRemote: status } }));
+    process.env.PROTOCOL_NODE_ID = "not/valid";
+    try {
+      expect(() => queueReport(loadApp(dir), { commit: A, running: A, result: "deployed" })).not.toThrow();
+    } finally {
+      delete process.env.PROTOCOL_NODE_ID;
+    }
+  });
+});

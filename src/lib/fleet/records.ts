@@ -49,11 +49,8 @@ export async function readFleet(url: string, env: string | null): Promise<FleetV
   const refs = await listRefs(ctx, url, patterns);
   const commits = [...new Set(refs.values())];
   const have = await haveCommits(ctx, commits);
-  await fetchRefs(
-    ctx,
-    url,
-    [...refs].filter(([, commit]) => !have.has(commit)).map(([ref]) => ref),
-  );
+  const changed = [...refs].filter(([, commit]) => !have.has(commit)).map(([ref]) => ref);
+  await fetchRefs(ctx, url, changed, patterns);
   const data = await readRecords(ctx, commits);
   const view: FleetView = new Map();
   const viewOf = (name: string) => {

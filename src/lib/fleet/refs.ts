@@ -7,13 +7,36 @@ import { join } from "node:path";
 import { stateHome } from "../core/paths.ts";
 import { stepFailure } from "../core/spawn.ts";
 import { fleetGitAuth } from "../git/auth.ts";
-import { type GitContext, git, gitOutput, initBareRepo, network, unreachable } from "../git/git.ts";
+import {
+  type GitContext,
+  git,
+  gitOutput,
+  initBareRepo,
+  network,
+  networkIdleTimeoutMs,
+  unreachable,
+} from "../git/git.ts";
 import { parseBatchCheck, parseLsRemoteRefs } from "../git/parse.ts";
 import { readBlobs } from "../git/tree.ts";
 
 export const RECORD_FILE = "record.json";
 /** A record is a few hundred bytes; a bigger one is not read (a hostile node cannot fill memory). */
 export const MAX_RECORD_BYTES = 4096;
+
+/**
+ * The status remote gets a quarter of the app remote's silence (15 s by default): a stalled status
+ * remote must not keep a loop from its next poll for long, and records are a few hundred bytes.
+ */
+const statusTimeoutMs = () => Math.round(networkIdleTimeoutMs() / 4);
+
+/** More changed refs than this are fetched with the patterns themselves (argv stays short). */
+const MAX_REFSPECS = 200;
+
+async function talk(ctx: GitContext, url: string, args: string[]) {
+  const timeout = statusTimeoutMs();
+  const result = await network(ctx, url, args, timeout);
+  return { result, failure: () => unreachable(url, result, timeout) };
+}
 
 export const fleetRef = (env: string, node: string) => `refs/protocol/fleet/${env}/${node}`;
 export const freezeRef = (env: string) => `refs/protocol/control/${env}/freeze`;
@@ -32,25 +55,21 @@ export async function scratchRepo(url: string, home = stateHome()): Promise<GitC
 
 /** The status remote's refs matching `patterns` (one round trip, no objects). */
 export async function listRefs(ctx: GitContext, url: string, patterns: string[]): Promise<Map<string, string>> {
-  const result = await network(ctx, url, ["ls-remote", "--", url, ...patterns]);
-  if (!result.ok) throw unreachable(url, result);
+  const { result, failure } = await talk(ctx, url, ["ls-remote", "--", url, ...patterns]);
+  if (!result.ok) throw failure();
   return parseLsRemoteRefs(result.stdout);
 }
 
-/** Fetch exactly these refs (the ones that changed) into the scratch repo, under the same names. */
-export async function fetchRefs(ctx: GitContext, url: string, refs: string[]): Promise<void> {
+/**
+ * Fetch the refs that changed into the scratch repo, under the same names: by name, or, when there
+ * are very many (a first read of a big fleet), by the patterns they matched.
+ */
+export async function fetchRefs(ctx: GitContext, url: string, refs: string[], patterns: string[]): Promise<void> {
   if (refs.length === 0) return;
-  const refspecs = refs.map((ref) => `+${ref}:${ref}`);
-  const result = await network(ctx, url, [
-    "fetch",
-    "--no-tags",
-    "--no-write-fetch-head",
-    "--quiet",
-    "--",
-    url,
-    ...refspecs,
-  ]);
-  if (!result.ok) throw unreachable(url, result);
+  const refspecs = (refs.length > MAX_REFSPECS ? patterns : refs).map((ref) => `+${ref}:${ref}`);
+  const args = ["fetch", "--no-tags", "--no-write-fetch-head", "--quiet", "--", url, ...refspecs];
+  const { result, failure } = await talk(ctx, url, args);
+  if (!result.ok) throw failure();
 }
 
 /** Which of `commits` the scratch repo has already (a record is fetched once). */
@@ -102,8 +121,8 @@ export async function writeRecordCommit(ctx: GitContext, data: unknown, message:
 /** Point `ref` on the status remote at `commit` (forced: each ref has one writer), or delete it (null). */
 export async function pushRef(ctx: GitContext, url: string, ref: string, commit: string | null): Promise<void> {
   const refspec = commit ? `+${commit}:${ref}` : `:${ref}`;
-  const result = await network(ctx, url, ["push", "--quiet", "--no-verify", "--", url, refspec]);
-  if (result.timedOut) throw unreachable(url, result);
+  const { result, failure } = await talk(ctx, url, ["push", "--quiet", "--no-verify", "--", url, refspec]);
+  if (result.timedOut) throw failure();
   if (!result.ok)
     throw stepFailure(`git push to ${url}`, result, "check that this machine may push to rollout.statusRemote");
 }

@@ -41,6 +41,15 @@ export type Report = Pick<FleetRecord, "commit" | "running" | "result"> & Partia
  * pushed at once, so the next wave sees it; anything else after the node's share of its wave's spread.
  */
 export function queueReport(app: App, report: Report): void {
+  try {
+    queue(app, report);
+  } catch (error) {
+    // A full state dir or a bad PROTOCOL_NODE_ID: the record is lost, the deploy is not.
+    log.warn(`could not queue the fleet record: ${errorMessage(error)}`);
+  }
+}
+
+function queue(app: App, report: Report): void {
   const target = fleetTarget(app);
   const rollout = app.config.rollout;
   if (!target || !rollout) return;
@@ -64,9 +73,15 @@ export function queueReport(app: App, report: Report): void {
 
 /** Push the queued record when it is due. Never throws: the status remote never fails a sync. */
 export async function flushReport(app: App): Promise<void> {
-  const target = fleetTarget(app);
   let pending = readNodeState(app.paths.status).fleetReport;
-  if (!pending || !target || Date.now() < pending.nextAt) return;
+  if (!pending || Date.now() < pending.nextAt) return;
+  let target: FleetTarget | null;
+  try {
+    target = fleetTarget(app);
+  } catch (error) {
+    return log.warn(`fleet record not pushed: ${errorMessage(error)}`);
+  }
+  if (!target) return;
   try {
     const ctx = await scratchRepo(target.url);
     const { record } = pending;

@@ -37,7 +37,7 @@ export async function network(
   ctx: GitAuth & { dir?: string },
   remote: string,
   args: string[],
-  input?: string,
+  idleTimeoutMs = networkIdleTimeoutMs(),
 ): Promise<SpawnResult> {
   let env = ctx.env;
   if (ctx.http) {
@@ -47,13 +47,7 @@ export async function network(
   }
   // A fetch or clone at a terminal shows git's own progress (the loop's log gets none of it).
   const tee = (args.includes("fetch") || args[0] === "clone") && isTerminal(2);
-  return run(["git", ...args], {
-    cwd: ctx.dir,
-    env,
-    idleTimeoutMs: networkIdleTimeoutMs(),
-    tee,
-    ...(input === undefined ? {} : { input }),
-  });
+  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs, tee });
 }
 
 export async function git(
@@ -130,10 +124,10 @@ export async function remoteUrl(ctx: GitContext, remote: string): Promise<string
   return result.ok ? result.stdout.trim() : null;
 }
 
-export function unreachable(remote: string, result: SpawnResult): NetworkError {
+export function unreachable(remote: string, result: SpawnResult, idleTimeoutMs = networkIdleTimeoutMs()): NetworkError {
   const cause = result.timedOut ? null : diagnose(result.stderr);
   const why = result.timedOut
-    ? `nothing received for ${networkIdleTimeoutMs() / 1000}s`
+    ? `nothing received for ${idleTimeoutMs / 1000}s`
     : cause && cause.kind !== "network"
       ? cause.message
       : stderrTail(stripProgress(result.stderr), result.exitCode, result.signal);
