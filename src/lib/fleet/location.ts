@@ -1,7 +1,7 @@
 /** Which status remote and environment a fleet command reads or writes: flags first, the app's protocol.json second. */
 import { effectiveEnv } from "../config-repo/env.ts";
 import { ConfigError, UsageError } from "../core/errors.ts";
-import { assertNoControlChars } from "../core/validate.ts";
+import { hasControlChars } from "../core/validate.ts";
 import { branchNameProblem } from "../git/refname.ts";
 import { loadApp } from "../node/app.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
@@ -21,7 +21,12 @@ export function fleetLocation(options: { dir?: string; remote?: string; env?: st
       "name an environment (a config repo branch)",
     );
   if (options.remote !== undefined) {
-    return { url: assertNoControlChars(options.remote, "--remote"), env: options.env ?? null, rollout: null };
+    if (hasControlChars(options.remote) || options.remote.trim() === "")
+      throw new UsageError(
+        "--remote must be a git URL (it is empty or contains a control character)",
+        "e.g. --remote git@github.com:acme/shop-fleet.git",
+      );
+    return { url: options.remote, env: options.env ?? null, rollout: null };
   }
   const app = loadApp(options.dir);
   const rollout = app.config.rollout ?? null;
