@@ -6,6 +6,8 @@ export interface GitHttpRequest {
   path: string;
   /** The Authorization header as received, or null. */
   authorization: string | null;
+  /** `?service=` of a refs request: git-upload-pack (ls-remote, fetch) or git-receive-pack (push). */
+  service: string | null;
 }
 
 export interface GitHttpServer extends AsyncDisposable {
@@ -36,7 +38,11 @@ export function startGitHttp(base: string): GitHttpServer {
     port: 0,
     async fetch(request) {
       const url = new URL(request.url);
-      requests.push({ path: url.pathname, authorization: request.headers.get("authorization") });
+      requests.push({
+        path: url.pathname,
+        authorization: request.headers.get("authorization"),
+        service: url.searchParams.get("service"),
+      });
       const body = new Uint8Array(await request.arrayBuffer());
       const cgi = Bun.spawn([httpBackend], {
         env: {
