@@ -4,7 +4,8 @@ import { renderSyncOutcome } from "./sync-report.ts";
 
 export function renderStartReport(report: StartReport): void {
   renderSyncOutcome(report.sync);
-  if (report.sync.error) {
+  // A commit waiting for the node's rollout wave was said by renderSyncOutcome: the loop deploys it.
+  if (report.sync.error && report.sync.result !== "waiting") {
     log.warn(
       `the node runs, but its first sync says ${report.sync.result}: ${report.sync.error}${report.sync.hint ? ` (${report.sync.hint})` : ""}`,
     );
