@@ -107,6 +107,7 @@ describe("doctor (fake docker, fake crontab)", () => {
       "remote",
       "known_hosts",
       "remote (config)",
+      "status remote",
       "credentials",
       "deploy key",
       "disk (app)",

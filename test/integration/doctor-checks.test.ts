@@ -3,6 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { appPaths } from "../../src/lib/core/paths.ts";
+import { checkStatusRemote } from "../../src/lib/fleet/check.ts";
 import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/host/doctor-checks.ts";
 import { type App, parseProtocolJson } from "../../src/lib/node/app.ts";
 import { sh } from "../helpers/fixture.ts";
@@ -84,5 +85,41 @@ describe("checkDisk", () => {
       ok: false,
       detail: expect.stringContaining("cannot read free space"),
     });
+  });
+});
+
+describe("checkStatusRemote (real git)", () => {
+  const rolloutApp = (statusRemote?: string): App => ({
+    dir,
+    name: "app",
+    configPath: null,
+    config: parseProtocolJson(
+      JSON.stringify({ rollout: statusRemote ? { statusRemote } : {} }),
+      join(dir, "protocol.json"),
+    ),
+    paths: appPaths(dir),
+  });
+
+  test("is skipped without a status remote, passes when it answers, fails with a fix when it does not", async () => {
+    expect(await checkStatusRemote(rolloutApp())).toMatchObject({ ok: true, skipped: true });
+    const bare = join(dir, "status.git");
+    await sh(["git", "init", "--quiet", "--bare", bare]);
+    process.env.PROTOCOL_NODE_ID = "web-1";
+    try {
+      const ok = await checkStatusRemote(rolloutApp(bare));
+      expect(ok).toMatchObject({ ok: true });
+      expect(ok.detail).toContain("node web-1 in default: no record yet");
+      const down = await checkStatusRemote(rolloutApp("git://127.0.0.1:1/status.git"));
+      expect(down).toMatchObject({ ok: false });
+      expect(down.detail).toContain("later waves wait");
+      expect(down.fix).toContain("PROTOCOL_FLEET_GIT_USERNAME");
+      process.env.PROTOCOL_NODE_ID = "bad/id";
+      expect(await checkStatusRemote(rolloutApp(bare))).toMatchObject({
+        ok: false,
+        fix: expect.stringContaining("PROTOCOL_NODE_ID"),
+      });
+    } finally {
+      delete process.env.PROTOCOL_NODE_ID;
+    }
   });
 });

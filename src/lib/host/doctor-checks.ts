@@ -7,6 +7,7 @@ import { errorMessage, MissingProgramError } from "../core/errors.ts";
 import { appPaths, expandHome } from "../core/paths.ts";
 import { run, type SpawnResult } from "../core/spawn.ts";
 import { credentialInUrl, redactUrl } from "../core/validate.ts";
+import { checkStatusRemote } from "../fleet/check.ts";
 import { gitContext } from "../git/auth.ts";
 import { isWorkTree, remoteDefaultBranch, remoteUrl } from "../git/git.ts";
 import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from "../node/app.ts";
@@ -265,6 +266,7 @@ async function appChecks(dirArg?: string): Promise<Check[]> {
       remote,
       await checkKnownHosts(await remoteUrl(gitContext(app), remoteName(app))),
       await checkConfigRemote(app),
+      await checkStatusRemote(app),
     ];
   };
   const [remote, crontab, disk] = await Promise.all([
