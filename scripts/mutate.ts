@@ -21,6 +21,30 @@ interface Mutation {
 
 const MUTATIONS: Mutation[] = [
   {
+    name: "canary-failure-ignored",
+    rule: "a later wave holds a commit another node reported failed or rolled back",
+    file: "src/lib/fleet/records.ts",
+    from: '(r.result === "failed" || r.result === "rolled-back"))',
+    to: "false)",
+    tests: ["test/integration/fleet-gate.test.ts"],
+  },
+  {
+    name: "waves-not-waited",
+    rule: "a node in wave k deploys a new commit (k - 1) x waveSeconds after it first saw it",
+    file: "src/lib/fleet/waves.ts",
+    from: "return firstSeenMs + (place.wave - 1) * waveSeconds(rollout) * 1000 + (place.wave > 1 ? spreadMs(place, rollout) : 0);",
+    to: "return firstSeenMs;",
+    tests: ["test/cli/fleet-commands.test.ts"],
+  },
+  {
+    name: "held-node-rereads-every-poll",
+    rule: "a held node reads the fleet record again only at the waves' pace",
+    file: "src/lib/fleet/gate.ts",
+    from: "if (entry.hold && entry.checkedAt !== null && now - entry.checkedAt < recheckMs(rollout, input.intervalSeconds))",
+    to: "if (false)",
+    tests: ["test/integration/fleet-gate.test.ts"],
+  },
+  {
     name: "config-move-unchecked",
     rule: "the config sync plans the incoming tree's links before it moves",
     file: "src/lib/config-repo/sync.ts",
