@@ -121,11 +121,15 @@ export function readHead(dir: string): string | null {
 }
 
 let counter = 0;
-/** Commit a change to one file in `seed` and push it; returns the new commit once the push returned. */
-export async function pushCommit(ws: Workspace, seed: string): Promise<string> {
+/**
+ * Commit a change to one file in `seed` (and write `files`, path → text, with it) and push it;
+ * returns the new commit once the push returned.
+ */
+export async function pushCommit(ws: Workspace, seed: string, files: Record<string, string> = {}): Promise<string> {
   counter++;
-  writeFileSync(join(seed, "bench-change.txt"), `change ${counter} at ${Date.now()}\n`);
-  await git(ws, seed, "add", "bench-change.txt");
+  const changed = { "bench-change.txt": `change ${counter} at ${Date.now()}\n`, ...files };
+  for (const [path, text] of Object.entries(changed)) writeFileSync(join(seed, path), text);
+  await git(ws, seed, "add", "--", ...Object.keys(changed));
   await git(ws, seed, "commit", "--quiet", "-m", `bench change ${counter}`);
   await git(ws, seed, "push", "--quiet", "origin", "HEAD:main");
   return (await git(ws, seed, "rev-parse", "HEAD")).stdout.trim();

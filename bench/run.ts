@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- figure ...]`: build the binary, run bench/<figure>.ts one after the other (each
- * in its own process, in its own temp dir), check that none left a process behind, and write
+ * in its own process, in its own temp dir; `rollout` is fleet.ts in its rollout mode), check that none left a process behind, and write
  * bench/RESULTS.md with the machine, date, commit and raw numbers. A run of some figures only
  * writes bench/.cache/RESULTS-partial.md, so the full results are not replaced by a subset.
  */
@@ -9,7 +9,12 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { BIN, CACHE, type FigureResult, fmt, ROOT, renderRows, run } from "./lib.ts";
 
-const FIGURES = ["push", "apply", "idle", "memory", "startup", "fleet", "image", "config"];
+const FIGURES = ["push", "apply", "idle", "memory", "startup", "fleet", "rollout", "image", "config"];
+/** Figures that are a mode of one script: the script, and the env that picks the mode (else bench/<figure>.ts). */
+const MODES: Record<string, { script: string; env: Record<string, string> }> = {
+  fleet: { script: "fleet", env: { BENCH_FLEET_MODE: "polls" } },
+  rollout: { script: "fleet", env: { BENCH_FLEET_MODE: "rollout" } },
+};
 const KNOBS = [
   "BENCH_PUSHES",
   "BENCH_APPLY_ROUNDS",
@@ -21,6 +26,10 @@ const KNOBS = [
   "BENCH_FLEET_SECONDS",
   "BENCH_FLEET_WARMUP",
   "BENCH_FLEET_PUSHES",
+  "BENCH_ROLLOUT_NODES",
+  "BENCH_ROLLOUT_PUSHES",
+  "BENCH_ROLLOUT_IDLE",
+  "BENCH_ROLLOUT_WAVE_SECONDS",
   "BENCH_IMAGE_ROUNDS",
   "BENCH_IMAGE_POLLS",
   "BENCH_CONFIG_ROUNDS",
@@ -87,9 +96,10 @@ for (const name of selected) {
   console.error(`\n== ${name} ==`);
   const out = join(tmp, `${name}.json`);
   const started = performance.now();
-  const child = Bun.spawn([process.execPath, join(import.meta.dir, `${name}.ts`)], {
+  const mode = MODES[name] ?? { script: name, env: {} };
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, `${mode.script}.ts`)], {
     cwd: ROOT,
-    env: { ...process.env, BENCH_OUT: out, BENCH_TMP: tmp },
+    env: { ...process.env, ...mode.env, BENCH_OUT: out, BENCH_TMP: tmp },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const code = await child.exited;
