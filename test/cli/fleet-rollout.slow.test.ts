@@ -39,10 +39,15 @@ describe("fleet rollout with waves and canaries", () => {
     expect(all.size).toBe(IDS.length);
     const lastOfFirst = Math.max(...wave(1).map((n) => first.get(n.id)!));
     for (const node of wave(2)) expect(all.get(node.id)!).toBeGreaterThan(lastOfFirst);
-    // The fleet record has every node on it.
-    const shown = JSON.parse((await fleet.cli(fleet.nodes[0]!, ["fleet", "--json"])).stdout);
-    expect(shown.envs[0].env).toBe("default");
-    expect(shown.envs[0].nodes.map((n: { node: string }) => n.node).sort()).toEqual(IDS);
+    // The fleet record has every node on it, deployed (each pushes its record after its sync, within its spread).
+    const deployed = async () => {
+      const shown = JSON.parse((await fleet.cli(fleet.nodes[0]!, ["fleet", "--json"])).stdout);
+      expect(shown.envs[0].env).toBe("default");
+      return shown.envs[0].nodes.filter(
+        (n: { commit: string; result: string }) => n.commit === good && n.result === "deployed",
+      ).length;
+    };
+    expect(await eventually(async () => (await deployed()) === IDS.length, 10_000)).toBe(true);
   }, 60_000);
 });
 
@@ -66,9 +71,9 @@ describe("a bad commit", () => {
       expect(status.lastSync.error).toMatch(new RegExp(`^held: canary n[026] failed ${bad.slice(0, 8)} at `));
       expect(JSON.stringify(status.lastDeploy)).not.toContain(bad);
     }
-    const table = (await fleet.cli(fleet.nodes[1]!, ["fleet"])).stdout;
-    expect(table).toContain(`rolled-back ${bad.slice(0, 8)}`);
-    expect(table).toContain(`held ${bad.slice(0, 8)}`);
+    const table = () => fleet.cli(fleet.nodes[1]!, ["fleet"]).then((run) => run.stdout);
+    expect(await eventually(async () => (await table()).includes(`held ${bad.slice(0, 8)}`), 10_000)).toBe(true);
+    expect(await table()).toContain(`rolled-back ${bad.slice(0, 8)}`);
   }, 60_000);
 
   test("the next commit (a fix) goes out to every node, wave by wave", async () => {
