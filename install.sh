@@ -2,16 +2,20 @@
 # protocol installer, for a fresh VPS or cloud-init user-data (no TTY, no prompts):
 #   curl -fsSL https://github.com/protocol-sh/protocol/releases/latest/download/install.sh | bash
 #   curl -fsSL …/install.sh | bash -s -- --version 0.4.0 --dir /opt/bin
-# Picks the build for this machine, verifies it against the release's SHA256SUMS, and moves it into
-# place atomically. Running it twice is safe.
+# Picks the build for this machine, checks the minisign signature of the release's SHA256SUMS with
+# the release key written below at build time, verifies the download against SHA256SUMS, and moves
+# it into place atomically. Running it twice is safe.
 set -euo pipefail
 
 # The release host (GitHub's layout); PROTOCOL_DOWNLOAD_URL overrides it. Same default as src/lib/release.ts.
 DEFAULT_DOWNLOAD_URL="https://github.com/protocol-sh/protocol/releases"
+# The minisign public key that signs releases (package.json config.minisignPublicKey, written by
+# scripts/build.ts); PROTOCOL_MINISIGN_PUBKEY replaces it for a mirror that signs its own releases.
+DEFAULT_MINISIGN_PUBKEY=""
 
 usage() {
   cat <<'EOF'
-Install protocol, verified against the release's SHA256SUMS.
+Install protocol, verified against the release's signed SHA256SUMS.
 
 Usage: install.sh [--dir <path>] [--version <x.y.z>] [--help]
 
@@ -20,7 +24,9 @@ Usage: install.sh [--dir <path>] [--version <x.y.z>] [--help]
   --help              show this help
 
 Environment: PROTOCOL_INSTALL_DIR, PROTOCOL_VERSION (as the flags), PROTOCOL_DOWNLOAD_URL (the
-release host, default https://github.com/protocol-sh/protocol/releases).
+release host, default https://github.com/protocol-sh/protocol/releases), PROTOCOL_MINISIGN_PUBKEY
+(the key that signs the releases there, for a mirror; default: protocol's release key).
+Checking the signature needs minisign, or OpenSSL 3.
 EOF
 }
 
@@ -65,11 +71,11 @@ detect_artifact() {
   fi
 }
 
-download() { # url file
+download() { # url file [what to say when it fails]
   if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --retry 3 --connect-timeout 20 -o "$2" -- "$1" || die "download failed: $1"
+    curl -fsSL --retry 3 --connect-timeout 20 -o "$2" -- "$1" || die "${3:-download failed: $1}"
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$2" -- "$1" || die "download failed: $1"
+    wget -q -O "$2" -- "$1" || die "${3:-download failed: $1}"
   else
     die "neither curl nor wget is installed"
   fi
@@ -95,6 +101,52 @@ verify() { # file name sums-file
   [ -n "$want" ] || die "SHA256SUMS does not list $2"
   got=$(sha256_of "$1")
   [ "$got" = "$want" ] || die "checksum mismatch for $2: SHA256SUMS says $want, the download is $got; nothing was installed"
+}
+
+b64d() { base64 -d 2>/dev/null; }
+hex_of() { od -An -tx1 | tr -d ' \n'; }
+
+# Check sig-file (minisign) of file with the base64 public key; print its trusted comment. With
+# minisign when it is installed, else with OpenSSL 3 (Ed25519 over the BLAKE2b-512 of the file).
+verify_signature() { # file sig-file key
+  local file=$1 sig=$2 key=$3 work="$TMP_DIR/signature" comment
+  mkdir -p -- "$work"
+  comment=$(sed -n 3p "$sig")
+  case "$(sed -n 1p "$sig")" in "untrusted comment:"*) ;; *) comment="" ;; esac
+  case "$comment" in
+    "trusted comment: "*) comment=${comment#"trusted comment: "} ;;
+    *) die "SHA256SUMS.minisig is not a minisign signature; nothing was installed" ;;
+  esac
+  if command -v minisign >/dev/null 2>&1; then
+    minisign -Vq -m "$file" -x "$sig" -P "$key" >/dev/null 2>&1 ||
+      die "SHA256SUMS is not signed by the release key (minisign refused it); nothing was installed"
+  elif command -v openssl >/dev/null 2>&1 && openssl version 2>/dev/null | grep -q '^OpenSSL [3-9]'; then
+    printf '%s' "$key" | b64d >"$work/key" || die "PROTOCOL_MINISIGN_PUBKEY is not base64"
+    sed -n 2p "$sig" | b64d >"$work/blob" || die "SHA256SUMS.minisig is not a minisign signature; nothing was installed"
+    sed -n 4p "$sig" | b64d >"$work/global" || die "SHA256SUMS.minisig is not a minisign signature; nothing was installed"
+    [ "$(wc -c <"$work/key" | tr -d ' ')" = 42 ] || die "the release key is not a minisign Ed25519 public key"
+    [ "$(wc -c <"$work/blob" | tr -d ' ')" = 74 ] || die "SHA256SUMS.minisig is not an Ed25519 signature; nothing was installed"
+    [ "$(head -c 10 "$work/key" | tail -c 8 | hex_of)" = "$(head -c 10 "$work/blob" | tail -c 8 | hex_of)" ] ||
+      die "SHA256SUMS is signed by another key than the release key; nothing was installed"
+    # The key as DER (SubjectPublicKeyInfo of an Ed25519 key: a fixed 12-byte header, then the 32 bytes).
+    { printf '\060\052\060\005\006\003\053\145\160\003\041\000'; tail -c 32 "$work/key"; } >"$work/key.der"
+    tail -c 64 "$work/blob" >"$work/sig"
+    case "$(head -c 2 "$work/blob")" in
+      ED) openssl dgst -blake2b512 -binary -- "$file" >"$work/message" ;;
+      Ed) cat -- "$file" >"$work/message" ;;
+      *) die "SHA256SUMS.minisig uses an unknown algorithm; nothing was installed" ;;
+    esac
+    openssl pkeyutl -verify -pubin -keyform DER -inkey "$work/key.der" -rawin -in "$work/message" \
+      -sigfile "$work/sig" >/dev/null 2>&1 ||
+      die "the signature of SHA256SUMS does not match the file; nothing was installed"
+    { cat -- "$work/sig"; printf '%s' "$comment"; } >"$work/global-message"
+    openssl pkeyutl -verify -pubin -keyform DER -inkey "$work/key.der" -rawin -in "$work/global-message" \
+      -sigfile "$work/global" >/dev/null 2>&1 ||
+      die "the trusted comment of SHA256SUMS.minisig was changed; nothing was installed"
+  else
+    die "neither minisign nor OpenSSL 3 is installed, so the release's signature cannot be checked (apt-get install minisign)"
+  fi
+  printf '%s\n' "$comment"
 }
 
 main() {
@@ -126,7 +178,23 @@ main() {
   TMP_DIR=$(mktemp -d "$dir/.protocol-install.XXXXXX") || die "cannot create a temp dir in $dir"
   trap 'rm -rf -- "$TMP_DIR"' EXIT
 
+  local key="${PROTOCOL_MINISIGN_PUBKEY:-$DEFAULT_MINISIGN_PUBKEY}"
+  [ -n "$key" ] || die "this install.sh has no release key to check the download with: set PROTOCOL_MINISIGN_PUBKEY to the release's minisign public key"
   download "$release/SHA256SUMS" "$TMP_DIR/SHA256SUMS"
+  download "$release/SHA256SUMS.minisig" "$TMP_DIR/SHA256SUMS.minisig" \
+    "the release is not signed: $release/SHA256SUMS.minisig could not be downloaded; nothing was installed"
+  local comment signed
+  comment=$(verify_signature "$TMP_DIR/SHA256SUMS" "$TMP_DIR/SHA256SUMS.minisig" "$key")
+  # protocol's build signs "protocol <version> SHA256SUMS": the version is the signed one, so an
+  # old release's file served as a new one is refused (a file signed by hand with minisign's own comment is accepted).
+  case "$comment" in
+    "protocol "*" SHA256SUMS")
+      signed=${comment#protocol }
+      signed=${signed% SHA256SUMS}
+      if [ -z "$version" ]; then version=$signed; fi
+      [ "$signed" = "$version" ] || die "SHA256SUMS served as release $version was signed for release $signed; nothing was installed"
+      ;;
+  esac
   local want
   want=$(expected_sha256 "$TMP_DIR/SHA256SUMS" "$artifact")
   [ -n "$want" ] || die "release ${version:-latest} has no build for this machine ($artifact)"

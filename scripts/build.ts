@@ -6,15 +6,21 @@
  *   bun scripts/build.ts --outfile <path> [--target linux-arm64]   one target to that path (tests)
  * PROTOCOL_VERSION overrides package.json's version. The binaries must not pick up the .env or
  * bunfig.toml of the app directory they run in, so both autoloads are off.
+ * With --all, PROTOCOL_MINISIGN_KEY names an unencrypted minisign secret key file (`minisign -G -W`):
+ * SHA256SUMS is signed into SHA256SUMS.minisig with the trusted comment "protocol <version> SHA256SUMS".
+ *   bun scripts/build.ts --sign <dir>         sign <dir>/SHA256SUMS only (a release built elsewhere)
  */
 
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { run } from "../src/lib/core/spawn.ts";
 import { sha256File } from "../src/lib/release/checksum.ts";
 import { TARGETS, withReleaseUrl } from "../src/lib/release/metadata.ts";
+import { parseSecretKey, publicKeyLine, signData } from "../src/lib/release/minisign.ts";
+import { RELEASE_PUBLIC_KEY, withReleaseKey } from "../src/lib/release/release-key.ts";
+import { SIGNATURE_FILE, trustedComment } from "../src/lib/release/signed-sums.ts";
 import { renderSha256Sums } from "../src/lib/schema/release.ts";
 
 const root = join(import.meta.dir, "..");
@@ -85,16 +91,39 @@ async function buildAll(): Promise<void> {
     artifacts.push(outfile);
   }
   await compressAll(artifacts);
-  writeFileSync(join(dist, "install.sh"), withReleaseUrl(readFileSync(join(root, "install.sh"), "utf8")));
+  const installer = withReleaseKey(withReleaseUrl(readFileSync(join(root, "install.sh"), "utf8")));
+  writeFileSync(join(dist, "install.sh"), installer, { mode: 0o755 });
   const files = [...artifacts.flatMap((a) => [a, `${a}.xz`, `${a}.gz`]), join(dist, "install.sh")];
   const sums = new Map<string, string>();
   for (const file of files) sums.set(basename(file), await sha256File(file));
   writeFileSync(join(dist, "SHA256SUMS"), renderSha256Sums(sums));
   writeFileSync(join(dist, "VERSION"), `${version}\n`);
+  await sign(dist);
   console.log("\nartifact                        raw        xz         gz");
   for (const a of artifacts)
     console.log(`${basename(a).padEnd(32)}${mb(a).padEnd(11)}${mb(`${a}.xz`).padEnd(11)}${mb(`${a}.gz`)}`);
   console.log(`\nwrote ${join(dist, "SHA256SUMS")} (${sums.size} files) and VERSION (${version})`);
+}
+
+/** Sign <dir>/SHA256SUMS with PROTOCOL_MINISIGN_KEY, and say plainly when the release is not signed. */
+async function sign(dir: string): Promise<void> {
+  const keyFile = process.env.PROTOCOL_MINISIGN_KEY;
+  const sumsFile = readFileSync(join(dir, "SHA256SUMS"), "utf8");
+  const signature = join(dir, SIGNATURE_FILE);
+  rmSync(signature, { force: true });
+  if (!keyFile) {
+    console.log(`\nNOT SIGNED: PROTOCOL_MINISIGN_KEY is not set, so there is no ${SIGNATURE_FILE};`);
+    console.log("install.sh and self:update refuse this release. Set it to the release's secret key file to sign.");
+    return;
+  }
+  const secret = parseSecretKey(readFileSync(keyFile, "utf8"));
+  writeFileSync(signature, await signData(new TextEncoder().encode(sumsFile), secret, trustedComment(version)));
+  const key = publicKeyLine(secret);
+  console.log(`\nsigned SHA256SUMS with ${keyFile} (public key ${key}) into ${signature}`);
+  if (key !== RELEASE_PUBLIC_KEY)
+    console.log(
+      `WARNING: that is not the release key in package.json (config.minisignPublicKey ${RELEASE_PUBLIC_KEY || "is empty"}): installs verify it only with PROTOCOL_MINISIGN_PUBKEY=${key}`,
+    );
 }
 
 const outfile = flag("--outfile");
@@ -108,6 +137,8 @@ if (targetName && !target) {
   );
   process.exit(2);
 }
-if (outfile) await compile(outfile, target?.bun);
+const signDir = flag("--sign");
+if (signDir) await sign(signDir);
+else if (outfile) await compile(outfile, target?.bun);
 else if (process.argv.includes("--all")) await buildAll();
 else await compile(join(dist, "protocol"), target?.bun);

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { builtBinary } from "../helpers/binary.ts";
 import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
-import { fakeArtifact, ReleaseServer } from "../helpers/release-server.ts";
+import { fakeArtifact, makeSigningKey, ReleaseServer } from "../helpers/release-server.ts";
 
 let server: ReleaseServer;
 let real: string;
@@ -24,8 +24,8 @@ let self: string;
 
 beforeAll(async () => {
   real = await builtBinary();
-  server = new ReleaseServer();
-  server.publish("99.0.0");
+  server = await ReleaseServer.start();
+  await server.publish("99.0.0");
 }, 120_000);
 afterAll(() => server.stop());
 beforeEach(() => {
@@ -38,7 +38,9 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 const protocol = (args: string[], env: Record<string, string> = {}) =>
-  sh([self, ...args], { env: { PROTOCOL_DOWNLOAD_URL: server.base, ...env } });
+  sh([self, ...args], {
+    env: { PROTOCOL_DOWNLOAD_URL: server.base, PROTOCOL_MINISIGN_PUBKEY: server.publicKey, ...env },
+  });
 const same = (a: string, b: string) => readFileSync(a).equals(readFileSync(b));
 
 describe("self:update (real binary, loopback release server with fake artifacts)", () => {
@@ -52,7 +54,7 @@ describe("self:update (real binary, loopback release server with fake artifacts)
 
   test("runs the new binary before it replaces the old one: one that says another version is refused, nothing changed", async () => {
     // Checksums match (SHA256SUMS is of these very bytes), but the binary is not the release it claims.
-    server.publish("99.1.0", { content: fakeArtifact("98.0.0"), latest: false });
+    await server.publish("99.1.0", { content: fakeArtifact("98.0.0"), latest: false });
     const run = await protocol(["self:update", "--version", "99.1.0"]);
     expect(run.exitCode).toBe(6);
     expect(run.stderr).toContain("the downloaded binary says it is 98.0.0, not 99.1.0");
@@ -84,7 +86,7 @@ describe("self:update (real binary, loopback release server with fake artifacts)
   });
 
   test("a checksum mismatch leaves the old binary byte-identical and keeps the download in the binary's dir", async () => {
-    server.publish("99.1.0");
+    await server.publish("99.1.0");
     server.tamper("99.1.0", "*");
     try {
       const run = await protocol(["self:update"]);
@@ -95,8 +97,47 @@ describe("self:update (real binary, loopback release server with fake artifacts)
       expect(staged).toHaveLength(1);
       expect(run.stderr).toContain(join(bin, staged[0]!));
     } finally {
-      server.publish("99.0.0");
+      await server.publish("99.0.0");
     }
+  });
+
+  describe("signed releases (issue 16): nothing is installed unless the release key signed SHA256SUMS", () => {
+    const refused = async (message: string, env: Record<string, string> = {}) => {
+      const run = await protocol(["self:update", "--version", "99.3.0"], env);
+      expect(run.exitCode, run.stderr).not.toBe(0);
+      expect(run.stderr).toContain(message);
+      expect(same(self, real)).toBe(true);
+      expect(server.artifactRequests()).toEqual([]);
+      expect(readdirSync(bin)).toEqual(["protocol"]);
+    };
+    beforeEach(async () => {
+      await server.publish("99.3.0", { latest: false });
+      server.requests.length = 0;
+    });
+
+    test("a checksum file re-signed by another key is refused", async () => {
+      await server.replaceRelease("99.3.0", fakeArtifact("99.3.0", "echo evil"), await makeSigningKey());
+      await refused("is not signed by the release key: signed by key");
+    });
+
+    test("a release without SHA256SUMS.minisig is refused", async () => {
+      server.unsign("99.3.0");
+      await refused("release 99.3.0 is not signed: ");
+    });
+
+    test("binaries and SHA256SUMS replaced together, the old signature kept, are refused", async () => {
+      await server.replaceRelease("99.3.0", fakeArtifact("99.3.0", "echo evil"), null);
+      await refused("the signature does not match the file");
+    });
+
+    test("an older release's signed SHA256SUMS served as a new one is refused", async () => {
+      server.replay("99.3.0", "99.0.0");
+      await refused('was signed for another one ("protocol 99.0.0 SHA256SUMS")');
+    });
+
+    test("a build without a release key and no PROTOCOL_MINISIGN_PUBKEY cannot verify, and says how", async () => {
+      await refused("has no release key", { PROTOCOL_MINISIGN_PUBKEY: "" });
+    });
   });
 
   test("--rollback puts protocol.bak back and keeps the current binary as the new .bak", async () => {
@@ -122,9 +163,14 @@ describe("self:update (real binary, loopback release server with fake artifacts)
   test("restarts a running slave loop on the new binary (fake docker)", async () => {
     await using fx = await Fixture.create();
     // The new release answers --version itself and runs everything else with the real binary.
-    server.publish("99.2.0", { content: fakeArtifact("99.2.0", `exec '${real}' "$@"`), compressed: false });
+    await server.publish("99.2.0", { content: fakeArtifact("99.2.0", `exec '${real}' "$@"`), compressed: false });
     try {
-      const env = { ...fx.env, PROTOCOL_DOWNLOAD_URL: server.base, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` };
+      const env = {
+        ...fx.env,
+        PROTOCOL_DOWNLOAD_URL: server.base,
+        PROTOCOL_MINISIGN_PUBKEY: server.publicKey,
+        PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
+      };
       const started = await sh([self, "start", "--dir", fx.node, "--interval", "60", "--json"], { env });
       expect(started.exitCode).toBe(0);
       const before = (await sh([self, "status", "--dir", fx.node, "--json"], { env })).stdout;
@@ -142,7 +188,7 @@ describe("self:update (real binary, loopback release server with fake artifacts)
         ),
       ).toBe(true);
     } finally {
-      server.publish("99.0.0");
+      await server.publish("99.0.0");
     }
   });
 });

@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGETS } from "../../src/lib/release/metadata.ts";
+import { publicKeyLine, type SecretKey, signData } from "../../src/lib/release/minisign.ts";
+import { trustedComment } from "../../src/lib/release/signed-sums.ts";
 import { renderSha256Sums } from "../../src/lib/schema/release.ts";
 
 /** A fake artifact: a shell script that answers --version like protocol does, and runs `rest` otherwise. */
@@ -24,10 +26,26 @@ function xz(data: Uint8Array): Uint8Array {
 
 const sha256 = (data: Uint8Array) => createHash("sha256").update(data).digest("hex");
 
+/** A fresh minisign key (as `minisign -G -W` makes one), from WebCrypto: each test run signs with its own. */
+export async function makeSigningKey(): Promise<SecretKey> {
+  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, [
+    "sign",
+    "verify",
+  ])) as unknown as CryptoKeyPair;
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  return {
+    keyId: crypto.getRandomValues(new Uint8Array(8)),
+    seed: pkcs8.slice(-32),
+    publicKey: new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey)),
+  };
+}
+
 /**
  * A release host on 127.0.0.1 with GitHub's layout: `/releases/latest/download/<file>` redirects to
  * `/releases/download/v<version>/<file>`. Each release has every target's artifact (raw, .xz, .gz),
- * SHA256SUMS and VERSION; `tamper` changes a file after its checksum was taken.
+ * SHA256SUMS signed with the server's release key (SHA256SUMS.minisig) and VERSION; `tamper`
+ * changes a file after its checksum was taken, `resign` / `unsign` change the signature. Create it
+ * with `await ReleaseServer.start()`; `publicKey` is what PROTOCOL_MINISIGN_PUBKEY gets.
  */
 export class ReleaseServer {
   readonly requests: string[] = [];
@@ -35,7 +53,15 @@ export class ReleaseServer {
   private latest: string | null = null;
   private readonly server: ReturnType<typeof Bun.serve>;
 
-  constructor() {
+  static async start(): Promise<ReleaseServer> {
+    return new ReleaseServer(await makeSigningKey());
+  }
+
+  get publicKey(): string {
+    return publicKeyLine(this.key);
+  }
+
+  private constructor(private readonly key: SecretKey) {
     this.server = Bun.serve({
       hostname: "127.0.0.1",
       port: 0,
@@ -55,8 +81,11 @@ export class ReleaseServer {
     return `http://127.0.0.1:${this.server.port}/releases`;
   }
 
-  /** Publish a release whose every artifact is `content` (a fake script by default). */
-  publish(version: string, options: { content?: string; latest?: boolean; compressed?: boolean } = {}): void {
+  /** Publish a release whose every artifact is `content` (a fake script by default), signed. */
+  async publish(
+    version: string,
+    options: { content?: string; latest?: boolean; compressed?: boolean } = {},
+  ): Promise<void> {
     const raw = new TextEncoder().encode(options.content ?? fakeArtifact(version));
     const files = new Map<string, Uint8Array>();
     const packed =
@@ -71,10 +100,47 @@ export class ReleaseServer {
       for (const [ext, data] of packed) files.set(`${artifact}.${ext}`, data);
     }
     const sums = new Map([...files].map(([name, data]) => [name, sha256(data)]));
-    files.set("SHA256SUMS", new TextEncoder().encode(renderSha256Sums(sums)));
+    const sumsFile = new TextEncoder().encode(renderSha256Sums(sums));
+    files.set("SHA256SUMS", sumsFile);
+    files.set(
+      "SHA256SUMS.minisig",
+      new TextEncoder().encode(await signData(sumsFile, this.key, trustedComment(version))),
+    );
     files.set("VERSION", new TextEncoder().encode(`${version}\n`));
     this.releases.set(version, files);
     if (options.latest !== false) this.latest = version;
+  }
+
+  /**
+   * Replace the binaries and SHA256SUMS together and sign the new SHA256SUMS with `key` (another
+   * key: whoever took the release host), or leave the old signature (null): a malicious mirror.
+   */
+  async replaceRelease(version: string, content: string, key: SecretKey | null): Promise<void> {
+    const files = this.releases.get(version)!;
+    const data = new TextEncoder().encode(content);
+    for (const name of [...files.keys()])
+      if (name.startsWith("protocol-") && !name.endsWith(".xz") && !name.endsWith(".gz")) files.set(name, data);
+    for (const name of [...files.keys()]) if (name.endsWith(".xz") || name.endsWith(".gz")) files.delete(name);
+    const sums = new Map(
+      [...files].filter(([name]) => name.startsWith("protocol-")).map(([name, d]) => [name, sha256(d)]),
+    );
+    const sumsFile = new TextEncoder().encode(renderSha256Sums(sums));
+    files.set("SHA256SUMS", sumsFile);
+    if (key)
+      files.set("SHA256SUMS.minisig", new TextEncoder().encode(await signData(sumsFile, key, trustedComment(version))));
+  }
+
+  /** Remove a release's signature (an unsigned release). */
+  unsign(version: string): void {
+    this.releases.get(version)!.delete("SHA256SUMS.minisig");
+  }
+
+  /** Serve another release's signed SHA256SUMS under `version` (a replayed old file). */
+  replay(version: string, from: string): void {
+    const files = this.releases.get(version)!;
+    const old = this.releases.get(from)!;
+    files.set("SHA256SUMS", old.get("SHA256SUMS")!);
+    files.set("SHA256SUMS.minisig", old.get("SHA256SUMS.minisig")!);
   }
 
   /** Replace a published file's bytes without updating SHA256SUMS (a corrupted or malicious mirror). */
@@ -82,7 +148,7 @@ export class ReleaseServer {
     const name = file === "*" ? null : file;
     const files = this.releases.get(version)!;
     for (const key of [...files.keys()]) {
-      if (key === "SHA256SUMS" || key === "VERSION") continue;
+      if (key === "SHA256SUMS" || key === "SHA256SUMS.minisig" || key === "VERSION") continue;
       if (name === null || key === name) files.set(key, new TextEncoder().encode(content));
     }
   }
@@ -90,7 +156,7 @@ export class ReleaseServer {
   /** Requests for artifacts (not SHA256SUMS/VERSION), by file name. */
   artifactRequests(): string[] {
     return this.requests
-      .filter((p) => p.includes("/download/v") && !/\/(SHA256SUMS|VERSION)$/.test(p))
+      .filter((p) => p.includes("/download/v") && !/\/(SHA256SUMS|SHA256SUMS\.minisig|VERSION)$/.test(p))
       .map((p) => p.split("/").pop()!);
   }
 

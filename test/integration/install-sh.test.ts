@@ -13,17 +13,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, sh } from "../helpers/fixture.ts";
 import { testNeeding } from "../helpers/needs.ts";
-import { ReleaseServer } from "../helpers/release-server.ts";
+import { fakeArtifact, makeSigningKey, ReleaseServer } from "../helpers/release-server.ts";
 
 const INSTALL_SH = join(REPO_ROOT, "install.sh");
 let server: ReleaseServer;
 let root: string;
 let dir: string;
 
-beforeAll(() => {
-  server = new ReleaseServer();
-  server.publish("1.1.0");
-  server.publish("1.2.0");
+beforeAll(async () => {
+  server = await ReleaseServer.start();
+  await server.publish("1.1.0");
+  await server.publish("1.2.0");
 });
 afterAll(() => server.stop());
 beforeEach(() => {
@@ -37,8 +37,50 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 function install(args: string[] = [], env: Record<string, string> = {}) {
   return sh(["bash", "-s", "--", ...args], {
     input: readFileSync(INSTALL_SH, "utf8"),
-    env: { PROTOCOL_DOWNLOAD_URL: server.base, ...env },
+    env: { PROTOCOL_DOWNLOAD_URL: server.base, PROTOCOL_MINISIGN_PUBKEY: server.publicKey, ...env },
   });
+}
+
+/** What install.sh runs (minisign or openssl check the signature): the PATH of a minimal machine. */
+const BASE_TOOLS = [
+  "bash",
+  "curl",
+  "uname",
+  "getconf",
+  "grep",
+  "awk",
+  "sha256sum",
+  "cut",
+  "tr",
+  "mkdir",
+  "mktemp",
+  "rm",
+  "chmod",
+  "mv",
+  "id",
+  "gzip",
+  "xz",
+  "cat",
+  "sh",
+  "sed",
+  "head",
+  "tail",
+  "od",
+  "wc",
+  "base64",
+  "minisign",
+  "openssl",
+];
+
+/** A PATH holding only these programs (links to the machine's own). */
+function toolsDir(tools: string[]): string {
+  const path = join(root, "tools");
+  mkdirSync(path, { recursive: true });
+  for (const tool of tools) {
+    const found = Bun.which(tool);
+    if (found) symlinkSync(found, join(path, tool));
+  }
+  return path;
 }
 
 const installed = () => sh([join(dir, "protocol"), "--version"]).then((r) => r.stdout.trim());
@@ -74,13 +116,13 @@ describe("install.sh (loopback release server, fake artifacts)", () => {
   });
 
   test("a checksum mismatch aborts and installs nothing", async () => {
-    server.publish("1.3.0");
+    await server.publish("1.3.0");
     server.tamper("1.3.0", "*");
     const run = await install(["--dir", dir]);
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toContain("checksum mismatch");
     expect(readdirSync(dir)).toEqual([]);
-    server.publish("1.2.0");
+    await server.publish("1.2.0");
   });
 
   test("an unknown version is a clear error", async () => {
@@ -111,32 +153,7 @@ describe("install.sh (loopback release server, fake artifacts)", () => {
   });
 
   test("takes the .gz where xz is not installed", async () => {
-    const tools = join(root, "tools");
-    mkdirSync(tools);
-    for (const tool of [
-      "bash",
-      "curl",
-      "uname",
-      "getconf",
-      "grep",
-      "awk",
-      "sha256sum",
-      "cut",
-      "tr",
-      "mkdir",
-      "mktemp",
-      "rm",
-      "chmod",
-      "mv",
-      "id",
-      "gzip",
-      "cat",
-      "sh",
-    ]) {
-      const path = Bun.which(tool);
-      if (path) symlinkSync(path, join(tools, tool));
-    }
-    const run = await install(["--dir", dir], { PATH: tools });
+    const run = await install(["--dir", dir], { PATH: toolsDir(BASE_TOOLS.filter((t) => t !== "xz")) });
     expect(run.exitCode).toBe(0);
     expect(server.artifactRequests()).toEqual([expect.stringMatching(/\.gz$/)]);
     expect(await installed()).toBe("1.2.0");
@@ -168,5 +185,81 @@ describe("install.sh lint", () => {
     const run = await sh(["bash", "-s", "--", "--help"], { input: truncated });
     expect(run.exitCode).toBe(0);
     expect(run.stdout + run.stderr).toBe("");
+  });
+});
+
+const NO_MINISIGN = Bun.which("minisign") ? null : "minisign is not installed (apt-get install minisign)";
+
+describe("install.sh checks the release's signature before it installs anything (issue 16)", () => {
+  const refused = async (message: string, env: Record<string, string> = {}, version = "1.4.0") => {
+    const run = await install(["--dir", dir, "--version", version], env);
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(run.stderr).toContain(message);
+    expect(server.artifactRequests()).toEqual([]);
+    expect(existsSync(join(dir, "protocol"))).toBe(false);
+    return run;
+  };
+  beforeEach(async () => {
+    await server.publish("1.4.0", { latest: false });
+    server.requests.length = 0;
+  });
+
+  testNeeding(NO_MINISIGN)("verifies with minisign when it is installed", async () => {
+    const run = await install(["--dir", dir, "--version", "1.4.0"], {
+      PATH: toolsDir(BASE_TOOLS.filter((t) => t !== "openssl")),
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(await installed()).toBe("1.4.0");
+  });
+
+  test("verifies with OpenSSL 3 where minisign is not installed", async () => {
+    const run = await install(["--dir", dir, "--version", "1.4.0"], {
+      PATH: toolsDir(BASE_TOOLS.filter((t) => t !== "minisign")),
+    });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(await installed()).toBe("1.4.0");
+  });
+
+  for (const checker of ["minisign", "openssl"] as const) {
+    const other = checker === "minisign" ? "openssl" : "minisign";
+    const env = () => ({ PATH: toolsDir(BASE_TOOLS.filter((t) => t !== other)) });
+    const needs = testNeeding(checker === "minisign" ? NO_MINISIGN : null);
+    needs(`${checker}: a checksum file re-signed by another key is refused`, async () => {
+      await server.replaceRelease("1.4.0", fakeArtifact("1.4.0", "echo evil"), await makeSigningKey());
+      await refused("SHA256SUMS is ", env());
+    });
+    needs(`${checker}: binaries and SHA256SUMS replaced together, the old signature kept, are refused`, async () => {
+      await server.replaceRelease("1.4.0", fakeArtifact("1.4.0", "echo evil"), null);
+      await refused(checker === "minisign" ? "not signed by the release key" : "does not match the file", env());
+    });
+  }
+
+  test("a release without SHA256SUMS.minisig is refused", async () => {
+    server.unsign("1.4.0");
+    await refused("the release is not signed: ");
+  });
+
+  test("an older release's signed SHA256SUMS served as a new one is refused", async () => {
+    server.replay("1.4.0", "1.1.0");
+    await refused("SHA256SUMS served as release 1.4.0 was signed for release 1.1.0");
+  });
+
+  test("without a release key (none built in, no PROTOCOL_MINISIGN_PUBKEY) nothing is downloaded", async () => {
+    await refused("has no release key", { PROTOCOL_MINISIGN_PUBKEY: "" });
+    expect(server.requests).toEqual([]);
+  });
+
+  test("with neither minisign nor OpenSSL 3 it says what to install", async () => {
+    await refused("neither minisign nor OpenSSL 3 is installed", {
+      PATH: toolsDir(BASE_TOOLS.filter((t) => t !== "minisign" && t !== "openssl")),
+    });
+  });
+
+  test("the latest release's version comes from the signed comment", async () => {
+    await server.publish("1.5.0");
+    const run = await install(["--dir", dir]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(await installed()).toBe("1.5.0");
+    expect(server.requests.some((p) => p.endsWith("/VERSION"))).toBe(false);
   });
 });

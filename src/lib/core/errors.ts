@@ -60,6 +60,9 @@ export class NetworkError extends ProtocolError {
   override readonly exitCode = EXIT.network;
 }
 
+/** The server answered 404: the file is not there (a release that lacks it, a wrong version). */
+export class NotFoundError extends NetworkError {}
+
 export class StepFailedError extends ProtocolError {
   override readonly exitCode = EXIT.stepFailed;
   /** Not the commit's fault (engine down, registry unreachable, a killed program): retried, never quarantined. */

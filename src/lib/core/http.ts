@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { FetchError, ofetch } from "ofetch";
-import { NetworkError } from "./errors.ts";
+import { NetworkError, NotFoundError } from "./errors.ts";
 import { redactUrlPath } from "./validate.ts";
 
 /** Metadata is small: a slow answer is a dead host. */
@@ -12,7 +12,7 @@ function asNetworkError(url: string, error: unknown): NetworkError {
   if (error instanceof NetworkError) return error;
   const status = error instanceof FetchError ? error.statusCode : undefined;
   if (status === 404)
-    return new NetworkError(
+    return new NotFoundError(
       `${url} was not found (HTTP 404)`,
       "check the version, or PROTOCOL_DOWNLOAD_URL if it is set",
     );

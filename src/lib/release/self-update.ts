@@ -21,6 +21,7 @@ import {
   releaseFileUrl,
 } from "./metadata.ts";
 import { assertWritableDir, locateSelfBinary, probeVersion, replaceBinary, swapWithBackup } from "./self-binary.ts";
+import { fetchSignedSums } from "./signed-sums.ts";
 
 export interface Release {
   version: string;
@@ -63,9 +64,11 @@ async function fetchLatestVersion(base: string): Promise<string> {
 /** The latest (or the pinned) release, and which of its files fits this machine. */
 export async function lookupRelease(pinned?: string, base = downloadBase()): Promise<Release> {
   const version = pinned ? parsePinned(pinned) : await fetchLatestVersion(base);
-  // SHA256SUMS from the versioned path, so a release published meanwhile cannot mix two versions.
+  // SHA256SUMS from the versioned path, so a release published meanwhile cannot mix two versions;
+  // its signature checked before anything in it is believed.
   const sumsUrl = releaseFileUrl(base, version, "SHA256SUMS");
-  const parsed = await fetchText(sumsUrl).then((text) => metadata(sumsUrl, () => parseSha256Sums(text)));
+  const text = await fetchSignedSums(base, version);
+  const parsed = metadata(sumsUrl, () => parseSha256Sums(text));
   const platform = detectPlatform();
   const artifact = artifactName(platform);
   if (!artifact)
