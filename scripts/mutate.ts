@@ -21,6 +21,14 @@ interface Mutation {
 
 const MUTATIONS: Mutation[] = [
   {
+    name: "signature-unchecked",
+    rule: "self:update installs nothing unless the release key signed SHA256SUMS",
+    file: "src/lib/release/signed-sums.ts",
+    from: "comment = await verifySignature(new TextEncoder().encode(text), signature, key);",
+    to: 'comment = ""; void verifySignature;',
+    tests: ["test/cli/self.test.ts"],
+  },
+  {
     name: "canary-failure-ignored",
     rule: "a later wave holds a commit another node reported failed or rolled back",
     file: "src/lib/fleet/records.ts",

@@ -60,6 +60,7 @@ export default defineProtocolCommand({
       deployKey,
       configDeployKey,
       downloadUrl: downloadBase(),
+      minisignPublicKey: process.env.PROTOCOL_MINISIGN_PUBKEY || undefined,
       version: args["protocol-version"],
     });
     if (parseSshHost(args.repo) && !deployKey)

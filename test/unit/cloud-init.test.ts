@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { renderBootstrap, renderUserData, type UserDataOptions } from "../../src/lib/host/cloud-init.ts";
+import {
+  renderBootstrap,
+  renderUserData,
+  type UserDataOptions,
+  validateUserDataOptions,
+} from "../../src/lib/host/cloud-init.ts";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk=\n-----END OPENSSH PRIVATE KEY-----\n";
 const CONFIG_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nY29uZmlnLWtleQ==\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -32,6 +37,15 @@ describe("renderBootstrap", () => {
     );
     expect(script).toContain("systemctl enable --now cron");
     expect(script).toEndWith("cd '/srv/shop'\nprotocol start 'production'\n");
+  });
+
+  test("a mirror's release key (PROTOCOL_MINISIGN_PUBKEY) goes to install.sh; a bad one is refused", () => {
+    expect(renderBootstrap({ ...base, minisignPublicKey: "RWQabc+/=" })).toContain(
+      "PROTOCOL_DOWNLOAD_URL='https://dl.example/releases' PROTOCOL_MINISIGN_PUBKEY='RWQabc+/=' bash\n",
+    );
+    expect(() => validateUserDataOptions({ ...base, minisignPublicKey: "x'; rm -rf /" })).toThrow(
+      "PROTOCOL_MINISIGN_PUBKEY",
+    );
   });
 
   test("without a pinned version it takes the latest installer", () => {

@@ -24,6 +24,8 @@ export interface UserDataOptions {
   /** The config repo's own private deploy key (a deploy key belongs to one repo), /root/.ssh/protocol_config. */
   configDeployKey?: string;
   downloadUrl?: string;
+  /** A mirror's release key (PROTOCOL_MINISIGN_PUBKEY where cloud-init is run): install.sh checks with it. */
+  minisignPublicKey?: string;
   /** Pin the protocol release the node installs (default: the latest). */
   version?: string;
 }
@@ -71,6 +73,10 @@ export function validateUserDataOptions(options: UserDataOptions): void {
     "--config-deploy-key-file is not a private key",
   );
   check(!options.configDeployKey || Boolean(options.configRepo), "--config-deploy-key-file needs --config-repo");
+  check(
+    !options.minisignPublicKey || /^[A-Za-z0-9+/]+={0,2}$/.test(options.minisignPublicKey),
+    "PROTOCOL_MINISIGN_PUBKEY is not a minisign public key (its base64 line)",
+  );
 }
 
 /** The script cloud-init's runcmd runs: idempotent, so a rerun by hand goes on where it failed. */
@@ -80,6 +86,7 @@ export function renderBootstrap(options: UserDataOptions): string {
   const installEnv = [
     `PROTOCOL_DOWNLOAD_URL=${shellQuote(base)}`,
     ...(options.version ? [`PROTOCOL_VERSION=${shellQuote(options.version.replace(/^v/, ""))}`] : []),
+    ...(options.minisignPublicKey ? [`PROTOCOL_MINISIGN_PUBKEY=${shellQuote(options.minisignPublicKey)}`] : []),
   ];
   const clone = (repo: string, dir: string, branch?: string) =>
     `[ -d ${shellQuote(`${dir}/.git`)} ] || git clone ${branch ? `--branch ${shellQuote(branch)} ` : ""}-- ${shellQuote(repo)} ${shellQuote(dir)}`;
