@@ -8,6 +8,7 @@ import {
   type Platform,
   pickCompression,
   releaseFileUrl,
+  repositoryWebUrl,
   TARGETS,
   withReleaseUrl,
 } from "../../src/lib/release/metadata.ts";
@@ -137,10 +138,26 @@ describe("pickCompression", () => {
 
 describe("the release host is written in one place", () => {
   const root = join(import.meta.dir, "..", "..");
-  const releases = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).config.releases as string;
+  const repository = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).repository;
+  const releases = `${repositoryWebUrl(repository)}/releases`;
 
-  test("package.json's config.releases is the binary's default", () => {
+  test("package.json's repository gives the binary's default release host", () => {
     expect(DEFAULT_DOWNLOAD_URL).toBe(releases);
+    expect(releases).toBe("https://github.com/protocol-sh/protocol/releases");
+  });
+
+  test.each([
+    ["git+https://github.com/o/r.git", "https://github.com/o/r"],
+    ["https://github.com/o/r", "https://github.com/o/r"],
+    ["github:o/r", "https://github.com/o/r"],
+    ["o/r.js", "https://github.com/o/r.js"],
+  ])("repository %s is %s", (spec, web) => {
+    expect(repositoryWebUrl({ url: spec })).toBe(web);
+    expect(repositoryWebUrl(spec)).toBe(web);
+  });
+
+  test("a repository that is not on GitHub is refused (the release layout is GitHub's)", () => {
+    expect(() => repositoryWebUrl("https://gitlab.com/o/r")).toThrow("is not a GitHub repository");
   });
 
   test("the repo's install.sh and every release URL in the README say the same (a fork changes package.json, then these)", () => {

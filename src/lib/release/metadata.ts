@@ -2,13 +2,26 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import pkg from "../../../package.json" with { type: "json" };
 
 /**
+ * The GitHub repository's web address from package.json's `repository` (npm's forms: an object with
+ * `url`, `git+https://github.com/o/r.git`, `github:o/r`, `o/r`). Pure; throws on anything else.
+ */
+export function repositoryWebUrl(repository: string | { url: string }): string {
+  const spec = typeof repository === "string" ? repository : repository.url;
+  const match =
+    /^(?:git\+)?https:\/\/github\.com\/([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(spec) ??
+    /^(?:github:)?([\w.-]+)\/([\w.-]+)$/.exec(spec);
+  if (!match) throw new Error(`package.json repository ${JSON.stringify(spec)} is not a GitHub repository`);
+  return `https://github.com/${match[1]}/${match[2]}`;
+}
+
+/**
  * Where releases live and which file of a release fits this machine. The layout is GitHub's:
  * `<base>/latest/download/<file>` for the newest release, `<base>/download/v<version>/<file>` for a
- * pinned one. The base is written once, in package.json's `config.releases` (bundled into the
- * binary); scripts/build.ts writes it into the released install.sh, and a test holds the repo's
- * install.sh and the README to it, so a fork changes it in one place.
+ * pinned one. The base comes from one place, package.json's `repository` (bundled into the binary);
+ * scripts/build.ts writes it into the released install.sh, the release workflow publishes there,
+ * and a test holds the repo's install.sh and the README to it, so a fork changes it in one place.
  */
-export const DEFAULT_DOWNLOAD_URL: string = pkg.config.releases;
+export const DEFAULT_DOWNLOAD_URL: string = `${repositoryWebUrl(pkg.repository)}/releases`;
 
 /** install.sh with its default release host set to DEFAULT_DOWNLOAD_URL: what scripts/build.ts ships. */
 export function withReleaseUrl(script: string, releases = DEFAULT_DOWNLOAD_URL): string {
