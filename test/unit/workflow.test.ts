@@ -36,7 +36,7 @@ describe("release.yml", () => {
     const publish = index(/gh release create/);
     expect(ci).toBeGreaterThanOrEqual(0);
     expect([ci, build, verify, publish]).toEqual([...[ci, build, verify, publish]].sort((a, b) => a - b));
-    expect(steps[build]!.env?.MINISIGN_SECRET_KEY).toBe("${{ secrets.MINISIGN_SECRET_KEY }}");
+    expect(steps[build]!.env?.MINISIGN_SECRET_KEY).toBe(`\${{ secrets.MINISIGN_SECRET_KEY }}`);
     expect(steps[verify]!.run).toContain("config.minisignPublicKey");
     for (const asset of ["dist/protocol-*", "dist/SHA256SUMS", "dist/SHA256SUMS.minisig", "dist/install.sh"])
       expect(steps[publish]!.run).toContain(asset);
@@ -50,7 +50,7 @@ describe("release.yml", () => {
     mkdirSync(bad);
     writeFileSync(
       join(bad, "x.yml"),
-      "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.nope }}\n      - name: unquoted\n        run: rm -rf $DIR/*\n",
+      `on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \${{ github.nope }}\n      - name: unquoted\n        run: rm -rf $DIR/*\n`,
     );
     const run = await check(bad);
     expect(run.exitCode).toBe(1);
