@@ -114,3 +114,10 @@ export const fleetArgs = {
     valueHint: "url",
   },
 } as const satisfies ArgsDef;
+
+export const supervisorArgs = {
+  supervisor: choiceArg(
+    "Who keeps the loops running: cron (default: background loops and an @reboot line) or systemd (a unit per loop, Restart=always); recorded with the node",
+    ["cron", "systemd"],
+  ),
+} as const satisfies ArgsDef;

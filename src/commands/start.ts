@@ -1,10 +1,11 @@
+import { parseChoice } from "../lib/core/argv.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printJson } from "../lib/core/output.ts";
 import { resumeFollowing } from "../lib/deploy/manual-rollback.ts";
 import { loadApp } from "../lib/node/app.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
-import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies } from "./_args.ts";
+import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies, supervisorArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
   meta: { name: "start" },
@@ -20,6 +21,7 @@ export default defineProtocolCommand({
     ...policyArgs,
     ...jsonArgs,
     cron: { type: "boolean", default: true, description: "Skip adding the @reboot crontab line" },
+    ...supervisorArgs,
   },
   async run({ args }) {
     const app = loadApp(args.dir);
@@ -29,6 +31,9 @@ export default defineProtocolCommand({
       ...readPolicies(args),
       cron: args.cron !== false,
       env: args.env,
+      supervisor: args.supervisor
+        ? parseChoice("supervisor", args.supervisor, supervisorArgs.supervisor.choices, "cron")
+        : undefined,
     });
     if (args.json) return printJson(report);
     renderStartReport(report);

@@ -3,6 +3,7 @@ import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
 import { loadApp } from "../../lib/node/app.ts";
 import { stopSlave } from "../../lib/node/daemon.ts";
+import { stopGitUnit } from "../../lib/node/supervisor.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
@@ -10,8 +11,12 @@ export default defineProtocolCommand({
   args: { ...dirArgs, ...jsonArgs },
   async run({ args }) {
     const app = loadApp(args.dir);
+    // Under systemd, a signalled loop would be started again: systemd stops it.
+    const unit = await stopGitUnit(app);
     const stopped = await stopSlave(app);
-    if (args.json) return printJson({ dir: app.dir, ...stopped });
+    if (args.json) return printJson({ dir: app.dir, ...stopped, unit });
+    if (unit)
+      return log.success(`slave mode stopped (systemctl stop ${unit}; protocol start or a reboot brings it back)`);
     log.success(stopped.pid ? `slave mode stopped (pid ${stopped.pid})` : `slave mode was not running for ${app.dir}`);
   },
 });

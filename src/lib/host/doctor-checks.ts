@@ -12,10 +12,9 @@ import { gitContext } from "../git/auth.ts";
 import { isWorkTree, remoteDefaultBranch, remoteUrl } from "../git/git.ts";
 import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from "../node/app.ts";
 import { secretsInRemoteUrls } from "../node/remote-secrets.ts";
-import { parseCrontab } from "./cron-block.ts";
-import { readCrontab } from "./crontab.ts";
 import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "./doctor.ts";
 import { checkLoops } from "./doctor-loops.ts";
+import { checkCrontab } from "./doctor-supervisor.ts";
 import { keyNameFor, parseSshHost } from "./ssh-config.ts";
 import { resolveSshHost } from "./ssh-key.ts";
 
@@ -191,29 +190,6 @@ export async function checkKnownHosts(url: string | null, files = knownHostsFile
     detail: `no known_hosts entry for ${entry}`,
     fix: `ssh-keyscan ${port}${host.host} >> ~/.ssh/known_hosts (then compare the fingerprint with the git host's published one)`,
   };
-}
-
-export async function checkCrontab(app: App): Promise<Check> {
-  const name = "crontab";
-  try {
-    const entries = parseCrontab(await readCrontab()).entries;
-    if (entries.some((entry) => entry.dir === app.dir))
-      return { name, ok: true, detail: "the @reboot line for this app is there" };
-    return {
-      name,
-      ok: false,
-      detail: "no @reboot line for this app: it will not come back after a reboot",
-      fix: `protocol cron:add --dir ${app.dir}`,
-    };
-  } catch (error) {
-    const missing = error instanceof MissingProgramError;
-    return {
-      name,
-      ok: false,
-      detail: errorMessage(error),
-      fix: missing ? "apt-get install cron (Debian/Ubuntu), apk add cronie (Alpine)" : "check crontab -l",
-    };
-  }
 }
 
 /** protocol.json passes the schema; with an invalid one, the app checks run on the defaults. */

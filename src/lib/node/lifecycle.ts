@@ -6,11 +6,13 @@ import { assertNoControlChars } from "../core/validate.ts";
 import { composeDown, composeFiles } from "../docker/docker.ts";
 import { assertWorkTree } from "../git/git.ts";
 import { addRebootEntry, type CrontabChange, removeRebootEntry } from "../host/crontab.ts";
+import type { UnitChange } from "../host/systemd.ts";
 import type { App } from "./app.ts";
 import { type StartedSlave, type StoppedSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
 import { captureLoopEnv, changedLoopVars, type LoopEnv } from "./loop-env.ts";
 import { secretsInRemoteUrls } from "./remote-secrets.ts";
 import { readRegistration, writeRegistration } from "./state.ts";
+import { recordedSupervisor, type Supervisor, startSupervised, stopSupervised } from "./supervisor.ts";
 import { type DirtyPolicy, type DivergedPolicy, type SyncOutcome, syncNode } from "./sync.ts";
 
 export interface StartOptions {
@@ -21,6 +23,8 @@ export interface StartOptions {
   cron: boolean;
   /** `start <env>`: this machine's environment, recorded; otherwise the one recorded before. */
   env?: string;
+  /** --supervisor; otherwise the one recorded with the node, else cron. */
+  supervisor?: Supervisor;
 }
 
 export interface StartReport {
@@ -31,6 +35,9 @@ export interface StartReport {
   config: ConfigStart;
   configSlave: StartedSlave | null;
   cron: CrontabChange | null;
+  supervisor: Supervisor;
+  /** systemd: the unit files written or kept. */
+  units: UnitChange[] | null;
 }
 
 /** The flags that make the background loop behave as this start was asked to. */
@@ -81,9 +88,11 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
         lockWaitMs: 60_000,
       });
   const loopEnv = captureLoopEnv();
-  const restarted = config.dev ? [] : await restartForNewEnv(app, loopEnv);
-  const slave = config.dev ? null : await startSlaveInBackground(app, slaveFlags(options));
-  const configSlave = !config.dev && config.followable ? await startConfigSlave(app, options.intervalSeconds) : null;
+  const supervisor = options.supervisor ?? recordedSupervisor(app);
+  const loops = config.dev
+    ? { slave: null, configSlave: null, units: null, restarted: [] }
+    : await startLoops(app, options, supervisor, loopEnv, config.followable);
+  const { slave, configSlave, units, restarted } = loops;
   writeRegistration(app.paths.registration, {
     dir: app.dir,
     name: app.name,
@@ -92,13 +101,40 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
     onDirty: options.onDirty,
     onDiverged: options.onDiverged,
     loopEnv,
+    supervisor,
     updatedAt: new Date().toISOString(),
   });
   if (restarted.length > 0) log.info(`slave mode restarted: its environment changed (${restarted.join(", ")})`);
-  const cron = options.cron
-    ? await tryCrontab("the node will not come back after a reboot", () => addRebootEntry(app.dir))
-    : null;
-  return { dir: app.dir, sync, slave, config, configSlave, cron };
+  // systemd brings the loops back after a reboot: the @reboot line would start second ones.
+  const cron =
+    supervisor === "systemd"
+      ? await tryCrontab("could not remove the @reboot line", () => removeRebootEntry(app.dir))
+      : options.cron
+        ? await tryCrontab("the node will not come back after a reboot", () => addRebootEntry(app.dir))
+        : null;
+  return { dir: app.dir, sync, slave, config, configSlave, cron, supervisor, units };
+}
+
+async function startLoops(
+  app: App,
+  options: StartOptions,
+  supervisor: Supervisor,
+  loopEnv: LoopEnv,
+  followConfig: boolean,
+): Promise<{ slave: StartedSlave; configSlave: StartedSlave | null; units: UnitChange[] | null; restarted: string[] }> {
+  if (supervisor === "systemd") {
+    const flags = slaveFlags(options);
+    return {
+      ...(await startSupervised(app, { flags, intervalSeconds: options.intervalSeconds, followConfig, loopEnv })),
+      restarted: [],
+    };
+  }
+  // Moving from systemd back to cron: the units go first (they would restart the loops).
+  if (recordedSupervisor(app) === "systemd") await stopSupervised(app);
+  const restarted = await restartForNewEnv(app, loopEnv);
+  const slave = await startSlaveInBackground(app, slaveFlags(options));
+  const configSlave = followConfig ? await startConfigSlave(app, options.intervalSeconds) : null;
+  return { slave, configSlave, units: null, restarted };
 }
 
 export interface StopReport {
@@ -107,9 +143,13 @@ export interface StopReport {
   configSlave: StoppedSlave;
   cron: CrontabChange | null;
   down: boolean;
+  /** systemd unit files removed. */
+  units: string[];
 }
 
 export async function stopNode(app: App, options: { down: boolean }): Promise<StopReport> {
+  // systemd's units first: a loop it supervises would be started again after stopSlave's SIGTERM.
+  const units = recordedSupervisor(app) === "systemd" ? await stopSupervised(app) : [];
   const slave = await stopSlave(app);
   const configSlave = await stopConfigSlave(app);
   const cron = await tryCrontab("could not remove the @reboot line", () => removeRebootEntry(app.dir));
@@ -118,5 +158,5 @@ export async function stopNode(app: App, options: { down: boolean }): Promise<St
     writeRegistration(app.paths.registration, { ...registration, enabled: false, updatedAt: new Date().toISOString() });
   const down = options.down && composeFiles(app).length > 0;
   if (down) await composeDown(app);
-  return { dir: app.dir, slave, configSlave, cron, down };
+  return { dir: app.dir, slave, configSlave, cron, down, units };
 }

@@ -4,6 +4,16 @@ import { loadApp } from "./app.ts";
 import { readSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
 import { slaveFlags } from "./lifecycle.ts";
 import { listRegistrations } from "./state.ts";
+import { restartSupervised } from "./supervisor.ts";
+
+/** The loop's pid once it is not `old` any more (systemd restarts it after its step), or null after 15 s. */
+async function newPid(app: ReturnType<typeof loadApp>, old: number | null): Promise<number | null> {
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await Bun.sleep(50)) {
+    const info = readSlave(app);
+    if (info.running && info.pid && info.pid !== old) return info.pid;
+  }
+  return null;
+}
 
 export interface RestartedLoop {
   dir: string;
@@ -25,6 +35,12 @@ export async function restartSlaveLoops(): Promise<RestartedLoop[]> {
       const slave = readSlave(app);
       if (!slave.running) continue;
       oldPid = slave.pid;
+      if (registration.supervisor === "systemd") {
+        // The units run the binary at its path: a restart runs the new one.
+        await restartSupervised(app);
+        restarted.push({ dir: app.dir, oldPid, pid: await newPid(app, oldPid), error: null });
+        continue;
+      }
       await stopSlave(app);
       const flags = slaveFlags({
         intervalSeconds: registration.interval,

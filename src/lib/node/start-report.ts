@@ -15,7 +15,13 @@ export function renderStartReport(report: StartReport): void {
       `config ${report.config.branch ?? "?"} linked from ${report.config.dir} (${report.config.link.plan.owned.length} file(s))`,
     );
   if (!report.slave) log.info(`development environment ${report.config.env}: git left alone, no slave mode`);
-  else {
+  else if (report.units) {
+    const written = report.units.filter((unit) => unit.written).map((unit) => unit.path);
+    log.success(
+      `slave mode supervised by systemd for ${report.dir} (pid ${report.slave.pid}; ${report.units.map((u) => u.name).join(", ")})`,
+    );
+    if (written.length > 0) log.info(`wrote ${written.join(", ")}`);
+  } else {
     log.success(
       report.slave.alreadyRunning
         ? `slave mode already running for ${report.dir} (pid ${report.slave.pid})`
@@ -27,5 +33,7 @@ export function renderStartReport(report: StartReport): void {
       `config slave mode ${report.configSlave.alreadyRunning ? "already running" : "started"} (pid ${report.configSlave.pid})`,
     );
   if (report.cron?.changed)
-    log.info(`@reboot line added to the crontab (previous crontab saved to ${report.cron.backup})`);
+    log.info(
+      `@reboot line ${report.supervisor === "systemd" ? "removed from" : "added to"} the crontab (previous crontab saved to ${report.cron.backup})`,
+    );
 }

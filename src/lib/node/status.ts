@@ -17,6 +17,7 @@ import { isStale, type LockHolder, readLockHolder } from "./lock.ts";
 import { type LoopEnv, showLoopEnv } from "./loop-env.ts";
 import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
 import { readDeploys, readNodeState, readRegistration } from "./state.ts";
+import { readSupervisor, type SupervisorStatus } from "./supervisor.ts";
 
 export interface NodeStatus {
   dir: string;
@@ -70,6 +71,8 @@ export interface NodeStatus {
   rollout: NodeState["rollout"];
   /** The fleet record not pushed yet (rollout.statusRemote), with the last push's error. */
   fleetReport: NodeState["fleetReport"];
+  /** Who keeps the loops running (cron, or systemd and its units' states). */
+  supervisor: SupervisorStatus;
   /** DOCKER_HOST, proxies… as start recorded them for the loop (proxy credentials removed). */
   loopEnv: LoopEnv;
 }
@@ -140,8 +143,16 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     node: readIdentity(),
     rollout: state.rollout && state.rollout.commit !== state.deployedCommit ? state.rollout : null,
     fleetReport: state.fleetReport,
+    supervisor: await readSupervisor(app).catch(() => ({ kind: "systemd" as const, units: [] })),
     loopEnv: showLoopEnv(readRegistration(app.paths.registration)?.loopEnv ?? {}),
   };
+}
+
+function describeSupervisor(supervisor: SupervisorStatus): string {
+  if (supervisor.kind === "cron") return "cron (background loops; @reboot protocol restart)";
+  if (supervisor.units.length === 0)
+    return "systemd, but its units are missing (protocol start --supervisor systemd writes them)";
+  return `systemd: ${supervisor.units.map((unit) => `${unit.name} ${unit.active}`).join(", ")}`;
 }
 
 export function renderStatus(status: NodeStatus, verbose = false): string[] {
@@ -153,6 +164,7 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
     ["remote", `${shortSha(status.remoteCommit)}${status.remoteSeenAt ? ` (seen ${status.remoteSeenAt})` : ""}`],
     ["deployed", shortSha(status.deployedCommit)],
     ["slave", describeLoop(status.slave)],
+    ["supervisor", describeSupervisor(status.supervisor)],
     [
       "last sync",
       `${sync ? `${sync.result} at ${sync.at}` : "never"}${status.stateDisk.full ? " (not current: the state dir is full)" : ""}`,

@@ -147,6 +147,8 @@ export const RegistrationSchema = v.object({
   onDiverged: v.optional(v.picklist(["refuse", "reset"]), "refuse"),
   /** The variables that steer git and docker (DOCKER_HOST, proxies…) as start saw them: restart reuses them. */
   loopEnv: v.optional(v.record(v.string(), v.string())),
+  /** Who keeps the loops running: cron's @reboot line and background loops, or systemd units. */
+  supervisor: v.optional(v.picklist(["cron", "systemd"]), "cron"),
   updatedAt: iso,
 });
 

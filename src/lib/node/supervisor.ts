@@ -1,0 +1,141 @@
+/**
+ * Who keeps an app's loops running: cron (the default: start runs them in the background and an
+ * @reboot line runs `protocol restart` after a reboot) or systemd (a unit per loop, Restart=always).
+ * The choice is recorded with the node, so restart, stop, git:slave:stop and self:update do the
+ * same thing the same way.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { configSlaveDaemon, configSlaveFlags, stopConfigSlave } from "../config-repo/slave.ts";
+import { PreconditionError, StepFailedError } from "../core/errors.ts";
+import { stateHome } from "../core/paths.ts";
+import {
+  installUnits,
+  removeUnits,
+  startUnits,
+  systemctlStop,
+  systemdAvailable,
+  systemScope,
+  type UnitChange,
+  type UnitSpec,
+  unitDir,
+  unitName,
+  unitStates,
+} from "../host/systemd.ts";
+import { selfArgv } from "../release/self.ts";
+import type { App } from "./app.ts";
+import { type DaemonSpec, gitSlaveDaemon, readDaemon, type StartedSlave, stopSlave } from "./daemon.ts";
+import type { LoopEnv } from "./loop-env.ts";
+import { readRegistration } from "./state.ts";
+
+export const SUPERVISORS = ["cron", "systemd"] as const;
+export type Supervisor = (typeof SUPERVISORS)[number];
+
+export function recordedSupervisor(app: App): Supervisor {
+  return readRegistration(app.paths.registration)?.supervisor ?? "cron";
+}
+
+/** The app's unit names: its git loop, and its config loop. */
+export function appUnits(app: App): string[] {
+  return [unitName(app.dir, "git"), unitName(app.dir, "config")];
+}
+
+function spec(app: App, daemon: DaemonSpec, flags: string[], loopEnv: LoopEnv, what: string): UnitSpec {
+  const environment: Record<string, string> = { ...loopEnv, PROTOCOL_HOME: stateHome() };
+  for (const name of ["HOME", "PATH"] as const) if (process.env[name]) environment[name] = process.env[name]!;
+  return {
+    name: unitName(app.dir, daemon.command === "git:slave" ? "git" : "config"),
+    description: `protocol ${what} for ${app.name} (${app.dir})`,
+    execStart: [...selfArgv(), daemon.command, "--foreground", "--dir", app.dir, ...flags],
+    workingDirectory: app.dir,
+    environment,
+    logPath: daemon.logPath,
+    system: systemScope(),
+  };
+}
+
+async function waitForLoop(daemon: DaemonSpec, unit: string): Promise<StartedSlave> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const info = readDaemon(daemon);
+    if (info.running && info.pid) return { pid: info.pid, alreadyRunning: false };
+    await Bun.sleep(50);
+  }
+  throw new StepFailedError(
+    `${unit} did not start its loop within 15s`,
+    `see systemctl status ${unit} and ${daemon.logPath}`,
+  );
+}
+
+export interface SupervisedStart {
+  slave: StartedSlave;
+  configSlave: StartedSlave | null;
+  units: UnitChange[];
+}
+
+/**
+ * Hand the loops to systemd: write (or update) the units, enable and start them, wait until each
+ * loop holds its lock. Loops that cron's start left in the background are stopped first (they hold
+ * the locks); a config unit no longer wanted is removed.
+ */
+export async function startSupervised(
+  app: App,
+  options: { flags: string[]; intervalSeconds?: number; followConfig: boolean; loopEnv: LoopEnv },
+): Promise<SupervisedStart> {
+  if (!systemdAvailable())
+    throw new PreconditionError(
+      "systemd does not run this machine (no /run/systemd/system: a container or a minimal image)",
+      "use the default supervisor: protocol start --supervisor cron",
+    );
+  const [gitUnit, configUnit] = appUnits(app) as [string, string];
+  if (!existsSync(join(unitDir(), gitUnit))) {
+    await stopSlave(app);
+    await stopConfigSlave(app);
+  }
+  const specs = [spec(app, gitSlaveDaemon(app), options.flags, options.loopEnv, "slave mode")];
+  if (options.followConfig)
+    specs.push(
+      spec(
+        app,
+        configSlaveDaemon(app),
+        configSlaveFlags(options.intervalSeconds),
+        options.loopEnv,
+        "config slave mode",
+      ),
+    );
+  else await removeUnits([configUnit]);
+  const units = await installUnits(specs);
+  const slave = await waitForLoop(gitSlaveDaemon(app), gitUnit);
+  const configSlave = options.followConfig ? await waitForLoop(configSlaveDaemon(app), configUnit) : null;
+  return { slave, configSlave, units };
+}
+
+/** Stop the loops and take them from systemd (units disabled and removed); the files removed. */
+export async function stopSupervised(app: App): Promise<string[]> {
+  return removeUnits(appUnits(app));
+}
+
+/** Restart the units on the binary now in place (self:update). */
+export async function restartSupervised(app: App): Promise<void> {
+  const present = (await unitStates(appUnits(app))).map((unit) => unit.name);
+  await startUnits(present, "restart");
+}
+
+/** git:slave:stop on a systemd node: systemd would start a signalled loop again, so it is asked to stop it. */
+export async function stopGitUnit(app: App): Promise<string | null> {
+  const [gitUnit] = appUnits(app) as [string];
+  if (recordedSupervisor(app) !== "systemd" || !existsSync(join(unitDir(), gitUnit))) return null;
+  await systemctlStop(gitUnit);
+  return gitUnit;
+}
+
+export interface SupervisorStatus {
+  kind: Supervisor;
+  /** systemd: each unit of the app and its state. */
+  units: { name: string; path: string; active: string }[];
+}
+
+export async function readSupervisor(app: App): Promise<SupervisorStatus> {
+  const kind = recordedSupervisor(app);
+  return { kind, units: kind === "systemd" ? await unitStates(appUnits(app)) : [] };
+}
