@@ -66,7 +66,9 @@ export function quoteEnvironment(name: string, value: string): string {
 /** A path on a unit line: absolute, no control characters, its % escaped. Pure. */
 function escapePath(path: string): string {
   if (!path.startsWith("/") || hasControlChars(path))
-    throw new PreconditionError(`${JSON.stringify(path)} cannot go into a systemd unit (not absolute, or a control character in it)`);
+    throw new PreconditionError(
+      `${JSON.stringify(path)} cannot go into a systemd unit (not absolute, or a control character in it)`,
+    );
   return path.replace(/%/g, "%%");
 }
 
