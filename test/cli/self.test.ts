@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { builtBinary } from "../helpers/binary.ts";
-import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
+import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, REPO_ROOT, sh } from "../helpers/fixture.ts";
 import { fakeArtifact, makeSigningKey, ReleaseServer } from "../helpers/release-server.ts";
 
 let server: ReleaseServer;
@@ -97,6 +97,34 @@ describe("self:update (real binary, loopback release server with fake artifacts)
       expect(staged).toHaveLength(1);
       expect(run.stderr).toContain(join(bin, staged[0]!));
     } finally {
+      await server.publish("99.0.0");
+    }
+  });
+
+  test("restarts a systemd-supervised loop through systemctl, on the new binary (fake systemctl, fake docker)", async () => {
+    await using fx = await Fixture.create();
+    await server.publish("99.2.0", { content: fakeArtifact("99.2.0", `exec '${real}' "$@"`), compressed: false });
+    const systemctlLog = join(fx.root, "systemctl.log");
+    const env = {
+      ...fx.env,
+      PROTOCOL_DOWNLOAD_URL: server.base,
+      PROTOCOL_MINISIGN_PUBKEY: server.publicKey,
+      PROTOCOL_SYSTEMD_DIR: join(fx.root, "units"),
+      FAKE_SYSTEMCTL_LOG: systemctlLog,
+      PATH: `${join(REPO_ROOT, "test", "fixtures", "fake-systemd")}:${FAKE_DOCKER_DIR}:${process.env.PATH}`,
+    };
+    try {
+      const started = await sh([self, "start", "--dir", fx.node, "--supervisor", "systemd", "--json"], { env });
+      expect(started.exitCode, started.stderr).toBe(0);
+      const oldPid = JSON.parse(started.stdout).slave.pid;
+      const run = await sh([self, "self:update", "--json"], { env });
+      expect(run.exitCode, run.stderr).toBe(0);
+      const { restarted } = JSON.parse(run.stdout);
+      expect(restarted).toEqual([{ dir: fx.node, oldPid, pid: expect.any(Number), error: null }]);
+      expect(restarted[0].pid).not.toBe(oldPid);
+      expect(readFileSync(systemctlLog, "utf8")).toMatch(/\["restart","protocol-node-\w+\.service"\]\n$/);
+    } finally {
+      await sh([self, "stop", "--dir", fx.node], { env });
       await server.publish("99.0.0");
     }
   });
