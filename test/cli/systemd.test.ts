@@ -106,6 +106,23 @@ describe("start --supervisor systemd (fake systemctl)", () => {
     expect(refused.stderr).toContain("--supervisor cron");
   });
 
+  test("systemd refusing the unit leaves the node as it was: its loop runs again in the background, the @reboot line stays", async () => {
+    expect((await run(["start", "--dir", fx.node])).exitCode).toBe(0);
+    const before = (await status()).slave.pid as number;
+    const refused = await run(["start", "--dir", fx.node, "--supervisor", "systemd"], {
+      FAKE_SYSTEMCTL_FAIL: "enable",
+    });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain("Unit file is masked");
+    expect(refused.stderr).toContain("slave mode keeps running in the background, as before");
+    const after = await status();
+    expect(after.slave.running).toBe(true);
+    expect(after.slave.pid).not.toBe(before);
+    expect(after.supervisor.kind).toBe("cron");
+    expect(units()).toEqual([]);
+    expect(readFileSync(fx.env.FAKE_CRONTAB!, "utf8")).toContain(`# app: ${fx.node}\n`);
+  });
+
   withAnalyze("the unit it writes passes systemd-analyze verify", async () => {
     expect((await run(["start", "--dir", fx.node, "--supervisor", "systemd"])).exitCode).toBe(0);
     const path = join(env.PROTOCOL_SYSTEMD_DIR!, units()[0]!);

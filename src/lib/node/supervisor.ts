@@ -4,10 +4,10 @@
  * The choice is recorded with the node, so restart, stop, git:slave:stop and self:update do the
  * same thing the same way.
  */
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { configSlaveDaemon, configSlaveFlags, stopConfigSlave } from "../config-repo/slave.ts";
-import { PreconditionError, StepFailedError } from "../core/errors.ts";
+import { configSlaveDaemon, configSlaveFlags, startConfigSlave, stopConfigSlave } from "../config-repo/slave.ts";
+import { PreconditionError, ProtocolError, StepFailedError } from "../core/errors.ts";
 import { stateHome } from "../core/paths.ts";
 import {
   installUnits,
@@ -24,7 +24,14 @@ import {
 } from "../host/systemd.ts";
 import { selfArgv } from "../release/self.ts";
 import type { App } from "./app.ts";
-import { type DaemonSpec, gitSlaveDaemon, readDaemon, type StartedSlave, stopSlave } from "./daemon.ts";
+import {
+  type DaemonSpec,
+  gitSlaveDaemon,
+  readDaemon,
+  type StartedSlave,
+  startSlaveInBackground,
+  stopSlave,
+} from "./daemon.ts";
 import type { LoopEnv } from "./loop-env.ts";
 import { readRegistration } from "./state.ts";
 
@@ -76,7 +83,7 @@ export interface SupervisedStart {
 /**
  * Hand the loops to systemd: write (or update) the units, enable and start them, wait until each
  * loop holds its lock. Loops that cron's start left in the background are stopped first (they hold
- * the locks); a config unit no longer wanted is removed.
+ * the locks) and started again if systemd fails; a config unit no longer wanted is removed.
  */
 export async function startSupervised(
   app: App,
@@ -88,26 +95,29 @@ export async function startSupervised(
       "use the default supervisor: protocol start --supervisor cron",
     );
   const [gitUnit, configUnit] = appUnits(app) as [string, string];
-  if (!existsSync(join(unitDir(), gitUnit))) {
-    await stopSlave(app);
-    await stopConfigSlave(app);
-  }
+  // Loops cron's start ran hold the locks: stopped first (the registration says who runs them).
+  const fromCron = recordedSupervisor(app) !== "systemd";
+  const stopped = fromCron ? [await stopSlave(app), await stopConfigSlave(app)] : [];
+  const configFlags = configSlaveFlags(options.intervalSeconds);
   const specs = [spec(app, gitSlaveDaemon(app), options.flags, options.loopEnv, "slave mode")];
   if (options.followConfig)
-    specs.push(
-      spec(
-        app,
-        configSlaveDaemon(app),
-        configSlaveFlags(options.intervalSeconds),
-        options.loopEnv,
-        "config slave mode",
-      ),
-    );
-  else await removeUnits([configUnit]);
-  const units = await installUnits(specs);
-  const slave = await waitForLoop(gitSlaveDaemon(app), gitUnit);
-  const configSlave = options.followConfig ? await waitForLoop(configSlaveDaemon(app), configUnit) : null;
-  return { slave, configSlave, units };
+    specs.push(spec(app, configSlaveDaemon(app), configFlags, options.loopEnv, "config slave mode"));
+  try {
+    if (!options.followConfig) await removeUnits([configUnit]);
+    const units = await installUnits(specs);
+    const slave = await waitForLoop(gitSlaveDaemon(app), gitUnit);
+    const configSlave = options.followConfig ? await waitForLoop(configSlaveDaemon(app), configUnit) : null;
+    return { slave, configSlave, units };
+  } catch (error) {
+    // The node is never left without its loops: the ones stopped for systemd run again, as before,
+    // and no unit is left behind to start second ones at the next boot.
+    if (fromCron) for (const unit of specs) rmSync(join(unitDir(), unit.name), { force: true });
+    if (stopped[0]?.pid) await startSlaveInBackground(app, options.flags);
+    if (stopped[1]?.pid) await startConfigSlave(app, options.intervalSeconds);
+    if (stopped.some((s) => s.pid) && error instanceof ProtocolError)
+      error.message = `${error.message}; slave mode keeps running in the background, as before`;
+    throw error;
+  }
 }
 
 /** Stop the loops and take them from systemd (units disabled and removed); the files removed. */
