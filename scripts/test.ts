@@ -5,6 +5,7 @@
  * report; each `*.slow.test.ts` file (long waits, little CPU: a throttled 70 s fetch, a fleet's
  * waves) gets a shard of its own. Each shard's output is printed whole when it ends. With arguments
  * (`npm test -- <filter>`) it is one plain bun test run. A failure in any shard fails the run.
+ * The tests run protocol as a binary compiled from this checkout first (PROTOCOL_TEST_CLI).
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -95,11 +96,22 @@ for (const report of args.length > 0 ? reports : readdirSync(results).map((name)
   if (report.endsWith(".xml")) rmSync(report, { force: true });
 }
 
+// The CLI tier spawns protocol about a thousand times: a compiled binary, built once here from
+// this checkout, starts in a third of the CPU `bun src/cli.ts` needs (test/helpers/fixture.ts cliArgv).
+const binary = join(results, "cli", "protocol");
+const built = Bun.spawnSync([process.execPath, join(root, "scripts", "build.ts"), "--outfile", binary], { cwd: root });
+if (built.exitCode !== 0) {
+  process.stderr.write(built.stderr);
+  console.error("could not build the binary the tests run");
+  process.exit(1);
+}
+
 const codes = await Promise.all(
   runs.map(async (files, i) => {
     const single = runs.length === 1;
     const child = Bun.spawn(bunTest(reports[i]!, files), {
       cwd: root,
+      env: { ...process.env, PROTOCOL_TEST_CLI: binary },
       stdio: ["inherit", single ? "inherit" : "pipe", single ? "inherit" : "pipe"],
     });
     if (single) return child.exited;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLI, sh } from "../helpers/fixture.ts";
+import { cliArgv, sh } from "../helpers/fixture.ts";
 import { testNeeding } from "../helpers/needs.ts";
 
 let dir: string;
@@ -22,8 +22,7 @@ async function cloudInitRun(options: { configKey?: boolean } = {}) {
   const configKeyFile = join(dir, "config_key");
   writeFileSync(configKeyFile, CONFIG_KEY, { mode: 0o600 });
   return sh([
-    process.execPath,
-    CLI,
+    ...cliArgv(),
     "cloud-init",
     "--repo",
     "git@github.com:acme/shop.git",
@@ -78,8 +77,7 @@ describe("cloud-init", () => {
 
   test("a missing key file is a precondition error; a missing --repo a usage error", async () => {
     const missing = await sh([
-      process.execPath,
-      CLI,
+      ...cliArgv(),
       "cloud-init",
       "--repo",
       "git@github.com:a/b.git",
@@ -87,7 +85,7 @@ describe("cloud-init", () => {
       join(dir, "nope"),
     ]);
     expect(missing.exitCode).toBe(4);
-    const noRepo = await sh([process.execPath, CLI, "cloud-init"]);
+    const noRepo = await sh([...cliArgv(), "cloud-init"]);
     expect(noRepo.exitCode).toBe(2);
   });
 });

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
+import { cliArgv, eventually, FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create({ files: { "docker-compose.yml": "services: {}\n" } })));
@@ -73,7 +73,7 @@ describe("deploy:rollback (fake docker)", () => {
     const second = await fx.push({ "app.txt": "v2\n" });
     await cli(["git:pull", "--dir", fx.node]);
     const third = await fx.push({ "app.txt": "v3\n" });
-    const pull = Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], {
+    const pull = Bun.spawn([...cliArgv(), "git:pull", "--dir", fx.node], {
       env: {
         ...process.env,
         ...fx.env,

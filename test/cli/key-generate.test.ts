@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CLI, sh } from "../helpers/fixture.ts";
+import { cliArgv, sh } from "../helpers/fixture.ts";
 
 let home: string;
 let ssh: string;
@@ -24,7 +24,7 @@ afterEach(() => rmSync(home, { recursive: true, force: true }));
 // The preload points GIT_CONFIG_GLOBAL at one file for the whole run: each test gets its own here.
 const env = () => ({ HOME: home, GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: join(home, ".gitconfig") });
 const keygen = (args: string[], cwd?: string) =>
-  sh([process.execPath, CLI, "key:generate", ...args], { env: env(), cwd: cwd ?? home });
+  sh([...cliArgv(), "key:generate", ...args], { env: env(), cwd: cwd ?? home });
 const config = () => readFileSync(join(ssh, "config"), "utf8");
 /** What git makes of a URL for this HOME (url.insteadOf applied), through a repo whose origin is it. */
 async function gitSees(url: string): Promise<string> {

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, eventually, Fixture, git } from "../helpers/fixture.ts";
+import { cliArgv, eventually, Fixture, git } from "../helpers/fixture.ts";
 import { startGitHttp } from "../helpers/git-http.ts";
 
 let fx: Fixture;
@@ -67,7 +67,7 @@ describe("protocol logs", () => {
     await fx.cli(["git:pull", "--dir", fx.node]);
     const log = join(await stateDir(), "slave.log");
     writeFileSync(log, "before\n");
-    const child = Bun.spawn([process.execPath, CLI, "logs", "-f", "--dir", fx.node], {
+    const child = Bun.spawn([...cliArgv(), "logs", "-f", "--dir", fx.node], {
       env: { ...process.env, ...fx.env },
       stdout: "pipe",
     });

@@ -4,7 +4,7 @@
  * then failed; doctor checks every registered loop.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { CLI, eventually, FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
+import { cliArgv, eventually, FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { gone } from "../helpers/processes.ts";
 
 let fx: Fixture;
@@ -47,7 +47,7 @@ async function pullWithSlowUp(ms: number) {
     PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`,
     FAKE_DOCKER_UP_SLEEP_MS: String(ms),
   };
-  return Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], { env, stderr: "ignore" });
+  return Bun.spawn([...cliArgv(), "git:pull", "--dir", fx.node], { env, stderr: "ignore" });
 }
 
 describe("a deploy under way", () => {

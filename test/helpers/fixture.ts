@@ -16,6 +16,17 @@ export function pathWithRealDocker(path = process.env.PATH ?? ""): string {
     .join(":");
 }
 
+/**
+ * How tests run protocol: the binary scripts/test.ts compiled for this run (PROTOCOL_TEST_CLI; it
+ * starts in a third of the CPU of `bun src/cli.ts`, and the suite spawns it about a thousand
+ * times), else from source (a single file run with bun test). Tests about running from source
+ * spawn `[process.execPath, CLI]` themselves.
+ */
+export function cliArgv(): string[] {
+  const binary = process.env.PROTOCOL_TEST_CLI;
+  return binary ? [binary] : [process.execPath, CLI];
+}
+
 export interface Run {
   exitCode: number;
   stdout: string;
@@ -106,7 +117,7 @@ export class Fixture {
     options: { env?: Record<string, string | undefined>; cwd?: string; fakeDocker?: boolean } = {},
   ): Promise<Run> {
     const path = options.fakeDocker ? `${FAKE_DOCKER_DIR}:${process.env.PATH}` : process.env.PATH;
-    return sh([process.execPath, CLI, ...args], {
+    return sh([...cliArgv(), ...args], {
       cwd: options.cwd ?? this.root,
       env: { ...this.env, PATH: path, ...options.env },
     });

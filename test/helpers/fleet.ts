@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { wavePlace } from "../../src/lib/fleet/waves.ts";
-import { CLI, eventually, FAKE_DOCKER_DIR, Fixture, git, type Run, sh } from "./fixture.ts";
+import { cliArgv, eventually, FAKE_DOCKER_DIR, Fixture, git, type Run, sh } from "./fixture.ts";
 import { type Proxy as CountingProxy, type GitDaemon, startGitDaemon, startProxy } from "./git-daemon.ts";
 
 export interface FleetNode {
@@ -71,7 +71,7 @@ export class FleetFixture {
 
   /** Run the CLI as this node (its id, state dir and docker log; the fake docker). */
   cli(node: FleetNode, args: string[], extra: Record<string, string> = {}): Promise<Run> {
-    return sh([process.execPath, CLI, ...args], {
+    return sh([...cliArgv(), ...args], {
       cwd: node.dir,
       env: { ...this.fx.env, ...node.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}`, ...extra },
     });

@@ -1,4 +1,4 @@
-import { CLI } from "./fixture.ts";
+import { cliArgv } from "./fixture.ts";
 
 export interface TerminalRun {
   exitCode: number;
@@ -19,7 +19,7 @@ export async function runOnTerminal(
   },
 ): Promise<TerminalRun> {
   let screen = "";
-  const child = Bun.spawn([process.execPath, CLI, ...args], {
+  const child = Bun.spawn([...cliArgv(), ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     terminal: {

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, Fixture, git, sh } from "../helpers/fixture.ts";
+import { cliArgv, Fixture, git, sh } from "../helpers/fixture.ts";
 import { startGitDaemon, startProxy } from "../helpers/git-daemon.ts";
 import { gitProcessesIn } from "../helpers/processes.ts";
 
@@ -74,7 +74,7 @@ describe("a fetch is complete or it did not happen", () => {
     const node = await nodeVia(`git://127.0.0.1:${slow.port}/remote.git`);
     const pushed = await fx.push(randomFiles(10, 60_000), "large");
 
-    const first = Bun.spawn([process.execPath, CLI, "git:pull", "--dir", node], {
+    const first = Bun.spawn([...cliArgv(), "git:pull", "--dir", node], {
       env: { ...process.env, ...fx.env },
       stdout: "ignore",
       stderr: "ignore",

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CLI, eventually, Fixture, git, sh } from "../helpers/fixture.ts";
+import { cliArgv, eventually, Fixture, git, sh } from "../helpers/fixture.ts";
 import { gitProcessesIn, gone } from "../helpers/processes.ts";
 
 let fx: Fixture;
@@ -20,7 +20,7 @@ const journal = () => join(fx.node, ".git", "protocol", "move.json");
 
 /** Start git:pull in the background (env added), so the test can kill it. */
 function spawnPull(env: Record<string, string> = {}) {
-  return Bun.spawn([process.execPath, CLI, "git:pull", "--dir", fx.node], {
+  return Bun.spawn([...cliArgv(), "git:pull", "--dir", fx.node], {
     env: { ...process.env, ...fx.env, ...env },
     stdout: "ignore",
     stderr: "pipe",
@@ -100,7 +100,7 @@ describe("a move is journaled", () => {
 
   test("SIGTERM while a poll is on its way to a move: the poll ends without moving, the loop exits cleanly", async () => {
     const before = await fx.head();
-    const loop = Bun.spawn([process.execPath, CLI, "git:slave", "--foreground", "--dir", fx.node, "--interval", "1"], {
+    const loop = Bun.spawn([...cliArgv(), "git:slave", "--foreground", "--dir", fx.node, "--interval", "1"], {
       env: { ...process.env, ...fx.env, PROTOCOL_TEST_PAUSE_AT: "before-move:2000" },
       stdout: "ignore",
       stderr: "pipe",
