@@ -110,6 +110,7 @@ describe("doctor (fake docker, fake crontab)", () => {
       "status remote",
       "credentials",
       "deploy key",
+      "registry",
       "disk (app)",
       "crontab",
       "disk (docker root)",

@@ -2,13 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { resolveRegistryAuth } from "../../src/lib/docker/credentials.ts";
 import { parseImageRef } from "../../src/lib/docker/parse/image-ref.ts";
-import {
-  fetchManifestDigest,
-  RateLimitedError,
-  registryBaseUrl,
-  registryCredentials,
-} from "../../src/lib/docker/registry.ts";
+import { fetchManifestDigest, RateLimitedError, registryBaseUrl } from "../../src/lib/docker/registry.ts";
 import { serveLoopback } from "../helpers/loopback.ts";
 
 const DIGEST = `sha256:${"e".repeat(64)}`;
@@ -31,7 +27,7 @@ describe("manifest digests from a loopback registry", () => {
     });
     const base = registry.url;
     const ref = parseImageRef(`${registry.url.replace("http://", "")}/acme/app:prod`);
-    expect(await fetchManifestDigest(ref, { username: "bot", password: "pw" })).toBe(DIGEST);
+    expect(await fetchManifestDigest(ref, { kind: "basic", username: "bot", password: "pw" })).toBe(DIGEST);
     const token = registry.requests.find((r) => r.path.startsWith("/token"))!;
     expect(token.path).toContain("scope=repository%3Aacme%2Fapp%3Apull");
     expect(token.path).toContain("service=reg");
@@ -48,7 +44,7 @@ describe("manifest digests from a loopback registry", () => {
         : new Response(null, { status: 401, headers: { "WWW-Authenticate": 'Basic realm="r"' } }),
     );
     const ref = parseImageRef(`${registry.url.replace("http://", "")}/app:latest`);
-    expect(await fetchManifestDigest(ref, { username: "u", password: "p" })).toBe(DIGEST);
+    expect(await fetchManifestDigest(ref, { kind: "basic", username: "u", password: "p" })).toBe(DIGEST);
   });
 
   test("a 429 becomes RateLimitedError carrying Retry-After", async () => {
@@ -71,29 +67,37 @@ describe("manifest digests from a loopback registry", () => {
     expect(registryBaseUrl("ghcr.io", [])).toBe("https://ghcr.io");
   });
 
-  test("credentials come from the environment, then protocol.json; empty variables count as unset", () => {
+  test("credentials come from the environment, then protocol.json; empty variables count as unset", async () => {
     const config = { username: "j", password: "jp" };
+    const auth = async (sources: Parameters<typeof resolveRegistryAuth>[1]) =>
+      (await resolveRegistryAuth("r", sources)).auth;
     expect(
-      registryCredentials("r", {
+      await auth({
         env: { PROTOCOL_DOCKER_USERNAME: "e", PROTOCOL_DOCKER_PASSWORD: "ep", HOME: "/nonexistent" },
         dotenv: null,
         config,
       }),
-    ).toEqual({ username: "e", password: "ep" });
-    expect(
-      registryCredentials("r", { env: { PROTOCOL_DOCKER_USERNAME: "", HOME: "/nonexistent" }, dotenv: null, config }),
-    ).toEqual({ username: "j", password: "jp" });
-    expect(registryCredentials("r", { env: { HOME: "/nonexistent" }, dotenv: null, config: {} })).toBeNull();
+    ).toEqual({ kind: "basic", username: "e", password: "ep" });
+    expect(await auth({ env: { PROTOCOL_DOCKER_USERNAME: "", HOME: "/nonexistent" }, dotenv: null, config })).toEqual({
+      kind: "basic",
+      username: "j",
+      password: "jp",
+    });
+    expect(await auth({ env: { HOME: "/nonexistent" }, dotenv: null, config: {} })).toBeNull();
   });
 
-  test("falls back to the auth docker login stored in DOCKER_CONFIG/config.json", () => {
+  test("falls back to the auth docker login stored in DOCKER_CONFIG/config.json", async () => {
     const dir = mkdtempSync(join(tmpdir(), "protocol-docker-config-"));
     writeFileSync(
       join(dir, "config.json"),
       JSON.stringify({ auths: { "registry.example.com": { auth: btoa("robot:pa:ss") } } }),
     );
     const sources = { env: { DOCKER_CONFIG: dir }, dotenv: null, config: {} };
-    expect(registryCredentials("registry.example.com", sources)).toEqual({ username: "robot", password: "pa:ss" });
-    expect(registryCredentials("other.example.com", sources)).toBeNull();
+    expect((await resolveRegistryAuth("registry.example.com", sources)).auth).toEqual({
+      kind: "basic",
+      username: "robot",
+      password: "pa:ss",
+    });
+    expect((await resolveRegistryAuth("other.example.com", sources)).auth).toBeNull();
   });
 });

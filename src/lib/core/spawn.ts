@@ -22,6 +22,8 @@ export interface SpawnOptions {
   inherit?: boolean;
   /** Also show the child's stderr as it arrives (progress of a long step at a terminal); still captured. */
   tee?: boolean;
+  /** Its output may hold a secret (a credential helper): --verbose never prints its stderr. */
+  quiet?: boolean;
 }
 
 export interface SpawnResult {
@@ -105,7 +107,8 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   if (exitCode !== 0 && log.level >= 4) {
     // --verbose: the failing step whole, its argv and every line of its stderr.
     log.debug(`${argv.join(" ")} exited ${child.signalCode ?? exitCode}${timedOut ? " (killed: no output)" : ""}`);
-    for (const line of stderr.split("\n").filter((text) => text.trim() !== "")) log.debug(`  ${line}`);
+    if (!options.quiet)
+      for (const line of stderr.split("\n").filter((text) => text.trim() !== "")) log.debug(`  ${line}`);
   }
   return {
     argv,

@@ -1,9 +1,10 @@
 import { registryBackoffMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { resolveRegistryAuth } from "../docker/credentials.ts";
 import { readDotenv } from "../docker/login.ts";
 import { isFloating, parseImageRef } from "../docker/parse/image-ref.ts";
-import { fetchManifestDigest, RateLimitedError, registryCredentials } from "../docker/registry.ts";
+import { fetchManifestDigest, RateLimitedError } from "../docker/registry.ts";
 import type { App } from "../node/app.ts";
 import { updateNodeState } from "../node/state.ts";
 import type { NodeState } from "../schema/state.ts";
@@ -36,7 +37,8 @@ export async function checkImageUpdates(app: App, state: NodeState, now = Date.n
   try {
     for (const [image, running] of watched) {
       const ref = parseImageRef(image);
-      const current = await fetchManifestDigest(ref, registryCredentials(ref.registry, sources));
+      const { auth } = await resolveRegistryAuth(ref.registry, sources);
+      const current = await fetchManifestDigest(ref, auth);
       if (current !== running) moved[image] = current;
     }
   } catch (error) {

@@ -1,11 +1,9 @@
-import { homedir } from "node:os";
-import { join } from "node:path";
 import { ofetch } from "ofetch";
 import * as v from "valibot";
 import { NetworkError } from "../core/errors.ts";
 import { readText } from "../core/http.ts";
 import { readJsonFile } from "../core/json-file.ts";
-import { type CredentialSources, resolveDockerCredentials } from "./login.ts";
+import type { RegistryAuth } from "./credentials.ts";
 import { type ImageRef, isLoopbackRegistry } from "./parse/image-ref.ts";
 import { parseRetryAfter, parseWwwAuthenticate } from "./parse/www-authenticate.ts";
 
@@ -18,11 +16,6 @@ export const MANIFEST_ACCEPT = [
 ].join(", ");
 
 const REQUEST_TIMEOUT_MS = 15_000;
-
-export interface RegistryCredentials {
-  username: string;
-  password: string;
-}
 
 /** The registry said "slow down": wait `retryAfterSeconds` before asking again. */
 export class RateLimitedError extends NetworkError {
@@ -50,36 +43,7 @@ export function registryBaseUrl(registry: string, insecure: string[] = insecureR
   return `${plain ? "http" : "https"}://${registry}`;
 }
 
-const DockerConfigSchema = v.object({
-  auths: v.optional(v.record(v.string(), v.object({ auth: v.optional(v.string()) })), {}),
-});
-
-/**
- * Credentials for a registry: the ones `docker login` would get (environment, the app's .env,
- * protocol.json), else the `auth` entry docker login wrote to ~/.docker/config.json. Credential
- * helpers are not consulted (anonymous access is tried instead).
- */
-export function registryCredentials(registry: string, sources: CredentialSources): RegistryCredentials | null {
-  const resolved = resolveDockerCredentials(sources);
-  if (resolved) return { username: resolved.username, password: resolved.password };
-  const env = sources.env;
-  const dockerConfig = join(env.DOCKER_CONFIG || join(env.HOME || homedir(), ".docker"), "config.json");
-  // No docker config, or one that is not valid: anonymous.
-  const { auths } = readJsonFile(dockerConfig, DockerConfigSchema, { auths: {} });
-  const keys =
-    registry === "registry-1.docker.io"
-      ? ["https://index.docker.io/v1/", "index.docker.io", "docker.io"]
-      : [registry, `https://${registry}`];
-  for (const key of keys) {
-    const auth = auths[key]?.auth;
-    if (!auth) continue;
-    const [user, ...rest] = Buffer.from(auth, "base64").toString("utf8").split(":");
-    if (user && rest.length > 0) return { username: user, password: rest.join(":") };
-  }
-  return null;
-}
-
-function basic(credentials: RegistryCredentials): string {
+function basic(credentials: { username: string; password: string }): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
 }
 
@@ -100,20 +64,42 @@ async function head(url: string, headers: Record<string, string>) {
   }
 }
 
-/** The token flow of the registry API: a bearer token for pulling `repository` (anonymous unless credentials). */
+/**
+ * The token flow of the registry API: a bearer token for pulling `repository`. Anonymous without
+ * credentials, basic auth with a username and password (GET), and an identity token from a
+ * credential helper or `docker login` exchanged as an OAuth2 refresh token (POST), as docker does.
+ */
 async function fetchToken(
   params: Record<string, string>,
   repository: string,
-  credentials: RegistryCredentials | null,
+  auth: RegistryAuth | null,
 ): Promise<string> {
   const realm = params.realm;
   if (!realm) throw new NetworkError("registry asked for a bearer token without a realm");
   const url = new URL(realm);
-  if (params.service) url.searchParams.set("service", params.service);
-  url.searchParams.set("scope", params.scope ?? `repository:${repository}:pull`);
+  const scope = params.scope ?? `repository:${repository}:pull`;
+  const identity = auth?.kind === "identity";
+  if (!identity) {
+    if (params.service) url.searchParams.set("service", params.service);
+    url.searchParams.set("scope", scope);
+  }
   try {
+    const form = identity
+      ? new URLSearchParams({
+          grant_type: "refresh_token",
+          refresh_token: auth.token,
+          service: params.service ?? "",
+          scope,
+          client_id: "protocol",
+        }).toString()
+      : undefined;
     const response = await ofetch.raw(url.toString(), {
-      headers: credentials ? { Authorization: basic(credentials) } : {},
+      ...(form ? { method: "POST", body: form } : {}),
+      headers: form
+        ? { "Content-Type": "application/x-www-form-urlencoded" }
+        : auth?.kind === "basic"
+          ? { Authorization: basic(auth) }
+          : {},
       retry: 0,
       timeout: REQUEST_TIMEOUT_MS,
       responseType: "stream",
@@ -135,7 +121,7 @@ async function fetchToken(
  */
 export async function fetchManifestDigest(
   ref: ImageRef,
-  credentials: RegistryCredentials | null,
+  auth: RegistryAuth | null,
   insecure?: string[],
 ): Promise<string> {
   const reference = ref.digest ?? ref.tag ?? "latest";
@@ -145,9 +131,9 @@ export async function fetchManifestDigest(
   if (response.status === 401) {
     const challenge = parseWwwAuthenticate(response.headers.get("www-authenticate"));
     if (challenge?.scheme === "bearer") {
-      headers.Authorization = `Bearer ${await fetchToken(challenge.params, ref.repository, credentials)}`;
-    } else if (credentials) {
-      headers.Authorization = basic(credentials);
+      headers.Authorization = `Bearer ${await fetchToken(challenge.params, ref.repository, auth)}`;
+    } else if (auth?.kind === "basic") {
+      headers.Authorization = basic(auth);
     }
     if (headers.Authorization) response = await head(url, headers);
   }
@@ -157,7 +143,7 @@ export async function fetchManifestDigest(
     throw new NetworkError(
       `registry ${ref.registry} answered ${response.status} for ${ref.repository}:${reference}`,
       response.status === 401
-        ? "give protocol registry credentials (PROTOCOL_DOCKER_USERNAME/PASSWORD or docker login)"
+        ? "give protocol registry credentials (PROTOCOL_DOCKER_USERNAME/PASSWORD, docker login, or a credential helper in ~/.docker/config.json)"
         : "check the image name in the compose file",
     );
   }

@@ -14,6 +14,7 @@ import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from 
 import { secretsInRemoteUrls } from "../node/remote-secrets.ts";
 import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "./doctor.ts";
 import { checkLoops } from "./doctor-loops.ts";
+import { checkRegistryAccess } from "./doctor-registry.ts";
 import { checkCrontab } from "./doctor-supervisor.ts";
 import { keyNameFor, parseSshHost } from "./ssh-config.ts";
 import { resolveSshHost } from "./ssh-key.ts";
@@ -245,12 +246,13 @@ async function appChecks(dirArg?: string): Promise<Check[]> {
       await checkStatusRemote(app),
     ];
   };
-  const [remote, crontab, disk] = await Promise.all([
+  const [remote, crontab, disk, registry] = await Promise.all([
     remoteChecks(),
     checkCrontab(app),
     checkDisk("disk (app)", app.dir),
+    checkRegistryAccess(app),
   ]);
-  return [check, ...remote, await checkRemoteSecrets(app), checkDeployKey(app), disk, crontab];
+  return [check, ...remote, await checkRemoteSecrets(app), checkDeployKey(app), registry, disk, crontab];
 }
 
 /** Every check, machine-wide ones first; independent ones run at the same time. */
