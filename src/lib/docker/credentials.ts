@@ -25,8 +25,14 @@ export interface ResolvedAuth {
   source: string;
 }
 
-/** A helper is asked for at most this long: one that hangs must not stall the loop. */
-export const HELPER_TIMEOUT_MS = 10_000;
+/**
+ * A helper is given this long (30 s: a cloud helper may mint a token first), or
+ * PROTOCOL_CREDENTIAL_HELPER_TIMEOUT seconds: one that hangs must not stall the loop.
+ */
+export function helperTimeoutMs(env: Record<string, string | undefined> = process.env): number {
+  const seconds = Number(env.PROTOCOL_CREDENTIAL_HELPER_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 30_000;
+}
 
 const DockerConfigSchema = v.object({
   auths: v.optional(
@@ -75,7 +81,7 @@ export async function askHelper(helper: string, registry: string): Promise<Regis
   try {
     result = await run([`docker-credential-${helper}`, "get"], {
       input: helperServerUrl(registry),
-      idleTimeoutMs: HELPER_TIMEOUT_MS,
+      idleTimeoutMs: helperTimeoutMs(),
       quiet: true,
     });
   } catch (error) {
@@ -83,7 +89,7 @@ export async function askHelper(helper: string, registry: string): Promise<Regis
       throw helperError(helper, registry, `docker-credential-${helper} is not installed (config.json names it)`);
     throw helperError(helper, registry, errorMessage(error));
   }
-  if (result.timedOut) throw helperError(helper, registry, `no answer within ${HELPER_TIMEOUT_MS / 1000}s`);
+  if (result.timedOut) throw helperError(helper, registry, `no answer within ${helperTimeoutMs() / 1000}s`);
   if (!result.ok) {
     if (/credentials not found/i.test(`${result.stdout}\n${result.stderr}`)) return null;
     const said = result.stderr.trim().split("\n").at(-1) || `exit ${result.exitCode}`;
