@@ -21,6 +21,14 @@ interface Mutation {
 
 const MUTATIONS: Mutation[] = [
   {
+    name: "credential-helpers-ignored",
+    rule: "the digest check asks the credential helper config.json names for its registry",
+    file: "src/lib/docker/credentials.ts",
+    from: "if (perRegistry) {",
+    to: "if (false) {",
+    tests: ["test/integration/credential-helpers.test.ts"],
+  },
+  {
     name: "signature-unchecked",
     rule: "self:update installs nothing unless the release key signed SHA256SUMS",
     file: "src/lib/release/signed-sums.ts",
