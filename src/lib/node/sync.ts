@@ -24,8 +24,8 @@ import { localFilesInTheWay, localFilesRefusal } from "./local-files.ts";
 import { acquireLock, describeHolder } from "./lock.ts";
 import { moveWorkingCopy } from "./move.ts";
 import { recoverInterruptedMove } from "./recover.ts";
-import { readNodeState, updateNodeState, writeNodeState } from "./state.ts";
-import { announceSync, newsOfSync } from "./sync-announce.ts";
+import { readNodeState, updateNodeState } from "./state.ts";
+import { recordOutcome } from "./sync-record.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 // The deploy path (deploy, prepull, registry checks) is imported when a poll needs it: the loop
@@ -277,37 +277,4 @@ export async function syncNode(app: App, options: SyncOptions): Promise<SyncOutc
   // The node's fleet record goes out after the sync, outside its lock: a slow status remote delays no deploy.
   if (app.config.rollout?.statusRemote) await (await import("../fleet/report.ts")).flushReport(app);
   return result;
-}
-
-/** While nothing changes, the poll's record (lastSync.at, remoteSeenAt) is refreshed at most this often. */
-export const QUIET_WRITE_MS = 60_000;
-
-function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announce: boolean): void {
-  const previous = readNodeState(app.paths.status);
-  const failing = result.result === "unreachable" || result.result === "error";
-  const failures = failing ? previous.failures + 1 : 0;
-  const now = new Date();
-  const news = announce ? newsOfSync(previous, result, now.getTime()) : null;
-  const same =
-    news === null &&
-    previous.lastSync?.result === result.result &&
-    previous.lastSync.error === result.error &&
-    previous.failures === failures &&
-    (!result.remoteCommit || result.remoteCommit === previous.remoteCommit) &&
-    now.getTime() - Date.parse(previous.lastSync.at) < QUIET_WRITE_MS;
-  // The idle poll writes nothing: an unchanged record is rewritten once a minute, without fsync.
-  if (!same) {
-    writeNodeState(
-      app.paths.status,
-      {
-        ...previous,
-        ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: now.toISOString() } : {}),
-        lastSync: { at: now.toISOString(), result: result.result, error: result.error, durationMs },
-        failures,
-        ...(news ? { announced: { result: result.result, error: result.error, at: now.toISOString() } } : {}),
-      },
-      false,
-    );
-  }
-  if (news) announceSync(result, durationMs, previous, news, failures);
 }
