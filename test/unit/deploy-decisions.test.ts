@@ -60,6 +60,7 @@ describe("pickRollbackTarget", () => {
     error: null,
     keptAs: null,
     compose: true,
+    hooks: [],
     images: [{ service: "app", image: "app:latest", digest }],
     rolledBackTo: null,
   });

@@ -24,6 +24,12 @@ export interface SpawnOptions {
   tee?: boolean;
   /** Its output may hold a secret (a credential helper): --verbose never prints its stderr. */
   quiet?: boolean;
+  /** Kill it after this long in all (a deploy hook's timeout), with its whole process group when `group`. */
+  timeoutMs?: number;
+  /** Run it in a process group of its own, so a timeout kills everything it started. */
+  group?: boolean;
+  /** Each line of its stdout and stderr as it arrives (a hook's output into the node's log). */
+  onLine?: (line: string) => void;
 }
 
 export interface SpawnResult {
@@ -56,6 +62,24 @@ async function readStream(stream: ReadableStream<Uint8Array>, onChunk: (chunk: U
   return text + decoder.decode();
 }
 
+/** Whole lines of two streams, each passed on as soon as it ends; a last partial line at flush. */
+function lineSplitter(onLine: (line: string) => void) {
+  const decoders = { out: new TextDecoder(), err: new TextDecoder() };
+  const rest = { out: "", err: "" };
+  const feed = (which: "out" | "err") => (chunk: Uint8Array) => {
+    const parts = (rest[which] + decoders[which].decode(chunk, { stream: true })).split("\n");
+    rest[which] = parts.pop() ?? "";
+    for (const part of parts) onLine(part);
+  };
+  return {
+    out: feed("out"),
+    err: feed("err"),
+    flush() {
+      for (const which of ["out", "err"] as const) if (rest[which]) onLine(rest[which]);
+    },
+  };
+}
+
 /** Run a program with an argument array (never a shell) and collect its result. */
 export async function run(argv: string[], options: SpawnOptions = {}): Promise<SpawnResult> {
   const started = performance.now();
@@ -67,10 +91,19 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
       stdin: options.inherit ? "inherit" : options.input !== undefined ? "pipe" : "ignore",
       stdout: options.inherit ? "inherit" : "pipe",
       stderr: options.inherit ? "inherit" : "pipe",
+      ...(options.group ? { detached: true } : {}),
     });
   } catch (error) {
     throw asMissingProgram(argv[0] ?? "", error, options.cwd);
   }
+  const killAll = (signal: NodeJS.Signals) => {
+    try {
+      if (options.group) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    } catch {
+      // already gone
+    }
+  };
   // Ctrl-C on an attached terminal reaches the child too; protocol waits for the child's exit code
   // instead of dying first and leaving it behind.
   const ignoreInterrupt = () => undefined;
@@ -87,21 +120,38 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
     clearTimeout(timer);
     timer = setTimeout(() => {
       timedOut = true;
-      child.kill("SIGKILL");
+      killAll("SIGKILL");
     }, options.idleTimeoutMs);
   };
   arm();
+  // The total limit: SIGTERM to the group, SIGKILL 5 s later for what ignored it.
+  const deadline = options.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        killAll("SIGTERM");
+        setTimeout(() => killAll("SIGKILL"), 5_000).unref();
+      }, options.timeoutMs)
+    : undefined;
+  const lines = options.onLine ? lineSplitter(options.onLine) : null;
   const [stdout, stderr] = await Promise.all([
-    child.stdout instanceof ReadableStream ? readStream(child.stdout, arm) : "",
+    child.stdout instanceof ReadableStream
+      ? readStream(child.stdout, (chunk) => {
+          arm();
+          lines?.out(chunk);
+        })
+      : "",
     child.stderr instanceof ReadableStream
       ? readStream(child.stderr, (chunk) => {
           arm();
+          lines?.err(chunk);
           if (options.tee) process.stderr.write(chunk);
         })
       : "",
     child.exited,
   ]);
   clearTimeout(timer);
+  clearTimeout(deadline);
+  lines?.flush();
   if (options.inherit) process.off("SIGINT", ignoreInterrupt);
   const exitCode = child.exitCode ?? 128;
   if (exitCode !== 0 && log.level >= 4) {

@@ -13,8 +13,9 @@ import { runningImages, type ServiceImage } from "../docker/containers.ts";
 import { compose, composeFiles, composeProject, engineAnswers, findCompose } from "../docker/docker.ts";
 import type { App } from "../node/app.ts";
 import { appendDeploy, readNodeState, updateNodeState } from "../node/state.ts";
-import type { DeployRecord } from "../schema/state.ts";
+import type { DeployRecord, HookRun } from "../schema/state.ts";
 import { checkHealth, upArgs } from "./health.ts";
+import { type HookFacts, HookFailedError, runHooks } from "./hooks.ts";
 import { notifyDeploy } from "./notify.ts";
 import { rollbackTo } from "./rollback.ts";
 
@@ -32,6 +33,8 @@ export interface DeployRequest {
   pulled?: boolean;
   /** For an image update: the registry digests that triggered it (quarantined if it fails). */
   digests?: Record<string, string> | null;
+  /** The beforeMove hooks sync ran before it moved the working copy (they are not run again). */
+  hooksRan?: HookRun[];
 }
 
 export interface DeployResult {
@@ -61,18 +64,39 @@ async function imagesOrNone(app: App): Promise<ServiceImage[]> {
  * rolled back (there is nothing wrong to undo, and the engine could not do it anyway).
  */
 async function isInfrastructureFault(error: unknown): Promise<boolean> {
+  if (error instanceof HookFailedError) return false;
   if (error instanceof NetworkError || error instanceof DiskFullError || error instanceof MissingProgramError)
     return true;
   if (error instanceof StepFailedError && error.infrastructure) return true;
   return !(await engineAnswers());
 }
 
-/** Pull (unless done), up, health gate. Throws when the new version does not come up healthy. */
-async function bringUp(app: App, pulled: boolean): Promise<void> {
+/** Pull (unless done), up, the afterUp hooks, health gate. Throws when the new version does not come up healthy. */
+async function bringUp(app: App, request: DeployRequest, facts: HookFacts, runs: HookRun[]): Promise<void> {
   const cli = await findCompose();
-  if (!pulled) await compose(app, ["pull"]);
+  if (!(request.pulled ?? false)) await compose(app, ["pull"]);
   await compose(app, upArgs(app, cli));
+  await runHooks(app, "afterUp", facts, runs);
   await checkHealth(app, cli);
+}
+
+/** afterHealthy: a failure is logged and notified; the deploy stands. */
+async function afterHealthy(app: App, facts: HookFacts, runs: HookRun[]): Promise<void> {
+  try {
+    await runHooks(app, "afterHealthy", facts, runs);
+  } catch (error) {
+    log.error(`${errorMessage(error)} (the deploy stands)`);
+    await notifyDeploy(app, { event: "hook-failed", from: facts.from, to: facts.to, error: errorMessage(error) });
+  }
+}
+
+/** afterRollback: after the rollback finished; a failure is logged, the rollback stands. */
+async function afterRollback(app: App, facts: HookFacts, runs: HookRun[]): Promise<void> {
+  try {
+    await runHooks(app, "afterRollback", facts, runs);
+  } catch (error) {
+    log.error(`${errorMessage(error)} (the rollback stands)`);
+  }
 }
 
 /**
@@ -96,8 +120,14 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
     deploying: { from: request.from, to: request.to, since: startedAt.toISOString() },
     ...(composeRan ? { project: composeProject(app) } : {}),
   });
+  const facts: HookFacts = { from: request.from, to: request.to, reason: request.reason ?? "commit" };
+  const hooks: HookRun[] = [...(request.hooksRan ?? [])];
   try {
-    if (composeRan) await bringUp(app, request.pulled ?? false);
+    // A deploy without a move (an image, the config) still gets its beforeMove hooks first: drain, then change.
+    if (!request.hooksRan && (request.reason === "image" || request.reason === "config"))
+      await runHooks(app, "beforeMove", facts, hooks);
+    if (composeRan) await bringUp(app, request, facts, hooks);
+    else await runHooks(app, "afterUp", facts, hooks);
     if (composeRan) images = await imagesOrNone(app);
   } catch (caught) {
     error = errorMessage(caught);
@@ -110,17 +140,21 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
         : `deploy of ${shortSha(request.to)} failed: ${error}`,
     );
     const good = previous.deployedCommit;
-    if (!infrastructure && good && request.reason !== "rollback") {
+    const beforeMoveFailed = hooks.at(-1)?.point === "beforeMove" && caught instanceof HookFailedError;
+    if (!infrastructure && good && request.reason !== "rollback" && !beforeMoveFailed) {
       try {
-        await rollbackTo(app, { commit: good, images: previous.images });
+        const back = await rollbackTo(app, { commit: good, images: previous.images });
         result = "rolled-back";
         rolledBackTo = good;
         images = previous.images;
+        await afterRollback(back.app, { from: request.to, to: good, reason: "rollback" }, hooks);
       } catch (rollbackError) {
         error = `${error}; the rollback to ${shortSha(good)} failed too: ${errorMessage(rollbackError)}`;
       }
     }
+    if (beforeMoveFailed) result = "error";
   }
+  if (result === "deployed") await afterHealthy(app, facts, hooks);
   appendDeploy(app.paths.deploys, {
     from: request.from,
     to: request.to,
@@ -133,6 +167,7 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
     compose: composeRan,
     images,
     rolledBackTo,
+    hooks,
   });
   if (app.config.rollout?.statusRemote) {
     const running =

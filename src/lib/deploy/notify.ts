@@ -8,8 +8,8 @@ import type { App } from "../node/app.ts";
 import { readNodeState, updateNodeState } from "../node/state.ts";
 import type { NotifyState } from "../schema/state.ts";
 
-/** "held": a rollout holds a new commit (a canary failed it, or the environment is frozen). */
-export type DeployEvent = "succeeded" | "failed" | "rolled-back" | "error" | "recovered" | "held";
+/** "held": a rollout holds a new commit (a canary failed it, or the environment is frozen). "hook-failed": an afterHealthy hook failed (the deploy stands). */
+export type DeployEvent = "succeeded" | "failed" | "rolled-back" | "error" | "recovered" | "held" | "hook-failed";
 
 export interface Notice {
   event: DeployEvent;

@@ -20,7 +20,7 @@ export interface RollbackTarget {
  * Put the node back on a known good deploy: that commit checked out, each image tag pointed at the
  * recorded digest, `up` without pull. Commits that exist only here are kept under a backup ref first.
  */
-export async function rollbackTo(app: App, target: RollbackTarget): Promise<{ backupRef: string | null }> {
+export async function rollbackTo(app: App, target: RollbackTarget): Promise<{ backupRef: string | null; app: App }> {
   const ctx = gitContext(app);
   const head = await headCommit(ctx);
   let backupRef: string | null = null;
@@ -50,5 +50,5 @@ export async function rollbackTo(app: App, target: RollbackTarget): Promise<{ ba
     await checkHealth(good, cli);
   }
   log.warn(`rolled back to ${shortSha(target.commit)}`);
-  return { backupRef };
+  return { backupRef, app: good };
 }

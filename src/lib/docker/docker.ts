@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { MissingProgramError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import { hasProgram, run, type SpawnResult, stepFailure } from "../core/spawn.ts";
+import { hasProgram, run, type SpawnOptions, type SpawnResult, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
 import type { App } from "../node/app.ts";
 import { readNodeState } from "../node/state.ts";
@@ -105,6 +105,8 @@ export interface ComposeOptions {
   allowFailure?: boolean;
   /** Log the command line at debug level only (queries such as `config --services`). */
   quiet?: boolean;
+  /** For a deploy hook's step: its environment, its time limit, its process group, its lines. */
+  spawn?: Pick<SpawnOptions, "env" | "timeoutMs" | "group" | "onLine">;
 }
 
 /** compose verbs that can take minutes: their progress is worth showing at a terminal. */
@@ -118,7 +120,7 @@ export async function compose(app: App, args: string[], options: ComposeOptions 
   else log.info(`running ${argv.join(" ")}`);
   // At a terminal, the long steps show compose's own progress as it comes (still captured for the error).
   const tee = !options.inherit && LONG_STEPS.has(args[0] ?? "") && isTerminal(2);
-  const result = await run(argv, { cwd: app.dir, inherit: options.inherit, tee });
+  const result = await run(argv, { cwd: app.dir, inherit: options.inherit, tee, ...options.spawn });
   if (!result.ok && !options.allowFailure) {
     throw stepFailure(`${cli.argv.join(" ")} ${args[0]}`, result);
   }

@@ -228,6 +228,21 @@ async function syncLocked(
       hint: "the next start moves it",
     });
   }
+  // beforeMove hooks (drain, backups) with the protocol.json on disk; a failure moves nothing.
+  const hooks = app.config.deploy?.hooks?.beforeMove?.length
+    ? await (await import("../deploy/hooks.ts")).beforeMove(app, {
+        from: head,
+        to: remoteCommit,
+        reason: follow ?? "commit",
+      })
+    : null;
+  if (hooks?.error)
+    return outcome({
+      ...base,
+      result: "error",
+      error: `${hooks.error.message}; nothing was moved`,
+      hint: hooks.error.hint,
+    });
   const kept = await moveWorkingCopy(app, ctx, {
     from: head,
     to: remoteCommit,
@@ -244,6 +259,7 @@ async function syncLocked(
       to: remoteCommit,
       keptAs: kept.join(", ") || null,
       pulled,
+      hooksRan: hooks?.runs,
       ...(follow ? { reason: follow } : {}),
     })),
     remoteCommit,

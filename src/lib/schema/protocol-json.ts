@@ -33,6 +33,19 @@ const nodeIdSchema = v.pipe(
   v.check((id) => nodeIdProblem(id) === null, `must be a node id (${NODE_ID_RULE})`),
 );
 
+/** One step of a deploy hook: a host command in the app dir, or a command in a service container. */
+const HookStepSchema = v.object({
+  run: v.pipe(v.array(nonEmpty), v.minLength(1, "must name a command")),
+  /** A compose service: the command runs there, through `docker compose exec -T`. */
+  service: v.optional(nonEmpty),
+  /** Seconds before the step is killed, with its whole process group (default 300). */
+  timeout: v.optional(seconds),
+  /** "app": the app's .env values join the step's environment (never its argv). */
+  env: v.optional(v.picklist(["app"], 'must be "app"')),
+});
+
+const hookSteps = v.pipe(v.array(HookStepSchema), v.maxLength(20, "may list at most 20 steps"));
+
 /** Staggered deploys across a fleet: waves by a stable hash of each node's id, canaries first. */
 const RolloutSchema = v.object({
   /** Cumulative percentages of the fleet, ascending, ending at 100 (default [100]: one wave). */
@@ -107,6 +120,15 @@ export const ProtocolJsonSchema = v.object({
   ),
   deploy: v.optional(
     v.object({
+      /** Commands around every deploy: before the move, after up, after the health gate, after a rollback. */
+      hooks: v.optional(
+        v.object({
+          beforeMove: v.optional(hookSteps),
+          afterUp: v.optional(hookSteps),
+          afterHealthy: v.optional(hookSteps),
+          afterRollback: v.optional(hookSteps),
+        }),
+      ),
       health: v.optional(
         v.object({
           /** Seconds to wait for compose healthchecks and probes before the deploy counts as failed. */

@@ -113,6 +113,18 @@ export const NodeStateSchema = v.object({
 
 export type NodeState = v.InferOutput<typeof NodeStateSchema>;
 
+/** One step of a deploy hook as it ran: exit code (null: it did not start), time, a timeout. */
+export const HookRunSchema = v.object({
+  point: v.string(),
+  step: v.number(),
+  command: v.string(),
+  service: v.nullable(v.string()),
+  exitCode: v.nullable(v.number()),
+  durationMs: v.number(),
+  timedOut: v.boolean(),
+});
+export type HookRun = v.InferOutput<typeof HookRunSchema>;
+
 export const DeployRecordSchema = v.object({
   from: sha,
   to: v.string(),
@@ -133,6 +145,8 @@ export const DeployRecordSchema = v.object({
   /** What was moved aside to make the deploy possible (stash commit or backup ref). */
   keptAs: v.optional(v.nullable(v.string()), null),
   compose: v.optional(v.boolean(), false),
+  /** The deploy hooks that ran, in order. */
+  hooks: v.optional(v.array(HookRunSchema), []),
 });
 
 export type DeployRecord = v.InferOutput<typeof DeployRecordSchema>;

@@ -1,0 +1,142 @@
+/**
+ * Deploy hooks (deploy.hooks in protocol.json): commands around a deploy, run in order, each on the
+ * host in the app dir or in a service container (`docker compose exec -T`). A step gets the
+ * deploy's facts in its environment (PROTOCOL_FROM, _TO, _REASON, _NODE_ID, _ENV, _DIR; the app's
+ * .env only with `"env": "app"`), never in its argv; its output goes to the node's log, prefixed;
+ * past its timeout it is killed with its whole process group. The first step that fails stops its
+ * point: what that means for the deploy is the caller's (see the README's failure table).
+ */
+import { hostname } from "node:os";
+import { effectiveEnv } from "../config-repo/env.ts";
+import { errorMessage, MissingProgramError, StepFailedError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
+import { run, type SpawnResult } from "../core/spawn.ts";
+import { compose } from "../docker/docker.ts";
+import { readDotenv } from "../docker/login.ts";
+import { nodeIdentity } from "../fleet/identity.ts";
+import type { App } from "../node/app.ts";
+import { appendDeploy } from "../node/state.ts";
+import type { DeployRecord, HookRun } from "../schema/state.ts";
+
+export const HOOK_POINTS = ["beforeMove", "afterUp", "afterHealthy", "afterRollback"] as const;
+export type HookPoint = (typeof HOOK_POINTS)[number];
+
+export const DEFAULT_HOOK_TIMEOUT_S = 300;
+
+export interface HookFacts {
+  from: string | null;
+  to: string;
+  reason: string;
+}
+
+/** A hook step failed (its exit code, or its timeout): never the infrastructure's fault. */
+export class HookFailedError extends StepFailedError {}
+
+function nodeId(): string {
+  try {
+    return nodeIdentity().id;
+  } catch {
+    return hostname();
+  }
+}
+
+/** The environment a step adds to protocol's own. Pure but for the node's id and env. */
+export function hookEnv(app: App, facts: HookFacts): Record<string, string> {
+  return {
+    PROTOCOL_FROM: facts.from ?? "",
+    PROTOCOL_TO: facts.to,
+    PROTOCOL_REASON: facts.reason,
+    PROTOCOL_NODE_ID: nodeId(),
+    PROTOCOL_ENV: effectiveEnv(app) ?? "",
+    PROTOCOL_DIR: app.dir,
+  };
+}
+
+export function hookSteps(app: App, point: HookPoint) {
+  return app.config.deploy?.hooks?.[point] ?? [];
+}
+
+/**
+ * Run the steps of `point` in order, appending each to `runs`; the first that fails throws
+ * HookFailedError (the steps after it do not run). No steps: nothing runs, nothing is logged.
+ */
+export async function runHooks(app: App, point: HookPoint, facts: HookFacts, runs: HookRun[]): Promise<void> {
+  const steps = hookSteps(app, point);
+  for (const [index, step] of steps.entries()) {
+    const label = `hook ${point}[${index + 1}]`;
+    const facts$ = hookEnv(app, facts);
+    // The app's .env first: the deploy's facts are protocol's and win.
+    const env = { ...(step.env === "app" ? (readDotenv(app.dir)?.values ?? {}) : {}), ...facts$ };
+    const timeoutMs = (step.timeout ?? DEFAULT_HOOK_TIMEOUT_S) * 1000;
+    const spawn = { env, timeoutMs, group: true, onLine: (line: string) => log.info(`${label}: ${line}`) };
+    const command = step.run.join(" ");
+    log.info(`${label}: running ${command}${step.service ? ` in ${step.service}` : ""}`);
+    const started = Date.now();
+    let result: SpawnResult | null = null;
+    let failure: string | null = null;
+    try {
+      result = step.service
+        ? await compose(
+            app,
+            // Each variable by name only: compose takes its value from the environment, so no value is in an argv.
+            ["exec", "-T", ...Object.keys(env).flatMap((name) => ["-e", name]), step.service, ...step.run],
+            { allowFailure: true, quiet: true, spawn },
+          )
+        : await run(step.run, { cwd: app.dir, ...spawn });
+    } catch (error) {
+      failure = error instanceof MissingProgramError ? `${step.run[0]} was not found` : errorMessage(error);
+    }
+    const entry: HookRun = {
+      point,
+      step: index + 1,
+      command,
+      service: step.service ?? null,
+      exitCode: result?.exitCode ?? null,
+      durationMs: Date.now() - started,
+      timedOut: result?.timedOut ?? false,
+    };
+    runs.push(entry);
+    if (result?.timedOut) failure = `killed after ${timeoutMs / 1000}s (its timeout), with its process group`;
+    else if (result && !result.ok) failure = `exit ${result.exitCode}`;
+    if (failure) {
+      throw new HookFailedError(
+        `${label} (${command}) failed: ${failure}`,
+        `see protocol logs; fix the step or its timeout in deploy.hooks.${point}`,
+      );
+    }
+    log.info(`${label}: done in ${(entry.durationMs / 1000).toFixed(1)}s`);
+  }
+}
+
+/**
+ * beforeMove for a new commit, run by the sync before the working copy moves: a failure aborts
+ * the deploy and changes nothing (recorded in deploy:log as an error, retried at the next poll).
+ */
+export async function beforeMove(
+  app: App,
+  facts: HookFacts,
+): Promise<{ runs: HookRun[]; error: HookFailedError | null }> {
+  const runs: HookRun[] = [];
+  const startedAt = new Date();
+  try {
+    await runHooks(app, "beforeMove", facts, runs);
+    return { runs, error: null };
+  } catch (error) {
+    if (!(error instanceof HookFailedError)) throw error;
+    appendDeploy(app.paths.deploys, {
+      from: facts.from,
+      to: facts.to,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      result: "error",
+      reason: facts.reason as DeployRecord["reason"],
+      error: `${error.message}; the working copy was not moved`,
+      keptAs: null,
+      compose: false,
+      images: [],
+      rolledBackTo: null,
+      hooks: runs,
+    });
+    return { runs, error };
+  }
+}
