@@ -79,6 +79,12 @@ export const commands: Record<string, CommandEntry> = {
     example: "protocol deploy:log --limit 5",
     load: () => import("./deploy/log.ts"),
   },
+  "deploy:hooks": {
+    group: "deploys",
+    description: "Show the deploy hooks the next deploy runs: each point's steps, where, timeout, environment",
+    example: "protocol deploy:hooks --dry-run --json",
+    load: () => import("./deploy/hooks.ts"),
+  },
   "deploy:rollback": {
     group: "deploys",
     description: "Put the node back on the previous good deploy (commit and image digests) and hold it there",

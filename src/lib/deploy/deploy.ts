@@ -91,9 +91,9 @@ async function afterHealthy(app: App, facts: HookFacts, runs: HookRun[]): Promis
 }
 
 /** afterRollback: after the rollback finished; a failure is logged, the rollback stands. */
-async function afterRollback(app: App, facts: HookFacts, runs: HookRun[]): Promise<void> {
+async function afterRollback(app: App, facts: HookFacts, runs: HookRun[], deployTo: string): Promise<void> {
   try {
-    await runHooks(app, "afterRollback", facts, runs);
+    await runHooks(app, "afterRollback", facts, runs, deployTo);
   } catch (error) {
     log.error(`${errorMessage(error)} (the rollback stands)`);
   }
@@ -147,7 +147,7 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
         result = "rolled-back";
         rolledBackTo = good;
         images = previous.images;
-        await afterRollback(back.app, { from: request.to, to: good, reason: "rollback" }, hooks);
+        await afterRollback(back.app, { from: request.to, to: good, reason: "rollback" }, hooks, request.to);
       } catch (rollbackError) {
         error = `${error}; the rollback to ${shortSha(good)} failed too: ${errorMessage(rollbackError)}`;
       }
@@ -155,6 +155,8 @@ export async function deployApp(app: App, request: DeployRequest): Promise<Deplo
     if (beforeMoveFailed) result = "error";
   }
   if (result === "deployed") await afterHealthy(app, facts, hooks);
+  // The deploy is over (an infrastructure error is retried as the same deploy: its steps stay done).
+  if (result !== "error") updateNodeState(app.paths.status, { hooksDone: null });
   appendDeploy(app.paths.deploys, {
     from: request.from,
     to: request.to,

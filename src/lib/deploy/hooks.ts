@@ -15,7 +15,7 @@ import { compose } from "../docker/docker.ts";
 import { readDotenv } from "../docker/login.ts";
 import { nodeIdentity } from "../fleet/identity.ts";
 import type { App } from "../node/app.ts";
-import { appendDeploy } from "../node/state.ts";
+import { appendDeploy, readNodeState, updateNodeState } from "../node/state.ts";
 import type { DeployRecord, HookRun } from "../schema/state.ts";
 
 export const HOOK_POINTS = ["beforeMove", "afterUp", "afterHealthy", "afterRollback"] as const;
@@ -60,10 +60,24 @@ export function hookSteps(app: App, point: HookPoint) {
  * Run the steps of `point` in order, appending each to `runs`; the first that fails throws
  * HookFailedError (the steps after it do not run). No steps: nothing runs, nothing is logged.
  */
-export async function runHooks(app: App, point: HookPoint, facts: HookFacts, runs: HookRun[]): Promise<void> {
+export async function runHooks(
+  app: App,
+  point: HookPoint,
+  facts: HookFacts,
+  runs: HookRun[],
+  /** The deploy these steps belong to (its target commit): what a resumed deploy checks. */
+  deployTo = facts.to,
+): Promise<void> {
   const steps = hookSteps(app, point);
   for (const [index, step] of steps.entries()) {
     const label = `hook ${point}[${index + 1}]`;
+    const key = `${point}:${index + 1}`;
+    const done = readNodeState(app.paths.status).hooksDone;
+    if (done?.to === deployTo && done.steps.includes(key)) {
+      // Never twice for one deploy: it ran before protocol was cut short (kill -9, a reboot).
+      log.info(`${label}: already ran for this deploy before protocol was interrupted; skipped`);
+      continue;
+    }
     const facts$ = hookEnv(app, facts);
     // The app's .env first: the deploy's facts are protocol's and win.
     const env = { ...(step.env === "app" ? (readDotenv(app.dir)?.values ?? {}) : {}), ...facts$ };
@@ -104,6 +118,9 @@ export async function runHooks(app: App, point: HookPoint, facts: HookFacts, run
         `see protocol logs; fix the step or its timeout in deploy.hooks.${point}`,
       );
     }
+    const before = readNodeState(app.paths.status).hooksDone;
+    const steps$ = before?.to === deployTo ? before.steps : [];
+    updateNodeState(app.paths.status, { hooksDone: { to: deployTo, steps: [...steps$, key] } });
     log.info(`${label}: done in ${(entry.durationMs / 1000).toFixed(1)}s`);
   }
 }
@@ -139,4 +156,29 @@ export async function beforeMove(
     });
     return { runs, error };
   }
+}
+
+export interface PlannedStep {
+  point: HookPoint;
+  step: number;
+  where: string;
+  command: string;
+  timeoutSeconds: number;
+  /** "app": the app's .env joins the environment. */
+  env: "app" | null;
+}
+
+/** What the next deploy runs, from the protocol.json on disk (the deploy of a new commit reads its own for afterUp on). */
+export function hookPlan(app: App): { steps: PlannedStep[]; environment: string[] } {
+  const steps = HOOK_POINTS.flatMap((point) =>
+    hookSteps(app, point).map((step, index) => ({
+      point,
+      step: index + 1,
+      where: step.service ? `service ${step.service}` : "host",
+      command: step.run.join(" "),
+      timeoutSeconds: step.timeout ?? DEFAULT_HOOK_TIMEOUT_S,
+      env: step.env ?? null,
+    })),
+  );
+  return { steps, environment: Object.keys(hookEnv(app, { from: null, to: "", reason: "" })) };
 }

@@ -53,6 +53,8 @@ export const NodeStateSchema = v.object({
   project: v.optional(v.nullable(v.string()), null),
   /** The deploy under way (written when it starts, cleared when it ends): status shows it. */
   deploying: v.optional(v.nullable(v.object({ from: sha, to: v.string(), since: iso })), null),
+  /** The deploy hook steps that ran for the deploy to `to` (point:step): a deploy resumed after a crash skips them. */
+  hooksDone: v.optional(v.nullable(v.object({ to: v.string(), steps: v.array(v.string()) })), null),
   /** Set by deploy:rollback: the node holds its commit until start or git:slave runs again. */
   paused: v.optional(v.nullable(v.object({ at: iso, reason: v.string(), commit: v.string() })), null),
   /** The registry checks for floating tags: their own backoff, so a registry outage never slows git polling. */

@@ -1,0 +1,35 @@
+import { defineProtocolCommand } from "../../lib/core/command.ts";
+import { printJson, printLines, renderTable } from "../../lib/core/output.ts";
+import { HOOK_POINTS, hookPlan } from "../../lib/deploy/hooks.ts";
+import { loadApp } from "../../lib/node/app.ts";
+import { dirArgs, jsonArgs } from "../_args.ts";
+
+export default defineProtocolCommand({
+  meta: { name: "deploy:hooks" },
+  args: {
+    ...dirArgs,
+    ...jsonArgs,
+    "dry-run": { type: "boolean", description: "Show what the next deploy would run (the command never runs a hook)" },
+  },
+  async run({ args }) {
+    const plan = hookPlan(loadApp(args.dir));
+    if (args.json) return printJson(plan);
+    const rows = HOOK_POINTS.flatMap((point) => {
+      const steps = plan.steps.filter((s) => s.point === point);
+      if (steps.length === 0) return [[point, "-", "", "(none)", "", ""]];
+      return steps.map((s) => [
+        point,
+        String(s.step),
+        s.where,
+        s.command,
+        `${s.timeoutSeconds}s`,
+        s.env ? "+ .env" : "",
+      ]);
+    });
+    printLines([
+      ...renderTable([["point", "step", "where", "command", "timeout", "env"], ...rows]),
+      "",
+      `each step's environment: ${plan.environment.join(", ")}`,
+    ]);
+  },
+});
