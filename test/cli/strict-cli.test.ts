@@ -84,7 +84,7 @@ describe("strict command lines (exit 2, the offending word named)", () => {
     const [, hint] = expectUsageError(await fx.cli(["strat"]), '"strat"');
     expect(hint).toContain("did you mean start?");
     const [, family] = expectUsageError(await fx.cli(["deploy"]), '"deploy"');
-    expect(family).toContain("deploy:log or deploy:rollback");
+    expect(family).toContain("deploy:log, deploy:hooks or deploy:rollback");
     const [, after] = expectUsageError(await fx.cli(["--dir", fx.node, "stauts"]), '"stauts"');
     expect(after).toContain("did you mean status?");
   });
@@ -171,7 +171,8 @@ describe("help", () => {
     };
     expect(section("Status and logs")).toEqual(["status", "logs", "sync"]);
     expect(section("Node lifecycle")).toEqual(["init", "start", "stop", "restart"]);
-    expect(section("Deploys")).toEqual(["deploy:log", "deploy:rollback"]);
+    expect(section("Deploys")).toEqual(["deploy:log", "deploy:hooks", "deploy:rollback"]);
+    expect(section("Fleet rollouts")).toEqual(["fleet", "rollout:freeze", "rollout:unfreeze", "rollout:release"]);
   });
 
   test("list shows the same groups, and --json gives each command's group", async () => {
