@@ -162,7 +162,7 @@ describe("did you mean", () => {
   test("a command family or a last part suggests its commands", () => {
     const names = Object.keys(commands);
     expect(suggestCommands("strat", names)).toEqual(["start"]);
-    expect(suggestCommands("deploy", names)).toEqual(["deploy:log", "deploy:rollback"]);
+    expect(suggestCommands("deploy", names)).toEqual(["deploy:log", "deploy:hooks", "deploy:rollback"]);
     expect(suggestCommands("pull", names)).toEqual(["git:pull", "docker:pull"]);
     expect(suggestCommands("toString", names)).toEqual([]);
   });
