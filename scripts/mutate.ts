@@ -21,6 +21,22 @@ interface Mutation {
 
 const MUTATIONS: Mutation[] = [
   {
+    name: "before-move-failure-moves",
+    rule: "a failing beforeMove hook aborts the deploy: the working copy is not moved",
+    file: "src/lib/node/sync.ts",
+    from: "if (hooks?.error)",
+    to: "if (false)",
+    tests: ["test/integration/deploy-hooks.test.ts"],
+  },
+  {
+    name: "hooks-run-twice",
+    rule: "a deploy resumed after a crash does not run its finished hook steps again",
+    file: "src/lib/deploy/hooks.ts",
+    from: "if (done?.to === deployTo && done.steps.includes(key)) {",
+    to: "if (false) {",
+    tests: ["test/cli/deploy-hooks.test.ts"],
+  },
+  {
     name: "credential-helpers-ignored",
     rule: "the digest check asks the credential helper config.json names for its registry",
     file: "src/lib/docker/credentials.ts",

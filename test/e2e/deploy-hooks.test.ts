@@ -1,0 +1,98 @@
+/**
+ * Issue 18 end to end: deploy hooks against a real engine (compose v1) with a busybox service: a
+ * service step gets the deploy's facts through `compose exec -T -e NAME` (no value in argv), an
+ * afterUp step that fails rolls the deploy back and afterRollback runs, a failing beforeMove leaves
+ * the working copy and the container alone.
+ */
+import { afterAll, beforeAll, describe, expect } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { useDockerEnv } from "../helpers/docker-env.ts";
+import { eventually, Fixture } from "../helpers/fixture.ts";
+
+const engine = await useDockerEnv();
+const image = () => `${engine.registry}/e2e/hooks:latest`;
+
+describe("real engine, deploy hooks", () => {
+  let fx: Fixture | undefined;
+  const project = `e2e-${crypto.randomUUID().slice(0, 8)}`;
+  const compose = () => `version: "2.4"\nservices:\n  app:\n    image: ${image()}\n    stop_grace_period: 1s\n`;
+
+  beforeAll(async () => {
+    if (!engine.ready) return;
+    await engine.buildImage(
+      image(),
+      `FROM ${engine.baseImage}\nCMD ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]\n`,
+    );
+    await engine.pushImage(image());
+  }, 60_000);
+  afterAll(async () => {
+    if (!fx) return;
+    await fx.cli(["stop", "--dir", fx.node], { env: engine.env });
+    await engine.removeProject(project);
+    await fx[Symbol.asyncDispose]();
+  }, 60_000);
+
+  const protocolJson = (hooks: Record<string, unknown>) =>
+    `${JSON.stringify({ name: project, docker: { project }, deploy: { hooks } })}\n`;
+  const deploys = async () => JSON.parse((await fx!.cli(["deploy:log", "--dir", fx!.node, "--json"])).stdout);
+  const container = async () => (await engine.projectContainers(project)).find((c) => c.running);
+
+  engine.test(
+    "a service step gets PROTOCOL_TO through compose exec; a failing afterUp rolls back and afterRollback runs; a failing beforeMove changes nothing",
+    async () => {
+      fx = await Fixture.create();
+      const rolledBack = join(fx.root, "rolled-back");
+      const good = await fx.push({
+        "protocol.json": protocolJson({
+          afterUp: [{ service: "app", run: ["sh", "-c", 'echo "$PROTOCOL_TO" > /tmp/deployed'] }],
+          afterRollback: [{ run: ["sh", "-c", `echo "$PROTOCOL_TO" > '${rolledBack}'`] }],
+        }),
+        "docker-compose.yml": compose(),
+      });
+      const started = await fx.cli(["start", "--dir", fx.node, "--interval", "1", "--no-cron"], { env: engine.env });
+      expect({ exitCode: started.exitCode, stderr: started.stderr }).toMatchObject({ exitCode: 0 });
+      const running = await container();
+      expect(await engine.dockerOk(["exec", running!.id, "cat", "/tmp/deployed"])).toBe(good);
+
+      // A commit whose afterUp fails: rolled back for real, afterRollback ran with the good commit.
+      const bad = await fx.push(
+        {
+          "protocol.json": protocolJson({
+            afterUp: [{ run: ["sh", "-c", "exit 3"] }],
+            afterRollback: [{ run: ["sh", "-c", `echo "$PROTOCOL_TO" > '${rolledBack}'`] }],
+          }),
+        },
+        "a failing migration",
+      );
+      expect(await eventually(async () => (await deploys()).at(-1)?.to === bad, 60_000, 250)).toBe(true);
+      expect((await deploys()).at(-1)).toMatchObject({ result: "rolled-back", rolledBackTo: good });
+      expect(await fx.head()).toBe(good);
+      expect(existsSync(rolledBack) && readFileSync(rolledBack, "utf8").trim()).toBe(good);
+      expect(await container()).toBeTruthy();
+
+      // beforeMove comes from the protocol.json on disk: deploy one with a drain that fails, then push.
+      const draining = await fx.push(
+        { "protocol.json": protocolJson({ beforeMove: [{ run: ["sh", "-c", "exit 4"] }] }) },
+        "drain fails",
+      );
+      expect(
+        await eventually(
+          async () => (await deploys()).at(-1)?.to === draining && (await deploys()).at(-1)?.result === "deployed",
+          60_000,
+          250,
+        ),
+      ).toBe(true);
+      const before = await container();
+      const next = await fx.push({ "app.txt": "next\n" }, "next");
+      expect(await eventually(async () => (await deploys()).at(-1)?.to === next, 30_000, 250)).toBe(true);
+      expect((await deploys()).at(-1)).toMatchObject({
+        result: "error",
+        hooks: [{ point: "beforeMove", exitCode: 4 }],
+      });
+      expect(await fx.head()).toBe(draining);
+      expect((await container())?.id).toBe(before?.id);
+    },
+    180_000,
+  );
+});
