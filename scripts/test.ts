@@ -7,7 +7,7 @@
  * (`npm test -- <filter>`) it is one plain bun test run. A failure in any shard fails the run.
  * The tests run protocol as a binary compiled from this checkout first (PROTOCOL_TEST_CLI).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -34,17 +34,30 @@ function testFiles(dir: string): string[] {
     });
 }
 
-/** Seconds per test file from the last full run's reports; files not seen yet count as 5 s. */
-function lastTimes(): Map<string, number> {
+/** Each file's seconds in a set of JUnit reports. */
+function timesIn(dir: string): Map<string, number> {
   const times = new Map<string, number>();
-  for (const name of existsSync(results) ? readdirSync(results) : []) {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
     if (!/^junit-\d+\.xml$/.test(name)) continue;
-    const xml = readFileSync(join(results, name), "utf8");
+    const xml = readFileSync(join(dir, name), "utf8");
     for (const match of xml.matchAll(/<testsuite name="([^"]+\.test\.ts)"[^>]*time="([\d.]+)"/g)) {
       times.set(`./${match[1]}`, Number(match[2]));
     }
   }
   return times;
+}
+
+/** Where a fresh clone (CI) finds each file's seconds: written by `bun scripts/test.ts --save-timings`. */
+const TIMINGS = join(root, "test", "timings.json");
+
+/**
+ * Seconds per test file: from this checkout's last full run, else from test/timings.json (a fresh
+ * clone has no reports, and 5 s for every file leaves the shards uneven); files not seen count as 5 s.
+ */
+function lastTimes(): Map<string, number> {
+  const reported = timesIn(results);
+  if (reported.size > 0) return reported;
+  return existsSync(TIMINGS) ? new Map(Object.entries(JSON.parse(readFileSync(TIMINGS, "utf8")))) : new Map();
 }
 
 /** Longest first, each to the shard with less work so far. */
@@ -76,6 +89,13 @@ function totals(report: string): { passed: number; failed: number; skipped: numb
 const SHARDS = 3;
 
 const args = process.argv.slice(2);
+if (args[0] === "--save-timings") {
+  // The last full run's times, rounded, for fresh clones: commit the file when the suite changed a lot.
+  const times = Object.fromEntries([...timesIn(results)].sort().map(([file, s]) => [file, Math.round(s)]));
+  writeFileSync(TIMINGS, `${JSON.stringify(times, null, 2)}\n`);
+  console.log(`wrote ${relative(root, TIMINGS)} (${Object.keys(times).length} files)`);
+  process.exit(0);
+}
 const all = testFiles(join(root, "test"));
 const slow = all.filter((file) => file.endsWith(".slow.test.ts"));
 const runs =

@@ -95,4 +95,57 @@ describe("real engine, deploy hooks", () => {
     },
     180_000,
   );
+
+  engine.test(
+    "a service step with env: app gets the .env values with no value in any argv (ps sampled while it runs); a host step past its timeout dies with its child",
+    async () => {
+      const app = await Fixture.create();
+      const own = `e2e-${crypto.randomUUID().slice(0, 8)}`;
+      const child = join(app.root, "child.pid");
+      const hooks = {
+        afterUp: [
+          { service: "app", run: ["sh", "-c", 'sleep 2; echo "$APP_SECRET" > /tmp/secret'], env: "app" },
+          // Slow only once armed (the second deploy): it starts a child and outlives its timeout.
+          {
+            run: ["sh", "-c", `[ -f '${child}.armed' ] || exit 0; sleep 300 & echo $! > '${child}'; sleep 300`],
+            timeout: 2,
+          },
+        ],
+      };
+      try {
+        await app.push({
+          ".gitignore": ".env\n",
+          "protocol.json": `${JSON.stringify({ name: own, docker: { project: own }, deploy: { hooks } })}\n`,
+          "docker-compose.yml": compose(),
+        });
+        await app.cli(["git:pull", "--dir", app.node], { env: engine.env });
+        await Bun.write(join(app.node, ".env"), "APP_SECRET=e2e-hunter2\n");
+        await Bun.write(`${child}.armed`, "");
+        // Sample every process's argv while the hooks run: the secret must never be in one.
+        const sampling = (async () => {
+          const found: string[] = [];
+          for (let i = 0; i < 50; i++) {
+            const ps = Bun.spawnSync(["ps", "-eo", "args"]).stdout.toString();
+            found.push(...ps.split("\n").filter((line) => line.includes("e2e-hunter2")));
+            await Bun.sleep(100);
+          }
+          return found;
+        })();
+        await app.push({ "app.txt": "v2\n" }, "v2");
+        const pulled = await app.cli(["git:pull", "--dir", app.node], { env: engine.env });
+        expect(await sampling).toEqual([]);
+        expect(pulled.stderr).toContain("killed after 2s (its timeout), with its process group");
+        const pid = Number(readFileSync(child, "utf8"));
+        const dead = () =>
+          !existsSync(`/proc/${pid}`) || readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ");
+        expect(await eventually(dead, 10_000)).toBe(true);
+        const running = (await engine.projectContainers(own)).find((c) => c.running);
+        expect(await engine.dockerOk(["exec", running!.id, "cat", "/tmp/secret"])).toBe("e2e-hunter2");
+      } finally {
+        await engine.removeProject(own);
+        await app[Symbol.asyncDispose]();
+      }
+    },
+    180_000,
+  );
 });
