@@ -98,6 +98,7 @@ const startup = new Set([
   at("usage.ts"),
   at("version.ts"),
   at("commands", "index.ts"),
+  at("commands", "_groups.ts"),
   at("lib", "core", "output.ts"),
 ]);
 if (graph.has(at("cli.ts"))) {

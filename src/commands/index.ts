@@ -1,29 +1,5 @@
-import type { CommandDef } from "citty";
-
-// biome-ignore lint/suspicious/noExplicitAny: each command has its own args type; the registry holds them all.
-export type AnyCommand = CommandDef<any>;
-
-/** The groups of `protocol --help` and `list`, in the order they are shown. */
-export const GROUPS = {
-  node: "Node lifecycle",
-  status: "Status and logs",
-  git: "Git slave mode",
-  deploys: "Deploys",
-  fleet: "Fleet rollouts",
-  config: "Config repo",
-  docker: "Docker",
-  host: "Host setup",
-  self: "protocol itself",
-} as const;
-
-/** One command: what `protocol --help` and `list` say about it, and its module, loaded only when it runs. */
-export interface CommandEntry {
-  group: keyof typeof GROUPS;
-  description: string;
-  /** One command line, shown under the command's --help (checked against its flags by a test). */
-  example: string;
-  load: () => Promise<{ default: AnyCommand }>;
-}
+import type { CommandEntry } from "./_groups.ts";
+export { type AnyCommand, type CommandEntry, GROUPS } from "./_groups.ts";
 
 /**
  * The registry, and the one place each command's description and example are written: `protocol

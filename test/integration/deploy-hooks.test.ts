@@ -4,10 +4,10 @@
  * syncs. Each failure rule of the README's table has its test.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/node/app.ts";
-import { readDeploys } from "../../src/lib/node/state.ts";
+import { readDeploys, readNodeState } from "../../src/lib/node/state.ts";
 import { syncNode } from "../../src/lib/node/sync.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { gone } from "../helpers/processes.ts";
@@ -163,5 +163,34 @@ describe("deploy hooks (real host commands, fake docker)", () => {
     expect(exec).toContain("-T");
     expect(exec).toEqual(expect.arrayContaining(["-e", "PROTOCOL_TO", "-e", "APP_SECRET"]));
     expect(JSON.stringify(fx.dockerCalls())).not.toContain("hunter2");
+  });
+});
+
+describe("deploy hooks when the engine goes down (fake docker)", () => {
+  test("a service step that fails because the engine stopped is the infrastructure's fault: no rollback, no quarantine, deployed once it is back", async () => {
+    const down = join(fx.root, "engine-down");
+    process.env.FAKE_DOCKER_ENGINE_DOWN = down;
+    await fx.push(files({}));
+    expect((await sync()).result).toBe("deployed");
+    const good = await fx.head();
+    // The engine stops between `up` and the migration (the host step stops it).
+    const next = await fx.push(
+      {
+        "protocol.json": files({
+          afterUp: [{ run: ["sh", "-c", `touch '${down}'`] }, { service: "app", run: ["php", "artisan", "migrate"] }],
+        })["protocol.json"]!,
+      },
+      "a migration",
+    );
+    const outcome = await sync();
+    expect(outcome.result).toBe("error");
+    expect(await fx.head()).toBe(next);
+    expect(lastDeploy()).toMatchObject({ result: "error", rolledBackTo: null });
+    expect(readNodeState(loadApp(fx.node).paths.status).quarantine).toBeNull();
+    expect(readNodeState(loadApp(fx.node).paths.status).deployedCommit).toBe(good);
+    // Back: the same commit deploys without a push (the first step is done and is not run again).
+    rmSync(down);
+    expect((await sync()).result).toBe("deployed");
+    expect(readNodeState(loadApp(fx.node).paths.status).deployedCommit).toBe(next);
   });
 });

@@ -64,7 +64,8 @@ async function imagesOrNone(app: App): Promise<ServiceImage[]> {
  * rolled back (there is nothing wrong to undo, and the engine could not do it anyway).
  */
 async function isInfrastructureFault(error: unknown): Promise<boolean> {
-  if (error instanceof HookFailedError) return false;
+  // A host step's failure is the commit's; a service step's is the engine's while it does not answer.
+  if (error instanceof HookFailedError) return error.service !== null && !(await engineAnswers());
   if (error instanceof NetworkError || error instanceof DiskFullError || error instanceof MissingProgramError)
     return true;
   if (error instanceof StepFailedError && error.infrastructure) return true;

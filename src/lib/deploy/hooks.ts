@@ -29,8 +29,20 @@ export interface HookFacts {
   reason: string;
 }
 
-/** A hook step failed (its exit code, or its timeout): never the infrastructure's fault. */
-export class HookFailedError extends StepFailedError {}
+/**
+ * A hook step failed (its exit code, or its timeout): the commit's fault, unless it was a service
+ * step and the engine does not answer (the deploy then counts it as the infrastructure's).
+ */
+export class HookFailedError extends StepFailedError {
+  constructor(
+    message: string,
+    hint: string,
+    /** The compose service the step ran in; null for a host step. */
+    readonly service: string | null,
+  ) {
+    super(message, hint);
+  }
+}
 
 function nodeId(): string {
   try {
@@ -116,6 +128,7 @@ export async function runHooks(
       throw new HookFailedError(
         `${label} (${command}) failed: ${failure}`,
         `see protocol logs; fix the step or its timeout in deploy.hooks.${point}`,
+        step.service ?? null,
       );
     }
     const before = readNodeState(app.paths.status).hooksDone;
