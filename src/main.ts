@@ -1,5 +1,6 @@
 import { renderUsage, runCommand } from "citty";
-import { type AnyCommand, commands } from "./commands/index.ts";
+import type { AnyCommand } from "./commands/_groups.ts";
+import { commands } from "./commands/index.ts";
 import { checkCommandLine } from "./lib/core/argv.ts";
 import { reportError } from "./lib/core/command.ts";
 import { UsageError } from "./lib/core/errors.ts";

@@ -1,4 +1,5 @@
-import { commands, GROUPS } from "./commands/index.ts";
+import { GROUPS } from "./commands/_groups.ts";
+import { commands } from "./commands/index.ts";
 import { renderGroups } from "./lib/core/output.ts";
 import { VERSION } from "./version.ts";
 

@@ -1,5 +1,4 @@
 import type { CommandEntry } from "./_groups.ts";
-export { type AnyCommand, type CommandEntry, GROUPS } from "./_groups.ts";
 
 /**
  * The registry, and the one place each command's description and example are written: `protocol

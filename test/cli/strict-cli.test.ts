@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { commands, GROUPS } from "../../src/commands/index.ts";
+import { GROUPS } from "../../src/commands/_groups.ts";
+import { commands } from "../../src/commands/index.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { runOnTerminal, type TerminalRun } from "../helpers/terminal.ts";
 
