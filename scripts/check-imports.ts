@@ -1,8 +1,8 @@
 /**
  * Part of `npm run lint`: the import graph of src/ has no cycle, src/lib never imports src/commands,
- * src/lib has no loose files (each module lives in its subsystem's folder), and start-up and the
- * background loop load only what they run. Runtime imports only: Bun's transpiler drops type-only
- * imports, which load nothing.
+ * each folder of src/lib imports only the folders below it (LAYERS), src/lib has no loose files, and
+ * start-up and the background loop load only what they run. Cycles and layers count type-only
+ * imports too (a type edge is a design edge); what a module loads counts runtime imports only.
  *   bun scripts/check-imports.ts [repo-root]   (the test points it at small trees of its own)
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -12,10 +12,30 @@ const root = resolve(process.argv[2] ?? join(import.meta.dir, ".."));
 const src = join(root, "src");
 const transpiler = new Bun.Transpiler({ loader: "ts" });
 
+/**
+ * The folders of src/lib, each with the folders it may import (its own is always allowed). Read
+ * bottom-up: core is the ground, app the model every subsystem stands on, node the loop on top.
+ */
+export const LAYERS: Record<string, string[]> = {
+  core: [],
+  schema: ["core"],
+  app: ["core", "schema"],
+  git: ["core", "schema", "app"],
+  docker: ["core", "schema", "app"],
+  release: ["core", "schema", "app"],
+  host: ["core", "schema", "app", "git", "docker", "release"],
+  "config-repo": ["core", "schema", "app", "git", "docker", "host"],
+  fleet: ["core", "schema", "app", "git", "docker", "host", "config-repo"],
+  deploy: ["core", "schema", "app", "git", "docker", "host", "config-repo", "fleet"],
+  node: ["core", "schema", "app", "git", "docker", "host", "release", "config-repo", "fleet", "deploy"],
+};
+
 interface Edge {
   /** An absolute path inside the tree, or a package name ("citty", "node:fs"). */
   target: string;
   dynamic: boolean;
+  /** `import type`, or every name imported is a type: loads nothing, but is still a dependency. */
+  typeOnly: boolean;
 }
 
 function listTs(dir: string): string[] {
@@ -28,13 +48,38 @@ function listTs(dir: string): string[] {
     });
 }
 
+/** The specifiers of `import type …` / `import { type A, type B } …` / `export type … from`: edges Bun drops. */
+function typeOnlySpecifiers(text: string): string[] {
+  const found: string[] = [];
+  for (const match of text.matchAll(/^\s*(?:import|export)\s+(type\s+)?([^;]*?)\s+from\s+["']([^"']+)["']/gms)) {
+    const [, typeKeyword, clause = "", specifier = ""] = match;
+    const names = /^\{([^}]*)\}$/.exec(clause.trim())?.[1];
+    const allTypes =
+      names !== undefined &&
+      names
+        .split(",")
+        .map((name) => name.trim())
+        .filter(Boolean)
+        .every((name) => name.startsWith("type "));
+    if (typeKeyword || allTypes) found.push(specifier);
+  }
+  return found;
+}
+
 function importGraph(files: string[]): Map<string, Edge[]> {
   const graph = new Map<string, Edge[]>();
   for (const file of files) {
-    const edges = transpiler.scanImports(readFileSync(file, "utf8").replace(/^#!.*/, "")).map((entry) => ({
-      target: entry.path.startsWith(".") ? resolve(dirname(file), entry.path) : entry.path,
+    const text = readFileSync(file, "utf8").replace(/^#!.*/, "");
+    const at = (path: string) => (path.startsWith(".") ? resolve(dirname(file), path) : path);
+    const edges: Edge[] = transpiler.scanImports(text).map((entry) => ({
+      target: at(entry.path),
       dynamic: entry.kind === "dynamic-import",
+      typeOnly: false,
     }));
+    for (const specifier of typeOnlySpecifiers(text)) {
+      const target = at(specifier);
+      if (!edges.some((edge) => edge.target === target)) edges.push({ target, dynamic: false, typeOnly: true });
+    }
     graph.set(file, edges);
   }
   return graph;
@@ -66,7 +111,8 @@ function staticClosure(graph: Map<string, Edge[]>, entries: string[]): Set<strin
   const walk = (node: string) => {
     if (seen.has(node)) return;
     seen.add(node);
-    for (const edge of graph.get(node) ?? []) if (!edge.dynamic && !edge.target.endsWith(".json")) walk(edge.target);
+    for (const edge of graph.get(node) ?? [])
+      if (!edge.dynamic && !edge.typeOnly && !edge.target.endsWith(".json")) walk(edge.target);
   };
   for (const entry of entries) walk(entry);
   return seen;
@@ -90,6 +136,20 @@ for (const [file, edges] of graph) {
   }
   if (dirname(file) === at("lib"))
     problems.push(`${show(file)} sits loose in src/lib: put it in its subsystem's folder`);
+  const folder = relative(at("lib"), file).split("/")[0]!;
+  const allowed = LAYERS[folder];
+  if (!allowed && dirname(file) !== at("lib")) {
+    problems.push(`src/lib/${folder} is not in the layer table: add it to LAYERS in scripts/check-imports.ts`);
+    continue;
+  }
+  for (const { target } of edges) {
+    if (!target.startsWith(`${at("lib")}/`)) continue;
+    const other = relative(at("lib"), target).split("/")[0]!;
+    if (other !== folder && allowed && !allowed.includes(other))
+      problems.push(
+        `${show(file)} imports ${show(target)}: src/lib/${folder} may import only ${allowed.join(", ") || "nothing else"}`,
+      );
+  }
 }
 
 // --version and --help answer from cli.ts's own small graph: no package, no command module (bench/startup.ts).
@@ -124,5 +184,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(
-  `imports: ${graph.size} modules, no cycles, src/lib does not import src/commands, start-up and the loop load only what they run`,
+  `imports: ${graph.size} modules, no cycles (type-only imports counted), src/lib's folders import only down the layer table, start-up and the loop load only what they run`,
 );

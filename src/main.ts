@@ -1,5 +1,5 @@
 import { renderUsage, runCommand } from "citty";
-import type { AnyCommand } from "./commands/_groups.ts";
+import type { AnyCommand, Dispatcher } from "./commands/_groups.ts";
 import { commands } from "./commands/index.ts";
 import { checkCommandLine } from "./lib/core/argv.ts";
 import { reportError } from "./lib/core/command.ts";
@@ -10,17 +10,6 @@ import { findCommandName, groupCommands, renderCommandGroups, renderRootUsage } 
 import { VERSION } from "./version.ts";
 
 const root: AnyCommand = { meta: { name: "protocol", version: VERSION } };
-
-/**
- * What `help` and `list` need from the dispatcher, passed to every command as citty's context
- * `data`: the commands cannot import the registry or this file without an import cycle.
- */
-export interface Dispatcher {
-  groupCommands: typeof groupCommands;
-  renderCommandGroups: typeof renderCommandGroups;
-  loadCommand(name: string): Promise<AnyCommand>;
-  printUsage(command?: AnyCommand): Promise<void>;
-}
 
 /** The command named on the command line, loaded, with the registry's description; a misspelt one is a usage error. */
 async function loadCommand(name: string): Promise<AnyCommand> {

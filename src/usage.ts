@@ -1,4 +1,4 @@
-import { GROUPS } from "./commands/_groups.ts";
+import { type CommandGroup, GROUPS } from "./commands/_groups.ts";
 import { commands } from "./commands/index.ts";
 import { renderGroups } from "./lib/core/output.ts";
 import { VERSION } from "./version.ts";
@@ -19,11 +19,6 @@ export function findCommandName(argv: string[]): string | undefined {
     own.find((arg, at) => !arg.startsWith("-") && !afterFlag(at)) ??
     words[0]
   );
-}
-
-export interface CommandGroup {
-  title: string;
-  commands: { name: string; description: string }[];
 }
 
 /** The registry by group, in GROUPS order: what `protocol --help` and `list` show. */

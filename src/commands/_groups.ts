@@ -25,3 +25,19 @@ export interface CommandEntry {
   example: string;
   load: () => Promise<{ default: AnyCommand }>;
 }
+
+export interface CommandGroup {
+  title: string;
+  commands: { name: string; description: string }[];
+}
+
+/**
+ * What main.ts hands `list` and `help` as citty's `data`: they cannot import main.ts or the
+ * registry without an import cycle, so they get the dispatcher's functions instead.
+ */
+export interface Dispatcher {
+  groupCommands(): CommandGroup[];
+  renderCommandGroups(groups?: CommandGroup[]): string[];
+  loadCommand(name: string): Promise<AnyCommand>;
+  printUsage(command?: AnyCommand): Promise<void>;
+}

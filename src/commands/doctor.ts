@@ -2,7 +2,7 @@ import { defineProtocolCommand } from "../lib/core/command.ts";
 import { PreconditionError } from "../lib/core/errors.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
 import { checkNames, doctorReport, fatalFailures, renderChecks, renderSummary } from "../lib/host/doctor.ts";
-import { runDoctor } from "../lib/host/doctor-checks.ts";
+import { runDoctor } from "../lib/node/doctor-checks.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({

@@ -1,5 +1,5 @@
 import { defineProtocolCommand } from "../lib/core/command.ts";
-import type { Dispatcher } from "../main.ts";
+import type { Dispatcher } from "./_groups.ts";
 
 export default defineProtocolCommand({
   meta: { name: "help" },

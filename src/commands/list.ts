@@ -1,6 +1,6 @@
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
-import type { Dispatcher } from "../main.ts";
+import type { Dispatcher } from "./_groups.ts";
 import { jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({

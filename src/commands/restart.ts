@@ -4,11 +4,11 @@ import { PreconditionError } from "../lib/core/errors.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson } from "../lib/core/output.ts";
 import { appPaths } from "../lib/core/paths.ts";
-import { loadApp } from "../lib/node/app.ts";
+import { loadApp } from "../lib/app/app.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
-import { applyLoopEnv, captureLoopEnv } from "../lib/node/loop-env.ts";
+import { applyLoopEnv, captureLoopEnv } from "../lib/app/loop-env.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
-import { listRegistrations, readRegistration, unreadableRegistrations } from "../lib/node/state.ts";
+import { listRegistrations, readRegistration, unreadableRegistrations } from "../lib/app/state.ts";
 import { jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({

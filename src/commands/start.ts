@@ -2,7 +2,7 @@ import { parseChoice } from "../lib/core/argv.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printJson } from "../lib/core/output.ts";
 import { resumeFollowing } from "../lib/deploy/manual-rollback.ts";
-import { loadApp } from "../lib/node/app.ts";
+import { loadApp } from "../lib/app/app.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies, supervisorArgs } from "./_args.ts";

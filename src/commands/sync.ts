@@ -1,9 +1,9 @@
-import { configSlaveDaemon } from "../lib/config-repo/slave.ts";
+import { configSlaveDaemon } from "../lib/node/config-slave.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { PreconditionError } from "../lib/core/errors.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson } from "../lib/core/output.ts";
-import { loadApp } from "../lib/node/app.ts";
+import { loadApp } from "../lib/app/app.ts";
 import { gitSlaveDaemon, wakeDaemon } from "../lib/node/daemon.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 

@@ -12,8 +12,8 @@ import { resolveRegistryAuth } from "../../src/lib/docker/credentials.ts";
 import { parseImageRef } from "../../src/lib/docker/parse/image-ref.ts";
 import { fetchManifestDigest } from "../../src/lib/docker/registry.ts";
 import { checkRegistryAccess } from "../../src/lib/host/doctor-registry.ts";
-import { loadApp } from "../../src/lib/node/app.ts";
-import { readNodeState, updateNodeState } from "../../src/lib/node/state.ts";
+import { loadApp } from "../../src/lib/app/app.ts";
+import { readNodeState, updateNodeState } from "../../src/lib/app/state.ts";
 import { describeNeeding } from "../helpers/needs.ts";
 import {
   type AuthRegistry,

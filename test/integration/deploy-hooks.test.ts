@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { loadApp } from "../../src/lib/node/app.ts";
-import { readDeploys, readNodeState } from "../../src/lib/node/state.ts";
+import { loadApp } from "../../src/lib/app/app.ts";
+import { readDeploys, readNodeState } from "../../src/lib/app/state.ts";
 import { syncNode } from "../../src/lib/node/sync.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { gone } from "../helpers/processes.ts";

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { appPaths } from "../../src/lib/core/paths.ts";
 import { checkStatusRemote } from "../../src/lib/fleet/check.ts";
-import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/host/doctor-checks.ts";
-import { type App, parseProtocolJson } from "../../src/lib/node/app.ts";
+import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/node/doctor-checks.ts";
+import { type App, parseProtocolJson } from "../../src/lib/app/app.ts";
 import { sh } from "../helpers/fixture.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "protocol-doctor-"));

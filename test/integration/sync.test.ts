@@ -3,8 +3,8 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "n
 import { join } from "node:path";
 import { nextDelayMs } from "../../src/lib/core/backoff.ts";
 import { defaultProject } from "../../src/lib/docker/docker.ts";
-import { loadApp } from "../../src/lib/node/app.ts";
-import { readDeploys, readNodeState } from "../../src/lib/node/state.ts";
+import { loadApp } from "../../src/lib/app/app.ts";
+import { readDeploys, readNodeState } from "../../src/lib/app/state.ts";
 import { syncNode } from "../../src/lib/node/sync.ts";
 import { FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
 

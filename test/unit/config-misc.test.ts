@@ -9,7 +9,7 @@ import {
   unescapeIgnorePattern,
 } from "../../src/lib/config-repo/ignore.ts";
 import { isSecretPath } from "../../src/lib/config-repo/secrets.ts";
-import { classifyLocalWork } from "../../src/lib/node/classify.ts";
+import { classifyLocalWork } from "../../src/lib/git/classify.ts";
 
 describe("ignore block", () => {
   test.each([

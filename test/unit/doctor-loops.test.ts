@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { judgeLoop } from "../../src/lib/host/doctor-loops.ts";
+import { judgeLoop } from "../../src/lib/node/doctor-loops.ts";
 import type { NodeState, Registration } from "../../src/lib/schema/state.ts";
 
 describe("judgeLoop (doctor's check of one registered loop)", () => {

@@ -5,7 +5,7 @@ import { appPaths } from "../../src/lib/core/paths.ts";
 import { credentialInUrl, redactUrl } from "../../src/lib/core/validate.ts";
 import { configGitAuth, gitAuth, gitContext } from "../../src/lib/git/auth.ts";
 import { httpAuthEnv } from "../../src/lib/git/http-auth.ts";
-import { type App, parseProtocolJson } from "../../src/lib/node/app.ts";
+import { type App, parseProtocolJson } from "../../src/lib/app/app.ts";
 
 const DIR = "/srv/app";
 

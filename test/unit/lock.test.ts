@@ -11,7 +11,7 @@ import {
   type LockHolder,
   readLockHolder,
   recoverStale,
-} from "../../src/lib/node/lock.ts";
+} from "../../src/lib/app/lock.ts";
 
 let dir: string;
 let path: string;

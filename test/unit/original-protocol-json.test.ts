@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseProtocolJson } from "../../src/lib/node/app.ts";
+import { parseProtocolJson } from "../../src/lib/app/app.ts";
 import { normalizeOriginal, unknownKeys } from "../../src/lib/schema/protocol-json.ts";
 
 const fixture = (name: string) => readFileSync(join(import.meta.dir, "..", "fixtures", "original", name), "utf8");

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, EXIT, PreconditionError } from "../../src/lib/core/errors.ts";
-import { parseProtocolJson, resolveAppDir } from "../../src/lib/node/app.ts";
+import { parseProtocolJson, resolveAppDir } from "../../src/lib/app/app.ts";
 
 const PATH = "/srv/app/protocol.json";
 

@@ -4,7 +4,7 @@ import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
 import { askText } from "../../lib/core/prompt.ts";
-import { loadApp } from "../../lib/node/app.ts";
+import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs, jsonArgs, yesArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

@@ -1,8 +1,8 @@
-import { stopConfigSlave } from "../../lib/config-repo/slave.ts";
+import { stopConfigSlave } from "../../lib/node/config-slave.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/node/app.ts";
+import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

@@ -1,10 +1,10 @@
-import { runConfigSlaveLoop } from "../../lib/config-repo/loop.ts";
+import { runConfigSlaveLoop } from "../../lib/node/config-loop.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
-import { startConfigSlave } from "../../lib/config-repo/slave.ts";
+import { startConfigSlave } from "../../lib/node/config-slave.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/node/app.ts";
+import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs, intervalArgs, jsonArgs, readInterval } from "../_args.ts";
 
 export default defineProtocolCommand({

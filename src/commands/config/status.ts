@@ -1,7 +1,7 @@
 import { readConfigStatus, renderConfigStatus } from "../../lib/config-repo/status.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { printJson, printLines } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/node/app.ts";
+import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

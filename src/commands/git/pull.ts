@@ -2,7 +2,7 @@ import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { printJson } from "../../lib/core/output.ts";
 import { assertWorkTree } from "../../lib/git/git.ts";
-import { loadApp } from "../../lib/node/app.ts";
+import { loadApp } from "../../lib/app/app.ts";
 import { syncNode } from "../../lib/node/sync.ts";
 import { renderSyncOutcome, throwForOutcome } from "../../lib/node/sync-report.ts";
 import { dirArgs, jsonArgs, policyArgs, readPolicies } from "../_args.ts";

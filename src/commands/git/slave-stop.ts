@@ -1,7 +1,7 @@
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/node/app.ts";
+import { loadApp } from "../../lib/app/app.ts";
 import { stopSlave } from "../../lib/node/daemon.ts";
 import { stopGitUnit } from "../../lib/node/supervisor.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";

@@ -2,6 +2,7 @@ import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { EXIT } from "../../lib/core/errors.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
+import { restartSlaveLoops } from "../../lib/node/slave-restart.ts";
 import { checkForUpdate, rollbackSelf, updateSelf } from "../../lib/release/self-update.ts";
 import { jsonArgs } from "../_args.ts";
 
@@ -32,13 +33,15 @@ export default defineProtocolCommand({
       );
     }
     if (args.rollback) {
-      const rolled = await rollbackSelf();
+      // The loops run the binary at its path: restarted, they run the one now in place.
+      const rolled = { ...(await rollbackSelf()), restarted: await restartSlaveLoops() };
       if (args.json) return printJson(rolled);
       return log.success(
         `rolled back ${rolled.path} from ${rolled.from} to ${rolled.to} (${rolled.from} is kept as ${rolled.backup}); ${rolled.restarted.length} slave loop(s) restarted`,
       );
     }
-    const result = await updateSelf(args.version);
+    const updated = await updateSelf(args.version);
+    const result = { ...updated, restarted: updated.updated ? await restartSlaveLoops() : [] };
     if (args.json) return printJson(result);
     if (!result.updated)
       return log.info(`protocol ${result.from} is installed; the release is ${result.to}: nothing to do`);

@@ -10,7 +10,7 @@ import {
   pushBranch,
   remoteUrl,
 } from "../git/git.ts";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 import { assertEnvName } from "./env.ts";
 import { deployIfConfigChanged, type FollowResult, lockApp } from "./follow.ts";
 import { assertNoConflicts, type LinkReport, linkConfig, planConfigLinks } from "./links.ts";

@@ -3,7 +3,7 @@ import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { backupStamp } from "../core/backup.ts";
 import { PreconditionError, UsageError } from "../core/errors.ts";
 import { trackedPaths, untrackPaths } from "../git/git.ts";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 import { assertNoConflicts, type Backup, backUp, type LinkReport, linkConfig } from "./links.ts";
 import { pointsIntoConfig } from "./plan.ts";
 import type { ConfigRepo } from "./repo.ts";

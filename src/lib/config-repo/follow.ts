@@ -1,8 +1,8 @@
 import { log } from "../core/log.ts";
 import { headCommit } from "../git/git.ts";
-import type { App } from "../node/app.ts";
-import { acquireLock, describeHolder, type Lock } from "../node/lock.ts";
-import { readNodeState } from "../node/state.ts";
+import type { App } from "../app/app.ts";
+import { acquireLock, describeHolder, type Lock } from "../app/lock.ts";
+import { readNodeState } from "../app/state.ts";
 import { configHash } from "./hash.ts";
 
 export interface FollowResult {

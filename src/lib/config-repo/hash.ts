@@ -1,6 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 import { configDir, hasConfigRepo, listSources } from "./repo.ts";
 
 /** A file bigger than this is hashed by size and mtime, not read (the idle poll hashes every file). */

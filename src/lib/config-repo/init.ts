@@ -7,7 +7,7 @@ import { redactUrl } from "../core/validate.ts";
 import { configGitAuth } from "../git/auth.ts";
 import { commitAll } from "../git/branches.ts";
 import { cloneRepo, currentBranch, git, initRepo, pushBranch, remoteBranches } from "../git/git.ts";
-import { type App, PROTOCOL_JSON, parseProtocolJson } from "../node/app.ts";
+import { type App, PROTOCOL_JSON, parseProtocolJson } from "../app/app.ts";
 import { CONFIG_REMOTE, configContext, configDir } from "./repo.ts";
 
 export interface ConfigInitOptions {

@@ -1,8 +1,8 @@
 import { log } from "../core/log.ts";
 import { deployApp } from "../deploy/deploy.ts";
 import { currentBranch, headCommit, remoteUrl } from "../git/git.ts";
-import type { App } from "../node/app.ts";
-import { readNodeState } from "../node/state.ts";
+import type { App } from "../app/app.ts";
+import { readNodeState } from "../app/state.ts";
 import type { SyncOutcome } from "../node/sync.ts";
 import { assertEnvName, effectiveEnv, isDevEnv, readMachine, writeAppEnv, writeMachine } from "./env.ts";
 import { switchEnv } from "./envs.ts";

@@ -6,7 +6,7 @@ import { hasControlChars } from "../core/validate.ts";
 import { configGitAuth } from "../git/auth.ts";
 import type { GitContext } from "../git/git.ts";
 import { readBlobs, treeEntries } from "../git/tree.ts";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 
 /** The config repo's remote is always "origin": it is protocol's own clone. */
 export const CONFIG_REMOTE = "origin";

@@ -1,14 +1,14 @@
 import { renderTable, shortSha } from "../core/output.ts";
 import { redactUrl } from "../core/validate.ts";
 import { allChanges, currentBranch, headCommit, remoteUrl } from "../git/git.ts";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 import { describeLoop, type SlaveInfo } from "../node/daemon.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import { effectiveEnv } from "./env.ts";
 import { gitignoreHoldsBlock } from "./ignore.ts";
 import { planConfigLinks } from "./links.ts";
 import { CONFIG_REMOTE, configDir, hasConfigRepo, openConfigRepo } from "./repo.ts";
-import { readConfigSlave } from "./slave.ts";
+import { readConfigSlave } from "../node/config-slave.ts";
 import { readConfigState } from "./sync.ts";
 
 export type LinkState = "linked" | "missing" | "wrong-target" | "broken" | "conflict";

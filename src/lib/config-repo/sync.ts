@@ -15,8 +15,8 @@ import {
   remoteUrl,
   trackedChanges,
 } from "../git/git.ts";
-import type { App } from "../node/app.ts";
-import { classifyLocalWork } from "../node/classify.ts";
+import type { App } from "../app/app.ts";
+import { classifyLocalWork } from "../git/classify.ts";
 import { type ConfigState, ConfigStateSchema, type ConfigSyncResult } from "../schema/config-state.ts";
 import { deployIfConfigChanged, lockApp } from "./follow.ts";
 import { assertNoConflicts, linkConfig, planConfigLinks } from "./links.ts";

@@ -6,7 +6,7 @@ import { resolveService } from "../docker/compose-service.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { type ComposeCli, compose } from "../docker/docker.ts";
 import { judgeHealth } from "../docker/parse/inspect.ts";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 
 export const DEFAULT_HEALTH_TIMEOUT_S = 120;
 const PROBE_PAUSE_MS = 1_000;

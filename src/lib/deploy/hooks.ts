@@ -14,8 +14,8 @@ import { run, type SpawnResult } from "../core/spawn.ts";
 import { compose } from "../docker/docker.ts";
 import { readDotenv } from "../docker/login.ts";
 import { nodeIdentity } from "../fleet/identity.ts";
-import type { App } from "../node/app.ts";
-import { appendDeploy, readNodeState, updateNodeState } from "../node/state.ts";
+import type { App } from "../app/app.ts";
+import { appendDeploy, readNodeState, updateNodeState } from "../app/state.ts";
 import type { DeployRecord, HookRun } from "../schema/state.ts";
 
 export const HOOK_POINTS = ["beforeMove", "afterUp", "afterHealthy", "afterRollback"] as const;

@@ -5,8 +5,8 @@ import { resolveRegistryAuth } from "../docker/credentials.ts";
 import { readDotenv } from "../docker/login.ts";
 import { isFloating, parseImageRef } from "../docker/parse/image-ref.ts";
 import { fetchManifestDigest, RateLimitedError } from "../docker/registry.ts";
-import type { App } from "../node/app.ts";
-import { updateNodeState } from "../node/state.ts";
+import type { App } from "../app/app.ts";
+import { updateNodeState } from "../app/state.ts";
 import type { NodeState } from "../schema/state.ts";
 
 export interface ImageUpdate {

@@ -5,9 +5,9 @@ import { shortSha } from "../core/output.ts";
 import type { ServiceImage } from "../docker/containers.ts";
 import { gitContext } from "../git/auth.ts";
 import { git, headCommit } from "../git/git.ts";
-import type { App } from "../node/app.ts";
-import { acquireLock } from "../node/lock.ts";
-import { appendDeploy, readDeploys, readNodeState, updateNodeState } from "../node/state.ts";
+import type { App } from "../app/app.ts";
+import { acquireLock } from "../app/lock.ts";
+import { appendDeploy, readDeploys, readNodeState, updateNodeState } from "../app/state.ts";
 import type { DeployRecord } from "../schema/state.ts";
 import { rollbackTo } from "./rollback.ts";
 

@@ -4,8 +4,8 @@ import { errorMessage } from "../core/errors.ts";
 import { discardBody } from "../core/http.ts";
 import { log } from "../core/log.ts";
 import { redactUrlPath } from "../core/validate.ts";
-import type { App } from "../node/app.ts";
-import { readNodeState, updateNodeState } from "../node/state.ts";
+import type { App } from "../app/app.ts";
+import { readNodeState, updateNodeState } from "../app/state.ts";
 import type { NotifyState } from "../schema/state.ts";
 
 /** "held": a rollout holds a new commit (a canary failed it, or the environment is frozen). "hook-failed": an afterHealthy hook failed (the deploy stands). */

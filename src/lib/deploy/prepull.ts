@@ -5,7 +5,7 @@ import { run, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
 import { composeProject, DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
 import { type GitContext, git } from "../git/git.ts";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 
 /**

@@ -7,7 +7,7 @@ import { restoreImages } from "../docker/containers.ts";
 import { compose, composeFiles, findCompose } from "../docker/docker.ts";
 import { gitContext } from "../git/auth.ts";
 import { git, headCommit, resetHard, trackedChanges, updateRef } from "../git/git.ts";
-import { type App, loadApp } from "../node/app.ts";
+import { type App, loadApp } from "../app/app.ts";
 import { checkHealth } from "./health.ts";
 
 export interface RollbackTarget {

@@ -1,6 +1,6 @@
 import type * as v from "valibot";
 import { run, stepFailure } from "../core/spawn.ts";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 import type { ServiceImageSchema } from "../schema/state.ts";
 import { composeProject, docker, ENGINE_HINT } from "./docker.ts";
 import { type ContainerInfo, digestFor, parseContainers, parseImageDigests } from "./parse/inspect.ts";

@@ -4,8 +4,8 @@ import { MissingProgramError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { hasProgram, run, type SpawnOptions, type SpawnResult, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
-import type { App } from "../node/app.ts";
-import { readNodeState } from "../node/state.ts";
+import type { App } from "../app/app.ts";
+import { readNodeState } from "../app/state.ts";
 
 /** Compose's own default file names, in its order of preference. */
 export const DEFAULT_COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];

@@ -3,7 +3,7 @@ import { errorMessage } from "../core/errors.ts";
 import { shortSha } from "../core/output.ts";
 import { redactUrl } from "../core/validate.ts";
 import type { Check } from "../host/doctor.ts";
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 import { fleetRef, listRefs, scratchRepo } from "./refs.ts";
 import { fleetTarget } from "./report.ts";
 

@@ -2,8 +2,8 @@
 import { effectiveEnv } from "../config-repo/env.ts";
 import { ConfigError, UsageError } from "../core/errors.ts";
 import { hasControlChars } from "../core/validate.ts";
-import { branchNameProblem } from "../git/refname.ts";
-import { loadApp } from "../node/app.ts";
+import { branchNameProblem } from "../core/refname.ts";
+import { loadApp } from "../app/app.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 import { DEFAULT_FLEET_ENV } from "./report.ts";
 

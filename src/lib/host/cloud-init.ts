@@ -8,7 +8,7 @@ import { PreconditionError, UsageError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
 import { shellQuote } from "../core/shell.ts";
 import { hasControlChars } from "../core/validate.ts";
-import { branchNameProblem } from "../git/refname.ts";
+import { branchNameProblem } from "../core/refname.ts";
 import { DEFAULT_DOWNLOAD_URL, releaseFileUrl } from "../release/metadata.ts";
 import { aliasedUrl, hostAlias, parseSshHost, renderSshBlock } from "./ssh-config.ts";
 

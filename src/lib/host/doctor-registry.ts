@@ -4,8 +4,8 @@ import { resolveRegistryAuth } from "../docker/credentials.ts";
 import { readDotenv } from "../docker/login.ts";
 import { isFloating, parseImageRef } from "../docker/parse/image-ref.ts";
 import { fetchManifestDigest } from "../docker/registry.ts";
-import type { App } from "../node/app.ts";
-import { readNodeState } from "../node/state.ts";
+import type { App } from "../app/app.ts";
+import { readNodeState } from "../app/state.ts";
 import type { Check } from "./doctor.ts";
 
 export async function checkRegistryAccess(app: App): Promise<Check> {

@@ -5,8 +5,8 @@ import { log } from "../core/log.ts";
 import { findLoops, isLoopArgv, isProcessAlive, processArgv, waitForExit } from "../core/process.ts";
 import { spawnDetached } from "../core/spawn.ts";
 import { selfArgv } from "../release/self.ts";
-import type { App } from "./app.ts";
-import { isStale, readLockHolder } from "./lock.ts";
+import type { App } from "../app/app.ts";
+import { isStale, readLockHolder } from "../app/lock.ts";
 
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
 

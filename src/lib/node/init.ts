@@ -8,7 +8,7 @@ import { redactUrl } from "../core/validate.ts";
 import { composeFiles } from "../docker/docker.ts";
 import { currentBranch, localRemoteHead, remoteUrl, upstreamBranch } from "../git/git.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
-import { type App, PROTOCOL_JSON, parseProtocolJson } from "./app.ts";
+import { type App, PROTOCOL_JSON, parseProtocolJson } from "../app/app.ts";
 
 /** protocol.json as the repo's state suggests it: remote URL, branch, compose file. */
 export async function proposeProtocolJson(app: App): Promise<ProtocolJson> {

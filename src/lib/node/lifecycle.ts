@@ -1,5 +1,5 @@
 import { type ConfigStart, deployWorkingCopy, prepareConfig } from "../config-repo/node.ts";
-import { startConfigSlave, stopConfigSlave } from "../config-repo/slave.ts";
+import { startConfigSlave, stopConfigSlave } from "./config-slave.ts";
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { assertNoControlChars } from "../core/validate.ts";
@@ -7,11 +7,11 @@ import { composeDown, composeFiles } from "../docker/docker.ts";
 import { assertWorkTree } from "../git/git.ts";
 import { addRebootEntry, type CrontabChange, removeRebootEntry } from "../host/crontab.ts";
 import type { UnitChange } from "../host/systemd.ts";
-import type { App } from "./app.ts";
+import type { App } from "../app/app.ts";
 import { type StartedSlave, type StoppedSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
-import { captureLoopEnv, changedLoopVars, type LoopEnv } from "./loop-env.ts";
+import { captureLoopEnv, changedLoopVars, type LoopEnv } from "../app/loop-env.ts";
 import { secretsInRemoteUrls } from "./remote-secrets.ts";
-import { readRegistration, writeRegistration } from "./state.ts";
+import { readRegistration, writeRegistration } from "../app/state.ts";
 import { recordedSupervisor, type Supervisor, startSupervised, stopSupervised } from "./supervisor.ts";
 import { type DirtyPolicy, type DivergedPolicy, type SyncOutcome, syncNode } from "./sync.ts";
 

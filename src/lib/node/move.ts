@@ -7,7 +7,7 @@ import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import { type GitContext, gitDir, mergeFastForward, resetHard, stashChanges, updateRef } from "../git/git.ts";
 import { clearStaleIndexLock } from "../git/leftovers.ts";
-import type { App } from "./app.ts";
+import type { App } from "../app/app.ts";
 import { beginMove, endMove, pauseForTests } from "./journal.ts";
 import { moveAsideLocalFiles } from "./local-files.ts";
 

@@ -11,7 +11,7 @@ import { shortSha } from "../core/output.ts";
 import { type GitContext, gitOutput, resetHard } from "../git/git.ts";
 import { removeIndexLockOfCrashedMove } from "../git/leftovers.ts";
 import { parseLsTreeZ, parseStatusZ } from "../git/parse.ts";
-import type { App } from "./app.ts";
+import type { App } from "../app/app.ts";
 import { endMove, readMove } from "./journal.ts";
 import { moveAsideLocalFiles } from "./local-files.ts";
 

@@ -1,9 +1,9 @@
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import { loadApp } from "./app.ts";
+import { loadApp } from "../app/app.ts";
 import { readSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
 import { slaveFlags } from "./lifecycle.ts";
-import { listRegistrations } from "./state.ts";
+import { listRegistrations } from "../app/state.ts";
 import { restartSupervised } from "./supervisor.ts";
 
 /** The loop's pid once it is not `old` any more (systemd restarts it after its step), or null after 15 s. */

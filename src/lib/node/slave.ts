@@ -5,9 +5,9 @@ import { log } from "../core/log.ts";
 import { findLoops } from "../core/process.ts";
 import { gitContext } from "../git/auth.ts";
 import { gitDir } from "../git/git.ts";
-import { type App, loadApp, pollInterval } from "./app.ts";
-import { acquireLock, type Lock } from "./lock.ts";
-import { readNodeState } from "./state.ts";
+import { type App, loadApp, pollInterval } from "../app/app.ts";
+import { acquireLock, type Lock } from "../app/lock.ts";
+import { readNodeState } from "../app/state.ts";
 import { type DirtyPolicy, type DivergedPolicy, syncNode } from "./sync.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 

@@ -1,6 +1,6 @@
 import { effectiveEnv } from "../config-repo/env.ts";
 import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
-import { readConfigSlave } from "../config-repo/slave.ts";
+import { readConfigSlave } from "./config-slave.ts";
 import { readConfigState } from "../config-repo/sync.ts";
 import { errorMessage } from "../core/errors.ts";
 import { renderTable, shortSha } from "../core/output.ts";
@@ -11,12 +11,12 @@ import { gitContext } from "../git/auth.ts";
 import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
-import { type App, remoteName } from "./app.ts";
+import { type App, remoteName } from "../app/app.ts";
 import { describeLoop, readSlave, type SlaveInfo } from "./daemon.ts";
-import { isStale, type LockHolder, readLockHolder } from "./lock.ts";
-import { type LoopEnv, showLoopEnv } from "./loop-env.ts";
+import { isStale, type LockHolder, readLockHolder } from "../app/lock.ts";
+import { type LoopEnv, showLoopEnv } from "../app/loop-env.ts";
 import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
-import { readDeploys, readNodeState, readRegistration } from "./state.ts";
+import { readDeploys, readNodeState, readRegistration } from "../app/state.ts";
 import { readSupervisor, type SupervisorStatus } from "./supervisor.ts";
 
 export interface NodeStatus {

@@ -6,7 +6,7 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { configSlaveDaemon, configSlaveFlags, startConfigSlave, stopConfigSlave } from "../config-repo/slave.ts";
+import { configSlaveDaemon, configSlaveFlags, startConfigSlave, stopConfigSlave } from "./config-slave.ts";
 import { PreconditionError, ProtocolError, StepFailedError } from "../core/errors.ts";
 import { stateHome } from "../core/paths.ts";
 import {
@@ -23,7 +23,7 @@ import {
   unitStates,
 } from "../host/systemd.ts";
 import { selfArgv } from "../release/self.ts";
-import type { App } from "./app.ts";
+import type { App } from "../app/app.ts";
 import {
   type DaemonSpec,
   gitSlaveDaemon,
@@ -32,8 +32,8 @@ import {
   startSlaveInBackground,
   stopSlave,
 } from "./daemon.ts";
-import type { LoopEnv } from "./loop-env.ts";
-import { readRegistration } from "./state.ts";
+import type { LoopEnv } from "../app/loop-env.ts";
+import { readRegistration } from "../app/state.ts";
 
 export const SUPERVISORS = ["cron", "systemd"] as const;
 export type Supervisor = (typeof SUPERVISORS)[number];

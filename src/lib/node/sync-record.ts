@@ -1,6 +1,6 @@
 /** What one sync leaves in the node's state file, and the loop's log line about it. */
-import type { App } from "./app.ts";
-import { readNodeState, writeNodeState } from "./state.ts";
+import type { App } from "../app/app.ts";
+import { readNodeState, writeNodeState } from "../app/state.ts";
 import type { SyncOutcome } from "./sync.ts";
 import { announceSync, newsOfSync } from "./sync-announce.ts";
 

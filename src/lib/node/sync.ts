@@ -17,14 +17,14 @@ import {
   trackedChanges,
 } from "../git/git.ts";
 import type { NodeState, SyncResult } from "../schema/state.ts";
-import { type App, loadApp, pollInterval, protocolJsonAt } from "./app.ts";
-import { classifyLocalWork } from "./classify.ts";
+import { type App, loadApp, pollInterval, protocolJsonAt } from "../app/app.ts";
+import { classifyLocalWork } from "../git/classify.ts";
 import { pauseForTests } from "./journal.ts";
 import { localFilesInTheWay, localFilesRefusal } from "./local-files.ts";
-import { acquireLock, describeHolder } from "./lock.ts";
+import { acquireLock, describeHolder } from "../app/lock.ts";
 import { moveWorkingCopy } from "./move.ts";
 import { recoverInterruptedMove } from "./recover.ts";
-import { readNodeState, updateNodeState } from "./state.ts";
+import { readNodeState, updateNodeState } from "../app/state.ts";
 import { recordOutcome } from "./sync-record.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 

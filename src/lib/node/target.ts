@@ -7,8 +7,8 @@ import {
   remoteUrl,
   upstreamBranch,
 } from "../git/git.ts";
-import { branchNameProblem } from "../git/refname.ts";
-import { type App, remoteName } from "./app.ts";
+import { branchNameProblem } from "../core/refname.ts";
+import { type App, remoteName } from "../app/app.ts";
 
 export interface SyncTarget {
   remote: string;

@@ -7,7 +7,6 @@ import { errorMessage, PreconditionError, StepFailedError, UsageError } from "..
 import { downloadFile, fetchText } from "../core/http.ts";
 import { log } from "../core/log.ts";
 import { hasProgram, run } from "../core/spawn.ts";
-import { type RestartedLoop, restartSlaveLoops } from "../node/slave-restart.ts";
 import { parseSha256Sums, parseVersionFile, ReleaseMetadataError } from "../schema/release.ts";
 import { verifySha256 } from "./checksum.ts";
 import {
@@ -141,7 +140,6 @@ export interface UpdateResult {
   path: string;
   backup: string | null;
   file: string | null;
-  restarted: RestartedLoop[];
 }
 
 /**
@@ -158,7 +156,6 @@ export async function updateSelf(pinned?: string): Promise<UpdateResult> {
     path: self.path,
     backup: null,
     file: null,
-    restarted: [],
   };
   if (release.version === VERSION) return unchanged;
   if (!pinned && compareVersions(release.version, VERSION) < 0) return unchanged;
@@ -185,7 +182,6 @@ export async function updateSelf(pinned?: string): Promise<UpdateResult> {
     path: self.path,
     backup: self.backup,
     file: release.file,
-    restarted: await restartSlaveLoops(),
   };
 }
 
@@ -194,7 +190,6 @@ export interface RollbackResult {
   to: string;
   path: string;
   backup: string;
-  restarted: RestartedLoop[];
 }
 
 /** Put the .bak back (it must run), keeping the current binary as the new .bak. */
@@ -208,5 +203,5 @@ export async function rollbackSelf(): Promise<RollbackResult> {
   assertWritableDir(self.dir);
   const to = await probeVersion(self.backup);
   swapWithBackup(self);
-  return { from: VERSION, to, path: self.path, backup: self.backup, restarted: await restartSlaveLoops() };
+  return { from: VERSION, to, path: self.path, backup: self.backup };
 }

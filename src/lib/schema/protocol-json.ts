@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { hasControlChars } from "../core/validate.ts";
-import { branchNameProblem } from "../git/refname.ts";
+import { branchNameProblem } from "../core/refname.ts";
 import { NODE_ID_RULE, nodeIdProblem } from "./node-id.ts";
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));

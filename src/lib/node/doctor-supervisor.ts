@@ -1,10 +1,10 @@
 /** doctor's check of what brings the node back: cron's @reboot line, or systemd's units. */
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
-import type { App } from "../node/app.ts";
-import { readSupervisor, recordedSupervisor } from "../node/supervisor.ts";
-import { parseCrontab } from "./cron-block.ts";
-import { readCrontab } from "./crontab.ts";
-import type { Check } from "./doctor.ts";
+import type { App } from "../app/app.ts";
+import { readSupervisor, recordedSupervisor } from "./supervisor.ts";
+import { parseCrontab } from "../host/cron-block.ts";
+import { readCrontab } from "../host/crontab.ts";
+import type { Check } from "../host/doctor.ts";
 
 export async function checkCrontab(app: App): Promise<Check> {
   const name = "crontab";

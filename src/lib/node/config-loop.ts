@@ -1,6 +1,6 @@
-import type { App } from "../node/app.ts";
-import { runPollLoop } from "../node/slave.ts";
-import { readConfigState, syncConfig } from "./sync.ts";
+import type { App } from "../app/app.ts";
+import { runPollLoop } from "./slave.ts";
+import { readConfigState, syncConfig } from "../config-repo/sync.ts";
 
 /** Config slave mode in this process: the same loop as git:slave (jitter, backoff, signals), polling the config repo. */
 export async function runConfigSlaveLoop(app: App, options: { intervalSeconds?: number }): Promise<void> {

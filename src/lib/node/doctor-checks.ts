@@ -10,14 +10,14 @@ import { credentialInUrl, redactUrl } from "../core/validate.ts";
 import { checkStatusRemote } from "../fleet/check.ts";
 import { gitContext } from "../git/auth.ts";
 import { isWorkTree, remoteDefaultBranch, remoteUrl } from "../git/git.ts";
-import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from "../node/app.ts";
-import { secretsInRemoteUrls } from "../node/remote-secrets.ts";
-import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "./doctor.ts";
+import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from "../app/app.ts";
+import { secretsInRemoteUrls } from "./remote-secrets.ts";
+import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "../host/doctor.ts";
 import { checkLoops } from "./doctor-loops.ts";
-import { checkRegistryAccess } from "./doctor-registry.ts";
+import { checkRegistryAccess } from "../host/doctor-registry.ts";
 import { checkCrontab } from "./doctor-supervisor.ts";
-import { keyNameFor, parseSshHost } from "./ssh-config.ts";
-import { resolveSshHost } from "./ssh-key.ts";
+import { keyNameFor, parseSshHost } from "../host/ssh-config.ts";
+import { resolveSshHost } from "../host/ssh-key.ts";
 
 /** Run a probe; null when the program is not installed. */
 async function probe(argv: string[]): Promise<SpawnResult | null> {

@@ -1,4 +1,4 @@
-import type { StatusEntry } from "../git/parse.ts";
+import type { StatusEntry } from "./parse.ts";
 
 /** What a working copy holds that a sync must not throw away. */
 export interface LocalWork {

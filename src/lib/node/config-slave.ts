@@ -1,4 +1,4 @@
-import type { App } from "../node/app.ts";
+import type { App } from "../app/app.ts";
 import {
   type DaemonSpec,
   readDaemon,
@@ -7,7 +7,7 @@ import {
   type StoppedSlave,
   startDaemon,
   stopDaemon,
-} from "../node/daemon.ts";
+} from "./daemon.ts";
 
 export function configSlaveDaemon(app: App): DaemonSpec {
   return { command: "config:slave", dir: app.dir, lockPath: app.paths.configSlaveLock, logPath: app.paths.configLog };
