@@ -55,12 +55,11 @@ function typeOnlySpecifiers(text: string): string[] {
     const [, typeKeyword, clause = "", specifier = ""] = match;
     const names = /^\{([^}]*)\}$/.exec(clause.trim())?.[1];
     const allTypes =
-      names !== undefined &&
       names
-        .split(",")
+        ?.split(",")
         .map((name) => name.trim())
         .filter(Boolean)
-        .every((name) => name.startsWith("type "));
+        .every((name) => name.startsWith("type ")) ?? false;
     if (typeKeyword || allTypes) found.push(specifier);
   }
   return found;
@@ -168,7 +167,7 @@ if (graph.has(at("cli.ts"))) {
   }
 }
 // The background loop and status stay off the deploy path until a poll needs it (bench/memory.ts).
-const heavy = [at("lib", "deploy", "deploy.ts"), "ofetch"];
+const heavy = [at("lib", "node", "execute-deploy.ts"), "ofetch"];
 for (const command of ["git/slave.ts", "status.ts"]) {
   const entry = at("commands", command);
   if (!graph.has(entry)) continue;

@@ -2,7 +2,7 @@ import type { ArgsDef } from "citty";
 import { choiceArg, parseChoice, parseWholeNumber, wholeNumberArg } from "../lib/core/argv.ts";
 import { DEFAULT_INTERVAL } from "../lib/core/backoff.ts";
 import { UsageError } from "../lib/core/errors.ts";
-import type { DirtyPolicy, DivergedPolicy } from "../lib/node/sync.ts";
+import type { DirtyPolicy, DivergedPolicy } from "../lib/node/outcome.ts";
 
 export const dirArgs = {
   dir: {

@@ -1,7 +1,7 @@
+import { loadApp } from "../lib/app/app.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { execInService } from "../lib/docker/compose-attach.ts";
 import { resolveService } from "../lib/docker/compose-service.ts";
-import { loadApp } from "../lib/app/app.ts";
 import { dirArgs, serviceArgs } from "./_args.ts";
 
 export default defineProtocolCommand({

@@ -1,9 +1,9 @@
+import { loadApp } from "../lib/app/app.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { UsageError } from "../lib/core/errors.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson } from "../lib/core/output.ts";
 import { askConfirm } from "../lib/core/prompt.ts";
-import { loadApp } from "../lib/app/app.ts";
 import { planProtocolJson, writeProtocolJson } from "../lib/node/init.ts";
 import { dirArgs, jsonArgs, yesArgs } from "./_args.ts";
 

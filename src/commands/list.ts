@@ -1,7 +1,7 @@
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
-import type { Dispatcher } from "./_groups.ts";
 import { jsonArgs } from "./_args.ts";
+import type { Dispatcher } from "./_groups.ts";
 
 export default defineProtocolCommand({
   meta: { name: "list" },

@@ -1,7 +1,7 @@
+import { loadApp } from "../lib/app/app.ts";
 import { parseWholeNumber, wholeNumberArg } from "../lib/core/argv.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printText } from "../lib/core/output.ts";
-import { loadApp } from "../lib/app/app.ts";
 import { followLog, lastLines } from "../lib/node/logs.ts";
 import { dirArgs } from "./_args.ts";
 

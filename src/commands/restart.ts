@@ -1,14 +1,14 @@
 import { resolve } from "node:path";
+import { loadApp } from "../lib/app/app.ts";
+import { applyLoopEnv, captureLoopEnv } from "../lib/app/loop-env.ts";
+import { listRegistrations, readRegistration, unreadableRegistrations } from "../lib/app/state.ts";
 import { defineProtocolCommand, reportError } from "../lib/core/command.ts";
 import { PreconditionError } from "../lib/core/errors.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson } from "../lib/core/output.ts";
 import { appPaths } from "../lib/core/paths.ts";
-import { loadApp } from "../lib/app/app.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
-import { applyLoopEnv, captureLoopEnv } from "../lib/app/loop-env.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
-import { listRegistrations, readRegistration, unreadableRegistrations } from "../lib/app/state.ts";
 import { jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
@@ -56,6 +56,7 @@ export default defineProtocolCommand({
           onDirty: saved?.onDirty ?? "refuse",
           onDiverged: saved?.onDiverged ?? "refuse",
           cron: false,
+          start: "restart",
         });
         reports.push(report);
         if (!args.json) renderStartReport(report);

@@ -1,8 +1,8 @@
+import { loadApp } from "../lib/app/app.ts";
 import { parseChoice } from "../lib/core/argv.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printJson } from "../lib/core/output.ts";
 import { resumeFollowing } from "../lib/deploy/manual-rollback.ts";
-import { loadApp } from "../lib/app/app.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies, supervisorArgs } from "./_args.ts";
@@ -30,6 +30,7 @@ export default defineProtocolCommand({
       intervalSeconds: readInterval(args),
       ...readPolicies(args),
       cron: args.cron !== false,
+      start: "start",
       env: args.env,
       supervisor: args.supervisor
         ? parseChoice("supervisor", args.supervisor, supervisorArgs.supervisor.choices, "cron")

@@ -1,7 +1,7 @@
+import { loadAppTolerant } from "../lib/app/app.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
-import { loadAppTolerant } from "../lib/app/app.ts";
 import { readNodeStatus, renderStatus } from "../lib/node/status.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 

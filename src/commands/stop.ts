@@ -1,7 +1,7 @@
+import { loadApp } from "../lib/app/app.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson } from "../lib/core/output.ts";
-import { loadApp } from "../lib/app/app.ts";
 import { stopNode } from "../lib/node/lifecycle.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 

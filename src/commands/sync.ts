@@ -1,10 +1,10 @@
-import { configSlaveDaemon } from "../lib/node/config-slave.ts";
+import { loadApp } from "../lib/app/app.ts";
+import { gitSlaveDaemon, legacyConfigDaemon } from "../lib/app/loops.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { PreconditionError } from "../lib/core/errors.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson } from "../lib/core/output.ts";
-import { loadApp } from "../lib/app/app.ts";
-import { gitSlaveDaemon, wakeDaemon } from "../lib/node/daemon.ts";
+import { wakeDaemon } from "../lib/node/daemon.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({
@@ -13,7 +13,8 @@ export default defineProtocolCommand({
   async run({ args }) {
     const app = loadApp(args.dir);
     const git = wakeDaemon(gitSlaveDaemon(app));
-    const config = wakeDaemon(configSlaveDaemon(app));
+    // An older protocol's separate config loop, until start or restart replaces it.
+    const config = wakeDaemon(legacyConfigDaemon(app));
     if (git === null && config === null)
       throw new PreconditionError(
         `slave mode is not running for ${app.dir}`,

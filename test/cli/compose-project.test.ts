@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { defaultProject } from "../../src/lib/app/project.ts";
 import { appPaths } from "../../src/lib/core/paths.ts";
-import { defaultProject } from "../../src/lib/docker/docker.ts";
 import { Fixture, git } from "../helpers/fixture.ts";
 
 let fx: Fixture;

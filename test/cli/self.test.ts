@@ -120,7 +120,9 @@ describe("self:update (real binary, loopback release server with fake artifacts)
       const run = await sh([self, "self:update", "--json"], { env });
       expect(run.exitCode, run.stderr).toBe(0);
       const { restarted } = JSON.parse(run.stdout);
-      expect(restarted).toEqual([{ dir: fx.node, oldPid, pid: expect.any(Number), error: null }]);
+      expect(restarted).toEqual([
+        { dir: fx.node, supervisor: "systemd", oldPid, pid: expect.any(Number), replacedConfigLoop: null, error: null },
+      ]);
       expect(restarted[0].pid).not.toBe(oldPid);
       expect(readFileSync(systemctlLog, "utf8")).toMatch(/\["restart","protocol-node-\w+\.service"\]\n$/);
     } finally {
@@ -206,7 +208,9 @@ describe("self:update (real binary, loopback release server with fake artifacts)
       const run = await sh([self, "self:update", "--json"], { env });
       expect(run.exitCode).toBe(0);
       const { restarted } = JSON.parse(run.stdout);
-      expect(restarted).toEqual([{ dir: fx.node, oldPid, pid: expect.any(Number), error: null }]);
+      expect(restarted).toEqual([
+        { dir: fx.node, supervisor: "cron", oldPid, pid: expect.any(Number), replacedConfigLoop: null, error: null },
+      ]);
       expect(restarted[0].pid).not.toBe(oldPid);
       expect(
         await eventually(

@@ -7,13 +7,14 @@ import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type App, loadApp } from "../../src/lib/app/app.ts";
+import { readNodeState, updateNodeState } from "../../src/lib/app/state.ts";
 import { checkImageUpdates } from "../../src/lib/deploy/image-updates.ts";
 import { resolveRegistryAuth } from "../../src/lib/docker/credentials.ts";
 import { parseImageRef } from "../../src/lib/docker/parse/image-ref.ts";
 import { fetchManifestDigest } from "../../src/lib/docker/registry.ts";
 import { checkRegistryAccess } from "../../src/lib/host/doctor-registry.ts";
-import { loadApp } from "../../src/lib/app/app.ts";
-import { readNodeState, updateNodeState } from "../../src/lib/app/state.ts";
+import { recordRegistry } from "../../src/lib/node/record.ts";
 import { describeNeeding } from "../helpers/needs.ts";
 import {
   type AuthRegistry,
@@ -23,6 +24,13 @@ import {
   startTokenRegistry,
   type TokenRegistry,
 } from "../helpers/registry-auth.ts";
+
+/** The image check as a pass runs it: the registry's record kept by the recorder, the update returned. */
+async function checkAndRecord(app: App, now: number) {
+  const check = await checkImageUpdates(app, readNodeState(app.paths.status), now);
+  if (check.registry) recordRegistry(app, check.registry);
+  return check.update;
+}
 
 const saved = { ...process.env };
 let basic: AuthRegistry;
@@ -171,18 +179,18 @@ describeNeeding(REGISTRY_MISSING)(
       );
       process.env.FAKE_HELPER_MODE = "fail";
       const now = Date.now();
-      expect(await checkImageUpdates(app, readNodeState(app.paths.status), now)).toBeNull();
+      expect(await checkAndRecord(app, now)).toBeNull();
       const failed = readNodeState(app.paths.status).registry;
       expect(failed.error).toContain(`credential helper docker-credential-fake for registry ${basic.host}`);
       expect(failed.failures).toBe(1);
       expect(failed.nextCheckAt).toBeGreaterThan(now);
       // Within the backoff nothing is asked.
       const calls = helperCalls().length;
-      await checkImageUpdates(app, readNodeState(app.paths.status), now + 1000);
+      await checkAndRecord(app, now + 1000);
       expect(helperCalls()).toHaveLength(calls);
       process.env.FAKE_HELPER_MODE = "normal";
       const moved = await basic.pushImage("acme/shop", "latest");
-      const update = await checkImageUpdates(app, readNodeState(app.paths.status), failed.nextCheckAt! + 1);
+      const update = await checkAndRecord(app, failed.nextCheckAt! + 1);
       expect(update).toEqual({ digests: { [`${basic.host}/acme/shop:latest`]: moved } });
       expect(readNodeState(app.paths.status).registry).toMatchObject({ failures: 0, error: null });
       pushed = moved;

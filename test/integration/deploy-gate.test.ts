@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { resumeFollowing } from "../../src/lib/deploy/manual-rollback.ts";
 import { loadApp } from "../../src/lib/app/app.ts";
 import { readDeploys, readNodeState } from "../../src/lib/app/state.ts";
-import { syncNode } from "../../src/lib/node/sync.ts";
+import { resumeFollowing } from "../../src/lib/deploy/manual-rollback.ts";
+import { runPass } from "../../src/lib/node/pass.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { type Loopback, serveLoopback } from "../helpers/loopback.ts";
 
@@ -35,7 +35,7 @@ afterEach(async () => {
   await hooks[Symbol.asyncDispose]();
 });
 
-const sync = () => syncNode(loadApp(fx.node), { command: "test" });
+const sync = () => runPass(loadApp(fx.node), { command: "test" });
 const ups = () => fx.dockerCalls().filter((argv) => argv.includes("up"));
 
 function protocolJson(): string {

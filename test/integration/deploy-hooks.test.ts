@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/app/app.ts";
 import { readDeploys, readNodeState } from "../../src/lib/app/state.ts";
-import { syncNode } from "../../src/lib/node/sync.ts";
+import { runPass } from "../../src/lib/node/pass.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { gone } from "../helpers/processes.ts";
 
@@ -38,7 +38,7 @@ afterEach(async () => {
   await fx[Symbol.asyncDispose]();
 });
 
-const sync = () => syncNode(loadApp(fx.node), { command: "test" });
+const sync = () => runPass(loadApp(fx.node), { command: "test" });
 const lines = () => (existsSync(marks) ? readFileSync(marks, "utf8").trim().split("\n") : []);
 const lastDeploy = () => readDeploys(loadApp(fx.node).paths.deploys).at(-1)!;
 

@@ -2,10 +2,10 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type App, parseProtocolJson } from "../../src/lib/app/app.ts";
 import { appPaths } from "../../src/lib/core/paths.ts";
 import { checkStatusRemote } from "../../src/lib/fleet/check.ts";
 import { checkDeployKey, checkDisk, checkKnownHosts } from "../../src/lib/node/doctor-checks.ts";
-import { type App, parseProtocolJson } from "../../src/lib/app/app.ts";
 import { sh } from "../helpers/fixture.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "protocol-doctor-"));
@@ -18,6 +18,7 @@ function app(git: Record<string, unknown>): App {
     configPath: null,
     config: parseProtocolJson(JSON.stringify({ git }), join(dir, "protocol.json")),
     paths: appPaths(dir),
+    project: "app",
   };
 }
 
@@ -98,6 +99,7 @@ describe("checkStatusRemote (real git)", () => {
       join(dir, "protocol.json"),
     ),
     paths: appPaths(dir),
+    project: "app",
   });
 
   test("is skipped without a status remote, passes when it answers, fails with a fix when it does not", async () => {

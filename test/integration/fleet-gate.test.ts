@@ -6,11 +6,11 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fleetRef, pushRef, scratchRepo, writeRecordCommit } from "../../src/lib/fleet/refs.ts";
-import { wavePlace } from "../../src/lib/fleet/waves.ts";
 import { loadApp } from "../../src/lib/app/app.ts";
 import { readNodeState } from "../../src/lib/app/state.ts";
-import { syncNode } from "../../src/lib/node/sync.ts";
+import { fleetRef, pushRef, scratchRepo, writeRecordCommit } from "../../src/lib/fleet/refs.ts";
+import { wavePlace } from "../../src/lib/fleet/waves.ts";
+import { runPass } from "../../src/lib/node/pass.ts";
 import { Fixture, git } from "../helpers/fixture.ts";
 import { type GitHttpServer, startGitHttp } from "../helpers/git-http.ts";
 import { type Loopback, serveLoopback } from "../helpers/loopback.ts";
@@ -48,7 +48,7 @@ afterEach(async () => {
   await fx[Symbol.asyncDispose]();
 });
 
-const sync = () => syncNode(loadApp(fx.node), { command: "test", intervalSeconds: 1 });
+const sync = () => runPass(loadApp(fx.node), { command: "test", intervalSeconds: 1 });
 
 /** Another node's record, as it would push it. */
 async function reportFrom(node: string, commit: string, result: string): Promise<void> {

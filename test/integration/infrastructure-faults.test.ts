@@ -10,7 +10,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/app/app.ts";
 import { readDeploys, readNodeState } from "../../src/lib/app/state.ts";
-import { syncNode } from "../../src/lib/node/sync.ts";
+import { runPass } from "../../src/lib/node/pass.ts";
 import { FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
 
 let fx: Fixture;
@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 const app = () => loadApp(fx.node);
-const sync = () => syncNode(app(), { command: "test" });
+const sync = () => runPass(app(), { command: "test" });
 const state = () => readNodeState(app().paths.status);
 const lastDeploy = () => readDeploys(app().paths.deploys).at(-1);
 const stopEngine = () => writeFileSync(engineDown, "");
@@ -149,7 +149,7 @@ describe("the loop's log lines (announce, as slave mode runs them)", () => {
     const lines: string[] = [];
     const original = console.error;
     console.error = (...args: unknown[]) => lines.push(args.join(" "));
-    const poll = () => syncNode(app(), { command: "git:slave", announce: true });
+    const poll = () => runPass(app(), { command: "git:slave", announce: true });
     const said = (needle: string) => lines.filter((line) => line.includes(needle)).length;
     try {
       await fx.push(COMPOSE);

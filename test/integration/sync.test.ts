@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { nextDelayMs } from "../../src/lib/core/backoff.ts";
-import { defaultProject } from "../../src/lib/docker/docker.ts";
 import { loadApp } from "../../src/lib/app/app.ts";
+import { defaultProject } from "../../src/lib/app/project.ts";
 import { readDeploys, readNodeState } from "../../src/lib/app/state.ts";
-import { syncNode } from "../../src/lib/node/sync.ts";
+import { nextDelayMs } from "../../src/lib/core/backoff.ts";
+import { runPass } from "../../src/lib/node/pass.ts";
 import { FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
 
 /** Trace every git command the sync runs, so tests can assert what it did not do. */
@@ -34,11 +34,11 @@ afterEach(async () => {
   await fx[Symbol.asyncDispose]();
 });
 
-const sync = (opts: Partial<Parameters<typeof syncNode>[1]> = {}) =>
-  syncNode(loadApp(fx.node), { command: "test", ...opts });
+const sync = (opts: Partial<Parameters<typeof runPass>[1]> = {}) =>
+  runPass(loadApp(fx.node), { command: "test", ...opts });
 
 describe("one sync", () => {
-  test("an idle poll makes one ls-remote and no fetch and no docker call (fake docker)", async () => {
+  test("an idle poll makes one ls-remote, no fetch, and one docker ps of the services it keeps running (fake docker)", async () => {
     writeFileSync(join(fx.seed, "docker-compose.yml"), "services: {}\n");
     await fx.push({ "docker-compose.yml": "services: {}\n" }, "compose");
     await git(fx.node, "pull", "--quiet");
@@ -51,7 +51,9 @@ describe("one sync", () => {
     const commands = trace();
     expect(commands.filter((line) => line.includes("ls-remote"))).toHaveLength(1);
     expect(commands.some((line) => / fetch\b/.test(line))).toBe(false);
-    expect(fx.dockerCalls().length).toBe(callsAfterDeploy);
+    // The containers are looked at (a stopped one is started again): one `ps`, no compose, no pull.
+    const idleCalls = fx.dockerCalls().slice(callsAfterDeploy);
+    expect(idleCalls.map((argv) => argv[0])).toEqual(["ps"]);
   });
 
   test("an idle poll that changes nothing does not rewrite the state file", async () => {

@@ -41,6 +41,32 @@ describe("scripts/check-imports.ts", () => {
     expect(run.stderr).toContain("import cycle: src/lib/node/a.ts → src/lib/node/b.ts → src/lib/node/a.ts");
   });
 
+  test("fails on a cycle made only of type imports", async () => {
+    const run = await check(
+      tree({
+        "lib/node/a.ts": 'import type { B } from "./b.ts";\nexport type A = { b: B };\n',
+        "lib/node/b.ts": 'import { type A } from "./a.ts";\nexport type B = { a?: A };\n',
+      }),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("import cycle: src/lib/node/a.ts → src/lib/node/b.ts → src/lib/node/a.ts");
+  });
+
+  test("fails when a lib folder imports one above it in the layer table, even for a type", async () => {
+    const run = await check(
+      tree({
+        "lib/node/loop.ts": "export const loop = 1;\n",
+        "lib/deploy/step.ts": 'import type { X } from "../node/loop.ts";\nexport type Y = X;\n',
+        "lib/docker/cli.ts": 'import { loop } from "../node/loop.ts";\nexport const cli = loop;\n',
+        "lib/widgets/w.ts": "export const w = 1;\n",
+      }),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("src/lib/deploy/step.ts imports src/lib/node/loop.ts: src/lib/deploy may import only");
+    expect(run.stderr).toContain("src/lib/docker/cli.ts imports src/lib/node/loop.ts: src/lib/docker may import only");
+    expect(run.stderr).toContain("src/lib/widgets is not in the layer table");
+  });
+
   test("fails when lib imports commands, or a module sits loose in lib", async () => {
     const run = await check(
       tree({
@@ -59,12 +85,12 @@ describe("scripts/check-imports.ts", () => {
       tree({
         "cli.ts": 'import { defineCommand } from "citty";\nvoid defineCommand;\nvoid import("./main.ts");\n',
         "main.ts": "export const main = 1;\n",
-        "commands/git/slave.ts": 'import { deployApp } from "../../lib/deploy/deploy.ts";\nvoid deployApp;\n',
-        "lib/deploy/deploy.ts": "export const deployApp = 1;\n",
+        "commands/git/slave.ts": 'import { runDeploy } from "../../lib/node/execute-deploy.ts";\nvoid runDeploy;\n',
+        "lib/node/execute-deploy.ts": "export const runDeploy = 1;\n",
       }),
     );
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toContain("src/cli.ts loads citty before answering --version");
-    expect(run.stderr).toContain("src/commands/git/slave.ts loads src/lib/deploy/deploy.ts at start");
+    expect(run.stderr).toContain("src/commands/git/slave.ts loads src/lib/node/execute-deploy.ts at start");
   });
 });

@@ -109,6 +109,8 @@ describe("docker inspect", () => {
         running: true,
         exitCode: 0,
         health: "healthy",
+        startedAt: null,
+        restartCount: 0,
       },
     ]);
   });
@@ -121,6 +123,8 @@ describe("docker inspect", () => {
   });
 
   const container = (over: Partial<ContainerInfo>): ContainerInfo => ({
+    startedAt: null,
+    restartCount: 0,
     id: "x",
     service: "app",
     image: "i",

@@ -1,17 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { type App, parseProtocolJson } from "../../src/lib/app/app.ts";
 import { appPaths } from "../../src/lib/core/paths.ts";
 import { credentialInUrl, redactUrl } from "../../src/lib/core/validate.ts";
 import { configGitAuth, gitAuth, gitContext } from "../../src/lib/git/auth.ts";
 import { httpAuthEnv } from "../../src/lib/git/http-auth.ts";
-import { type App, parseProtocolJson } from "../../src/lib/app/app.ts";
 
 const DIR = "/srv/app";
 
 function app(git: Record<string, unknown> = {}, dir = DIR): App {
   const config = parseProtocolJson(JSON.stringify({ git }), join(dir, "protocol.json"));
-  return { dir, name: "app", configPath: join(dir, "protocol.json"), config, paths: appPaths(dir) };
+  return { dir, name: "app", configPath: join(dir, "protocol.json"), config, paths: appPaths(dir), project: "app" };
 }
 
 function basic(username: string, password: string): string {

@@ -2,8 +2,6 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXIT, LockedError } from "../../src/lib/core/errors.ts";
-import { bootId, processStartTicks } from "../../src/lib/core/process.ts";
 import {
   acquireLock,
   describeHolder,
@@ -12,6 +10,8 @@ import {
   readLockHolder,
   recoverStale,
 } from "../../src/lib/app/lock.ts";
+import { EXIT, LockedError } from "../../src/lib/core/errors.ts";
+import { bootId, processStartTicks } from "../../src/lib/core/process.ts";
 
 let dir: string;
 let path: string;

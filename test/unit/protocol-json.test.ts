@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, EXIT, PreconditionError } from "../../src/lib/core/errors.ts";
 import { parseProtocolJson, resolveAppDir } from "../../src/lib/app/app.ts";
+import { ConfigError, EXIT, PreconditionError } from "../../src/lib/core/errors.ts";
 
 const PATH = "/srv/app/protocol.json";
 

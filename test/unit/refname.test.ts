@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { hasControlChars, redactUrlPath } from "../../src/lib/core/validate.ts";
 import { branchNameProblem } from "../../src/lib/core/refname.ts";
+import { hasControlChars, redactUrlPath } from "../../src/lib/core/validate.ts";
 import { sh } from "../helpers/fixture.ts";
 
 const cases = [

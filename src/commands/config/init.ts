@@ -1,10 +1,10 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { assertEnvName, readMachineEnv } from "../../lib/config-repo/env.ts";
 import { initConfigRepo } from "../../lib/config-repo/init.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
 import { askText } from "../../lib/core/prompt.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs, jsonArgs, yesArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

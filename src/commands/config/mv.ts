@@ -1,9 +1,9 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { copyIntoConfig } from "../../lib/config-repo/files.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
 import { renderCopyReport } from "../../lib/config-repo/report.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { copyArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

@@ -1,8 +1,8 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { linkConfig } from "../../lib/config-repo/links.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
 import { showLinkReport } from "../../lib/config-repo/report.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { linkArgs, readResolve } from "../_args.ts";
 
 export default defineProtocolCommand({

@@ -1,9 +1,9 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { saveConfig } from "../../lib/config-repo/envs.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson, shortSha } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

@@ -1,8 +1,8 @@
-import { stopConfigSlave } from "../../lib/node/config-slave.ts";
+import { loadApp } from "../../lib/app/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/app/app.ts";
+import { stopConfigSlave } from "../../lib/node/config-slave.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
@@ -13,9 +13,11 @@ export default defineProtocolCommand({
     const stopped = await stopConfigSlave(app);
     if (args.json) return printJson({ dir: app.dir, ...stopped });
     log.success(
-      stopped.pid
-        ? `config slave mode stopped (pid ${stopped.pid})`
-        : `config slave mode was not running for ${app.dir}`,
+      stopped.kept
+        ? `the app's loop (pid ${stopped.kept}) no longer follows the config repo; it goes on following the app`
+        : stopped.pid
+          ? `config slave mode stopped (pid ${stopped.pid})`
+          : `config slave mode was not running for ${app.dir}`,
     );
   },
 });

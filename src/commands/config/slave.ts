@@ -1,10 +1,9 @@
-import { runConfigSlaveLoop } from "../../lib/node/config-loop.ts";
+import { loadApp } from "../../lib/app/app.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
-import { startConfigSlave } from "../../lib/node/config-slave.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/app/app.ts";
+import { startConfigSlave } from "../../lib/node/config-slave.ts";
 import { dirArgs, intervalArgs, jsonArgs, readInterval } from "../_args.ts";
 
 export default defineProtocolCommand({
@@ -19,10 +18,21 @@ export default defineProtocolCommand({
     const app = loadApp(args.dir);
     openConfigRepo(app);
     const intervalSeconds = readInterval(args);
-    if (args.foreground) return runConfigSlaveLoop(app, { intervalSeconds });
-    const started = await startConfigSlave(app, intervalSeconds);
-    if (args.json) return printJson({ dir: app.dir, ...started, log: app.paths.configLog });
-    if (started.alreadyRunning) log.info(`config slave mode is already running for ${app.dir} (pid ${started.pid})`);
-    else log.success(`config slave mode started for ${app.dir} (pid ${started.pid}); log: ${app.paths.configLog}`);
+    // One loop per app: `config:slave --foreground` (an older protocol's systemd unit) runs that loop.
+    if (args.foreground) {
+      const { runSlaveLoop } = await import("../../lib/node/slave.ts");
+      return runSlaveLoop(app, { intervalSeconds, onDirty: "refuse", onDiverged: "refuse" });
+    }
+    const { slaveFlags } = await import("../../lib/node/lifecycle.ts");
+    const started = await startConfigSlave(
+      app,
+      slaveFlags({ intervalSeconds, onDirty: "refuse", onDiverged: "refuse" }),
+    );
+    if (args.json) return printJson({ dir: app.dir, ...started, log: app.paths.log });
+    log.success(
+      started.alreadyRunning
+        ? `the app's loop (pid ${started.pid}) follows the config repo now`
+        : `slave mode started for the config repo of ${app.dir} (pid ${started.pid}); log: ${app.paths.log}`,
+    );
   },
 });

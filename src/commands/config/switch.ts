@@ -1,3 +1,4 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { effectiveEnv } from "../../lib/config-repo/env.ts";
 import { switchEnv } from "../../lib/config-repo/envs.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
@@ -6,7 +7,7 @@ import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/app/app.ts";
+import { redeployChangedConfig } from "../../lib/node/pass.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
@@ -29,7 +30,9 @@ export default defineProtocolCommand({
         "which environment? none given and none set for this app or machine",
         "pass one (protocol config:switch production) or set the machine's: protocol config:env <env>",
       );
-    const report = await switchEnv(app, openConfigRepo(app), env, "config:switch");
+    const switched = await switchEnv(app, openConfigRepo(app), env, "config:switch");
+    const redeploy = await redeployChangedConfig(app, "config:switch");
+    const report = { ...switched, follow: { deployed: redeploy !== null, error: redeploy?.error ?? null } };
     if (args.json) return printJson(report);
     log.success(
       report.from === env

@@ -1,7 +1,7 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { printJson, printLines, renderTable } from "../../lib/core/output.ts";
 import { HOOK_POINTS, hookPlan } from "../../lib/deploy/hooks.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

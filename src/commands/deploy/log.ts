@@ -1,8 +1,8 @@
+import { loadApp } from "../../lib/app/app.ts";
+import { readDeploys } from "../../lib/app/state.ts";
 import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { printJson, printLines, renderTable, shortSha } from "../../lib/core/output.ts";
-import { loadApp } from "../../lib/app/app.ts";
-import { readDeploys } from "../../lib/app/state.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 const limitArg = wholeNumberArg("Show only the last N deploys (default 20)", "n", {

@@ -1,7 +1,7 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { buildImage } from "../../lib/docker/image.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

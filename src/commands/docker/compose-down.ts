@@ -1,7 +1,7 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { compose } from "../../lib/docker/docker.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

@@ -1,7 +1,7 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { composeAttached, logsArgs } from "../../lib/docker/compose-attach.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs } from "../_args.ts";
 
 const tailArg = wholeNumberArg("Start with the last N lines of each container (default: all)", "n", {

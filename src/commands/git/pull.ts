@@ -1,9 +1,9 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { printJson } from "../../lib/core/output.ts";
 import { assertWorkTree } from "../../lib/git/git.ts";
-import { loadApp } from "../../lib/app/app.ts";
-import { syncNode } from "../../lib/node/sync.ts";
+import { runPass } from "../../lib/node/pass.ts";
 import { renderSyncOutcome, throwForOutcome } from "../../lib/node/sync-report.ts";
 import { dirArgs, jsonArgs, policyArgs, readPolicies } from "../_args.ts";
 
@@ -29,7 +29,7 @@ export default defineProtocolCommand({
     const app = loadApp(args.dir);
     await assertWorkTree(app.dir);
     const waitSeconds = parseWholeNumber("wait", args.wait, waitArg.wholeNumber) ?? 60;
-    const outcome = await syncNode(app, {
+    const outcome = await runPass(app, {
       command: "git:pull",
       ...readPolicies(args),
       lockWaitMs: waitSeconds * 1000,

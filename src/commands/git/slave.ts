@@ -1,8 +1,8 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
 import { assertWorkTree } from "../../lib/git/git.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { runSlaveLoop } from "../../lib/node/slave.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies } from "../_args.ts";
 
@@ -23,10 +23,10 @@ export default defineProtocolCommand({
     if (args.foreground) return runSlaveLoop(app, options);
     // Imported here, not above: the loop process (--foreground) never needs them (bench/memory.ts).
     const { resumeFollowing } = await import("../../lib/deploy/manual-rollback.ts");
-    const { startSlaveInBackground } = await import("../../lib/node/daemon.ts");
+    const { followPart } = await import("../../lib/node/follow.ts");
     const { slaveFlags } = await import("../../lib/node/lifecycle.ts");
     resumeFollowing(app);
-    const started = await startSlaveInBackground(app, slaveFlags(options));
+    const started = await followPart(app, "app", slaveFlags(options));
     if (args.json) return printJson({ dir: app.dir, ...started, log: app.paths.log });
     if (started.alreadyRunning) log.info(`slave mode is already running for ${app.dir} (pid ${started.pid})`);
     else log.success(`slave mode started for ${app.dir} (pid ${started.pid}); log: ${app.paths.log}`);

@@ -1,3 +1,4 @@
+import { loadApp, remoteName } from "../../lib/app/app.ts";
 import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { UsageError } from "../../lib/core/errors.ts";
@@ -7,7 +8,6 @@ import { redactUrl } from "../../lib/core/validate.ts";
 import { remoteUrl } from "../../lib/git/git.ts";
 import { keyNameFor, parseSshHost } from "../../lib/host/ssh-config.ts";
 import { generateDeployKey } from "../../lib/host/ssh-key.ts";
-import { loadApp, remoteName } from "../../lib/app/app.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 const portArg = wholeNumberArg("The git host's ssh port (default: 22, or the URL's)", "port", {

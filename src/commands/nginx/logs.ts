@@ -1,8 +1,8 @@
+import { loadApp } from "../../lib/app/app.ts";
 import { parseWholeNumber, wholeNumberArg } from "../../lib/core/argv.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { composeAttached, execArgs, nginxLogsCommand } from "../../lib/docker/compose-attach.ts";
 import { resolveNginxService } from "../../lib/docker/compose-service.ts";
-import { loadApp } from "../../lib/app/app.ts";
 import { dirArgs } from "../_args.ts";
 
 const tailArg = wholeNumberArg("Start with the last N lines of each log (default: tail's 10)", "n", {

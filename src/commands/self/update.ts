@@ -2,7 +2,7 @@ import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { EXIT } from "../../lib/core/errors.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { restartSlaveLoops } from "../../lib/node/slave-restart.ts";
+import { describeRestart, restartSlaveLoops } from "../../lib/node/slave-restart.ts";
 import { checkForUpdate, rollbackSelf, updateSelf } from "../../lib/release/self-update.ts";
 import { jsonArgs } from "../_args.ts";
 
@@ -36,9 +36,11 @@ export default defineProtocolCommand({
       // The loops run the binary at its path: restarted, they run the one now in place.
       const rolled = { ...(await rollbackSelf()), restarted: await restartSlaveLoops() };
       if (args.json) return printJson(rolled);
-      return log.success(
+      log.success(
         `rolled back ${rolled.path} from ${rolled.from} to ${rolled.to} (${rolled.from} is kept as ${rolled.backup}); ${rolled.restarted.length} slave loop(s) restarted`,
       );
+      for (const loop of rolled.restarted) log.info(describeRestart(loop));
+      return;
     }
     const updated = await updateSelf(args.version);
     const result = { ...updated, restarted: updated.updated ? await restartSlaveLoops() : [] };
@@ -52,5 +54,6 @@ export default defineProtocolCommand({
       log.info(
         `restarted ${result.restarted.filter((r) => !r.error).length} of ${result.restarted.length} slave loop(s) on the new binary`,
       );
+    for (const loop of result.restarted) log.info(describeRestart(loop));
   },
 });

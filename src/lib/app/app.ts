@@ -5,7 +5,6 @@ import { DEFAULT_INTERVAL } from "../core/backoff.ts";
 import { ConfigError, PreconditionError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { type AppPaths, appPaths } from "../core/paths.ts";
-import { type GitContext, git } from "../git/git.ts";
 import {
   describeIssues,
   normalizeOriginal,
@@ -13,6 +12,8 @@ import {
   ProtocolJsonSchema,
   unknownKeys,
 } from "../schema/protocol-json.ts";
+import { resolveProject } from "./project.ts";
+import { readNodeState } from "./state.ts";
 
 export const PROTOCOL_JSON = "protocol.json";
 /** protocol.json is a few hundred bytes; anything past this is refused unread (it is read on every poll). */
@@ -34,6 +35,8 @@ export interface App {
   configPath: string | null;
   config: ProtocolJson;
   paths: AppPaths;
+  /** The compose project its containers run under (app/project.ts): docker/ is handed it, never reads state. */
+  project: string;
 }
 
 /** The app dir: --dir, else the current dir, walking up to the dir holding protocol.json or .git. */
@@ -109,12 +112,19 @@ export function loadApp(dirArg?: string): App {
   const text = size !== undefined ? readFileSync(path, "utf8") : null;
   const config = text === null ? parseProtocolJson("{}", path) : parseProtocolJson(text, path);
   if (text !== null) warnAboutPasswords(config, path);
+  return withPaths(dir, config.name ?? basename(dir), text === null ? null : path, config);
+}
+
+/** The app's paths and compose project, from its state dir. */
+function withPaths(dir: string, name: string, configPath: string | null, config: ProtocolJson): App {
+  const paths = appPaths(dir);
   return {
     dir,
-    name: config.name ?? basename(dir),
-    configPath: text === null ? null : path,
+    name,
+    configPath,
     config,
-    paths: appPaths(dir),
+    paths,
+    project: resolveProject(config, name, dir, readNodeState(paths.status)),
   };
 }
 
@@ -127,13 +137,13 @@ export function loadAppTolerant(dirArg?: string): { app: App; error: ConfigError
     return { app: loadApp(dirArg), error: null };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const dir = resolveAppDir(dirArg);
-    const config = parseProtocolJson("{}", join(dir, PROTOCOL_JSON));
-    return {
-      app: { dir, name: basename(dir), configPath: join(dir, PROTOCOL_JSON), config, paths: appPaths(dir) },
-      error,
-    };
+    return { app: appWithDefaults(resolveAppDir(dirArg)), error };
   }
+}
+
+/** The app in `dir` with protocol.json's defaults in place of the file (a broken one is reported by the caller). */
+export function appWithDefaults(dir: string): App {
+  return withPaths(dir, basename(dir), join(dir, PROTOCOL_JSON), parseProtocolJson("{}", join(dir, PROTOCOL_JSON)));
 }
 
 /** The poll interval in seconds: --interval, else protocol.json's git.interval (re-read after each deploy), else the default. */
@@ -143,13 +153,4 @@ export function pollInterval(app: App, override?: number): number {
 
 export function remoteName(app: App): string {
   return app.config.git?.remotename ?? "origin";
-}
-
-/** The protocol.json of a commit not checked out yet (an incoming one), validated and size-capped; defaults when it has none. */
-export async function protocolJsonAt(ctx: GitContext, sha: string): Promise<ProtocolJson> {
-  const where = `${PROTOCOL_JSON} at ${sha.slice(0, 8)}`;
-  const size = await git(ctx, ["cat-file", "-s", `${sha}:${PROTOCOL_JSON}`]);
-  if (size.ok) assertProtocolJsonSize(Number(size.stdout.trim()), where);
-  const shown = await git(ctx, ["show", `${sha}:${PROTOCOL_JSON}`]);
-  return parseProtocolJson(shown.ok ? shown.stdout : "{}", where);
 }

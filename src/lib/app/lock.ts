@@ -184,3 +184,12 @@ export async function acquireLock(path: string, options: AcquireOptions): Promis
     await Bun.sleep(100);
   }
 }
+
+/** The app's sync lock, waiting for another holder as long as `waitMs` and saying so: one pass (or relink) at a time. */
+export async function lockApp(app: { paths: { syncLock: string } }, command: string, waitMs = 60_000): Promise<Lock> {
+  return acquireLock(app.paths.syncLock, {
+    command,
+    waitMs,
+    onWait: (holder) => log.info(`waiting for the lock held by ${describeHolder(holder)}`),
+  });
+}

@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import * as v from "valibot";
+import type { App } from "../app/app.ts";
 import { UsageError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { readJsonFile } from "../core/json-file.ts";
 import { stateHome } from "../core/paths.ts";
-import type { App } from "../app/app.ts";
 
 /** Names of development environments: start there links config and runs compose, but leaves git alone. */
 const DEV_NAMES = ["localhost", "local", "dev", "development"];

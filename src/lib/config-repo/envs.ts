@@ -1,4 +1,6 @@
 import { hostname } from "node:os";
+import type { App } from "../app/app.ts";
+import { lockApp } from "../app/lock.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { branchExists, commitAll, commitEmptyTree, createBranch, switchBranch } from "../git/branches.ts";
 import {
@@ -10,9 +12,7 @@ import {
   pushBranch,
   remoteUrl,
 } from "../git/git.ts";
-import type { App } from "../app/app.ts";
 import { assertEnvName } from "./env.ts";
-import { deployIfConfigChanged, type FollowResult, lockApp } from "./follow.ts";
 import { assertNoConflicts, type LinkReport, linkConfig, planConfigLinks } from "./links.ts";
 import { CONFIG_REMOTE, type ConfigRepo, scanConfigTree } from "./repo.ts";
 
@@ -67,17 +67,13 @@ export interface SwitchReport {
   env: string;
   from: string | null;
   link: LinkReport;
-  follow: FollowResult;
 }
 
-/** config:switch: refuse unsaved changes, plan the new env's links, then check out, relink and redeploy if the config changed. */
-export async function switchEnv(
-  app: App,
-  repo: ConfigRepo,
-  env: string,
-  command: string,
-  options = { redeploy: true },
-): Promise<SwitchReport> {
+/**
+ * config:switch: refuse unsaved changes, plan the new env's links, then check out and relink. The
+ * redeploy a changed config needs is a pass's (node/), run by the caller after this.
+ */
+export async function switchEnv(app: App, repo: ConfigRepo, env: string, command: string): Promise<SwitchReport> {
   assertEnvName(env);
   await assertSaved(repo);
   await ensureBranch(repo, env);
@@ -90,12 +86,7 @@ export async function switchEnv(
     if (from !== env) await switchBranch(repo.ctx, env);
     const link = await linkConfig(app, repo, { prune: true });
     assertNoConflicts(link.plan);
-    return {
-      env,
-      from,
-      link,
-      follow: options.redeploy ? await deployIfConfigChanged(app) : { deployed: false, error: null },
-    };
+    return { env, from, link };
   } finally {
     lock.release();
   }

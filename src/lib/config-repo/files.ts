@@ -1,9 +1,9 @@
 import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import type { App } from "../app/app.ts";
 import { backupStamp } from "../core/backup.ts";
 import { PreconditionError, UsageError } from "../core/errors.ts";
 import { trackedPaths, untrackPaths } from "../git/git.ts";
-import type { App } from "../app/app.ts";
 import { assertNoConflicts, type Backup, backUp, type LinkReport, linkConfig } from "./links.ts";
 import { pointsIntoConfig } from "./plan.ts";
 import type { ConfigRepo } from "./repo.ts";

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { relative } from "node:path";
+import { type App, PROTOCOL_JSON, parseProtocolJson } from "../app/app.ts";
 import { backupFile } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
@@ -7,7 +8,6 @@ import { redactUrl } from "../core/validate.ts";
 import { configGitAuth } from "../git/auth.ts";
 import { commitAll } from "../git/branches.ts";
 import { cloneRepo, currentBranch, git, initRepo, pushBranch, remoteBranches } from "../git/git.ts";
-import { type App, PROTOCOL_JSON, parseProtocolJson } from "../app/app.ts";
 import { CONFIG_REMOTE, configContext, configDir } from "./repo.ts";
 
 export interface ConfigInitOptions {

@@ -10,10 +10,10 @@ import {
   unlinkSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
+import type { App } from "../app/app.ts";
 import { backupStamp, backupTree } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { type GitContext, trackedPaths } from "../git/git.ts";
-import type { App } from "../app/app.ts";
 import { locateIgnoreFile, readOwnedPaths, writeIgnoreBlock } from "./ignore.ts";
 import { conflictHint, type LinkPlan, parentPaths, planLinks, pointsIntoConfig, type TargetState } from "./plan.ts";
 import { type ConfigRepo, type ConfigScan, listSources, scanConfigRepo } from "./repo.ts";

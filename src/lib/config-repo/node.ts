@@ -1,12 +1,9 @@
-import { log } from "../core/log.ts";
-import { deployApp } from "../deploy/deploy.ts";
-import { currentBranch, headCommit, remoteUrl } from "../git/git.ts";
 import type { App } from "../app/app.ts";
-import { readNodeState } from "../app/state.ts";
-import type { SyncOutcome } from "../node/sync.ts";
+import { lockApp } from "../app/lock.ts";
+import { log } from "../core/log.ts";
+import { currentBranch, remoteUrl } from "../git/git.ts";
 import { assertEnvName, effectiveEnv, isDevEnv, readMachine, writeAppEnv, writeMachine } from "./env.ts";
 import { switchEnv } from "./envs.ts";
-import { lockApp } from "./follow.ts";
 import { initConfigRepo } from "./init.ts";
 import { assertNoConflicts, type LinkReport, linkConfig } from "./links.ts";
 import { CONFIG_REMOTE, hasConfigRepo, openConfigRepo } from "./repo.ts";
@@ -58,7 +55,7 @@ export async function prepareConfig(app: App, given?: string): Promise<ConfigSta
   const repo = openConfigRepo(app);
   report.dir = repo.dir;
   if (env && (await currentBranch(repo.ctx)) !== env) {
-    report.link = (await switchEnv(app, repo, env, "start", { redeploy: false })).link;
+    report.link = (await switchEnv(app, repo, env, "start")).link;
   } else {
     const lock = await lockApp(app, "start");
     try {
@@ -71,27 +68,4 @@ export async function prepareConfig(app: App, given?: string): Promise<ConfigSta
   report.branch = await currentBranch(repo.ctx);
   report.followable = (await remoteUrl(repo.ctx, CONFIG_REMOTE)) !== null;
   return report;
-}
-
-/** A development machine's start: bring up what is checked out, as it is; git is the developer's. */
-export async function deployWorkingCopy(app: App): Promise<SyncOutcome> {
-  const lock = await lockApp(app, "start");
-  try {
-    const from = readNodeState(app.paths.status).deployedCommit;
-    const to = (await headCommit({ dir: app.dir })) ?? "";
-    const result = await deployApp(app, { from, to, reason: from === to ? "config" : "commit" });
-    const ok = result.result === "deployed";
-    return {
-      result: ok ? "deployed" : "error",
-      from,
-      to,
-      remoteCommit: null,
-      error: result.error,
-      keptAs: null,
-      fetched: false,
-      composeRan: result.composeRan,
-    };
-  } finally {
-    lock.release();
-  }
 }

@@ -1,12 +1,12 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
+import type { App } from "../app/app.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { expandHome } from "../core/paths.ts";
 import { hasControlChars } from "../core/validate.ts";
 import { configGitAuth } from "../git/auth.ts";
 import type { GitContext } from "../git/git.ts";
 import { readBlobs, treeEntries } from "../git/tree.ts";
-import type { App } from "../app/app.ts";
 
 /** The config repo's remote is always "origin": it is protocol's own clone. */
 export const CONFIG_REMOTE = "origin";

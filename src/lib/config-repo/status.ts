@@ -1,14 +1,13 @@
+import type { App } from "../app/app.ts";
+import { describeLoop, type SlaveInfo } from "../app/loops.ts";
 import { renderTable, shortSha } from "../core/output.ts";
 import { redactUrl } from "../core/validate.ts";
 import { allChanges, currentBranch, headCommit, remoteUrl } from "../git/git.ts";
-import type { App } from "../app/app.ts";
-import { describeLoop, type SlaveInfo } from "../node/daemon.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import { effectiveEnv } from "./env.ts";
 import { gitignoreHoldsBlock } from "./ignore.ts";
 import { planConfigLinks } from "./links.ts";
 import { CONFIG_REMOTE, configDir, hasConfigRepo, openConfigRepo } from "./repo.ts";
-import { readConfigSlave } from "../node/config-slave.ts";
 import { readConfigState } from "./sync.ts";
 
 export type LinkState = "linked" | "missing" | "wrong-target" | "broken" | "conflict";
@@ -43,12 +42,13 @@ const STATES = {
 } as const;
 
 /** Paths and states only: never file contents, so secrets cannot leak into the output. */
-export async function readConfigStatus(app: App): Promise<ConfigStatus> {
+/** `slave`: the loop that follows the config repo (the app's one loop, node/config-slave.ts). */
+export async function readConfigStatus(app: App, slave: SlaveInfo): Promise<ConfigStatus> {
   const base = {
     app: app.dir,
     dir: configDir(app),
     env: effectiveEnv(app),
-    slave: readConfigSlave(app),
+    slave,
     lastSync: readConfigState(app.paths.configStatus).lastSync,
   };
   if (!hasConfigRepo(app))

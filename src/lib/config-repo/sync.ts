@@ -1,10 +1,12 @@
 import * as v from "valibot";
+import type { App } from "../app/app.ts";
 import { newsOf } from "../core/announce.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../core/fs.ts";
 import { readJsonFile } from "../core/json-file.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
+import { classifyLocalWork } from "../git/classify.ts";
 import {
   aheadBehind,
   currentBranch,
@@ -15,12 +17,16 @@ import {
   remoteUrl,
   trackedChanges,
 } from "../git/git.ts";
-import type { App } from "../app/app.ts";
-import { classifyLocalWork } from "../git/classify.ts";
 import { type ConfigState, ConfigStateSchema, type ConfigSyncResult } from "../schema/config-state.ts";
-import { deployIfConfigChanged, lockApp } from "./follow.ts";
 import { assertNoConflicts, linkConfig, planConfigLinks } from "./links.ts";
-import { CONFIG_REMOTE, openConfigRepo, scanConfigTree } from "./repo.ts";
+import { CONFIG_REMOTE, configContext, hasConfigRepo, openConfigRepo, scanConfigTree } from "./repo.ts";
+
+/**
+ * Following the config repo, as one part of the app's pass (node/pass.ts): where the env's branch
+ * is here and on the config remote (observeConfigRepo), fast-forward and relink when it moved
+ * (followConfigRepo, under the pass's lock), and the config part's record (recordConfigPoll). The
+ * redeploy a changed config needs is the pass's own: it sees the linked files' hash change.
+ */
 
 export interface ConfigSyncOutcome {
   result: ConfigSyncResult;
@@ -29,8 +35,6 @@ export interface ConfigSyncOutcome {
   to: string | null;
   error: string | null;
   hint?: string;
-  /** compose ran because the linked config changed. */
-  deployed: boolean;
 }
 
 const HINTS = {
@@ -38,11 +42,72 @@ const HINTS = {
   ahead: "push them (protocol config:save) or drop them in the config repo",
 };
 
-async function syncConfigOnce(app: App, command: string, lockWaitMs: number): Promise<ConfigSyncOutcome> {
+/** Where the config repo's env branch is, here and on its remote; an outcome when it cannot be followed. */
+export interface ConfigObservation {
+  branch: string | null;
+  head: string | null;
+  remoteCommit: string | null;
+  /** Why it cannot be followed now (no remote, detached, unreachable…); null when it can. */
+  problem: ConfigSyncOutcome | null;
+}
+
+/** The cheap look a pass takes at the config repo: one ls-remote. Never throws. */
+export async function observeConfigRepo(app: App): Promise<ConfigObservation | null> {
+  if (!hasConfigRepo(app)) return null;
+  const ctx = configContext(app);
+  let branch: string | null = null;
+  let head: string | null = null;
+  try {
+    [branch, head] = await Promise.all([currentBranch(ctx), headCommit(ctx)]);
+    const base = { branch, from: head, to: head, error: null };
+    if (!branch)
+      return {
+        branch,
+        head,
+        remoteCommit: null,
+        problem: {
+          ...base,
+          result: "error",
+          error: `the config repo ${ctx.dir} is on a detached HEAD`,
+          hint: "switch to an environment: protocol config:switch <env>",
+        },
+      };
+    if ((await remoteUrl(ctx, CONFIG_REMOTE)) === null) return null;
+    const remoteCommit = await lsRemoteBranch(ctx, CONFIG_REMOTE, branch);
+    if (!remoteCommit)
+      return {
+        branch,
+        head,
+        remoteCommit,
+        problem: {
+          ...base,
+          result: "error",
+          error: `environment ${branch} is not on the config remote`,
+          hint: "push it: protocol config:save",
+        },
+      };
+    return { branch, head, remoteCommit, problem: null };
+  } catch (error) {
+    return { branch, head, remoteCommit: null, problem: failed(branch, error) };
+  }
+}
+
+function failed(branch: string | null, error: unknown): ConfigSyncOutcome {
+  return {
+    result: error instanceof NetworkError ? "unreachable" : "error",
+    branch,
+    from: null,
+    to: null,
+    error: errorMessage(error),
+    hint: error instanceof ProtocolError ? error.hint : undefined,
+  };
+}
+
+async function followOnce(app: App): Promise<ConfigSyncOutcome> {
   const repo = openConfigRepo(app);
   const ctx = repo.ctx;
   const branch = await currentBranch(ctx);
-  const base = { branch, from: null, to: null, error: null, deployed: false };
+  const base = { branch, from: null, to: null, error: null };
   if (!branch)
     return {
       ...base,
@@ -84,22 +149,9 @@ async function syncConfigOnce(app: App, command: string, lockWaitMs: number): Pr
     (await planConfigLinks(app, repo, { tree: await scanConfigTree(ctx, remoteCommit), prune: true })).plan,
   );
 
-  const lock = await lockApp(app, command, lockWaitMs);
-  try {
-    await mergeFastForward(ctx, remoteCommit);
-    assertNoConflicts((await linkConfig(app, repo, { prune: true })).plan);
-    const follow = await deployIfConfigChanged(app);
-    return {
-      ...base,
-      result: follow.error ? "error" : "updated",
-      from: head,
-      to: remoteCommit,
-      error: follow.error,
-      deployed: follow.deployed,
-    };
-  } finally {
-    lock.release();
-  }
+  await mergeFastForward(ctx, remoteCommit);
+  assertNoConflicts((await linkConfig(app, repo, { prune: true })).plan);
+  return { ...base, result: "updated", from: head, to: remoteCommit };
 }
 
 /** The config slave's last poll; an unreadable file is ours to rewrite. */
@@ -107,52 +159,55 @@ export function readConfigState(path: string): ConfigState {
   return readJsonFile(path, ConfigStateSchema, v.parse(ConfigStateSchema, {}));
 }
 
-/** One poll of the config repo: ls-remote, and on a change fetch, classify, fast-forward, relink, redeploy. Never throws. */
-export async function syncConfig(
-  app: App,
-  options: { command: string; lockWaitMs?: number },
-): Promise<ConfigSyncOutcome> {
-  const started = Date.now();
-  let outcome: ConfigSyncOutcome;
+/**
+ * Fast-forward the config repo to its remote's commit and relink, refusing local work and link
+ * conflicts before anything moves. The caller (a pass) holds the app's lock. Never throws.
+ */
+export async function followConfigRepo(app: App): Promise<ConfigSyncOutcome> {
   try {
-    outcome = await syncConfigOnce(app, options.command, options.lockWaitMs ?? 60_000);
+    return await followOnce(app);
   } catch (error) {
-    const result = error instanceof NetworkError ? "unreachable" : "error";
-    outcome = {
-      result,
-      branch: null,
-      from: null,
-      to: null,
-      error: errorMessage(error),
-      hint: error instanceof ProtocolError ? error.hint : undefined,
-      deployed: false,
-    };
+    return failed(null, error);
   }
+}
+
+/** While nothing changes, the config part's record is rewritten at most this often (no fsync). */
+const QUIET_WRITE_MS = 60_000;
+
+/** The config part of a pass, recorded (status reads it) and said in the loop's log when it is news. */
+export function recordConfigPoll(app: App, outcome: ConfigSyncOutcome, durationMs: number, announce: boolean): void {
   const previous = readConfigState(app.paths.configStatus);
   const failing = outcome.result === "unreachable" || outcome.result === "error";
   const now = new Date();
-  // The config slave's log: every update, any other change of outcome, a repeated failure hourly.
-  const news =
-    outcome.result === "updated"
+  // The loop's log: every update, any other change of outcome, a repeated failure hourly.
+  const news = !announce
+    ? null
+    : outcome.result === "updated"
       ? "change"
       : outcome.result === "up-to-date" && (!previous.announced || previous.announced.result === "updated")
         ? null
         : newsOf(previous.announced, { ...outcome, failing: outcome.result !== "up-to-date" }, now.getTime());
-  writeJsonAtomic(app.paths.configStatus, {
-    remoteCommit: outcome.to ?? previous.remoteCommit,
-    lastSync: {
-      at: now.toISOString(),
-      result: outcome.result,
-      error: outcome.error,
-      durationMs: Date.now() - started,
-    },
-    failures: failing ? previous.failures + 1 : 0,
-    announced: news ? { result: outcome.result, error: outcome.error, at: now.toISOString() } : previous.announced,
-  } satisfies ConfigState);
-  if (news && outcome.result === "updated")
-    log.success(
-      `config ${outcome.branch} updated ${shortSha(outcome.from)} → ${shortSha(outcome.to)}${outcome.deployed ? "; redeployed" : ""}${outcome.error ? `; ${outcome.error}` : ""}`,
+  const failures = failing ? previous.failures + 1 : 0;
+  const quiet =
+    news === null &&
+    previous.lastSync?.result === outcome.result &&
+    previous.lastSync.error === outcome.error &&
+    previous.failures === failures &&
+    (outcome.to ?? previous.remoteCommit) === previous.remoteCommit &&
+    now.getTime() - Date.parse(previous.lastSync.at) < QUIET_WRITE_MS;
+  if (!quiet)
+    writeJsonAtomic(
+      app.paths.configStatus,
+      {
+        remoteCommit: outcome.to ?? previous.remoteCommit,
+        lastSync: { at: now.toISOString(), result: outcome.result, error: outcome.error, durationMs },
+        failures,
+        announced: news ? { result: outcome.result, error: outcome.error, at: now.toISOString() } : previous.announced,
+      } satisfies ConfigState,
+      outcome.result === "updated",
     );
+  if (news && outcome.result === "updated")
+    log.success(`config ${outcome.branch} updated ${shortSha(outcome.from)} → ${shortSha(outcome.to)}`);
   else if (news && outcome.result === "up-to-date")
     log.success(`config recovered: up to date (was ${previous.announced?.result})`);
   else if (news && outcome.error) {
@@ -162,5 +217,4 @@ export async function syncConfig(
         : `config sync ${outcome.result}`;
     log.warn(`${repeat}: ${outcome.error}${outcome.hint ? ` (${outcome.hint})` : ""}`);
   }
-  return outcome;
 }

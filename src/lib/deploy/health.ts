@@ -1,4 +1,5 @@
 import { ofetch } from "ofetch";
+import type { App } from "../app/app.ts";
 import { errorMessage, StepFailedError } from "../core/errors.ts";
 import { discardBody } from "../core/http.ts";
 import { log } from "../core/log.ts";
@@ -6,7 +7,7 @@ import { resolveService } from "../docker/compose-service.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { type ComposeCli, compose } from "../docker/docker.ts";
 import { judgeHealth } from "../docker/parse/inspect.ts";
-import type { App } from "../app/app.ts";
+import { type Settled, waitToSettle } from "./settle.ts";
 
 export const DEFAULT_HEALTH_TIMEOUT_S = 120;
 const PROBE_PAUSE_MS = 1_000;
@@ -95,4 +96,15 @@ export async function checkHealth(app: App, cli: ComposeCli): Promise<void> {
   for (const probe of many(health.command))
     await commandProbe(app, probe, probe.service ?? (await resolveService(app)), deadline);
   log.info("health checks passed");
+}
+
+/**
+ * The gate after `up`: deploy.health's checks when there are any, else the settle time. Returns
+ * the services running and finished at the end (with deploy.health: those running after it).
+ */
+export async function waitForGate(app: App, cli: ComposeCli): Promise<Settled> {
+  if (!healthConfig(app)) return waitToSettle(app);
+  await checkHealth(app, cli);
+  // deploy.health's own probes passed; the services then are what later passes keep running.
+  return waitToSettle(app, 0);
 }

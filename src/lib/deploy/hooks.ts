@@ -7,6 +7,7 @@
  * point: what that means for the deploy is the caller's (see the README's failure table).
  */
 import { hostname } from "node:os";
+import type { App } from "../app/app.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
 import { errorMessage, MissingProgramError, StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
@@ -14,9 +15,7 @@ import { run, type SpawnResult } from "../core/spawn.ts";
 import { compose } from "../docker/docker.ts";
 import { readDotenv } from "../docker/login.ts";
 import { nodeIdentity } from "../fleet/identity.ts";
-import type { App } from "../app/app.ts";
-import { appendDeploy, readNodeState, updateNodeState } from "../app/state.ts";
-import type { DeployRecord, HookRun } from "../schema/state.ts";
+import type { HookRun } from "../schema/state.ts";
 
 export const HOOK_POINTS = ["beforeMove", "afterUp", "afterHealthy", "afterRollback"] as const;
 export type HookPoint = (typeof HOOK_POINTS)[number];
@@ -64,6 +63,14 @@ export function hookEnv(app: App, facts: HookFacts): Record<string, string> {
   };
 }
 
+/** Which steps of one deploy ran already, and how a step that passed is recorded (by the caller, durably). */
+export interface HookProgress {
+  /** "point:step" keys of this deploy's steps that finished before it was cut short: never run twice. */
+  done: ReadonlySet<string>;
+  /** Called after a step passed, before the next one starts. */
+  onDone(key: string): void;
+}
+
 export function hookSteps(app: App, point: HookPoint) {
   return app.config.deploy?.hooks?.[point] ?? [];
 }
@@ -77,15 +84,13 @@ export async function runHooks(
   point: HookPoint,
   facts: HookFacts,
   runs: HookRun[],
-  /** The deploy these steps belong to (its target commit): what a resumed deploy checks. */
-  deployTo = facts.to,
+  progress: HookProgress,
 ): Promise<void> {
   const steps = hookSteps(app, point);
   for (const [index, step] of steps.entries()) {
     const label = `hook ${point}[${index + 1}]`;
     const key = `${point}:${index + 1}`;
-    const done = readNodeState(app.paths.status).hooksDone;
-    if (done?.to === deployTo && done.steps.includes(key)) {
+    if (progress.done.has(key)) {
       // Never twice for one deploy: it ran before protocol was cut short (kill -9, a reboot).
       log.info(`${label}: already ran for this deploy before protocol was interrupted; skipped`);
       continue;
@@ -131,43 +136,8 @@ export async function runHooks(
         step.service ?? null,
       );
     }
-    const before = readNodeState(app.paths.status).hooksDone;
-    const steps$ = before?.to === deployTo ? before.steps : [];
-    updateNodeState(app.paths.status, { hooksDone: { to: deployTo, steps: [...steps$, key] } });
+    progress.onDone(key);
     log.info(`${label}: done in ${(entry.durationMs / 1000).toFixed(1)}s`);
-  }
-}
-
-/**
- * beforeMove for a new commit, run by the sync before the working copy moves: a failure aborts
- * the deploy and changes nothing (recorded in deploy:log as an error, retried at the next poll).
- */
-export async function beforeMove(
-  app: App,
-  facts: HookFacts,
-): Promise<{ runs: HookRun[]; error: HookFailedError | null }> {
-  const runs: HookRun[] = [];
-  const startedAt = new Date();
-  try {
-    await runHooks(app, "beforeMove", facts, runs);
-    return { runs, error: null };
-  } catch (error) {
-    if (!(error instanceof HookFailedError)) throw error;
-    appendDeploy(app.paths.deploys, {
-      from: facts.from,
-      to: facts.to,
-      startedAt: startedAt.toISOString(),
-      durationMs: Date.now() - startedAt.getTime(),
-      result: "error",
-      reason: facts.reason as DeployRecord["reason"],
-      error: `${error.message}; the working copy was not moved`,
-      keptAs: null,
-      compose: false,
-      images: [],
-      rolledBackTo: null,
-      hooks: runs,
-    });
-    return { runs, error };
   }
 }
 

@@ -1,3 +1,4 @@
+import type { App } from "../app/app.ts";
 import { registryBackoffMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
@@ -5,8 +6,6 @@ import { resolveRegistryAuth } from "../docker/credentials.ts";
 import { readDotenv } from "../docker/login.ts";
 import { isFloating, parseImageRef } from "../docker/parse/image-ref.ts";
 import { fetchManifestDigest, RateLimitedError } from "../docker/registry.ts";
-import type { App } from "../app/app.ts";
-import { updateNodeState } from "../app/state.ts";
 import type { NodeState } from "../schema/state.ts";
 
 export interface ImageUpdate {
@@ -14,14 +13,21 @@ export interface ImageUpdate {
   digests: Record<string, string>;
 }
 
+export interface ImageCheck {
+  update: ImageUpdate | null;
+  /** The registry record to keep (backoff, error, update waiting), or null when it did not change. */
+  registry: NodeState["registry"] | null;
+}
+
 /**
  * Ask the registry (HTTP HEAD, no pull) where each floating tag the node runs points now, and
  * compare with the digests recorded at the last deploy. A registry that is down or rate-limiting
  * backs off on its own schedule and is reported in status; the node keeps running.
  */
-export async function checkImageUpdates(app: App, state: NodeState, now = Date.now()): Promise<ImageUpdate | null> {
-  if ((app.config.docker?.updates ?? "auto") === "off") return null;
-  if (state.registry.nextCheckAt !== null && now < state.registry.nextCheckAt) return null;
+export async function checkImageUpdates(app: App, state: NodeState, now = Date.now()): Promise<ImageCheck> {
+  const nothing = { update: null, registry: null };
+  if ((app.config.docker?.updates ?? "auto") === "off") return nothing;
+  if (state.registry.nextCheckAt !== null && now < state.registry.nextCheckAt) return nothing;
   const watched = new Map<string, string>();
   for (const { image, digest } of state.images) {
     if (!digest) continue;
@@ -31,7 +37,7 @@ export async function checkImageUpdates(app: App, state: NodeState, now = Date.n
       // an image reference docker accepted but this parser does not: not followed
     }
   }
-  if (watched.size === 0) return null;
+  if (watched.size === 0) return nothing;
   const moved: Record<string, string> = {};
   const sources = { env: process.env, dotenv: readDotenv(app.dir), config: app.config.docker ?? {} };
   try {
@@ -46,10 +52,7 @@ export async function checkImageUpdates(app: App, state: NodeState, now = Date.n
     const wait = error instanceof RateLimitedError ? error.retryAfterSeconds * 1000 : registryBackoffMs(failures);
     const message = errorMessage(error);
     if (message !== state.registry.error) log.warn(`image check: ${message}; next try in ${Math.round(wait / 1000)}s`);
-    updateNodeState(app.paths.status, {
-      registry: { ...state.registry, failures, nextCheckAt: now + wait, error: message },
-    });
-    return null;
+    return { update: null, registry: { ...state.registry, failures, nextCheckAt: now + wait, error: message } };
   }
   const updateAvailable =
     Object.keys(moved).length > 0
@@ -57,8 +60,10 @@ export async function checkImageUpdates(app: App, state: NodeState, now = Date.n
           .map(([image, digest]) => `${image}@${digest}`)
           .join(", ")
       : null;
-  if (state.registry.failures > 0 || state.registry.error || state.registry.updateAvailable !== updateAvailable) {
-    updateNodeState(app.paths.status, { registry: { failures: 0, nextCheckAt: null, error: null, updateAvailable } });
-  }
-  return updateAvailable ? { digests: moved } : null;
+  const changed =
+    state.registry.failures > 0 || state.registry.error || state.registry.updateAvailable !== updateAvailable;
+  return {
+    update: updateAvailable ? { digests: moved } : null,
+    registry: changed ? { failures: 0, nextCheckAt: null, error: null, updateAvailable } : null,
+  };
 }

@@ -1,3 +1,6 @@
+import type { App } from "../app/app.ts";
+import { acquireLock } from "../app/lock.ts";
+import { appendDeploy, readDeploys, readNodeState, updateNodeState } from "../app/state.ts";
 import { configHash } from "../config-repo/hash.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
@@ -5,9 +8,6 @@ import { shortSha } from "../core/output.ts";
 import type { ServiceImage } from "../docker/containers.ts";
 import { gitContext } from "../git/auth.ts";
 import { git, headCommit } from "../git/git.ts";
-import type { App } from "../app/app.ts";
-import { acquireLock } from "../app/lock.ts";
-import { appendDeploy, readDeploys, readNodeState, updateNodeState } from "../app/state.ts";
 import type { DeployRecord } from "../schema/state.ts";
 import { rollbackTo } from "./rollback.ts";
 

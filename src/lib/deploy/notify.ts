@@ -1,15 +1,27 @@
 import { hostname } from "node:os";
 import { ofetch } from "ofetch";
+import type { App } from "../app/app.ts";
+import { readNodeState, updateNodeState } from "../app/state.ts";
 import { errorMessage } from "../core/errors.ts";
 import { discardBody } from "../core/http.ts";
 import { log } from "../core/log.ts";
 import { redactUrlPath } from "../core/validate.ts";
-import type { App } from "../app/app.ts";
-import { readNodeState, updateNodeState } from "../app/state.ts";
 import type { NotifyState } from "../schema/state.ts";
 
-/** "held": a rollout holds a new commit (a canary failed it, or the environment is frozen). "hook-failed": an afterHealthy hook failed (the deploy stands). */
-export type DeployEvent = "succeeded" | "failed" | "rolled-back" | "error" | "recovered" | "held" | "hook-failed";
+/**
+ * "held": a rollout holds a new commit (a canary failed it, or the environment is frozen).
+ * "hook-failed": an afterHealthy hook failed (the deploy stands). "crash-looping": a service kept
+ * dying after protocol started it again; it is left alone until the next deploy or start.
+ */
+export type DeployEvent =
+  | "succeeded"
+  | "failed"
+  | "rolled-back"
+  | "error"
+  | "recovered"
+  | "held"
+  | "hook-failed"
+  | "crash-looping";
 
 export interface Notice {
   event: DeployEvent;

@@ -1,11 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { App } from "../app/app.ts";
+import { resolveProject } from "../app/project.ts";
+import { readNodeState } from "../app/state.ts";
 import { log } from "../core/log.ts";
 import { run, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
-import { composeProject, DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
+import { DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
 import { type GitContext, git } from "../git/git.ts";
-import type { App } from "../app/app.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 
 /**
@@ -36,7 +38,7 @@ export async function pullIncoming(app: App, ctx: GitContext, commit: string, co
     const argv = [
       ...cli.argv,
       "--project-name",
-      composeProject({ ...app, name: config.name ?? app.name, config }),
+      resolveProject(config, config.name ?? app.name, app.dir, readNodeState(app.paths.status)),
       "--project-directory",
       app.dir,
       ...args,

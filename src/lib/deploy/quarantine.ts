@@ -1,7 +1,11 @@
 import type { NodeState } from "../schema/state.ts";
 
 /** Whether these digests are the ones a failed deploy of this commit was quarantined for. */
-export function isQuarantined(state: NodeState, commit: string, digests: Record<string, string> | null): boolean {
+export function isQuarantined(
+  state: Pick<NodeState, "quarantine">,
+  commit: string,
+  digests: Record<string, string> | null,
+): boolean {
   const q = state.quarantine;
   if (!q || q.commit !== commit) return false;
   if (q.digests === null) return true;

@@ -1,3 +1,4 @@
+import { type App, loadApp } from "../app/app.ts";
 import { backupRef as newBackupRef } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
@@ -7,8 +8,8 @@ import { restoreImages } from "../docker/containers.ts";
 import { compose, composeFiles, findCompose } from "../docker/docker.ts";
 import { gitContext } from "../git/auth.ts";
 import { git, headCommit, resetHard, trackedChanges, updateRef } from "../git/git.ts";
-import { type App, loadApp } from "../app/app.ts";
-import { checkHealth } from "./health.ts";
+import { waitForGate } from "./health.ts";
+import type { Settled } from "./settle.ts";
 
 export interface RollbackTarget {
   commit: string;
@@ -20,7 +21,10 @@ export interface RollbackTarget {
  * Put the node back on a known good deploy: that commit checked out, each image tag pointed at the
  * recorded digest, `up` without pull. Commits that exist only here are kept under a backup ref first.
  */
-export async function rollbackTo(app: App, target: RollbackTarget): Promise<{ backupRef: string | null; app: App }> {
+export async function rollbackTo(
+  app: App,
+  target: RollbackTarget,
+): Promise<{ backupRef: string | null; app: App; services: Settled | null }> {
   const ctx = gitContext(app);
   const head = await headCommit(ctx);
   let backupRef: string | null = null;
@@ -43,12 +47,14 @@ export async function rollbackTo(app: App, target: RollbackTarget): Promise<{ ba
   }
   // The good commit's protocol.json and compose files: a probe the failed commit added is not its gate.
   const good = head !== target.commit ? loadApp(app.dir) : app;
+  let services: Settled | null = null;
   if (composeFiles(good).length > 0) {
     const cli = await findCompose();
     await restoreImages(target.images);
     await compose(good, ["up", "-d", "--remove-orphans"]);
-    await checkHealth(good, cli);
+    // The same gate as a deploy: a good commit that does not come up is not a rollback.
+    services = await waitForGate(good, cli);
   }
   log.warn(`rolled back to ${shortSha(target.commit)}`);
-  return { backupRef, app: good };
+  return { backupRef, app: good, services };
 }

@@ -1,5 +1,5 @@
-import { log } from "../core/log.ts";
 import type { App } from "../app/app.ts";
+import { log } from "../core/log.ts";
 import { compose } from "./docker.ts";
 
 /** The nginx image's log files (tail -F follows them across log rotation). */

@@ -1,5 +1,5 @@
-import { ConfigError } from "../core/errors.ts";
 import type { App } from "../app/app.ts";
+import { ConfigError } from "../core/errors.ts";
 import { compose } from "./docker.ts";
 
 /** The services of the app's compose project, in compose's order (`compose config --services`). */

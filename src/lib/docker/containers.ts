@@ -1,6 +1,6 @@
 import type * as v from "valibot";
-import { run, stepFailure } from "../core/spawn.ts";
 import type { App } from "../app/app.ts";
+import { run, stepFailure } from "../core/spawn.ts";
 import type { ServiceImageSchema } from "../schema/state.ts";
 import { composeProject, docker, ENGINE_HINT } from "./docker.ts";
 import { type ContainerInfo, digestFor, parseContainers, parseImageDigests } from "./parse/inspect.ts";
@@ -22,6 +22,18 @@ export async function projectContainers(app: App): Promise<ContainerInfo[]> {
     throw stepFailure("docker inspect", inspected, ENGINE_HINT);
   }
   return parseContainers(inspected.stdout);
+}
+
+/** The last lines a container wrote (stdout and stderr), for a failure's message; "" when docker cannot say. */
+export async function containerLogTail(id: string, lines = 3): Promise<string> {
+  const result = await run(["docker", "logs", "--tail", String(lines), id], { quiet: true });
+  return `${result.stdout}\n${result.stderr}`
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .slice(-lines)
+    .join(" | ")
+    .slice(0, 300);
 }
 
 /** A service, the image reference compose runs (e.g. "127.0.0.1:5000/shop:latest") and its registry digest (null when built locally). */

@@ -1,11 +1,10 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import type { App } from "../app/app.ts";
 import { MissingProgramError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { hasProgram, run, type SpawnOptions, type SpawnResult, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
-import type { App } from "../app/app.ts";
-import { readNodeState } from "../app/state.ts";
 
 /** Compose's own default file names, in its order of preference. */
 export const DEFAULT_COMPOSE_FILES = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
@@ -18,35 +17,9 @@ export function composeFiles(app: App): string[] {
   return found ? [found] : [];
 }
 
-/** compose's rule for project names: lower-case letters, digits, '-' and '_', starting with a letter or digit. */
-function projectSafe(name: string): string {
-  return (
-    name
-      .toLowerCase()
-      .replace(/[^a-z0-9_-]+/g, "")
-      .replace(/^[-_]+/, "") || "app"
-  );
-}
-
-/** A new checkout's project: the app's name and a short hash of the checkout's absolute path. */
-export function defaultProject(name: string, dir: string): string {
-  return `${projectSafe(name)}-${new Bun.CryptoHasher("sha256").update(dir).digest("hex").slice(0, 8)}`;
-}
-
-/**
- * The compose project of this checkout. compose's own default (the dir's name) and the app's name
- * both collide when two checkouts of one app share a host (/srv/shop and /srv2/shop): deploying one
- * would recreate the other's containers. So: `docker.project`; else the project this checkout's
- * deploys have used (recorded in its state, so a rename never orphans running containers); else,
- * for a checkout an older protocol deployed as its bare name, that name; else name + path hash.
- */
+/** The compose project of this checkout: resolved with the app (app/project.ts), never read from the node's state here. */
 export function composeProject(app: App): string {
-  const configured = app.config.docker?.project;
-  if (configured) return configured;
-  const state = readNodeState(app.paths.status);
-  if (state.project) return state.project;
-  if (state.deployedCommit) return projectSafe(app.name);
-  return defaultProject(app.name, app.dir);
+  return app.project;
 }
 
 /** The hint for a docker call that failed where the engine is the likely cause. */

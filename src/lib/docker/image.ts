@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
-import { ConfigError } from "../core/errors.ts";
 import type { App } from "../app/app.ts";
+import { ConfigError } from "../core/errors.ts";
 import { compose, composeProject, docker, findCompose } from "./docker.ts";
 import { loginForImage } from "./login.ts";
 import { builtServiceImage } from "./parse/compose-config.ts";

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "dotenv";
+import type { App } from "../app/app.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { run, stepFailure } from "../core/spawn.ts";
-import type { App } from "../app/app.ts";
 import { DOCKER_HUB, parseImageRef } from "./parse/image-ref.ts";
 
 export const USERNAME_VAR = "PROTOCOL_DOCKER_USERNAME";

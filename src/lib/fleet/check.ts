@@ -1,9 +1,10 @@
 /** doctor's check of a rollout: the node's id, and the status remote answering as the node would ask it. */
+
+import type { App } from "../app/app.ts";
 import { errorMessage } from "../core/errors.ts";
 import { shortSha } from "../core/output.ts";
 import { redactUrl } from "../core/validate.ts";
 import type { Check } from "../host/doctor.ts";
-import type { App } from "../app/app.ts";
 import { fleetRef, listRefs, scratchRepo } from "./refs.ts";
 import { fleetTarget } from "./report.ts";
 

@@ -1,9 +1,10 @@
 /** Which status remote and environment a fleet command reads or writes: flags first, the app's protocol.json second. */
+
+import { loadApp } from "../app/app.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
 import { ConfigError, UsageError } from "../core/errors.ts";
-import { hasControlChars } from "../core/validate.ts";
 import { branchNameProblem } from "../core/refname.ts";
-import { loadApp } from "../app/app.ts";
+import { hasControlChars } from "../core/validate.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 import { DEFAULT_FLEET_ENV } from "./report.ts";
 

@@ -3,13 +3,13 @@
  * to the status remote after the sync (never inside a deploy), retried with backoff while it fails.
  */
 import { VERSION } from "../../version.ts";
+import type { App } from "../app/app.ts";
+import { readNodeState, updateNodeState } from "../app/state.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
 import { doublingBackoffMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
-import type { App } from "../app/app.ts";
-import { readNodeState, updateNodeState } from "../app/state.ts";
 import type { FleetRecord } from "../schema/fleet.ts";
 import { nodeIdentity } from "./identity.ts";
 import { fleetRef, pushRef, scratchRepo, writeRecordCommit } from "./refs.ts";

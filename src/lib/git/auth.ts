@@ -1,6 +1,6 @@
+import type { App } from "../app/app.ts";
 import { expandHome } from "../core/paths.ts";
 import { shellQuote } from "../core/shell.ts";
-import type { App } from "../app/app.ts";
 import type { GitContext } from "./git.ts";
 import type { GitAuth } from "./http-auth.ts";
 

@@ -6,9 +6,9 @@
 import { isAbsolute } from "node:path";
 import { PreconditionError, UsageError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
+import { branchNameProblem } from "../core/refname.ts";
 import { shellQuote } from "../core/shell.ts";
 import { hasControlChars } from "../core/validate.ts";
-import { branchNameProblem } from "../core/refname.ts";
 import { DEFAULT_DOWNLOAD_URL, releaseFileUrl } from "../release/metadata.ts";
 import { aliasedUrl, hostAlias, parseSshHost, renderSshBlock } from "./ssh-config.ts";
 

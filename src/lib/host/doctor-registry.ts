@@ -1,11 +1,12 @@
 /** doctor's check of the images slave mode follows: each floating tag's digest readable with the credentials protocol uses. */
+
+import type { App } from "../app/app.ts";
+import { readNodeState } from "../app/state.ts";
 import { errorMessage, ProtocolError } from "../core/errors.ts";
 import { resolveRegistryAuth } from "../docker/credentials.ts";
 import { readDotenv } from "../docker/login.ts";
 import { isFloating, parseImageRef } from "../docker/parse/image-ref.ts";
 import { fetchManifestDigest } from "../docker/registry.ts";
-import type { App } from "../app/app.ts";
-import { readNodeState } from "../app/state.ts";
 import type { Check } from "./doctor.ts";
 
 export async function checkRegistryAccess(app: App): Promise<Check> {

@@ -1,70 +1,15 @@
 import { closeSync, mkdirSync, openSync, renameSync, statSync } from "node:fs";
+import type { App } from "../app/app.ts";
+import { isStale, readLockHolder } from "../app/lock.ts";
+import { type DaemonSpec, gitSlaveDaemon, legacyConfigDaemon, readDaemon } from "../app/loops.ts";
 import { StepFailedError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
 import { log } from "../core/log.ts";
-import { findLoops, isLoopArgv, isProcessAlive, processArgv, waitForExit } from "../core/process.ts";
+import { isLoopArgv, isProcessAlive, processArgv, waitForExit } from "../core/process.ts";
 import { spawnDetached } from "../core/spawn.ts";
 import { selfArgv } from "../release/self.ts";
-import type { App } from "../app/app.ts";
-import { isStale, readLockHolder } from "../app/lock.ts";
 
 const MAX_LOG_BYTES = 5 * 1024 * 1024;
-
-export interface SlaveInfo {
-  running: boolean;
-  pid: number | null;
-  since: string | null;
-  /**
-   * Not running, but its lock is still there naming a pid that is gone: the loop was killed
-   * (kill -9, the OOM killer, a crash) or the machine went down, rather than stopped.
-   */
-  crashed: boolean;
-}
-
-/** A background loop: the command that runs it with --foreground, the lock it holds, the log it writes. */
-export interface DaemonSpec {
-  command: string;
-  /** The working copy it follows (its --dir). */
-  dir: string;
-  lockPath: string;
-  logPath: string;
-}
-
-export function gitSlaveDaemon(app: Pick<App, "dir" | "paths">): DaemonSpec {
-  return { command: "git:slave", dir: app.dir, lockPath: app.paths.slaveLock, logPath: app.paths.log };
-}
-
-/**
- * A loop holds its lock for its whole life, so the lock's holder is the loop, when the holder's
- * argv says it is one (an old lock's pid may belong to another program now). A loop whose lock is
- * unreadable, or that runs with another state dir, is found by its argv: it is still running.
- */
-export function readDaemon(spec: DaemonSpec): SlaveInfo {
-  const holder = readLockHolder(spec.lockPath);
-  if (holder && !isStale(holder)) {
-    const argv = processArgv(holder.pid);
-    if (argv === null || isLoopArgv(argv, spec.command))
-      return { running: true, pid: holder.pid, since: holder.since, crashed: false };
-  }
-  const [other] = findLoops(spec.command, spec.dir);
-  if (other) return { running: true, pid: other, since: null, crashed: false };
-  // A clean stop releases the lock; one left behind names a loop that died.
-  return holder
-    ? { running: false, pid: holder.pid, since: holder.since, crashed: true }
-    : { running: false, pid: null, since: null, crashed: false };
-}
-
-/** A loop's state for a person: running since when, crashed (and what brings it back), or stopped. */
-export function describeLoop(info: SlaveInfo): string {
-  if (info.running) return `running (pid ${info.pid}${info.since ? `, since ${info.since}` : ""})`;
-  if (info.crashed)
-    return `crashed (pid ${info.pid} is gone; it had run since ${info.since}) — protocol restart brings it back`;
-  return "stopped";
-}
-
-export function readSlave(app: App): SlaveInfo {
-  return readDaemon(gitSlaveDaemon(app));
-}
 
 function openLog(path: string): number {
   try {
@@ -129,6 +74,8 @@ export async function startSlaveInBackground(app: App, flags: string[]): Promise
 export interface StoppedSlave {
   pid: number | null;
   forced: boolean;
+  /** The loop was not stopped: it goes on following the app's other part (this pid). */
+  kept?: number;
 }
 
 /** SIGTERM the loop and wait for it to finish its step; SIGKILL only after `timeoutMs`. */
@@ -157,4 +104,9 @@ export function wakeDaemon(spec: DaemonSpec): number | null {
 
 export async function stopSlave(app: App, timeoutMs = 60_000): Promise<StoppedSlave> {
   return stopDaemon(gitSlaveDaemon(app), timeoutMs);
+}
+
+/** Stop an older protocol's separate config loop, if one runs. */
+export async function stopLegacyConfigSlave(app: App): Promise<StoppedSlave> {
+  return stopDaemon(legacyConfigDaemon(app));
 }

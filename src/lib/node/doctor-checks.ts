@@ -1,23 +1,25 @@
 import { existsSync, statSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
+import { type App, appWithDefaults, loadApp, remoteName, resolveAppDir } from "../app/app.ts";
 import { CONFIG_REMOTE, configContext, hasConfigRepo } from "../config-repo/repo.ts";
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
-import { appPaths, expandHome } from "../core/paths.ts";
+import { expandHome } from "../core/paths.ts";
 import { run, type SpawnResult } from "../core/spawn.ts";
 import { credentialInUrl, redactUrl } from "../core/validate.ts";
+import { composeFiles } from "../docker/docker.ts";
 import { checkStatusRemote } from "../fleet/check.ts";
 import { gitContext } from "../git/auth.ts";
 import { isWorkTree, remoteDefaultBranch, remoteUrl } from "../git/git.ts";
-import { type App, loadApp, parseProtocolJson, remoteName, resolveAppDir } from "../app/app.ts";
-import { secretsInRemoteUrls } from "./remote-secrets.ts";
 import { type Check, composeCheck, diskCheck, dockerEngineCheck, gitVersionCheck } from "../host/doctor.ts";
-import { checkLoops } from "./doctor-loops.ts";
 import { checkRegistryAccess } from "../host/doctor-registry.ts";
-import { checkCrontab } from "./doctor-supervisor.ts";
 import { keyNameFor, parseSshHost } from "../host/ssh-config.ts";
 import { resolveSshHost } from "../host/ssh-key.ts";
+import { checkLoops } from "./doctor-loops.ts";
+import { checkServices } from "./doctor-services.ts";
+import { checkCrontab } from "./doctor-supervisor.ts";
+import { secretsInRemoteUrls } from "./remote-secrets.ts";
 
 /** Run a probe; null when the program is not installed. */
 async function probe(argv: string[]): Promise<SpawnResult | null> {
@@ -202,13 +204,7 @@ function loadForDoctor(dir: string): { app: App; check: Check } {
       check: { name: "protocol.json", ok: true, detail: app.configPath ? "valid" : "none (all defaults)" },
     };
   } catch (error) {
-    const app: App = {
-      dir,
-      name: basename(dir),
-      configPath: join(dir, "protocol.json"),
-      config: parseProtocolJson("{}", dir),
-      paths: appPaths(dir),
-    };
+    const app = appWithDefaults(dir);
     return {
       app,
       check: {
@@ -246,13 +242,23 @@ async function appChecks(dirArg?: string): Promise<Check[]> {
       await checkStatusRemote(app),
     ];
   };
-  const [remote, crontab, disk, registry] = await Promise.all([
+  const [remote, crontab, disk, registry, services] = await Promise.all([
     remoteChecks(),
     checkCrontab(app),
     checkDisk("disk (app)", app.dir),
     checkRegistryAccess(app),
+    composeFiles(app).length > 0 ? checkServices(app) : null,
   ]);
-  return [check, ...remote, await checkRemoteSecrets(app), checkDeployKey(app), registry, disk, crontab];
+  return [
+    check,
+    ...remote,
+    await checkRemoteSecrets(app),
+    checkDeployKey(app),
+    registry,
+    ...(services ? [services] : []),
+    disk,
+    crontab,
+  ];
 }
 
 /** Every check, machine-wide ones first; independent ones run at the same time. */

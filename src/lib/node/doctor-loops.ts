@@ -1,10 +1,10 @@
+import { gitSlaveDaemon, readDaemon, type SlaveInfo } from "../app/loops.ts";
+import { listRegistrations, readNodeState } from "../app/state.ts";
 import { DEFAULT_INTERVAL } from "../core/backoff.ts";
 import { appPaths } from "../core/paths.ts";
 import { shellQuote } from "../core/shell.ts";
-import { gitSlaveDaemon, readDaemon, type SlaveInfo } from "./daemon.ts";
-import { listRegistrations, readNodeState } from "../app/state.ts";
-import type { NodeState, Registration } from "../schema/state.ts";
 import type { Check } from "../host/doctor.ts";
+import type { NodeState, Registration } from "../schema/state.ts";
 
 /** A last sync older than this many intervals (at least 15 minutes: backoff tops out at 5) is stale. */
 const STALE_INTERVALS = 10;

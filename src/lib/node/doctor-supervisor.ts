@@ -1,10 +1,11 @@
 /** doctor's check of what brings the node back: cron's @reboot line, or systemd's units. */
-import { errorMessage, MissingProgramError } from "../core/errors.ts";
+
 import type { App } from "../app/app.ts";
-import { readSupervisor, recordedSupervisor } from "./supervisor.ts";
+import { errorMessage, MissingProgramError } from "../core/errors.ts";
 import { parseCrontab } from "../host/cron-block.ts";
 import { readCrontab } from "../host/crontab.ts";
 import type { Check } from "../host/doctor.ts";
+import { readSupervisor, recordedSupervisor } from "./supervisor.ts";
 
 export async function checkCrontab(app: App): Promise<Check> {
   const name = "crontab";

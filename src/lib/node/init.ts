@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
+import { type App, PROTOCOL_JSON, parseProtocolJson } from "../app/app.ts";
 import { DEFAULT_INTERVAL } from "../core/backoff.ts";
 import { backupFile } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
@@ -8,7 +9,6 @@ import { redactUrl } from "../core/validate.ts";
 import { composeFiles } from "../docker/docker.ts";
 import { currentBranch, localRemoteHead, remoteUrl, upstreamBranch } from "../git/git.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
-import { type App, PROTOCOL_JSON, parseProtocolJson } from "../app/app.ts";
 
 /** protocol.json as the repo's state suggests it: remote URL, branch, compose file. */
 export async function proposeProtocolJson(app: App): Promise<ProtocolJson> {

@@ -1,5 +1,8 @@
-import { type ConfigStart, deployWorkingCopy, prepareConfig } from "../config-repo/node.ts";
-import { startConfigSlave, stopConfigSlave } from "./config-slave.ts";
+import type { App } from "../app/app.ts";
+import { captureLoopEnv, changedLoopVars, type LoopEnv } from "../app/loop-env.ts";
+import { gitSlaveDaemon, readSlave } from "../app/loops.ts";
+import { readRegistration, writeRegistration } from "../app/state.ts";
+import { type ConfigStart, prepareConfig } from "../config-repo/node.ts";
 import { errorMessage, MissingProgramError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { assertNoControlChars } from "../core/validate.ts";
@@ -7,13 +10,20 @@ import { composeDown, composeFiles } from "../docker/docker.ts";
 import { assertWorkTree } from "../git/git.ts";
 import { addRebootEntry, type CrontabChange, removeRebootEntry } from "../host/crontab.ts";
 import type { UnitChange } from "../host/systemd.ts";
-import type { App } from "../app/app.ts";
-import { type StartedSlave, type StoppedSlave, startSlaveInBackground, stopSlave } from "./daemon.ts";
-import { captureLoopEnv, changedLoopVars, type LoopEnv } from "../app/loop-env.ts";
+import { readConfigSlave } from "./config-slave.ts";
+import {
+  type StartedSlave,
+  type StoppedSlave,
+  startSlaveInBackground,
+  stopLegacyConfigSlave,
+  stopSlave,
+  wakeDaemon,
+} from "./daemon.ts";
+import { setFollow } from "./follow.ts";
+import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
+import { deployWorkingCopy, runPass } from "./pass.ts";
 import { secretsInRemoteUrls } from "./remote-secrets.ts";
-import { readRegistration, writeRegistration } from "../app/state.ts";
 import { recordedSupervisor, type Supervisor, startSupervised, stopSupervised } from "./supervisor.ts";
-import { type DirtyPolicy, type DivergedPolicy, type SyncOutcome, syncNode } from "./sync.ts";
 
 export interface StartOptions {
   intervalSeconds?: number;
@@ -25,6 +35,8 @@ export interface StartOptions {
   env?: string;
   /** --supervisor; otherwise the one recorded with the node, else cron. */
   supervisor?: Supervisor;
+  /** "start": a person's (a crash-loop mark is lifted); "restart": after a reboot. */
+  start: "start" | "restart";
 }
 
 export interface StartReport {
@@ -68,7 +80,7 @@ async function restartForNewEnv(app: App, loopEnv: LoopEnv): Promise<string[]> {
   if (!recorded) return [];
   const changed = changedLoopVars(recorded, loopEnv);
   if (changed.length === 0) return [];
-  const stopped = [await stopSlave(app), await stopConfigSlave(app)].filter((s) => s.pid !== null);
+  const stopped = [await stopSlave(app), await stopLegacyConfigSlave(app)].filter((s) => s.pid !== null);
   return stopped.length > 0 ? changed : [];
 }
 
@@ -81,8 +93,9 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
   const config = await prepareConfig(app, options.env);
   const sync = config.dev
     ? await deployWorkingCopy(app)
-    : await syncNode(app, {
+    : await runPass(app, {
         command: "start",
+        start: options.start,
         onDirty: options.onDirty,
         onDiverged: options.onDiverged,
         lockWaitMs: 60_000,
@@ -90,7 +103,7 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
   const loopEnv = captureLoopEnv();
   const supervisor = options.supervisor ?? recordedSupervisor(app);
   const loops = config.dev
-    ? { slave: null, configSlave: null, units: null, restarted: [] }
+    ? { slave: null, configSlave: null, units: null, restarted: [] as string[] }
     : await startLoops(app, options, supervisor, loopEnv, config.followable);
   const { slave, configSlave, units, restarted } = loops;
   writeRegistration(app.paths.registration, {
@@ -104,7 +117,8 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
     supervisor,
     updatedAt: new Date().toISOString(),
   });
-  if (restarted.length > 0) log.info(`slave mode restarted: its environment changed (${restarted.join(", ")})`);
+  if (restarted.includes("restart")) log.info("slave mode restarted on the binary in place");
+  else if (restarted.length > 0) log.info(`slave mode restarted: its environment changed (${restarted.join(", ")})`);
   // systemd brings the loops back after a reboot: the @reboot line would start second ones.
   const cron =
     supervisor === "systemd"
@@ -115,6 +129,11 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
   return { dir: app.dir, sync, slave, config, configSlave, cron, supervisor, units };
 }
 
+/**
+ * The app's one loop, following its remote and (when it has one to follow) its config repo's.
+ * `restart` restarts a running loop, so it runs the binary now in place (never a deleted one); a
+ * loop of an older protocol that followed the config repo on its own is stopped.
+ */
 async function startLoops(
   app: App,
   options: StartOptions,
@@ -122,19 +141,24 @@ async function startLoops(
   loopEnv: LoopEnv,
   followConfig: boolean,
 ): Promise<{ slave: StartedSlave; configSlave: StartedSlave | null; units: UnitChange[] | null; restarted: string[] }> {
+  setFollow(app, { app: true, config: followConfig });
+  await stopLegacyConfigSlave(app);
   if (supervisor === "systemd") {
     const flags = slaveFlags(options);
-    return {
-      ...(await startSupervised(app, { flags, intervalSeconds: options.intervalSeconds, followConfig, loopEnv })),
-      restarted: [],
-    };
+    const started = await startSupervised(app, { flags, loopEnv, restart: options.start === "restart" });
+    return { ...started, configSlave: followConfig ? started.slave : null, restarted: [] };
   }
   // Moving from systemd back to cron: the units go first (they would restart the loops).
   if (recordedSupervisor(app) === "systemd") await stopSupervised(app);
   const restarted = await restartForNewEnv(app, loopEnv);
+  if (options.start === "restart" && readSlave(app).running) {
+    await stopSlave(app);
+    restarted.push("restart");
+  }
   const slave = await startSlaveInBackground(app, slaveFlags(options));
-  const configSlave = followConfig ? await startConfigSlave(app, options.intervalSeconds) : null;
-  return { slave, configSlave, units: null, restarted };
+  // A loop that was running already reads what it follows at its next poll: now.
+  if (slave.alreadyRunning) wakeDaemon(gitSlaveDaemon(app));
+  return { slave, configSlave: followConfig ? slave : null, units: null, restarted };
 }
 
 export interface StopReport {
@@ -150,8 +174,11 @@ export interface StopReport {
 export async function stopNode(app: App, options: { down: boolean }): Promise<StopReport> {
   // systemd's units first: a loop it supervises would be started again after stopSlave's SIGTERM.
   const units = recordedSupervisor(app) === "systemd" ? await stopSupervised(app) : [];
+  const followedConfig = readConfigSlave(app).running;
   const slave = await stopSlave(app);
-  const configSlave = await stopConfigSlave(app);
+  const legacy = await stopLegacyConfigSlave(app);
+  // One loop per app: the config part stopped with it (or an older protocol's config loop did).
+  const configSlave = legacy.pid || !followedConfig ? legacy : slave;
   const cron = await tryCrontab("could not remove the @reboot line", () => removeRebootEntry(app.dir));
   const registration = readRegistration(app.paths.registration);
   if (registration)

@@ -6,10 +6,10 @@
  */
 import { lstatSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import type { App } from "../app/app.ts";
 import { backupStamp, backupTree } from "../core/backup.ts";
 import { shortSha } from "../core/output.ts";
 import { type GitContext, gitOutput } from "../git/git.ts";
-import type { App } from "../app/app.ts";
 
 /** The paths a commit adds, relative to the working copy: every file of it for a first checkout. */
 async function addedPaths(ctx: GitContext, from: string | null, to: string): Promise<string[]> {

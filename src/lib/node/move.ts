@@ -2,12 +2,13 @@
  * Moving the working copy, once every check has passed: keep what is in the way (stash, node-local
  * files, backup ref), then fast-forward or reset. Everything kept is named in the log and returned.
  */
+
+import type { App } from "../app/app.ts";
 import { backupRef } from "../core/backup.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import { type GitContext, gitDir, mergeFastForward, resetHard, stashChanges, updateRef } from "../git/git.ts";
 import { clearStaleIndexLock } from "../git/leftovers.ts";
-import type { App } from "../app/app.ts";
 import { beginMove, endMove, pauseForTests } from "./journal.ts";
 import { moveAsideLocalFiles } from "./local-files.ts";
 

@@ -6,12 +6,12 @@
  */
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
+import type { App } from "../app/app.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import { type GitContext, gitOutput, resetHard } from "../git/git.ts";
 import { removeIndexLockOfCrashedMove } from "../git/leftovers.ts";
 import { parseLsTreeZ, parseStatusZ } from "../git/parse.ts";
-import type { App } from "../app/app.ts";
 import { endMove, readMove } from "./journal.ts";
 import { moveAsideLocalFiles } from "./local-files.ts";
 

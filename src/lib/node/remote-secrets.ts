@@ -1,9 +1,9 @@
+import { type App, remoteName } from "../app/app.ts";
 import { CONFIG_REMOTE, configContext, hasConfigRepo } from "../config-repo/repo.ts";
 import { shellQuote } from "../core/shell.ts";
 import { credentialInUrl, redactUrl } from "../core/validate.ts";
 import { gitContext } from "../git/auth.ts";
 import { type GitContext, remoteUrl } from "../git/git.ts";
-import { type App, remoteName } from "../app/app.ts";
 
 /** A remote URL that carries a password or token, and how to move it to the environment. */
 export interface SecretInUrl {

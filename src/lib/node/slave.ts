@@ -1,14 +1,15 @@
 import { join } from "node:path";
+import { type App, loadApp, pollInterval } from "../app/app.ts";
+import { acquireLock, type Lock } from "../app/lock.ts";
+import { readNodeState } from "../app/state.ts";
 import { nextDelayMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { findLoops } from "../core/process.ts";
 import { gitContext } from "../git/auth.ts";
 import { gitDir } from "../git/git.ts";
-import { type App, loadApp, pollInterval } from "../app/app.ts";
-import { acquireLock, type Lock } from "../app/lock.ts";
-import { readNodeState } from "../app/state.ts";
-import { type DirtyPolicy, type DivergedPolicy, syncNode } from "./sync.ts";
+import type { DirtyPolicy, DivergedPolicy } from "./outcome.ts";
+import { runPass } from "./pass.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 /** Wait `ms`, or less when one of the signals fires (stop, or SIGHUP's "poll now"). */
@@ -128,7 +129,11 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
   }
 }
 
-/** Slave mode for the app's working copy. */
+/**
+ * Slave mode: the app's one loop. Each poll is a pass over what the node follows (its state's
+ * `follow`, read every poll: git:slave and config:slave turn the parts on and off and wake it):
+ * the app's remote and its containers, and the config repo's remote.
+ */
 export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise<void> {
   let target: SyncTarget | undefined;
   return runPollLoop(initial, {
@@ -141,15 +146,18 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
       try {
         target ??= await resolveTarget(app, gitContext(app));
       } catch {
-        // syncNode resolves it again and records why it failed
+        // runPass resolves it again and records why it failed
       }
-      const result = await syncNode(app, {
+      const follow = readNodeState(app.paths.status).follow;
+      const result = await runPass(app, {
         ...options,
         command: "git:slave",
         target,
         lockWaitMs,
         signal,
         announce: true,
+        followApp: follow.app,
+        followConfig: follow.config,
       });
       if (result.result !== "deployed") return false;
       target = undefined;

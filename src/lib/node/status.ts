@@ -1,6 +1,10 @@
+import { type App, remoteName } from "../app/app.ts";
+import { isStale, type LockHolder, readLockHolder } from "../app/lock.ts";
+import { type LoopEnv, showLoopEnv } from "../app/loop-env.ts";
+import { describeLoop, readSlave, type SlaveInfo } from "../app/loops.ts";
+import { readDeploys, readNodeState, readRegistration } from "../app/state.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
 import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
-import { readConfigSlave } from "./config-slave.ts";
 import { readConfigState } from "../config-repo/sync.ts";
 import { errorMessage } from "../core/errors.ts";
 import { renderTable, shortSha } from "../core/output.ts";
@@ -11,12 +15,8 @@ import { gitContext } from "../git/auth.ts";
 import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
-import { type App, remoteName } from "../app/app.ts";
-import { describeLoop, readSlave, type SlaveInfo } from "./daemon.ts";
-import { isStale, type LockHolder, readLockHolder } from "../app/lock.ts";
-import { type LoopEnv, showLoopEnv } from "../app/loop-env.ts";
+import { readConfigSlave } from "./config-slave.ts";
 import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
-import { readDeploys, readNodeState, readRegistration } from "../app/state.ts";
 import { readSupervisor, type SupervisorStatus } from "./supervisor.ts";
 
 export interface NodeStatus {
@@ -75,6 +75,12 @@ export interface NodeStatus {
   supervisor: SupervisorStatus;
   /** DOCKER_HOST, proxies… as start recorded them for the loop (proxy credentials removed). */
   loopEnv: LoopEnv;
+  /** What the app's one loop follows: the app's remote, the config repo's. */
+  follow: NodeState["follow"];
+  /** Restarts of services that stopped behind protocol's back (in the window), and the crash-loop mark. */
+  heal: { restarts: number; lastRestartAt: string | null; crashLoop: NodeState["heal"]["crashLoop"] };
+  /** The deployed commit's services that are not running now (heal's business; doctor marks them). */
+  down: string[];
 }
 
 /** The containers, for a person looking at the node (never called by the poll). */
@@ -145,7 +151,30 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     fleetReport: state.fleetReport,
     supervisor: await readSupervisor(app).catch(() => ({ kind: "systemd" as const, units: [] })),
     loopEnv: showLoopEnv(readRegistration(app.paths.registration)?.loopEnv ?? {}),
+    follow: state.follow,
+    heal: {
+      restarts: state.heal.restarts.length,
+      lastRestartAt: state.heal.restarts.length > 0 ? new Date(state.heal.restarts.at(-1)!).toISOString() : null,
+      crashLoop: state.heal.crashLoop,
+    },
+    down: servicesDown(state, live.containers),
   };
+}
+
+/** The services of the last good deploy without a running container (one-shots that finished are not down). */
+export function servicesDown(state: NodeState, containers: NodeStatus["containers"]): string[] {
+  if (!containers || !state.deployedCommit) return [];
+  const expected = state.services?.running ?? [...new Set(containers.map((c) => c.service))];
+  return expected.filter((service) => !containers.some((c) => c.service === service && c.status === "running")).sort();
+}
+
+/** What the one loop follows, for a person: "the app and the config repo". */
+function following(status: NodeStatus): string {
+  const parts = [
+    ...(status.follow.app ? [`${status.remote}/${status.branch ?? "?"}`] : []),
+    ...(status.follow.config && status.config.dir ? [`config ${status.config.branch ?? "?"}`] : []),
+  ];
+  return parts.join(" and ") || "nothing";
 }
 
 function describeSupervisor(supervisor: SupervisorStatus): string {
@@ -163,7 +192,7 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
     ["local", shortSha(status.localCommit)],
     ["remote", `${shortSha(status.remoteCommit)}${status.remoteSeenAt ? ` (seen ${status.remoteSeenAt})` : ""}`],
     ["deployed", shortSha(status.deployedCommit)],
-    ["slave", describeLoop(status.slave)],
+    ["slave", `${describeLoop(status.slave)}${status.slave.running ? `, following ${following(status)}` : ""}`],
     ["supervisor", describeSupervisor(status.supervisor)],
     [
       "last sync",
@@ -221,8 +250,21 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
     rows.push(["container", `${c.service}: ${c.status}${c.health ? ` (${c.health})` : ""}, ${c.image}`]);
   if (status.containers?.length === 0) rows.push(["containers", "none running (protocol docker:compose starts them)"]);
   if (status.containersError) rows.push(["containers", `unknown: ${status.containersError}`]);
+  if (status.heal.crashLoop)
+    rows.push([
+      "crash-looping",
+      `${status.heal.crashLoop.services.join(", ")} since ${status.heal.crashLoop.since} (${status.heal.crashLoop.restarts} restarts); left alone until the next commit, image or protocol start`,
+    ]);
+  else if (status.down.length > 0)
+    rows.push([
+      "down",
+      `${status.down.join(", ")} not running${status.slave.running && status.follow.app ? "; the loop starts it again" : "; protocol start starts it again"}`,
+    ]);
+  if (status.heal.restarts > 0)
+    rows.push(["restarts", `${status.heal.restarts} recently, the last at ${status.heal.lastRestartAt}`]);
   if (status.config.dir) {
-    const slave = `config slave ${describeLoop(status.config.slave)}`;
+    const followed = status.config.slave.running && status.follow.config;
+    const slave = followed ? "followed by slave mode" : `not followed (protocol config:slave follows it)`;
     rows.push(["config", `${status.config.branch ?? "?"} in ${status.config.dir} (${slave})`]);
     const last = status.config.lastSync;
     if (last?.error) rows.push(["config sync", `${last.result} at ${last.at}: ${last.error}`]);

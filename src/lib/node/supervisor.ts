@@ -6,7 +6,10 @@
  */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { configSlaveDaemon, configSlaveFlags, startConfigSlave, stopConfigSlave } from "./config-slave.ts";
+import type { App } from "../app/app.ts";
+import type { LoopEnv } from "../app/loop-env.ts";
+import { type DaemonSpec, gitSlaveDaemon, readDaemon } from "../app/loops.ts";
+import { readRegistration } from "../app/state.ts";
 import { PreconditionError, ProtocolError, StepFailedError } from "../core/errors.ts";
 import { stateHome } from "../core/paths.ts";
 import {
@@ -23,17 +26,7 @@ import {
   unitStates,
 } from "../host/systemd.ts";
 import { selfArgv } from "../release/self.ts";
-import type { App } from "../app/app.ts";
-import {
-  type DaemonSpec,
-  gitSlaveDaemon,
-  readDaemon,
-  type StartedSlave,
-  startSlaveInBackground,
-  stopSlave,
-} from "./daemon.ts";
-import type { LoopEnv } from "../app/loop-env.ts";
-import { readRegistration } from "../app/state.ts";
+import { type StartedSlave, startSlaveInBackground, stopLegacyConfigSlave, stopSlave } from "./daemon.ts";
 
 export const SUPERVISORS = ["cron", "systemd"] as const;
 export type Supervisor = (typeof SUPERVISORS)[number];
@@ -42,7 +35,7 @@ export function recordedSupervisor(app: App): Supervisor {
   return readRegistration(app.paths.registration)?.supervisor ?? "cron";
 }
 
-/** The app's unit names: its git loop, and its config loop. */
+/** The app's unit names: its one loop's, and the config loop unit an older protocol wrote (removed when found). */
 export function appUnits(app: App): string[] {
   return [unitName(app.dir, "git"), unitName(app.dir, "config")];
 }
@@ -51,7 +44,7 @@ function spec(app: App, daemon: DaemonSpec, flags: string[], loopEnv: LoopEnv, w
   const environment: Record<string, string> = { ...loopEnv, PROTOCOL_HOME: stateHome() };
   for (const name of ["HOME", "PATH"] as const) if (process.env[name]) environment[name] = process.env[name]!;
   return {
-    name: unitName(app.dir, daemon.command === "git:slave" ? "git" : "config"),
+    name: unitName(app.dir, "git"),
     description: `protocol ${what} for ${app.name} (${app.dir})`,
     execStart: [...selfArgv(), daemon.command, "--foreground", "--dir", app.dir, ...flags],
     workingDirectory: app.dir,
@@ -76,7 +69,6 @@ async function waitForLoop(daemon: DaemonSpec, unit: string): Promise<StartedSla
 
 export interface SupervisedStart {
   slave: StartedSlave;
-  configSlave: StartedSlave | null;
   units: UnitChange[];
 }
 
@@ -87,7 +79,7 @@ export interface SupervisedStart {
  */
 export async function startSupervised(
   app: App,
-  options: { flags: string[]; intervalSeconds?: number; followConfig: boolean; loopEnv: LoopEnv },
+  options: { flags: string[]; loopEnv: LoopEnv; restart: boolean },
 ): Promise<SupervisedStart> {
   if (!systemdAvailable())
     throw new PreconditionError(
@@ -97,23 +89,21 @@ export async function startSupervised(
   const [gitUnit, configUnit] = appUnits(app) as [string, string];
   // Loops cron's start ran hold the locks: stopped first (the registration says who runs them).
   const fromCron = recordedSupervisor(app) !== "systemd";
-  const stopped = fromCron ? [await stopSlave(app), await stopConfigSlave(app)] : [];
-  const configFlags = configSlaveFlags(options.intervalSeconds);
+  const stopped = fromCron ? [await stopSlave(app), await stopLegacyConfigSlave(app)] : [];
   const specs = [spec(app, gitSlaveDaemon(app), options.flags, options.loopEnv, "slave mode")];
-  if (options.followConfig)
-    specs.push(spec(app, configSlaveDaemon(app), configFlags, options.loopEnv, "config slave mode"));
   try {
-    if (!options.followConfig) await removeUnits([configUnit]);
+    // One loop per app: an older protocol's config unit goes.
+    if (existsSync(join(unitDir(), configUnit))) await removeUnits([configUnit]);
     const units = await installUnits(specs);
+    // restart: the loop runs the binary now in place (installUnits restarts only a changed unit).
+    if (options.restart && !units[0]?.written) await startUnits([gitUnit], "restart");
     const slave = await waitForLoop(gitSlaveDaemon(app), gitUnit);
-    const configSlave = options.followConfig ? await waitForLoop(configSlaveDaemon(app), configUnit) : null;
-    return { slave, configSlave, units };
+    return { slave, units };
   } catch (error) {
-    // The node is never left without its loops: the ones stopped for systemd run again, as before,
-    // and no unit is left behind to start second ones at the next boot.
+    // The node is never left without its loop: the one stopped for systemd runs again, as before,
+    // and no unit is left behind to start a second one at the next boot.
     if (fromCron) for (const unit of specs) rmSync(join(unitDir(), unit.name), { force: true });
-    if (stopped[0]?.pid) await startSlaveInBackground(app, options.flags);
-    if (stopped[1]?.pid) await startConfigSlave(app, options.intervalSeconds);
+    if (stopped.some((s) => s.pid)) await startSlaveInBackground(app, options.flags);
     if (stopped.some((s) => s.pid) && error instanceof ProtocolError)
       error.message = `${error.message}; slave mode keeps running in the background, as before`;
     throw error;

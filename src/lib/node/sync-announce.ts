@@ -3,7 +3,7 @@ import { newsOf } from "../core/announce.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import type { NodeState } from "../schema/state.ts";
-import type { SyncOutcome } from "./sync.ts";
+import type { SyncOutcome } from "./outcome.ts";
 
 /** Every deploy and rollback is news; any other outcome when it changes, or an hour on for a failure. */
 export function newsOfSync(previous: NodeState, result: SyncOutcome, now: number): "change" | "repeat" | null {

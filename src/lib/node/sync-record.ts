@@ -1,7 +1,7 @@
 /** What one sync leaves in the node's state file, and the loop's log line about it. */
 import type { App } from "../app/app.ts";
 import { readNodeState, writeNodeState } from "../app/state.ts";
-import type { SyncOutcome } from "./sync.ts";
+import type { SyncOutcome } from "./outcome.ts";
 import { announceSync, newsOfSync } from "./sync-announce.ts";
 
 /** While nothing changes, the poll's record (lastSync.at, remoteSeenAt) is refreshed at most this often. */

@@ -1,7 +1,7 @@
 import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
-import type { SyncOutcome } from "./sync.ts";
+import type { SyncOutcome } from "./outcome.ts";
 
 /** Tell the operator what a sync did (successes only; failures are thrown by throwForOutcome). */
 export function renderSyncOutcome(outcome: SyncOutcome): void {

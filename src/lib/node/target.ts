@@ -1,4 +1,6 @@
+import { type App, remoteName } from "../app/app.ts";
 import { PreconditionError } from "../core/errors.ts";
+import { branchNameProblem } from "../core/refname.ts";
 import {
   currentBranch,
   type GitContext,
@@ -7,8 +9,6 @@ import {
   remoteUrl,
   upstreamBranch,
 } from "../git/git.ts";
-import { branchNameProblem } from "../core/refname.ts";
-import { type App, remoteName } from "../app/app.ts";
 
 export interface SyncTarget {
   remote: string;

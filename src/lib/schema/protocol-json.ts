@@ -1,6 +1,6 @@
 import * as v from "valibot";
-import { hasControlChars } from "../core/validate.ts";
 import { branchNameProblem } from "../core/refname.ts";
+import { hasControlChars } from "../core/validate.ts";
 import { NODE_ID_RULE, nodeIdProblem } from "./node-id.ts";
 
 const nonEmpty = v.pipe(v.string(), v.minLength(1, "must not be empty"));
@@ -9,6 +9,13 @@ const seconds = v.pipe(
   v.number("must be a number of seconds"),
   v.minValue(1, "must be at least 1"),
   v.maxValue(86400, "must be at most 86400"),
+);
+
+/** Like seconds, but 0 is allowed: "no wait". */
+const secondsOrNone = v.pipe(
+  v.number("must be a number of seconds"),
+  v.minValue(0, "must be at least 0"),
+  v.maxValue(600, "must be at most 600"),
 );
 
 const oneOrMany = <T extends v.GenericSchema>(schema: T) =>
@@ -115,6 +122,16 @@ export const ProtocolJsonSchema = v.object({
       service: v.optional(nonEmpty),
       /** Follow floating image tags: auto (pull and up on a new digest), notify (only say so), off. */
       updates: v.optional(v.picklist(["auto", "notify", "off"], "must be auto, notify or off")),
+      /** Start the deployed commit's services again when they stop behind protocol's back (default true). */
+      keepRunning: v.optional(v.boolean("must be true or false")),
+      /** How a service that keeps dying is restarted: backoff, then crash-looping after maxRestarts in windowSeconds. */
+      heal: v.optional(
+        v.object({
+          backoffSeconds: v.optional(seconds),
+          maxRestarts: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100))),
+          windowSeconds: v.optional(seconds),
+        }),
+      ),
     }),
     {},
   ),
@@ -129,6 +146,8 @@ export const ProtocolJsonSchema = v.object({
           afterRollback: v.optional(hookSteps),
         }),
       ),
+      /** With no health: how long every service a deploy started must stay running (default 10). */
+      settleSeconds: v.optional(secondsOrNone),
       health: v.optional(
         v.object({
           /** Seconds to wait for compose healthchecks and probes before the deploy counts as failed. */

@@ -32,6 +32,16 @@ export const NotifyStateSchema = v.object({
 
 export type NotifyState = v.InferOutput<typeof NotifyStateSchema>;
 
+export const HealStateSchema = v.object({
+  /** When each restart within the window happened (epoch ms), oldest first. */
+  restarts: v.array(v.number()),
+  /** Services left alone after too many restarts, until the next commit, image, config or start. */
+  crashLoop: v.nullable(
+    v.object({ services: v.array(v.string()), since: iso, commit: v.nullable(v.string()), restarts: v.number() }),
+  ),
+});
+export type HealState = v.InferOutput<typeof HealStateSchema>;
+
 export const NodeStateSchema = v.object({
   /** Each service's image digest at the last good deploy: what a rollback restores. */
   images: v.optional(v.array(ServiceImageSchema), []),
@@ -51,10 +61,38 @@ export const NodeStateSchema = v.object({
   ),
   /** The compose project this checkout's deploys use (kept, so a new default never orphans containers). */
   project: v.optional(v.nullable(v.string()), null),
-  /** The deploy under way (written when it starts, cleared when it ends): status shows it. */
-  deploying: v.optional(v.nullable(v.object({ from: sha, to: v.string(), since: iso })), null),
-  /** The deploy hook steps that ran for the deploy to `to` (point:step): a deploy resumed after a crash skips them. */
-  hooksDone: v.optional(v.nullable(v.object({ to: v.string(), steps: v.array(v.string()) })), null),
+  /**
+   * The deploy under way (written when it starts, cleared when it ends): status shows it. Kept after
+   * an infrastructure error (`error`), so the retry is the same deploy (same id: its finished hook
+   * steps are not run again).
+   */
+  deploying: v.optional(
+    v.nullable(
+      v.object({
+        id: v.optional(v.string(), ""),
+        from: sha,
+        to: v.string(),
+        since: iso,
+        reason: v.optional(v.string(), "commit"),
+        error: v.optional(v.nullable(v.string()), null),
+      }),
+    ),
+    null,
+  ),
+  /** The deploy hook steps that ran for the deploy `deployId` (point:step): a deploy resumed after a crash skips them. */
+  hooksDone: v.optional(
+    v.nullable(v.object({ deployId: v.optional(v.string(), ""), to: v.string(), steps: v.array(v.string()) })),
+    null,
+  ),
+  /** The services the last good deploy left running (and the one-shots that finished): what a pass keeps running. */
+  services: v.optional(v.nullable(v.object({ running: v.array(v.string()), completed: v.array(v.string()) })), null),
+  /**
+   * What the app's one loop follows: the app's remote (git:slave, git:slave:stop) and the config
+   * repo's (config:slave, config:slave:stop). start follows both.
+   */
+  follow: v.optional(v.object({ app: v.boolean(), config: v.boolean() }), { app: true, config: true }),
+  /** Restarts of services that stopped behind protocol's back, and the crash-loop mark. */
+  heal: v.optional(HealStateSchema, { restarts: [], crashLoop: null }),
   /** Set by deploy:rollback: the node holds its commit until start or git:slave runs again. */
   paused: v.optional(v.nullable(v.object({ at: iso, reason: v.string(), commit: v.string() })), null),
   /** The registry checks for floating tags: their own backoff, so a registry outage never slows git polling. */

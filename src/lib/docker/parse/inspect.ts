@@ -12,8 +12,10 @@ const ContainerSchema = v.object({
     Status: v.string(),
     Running: v.boolean(),
     ExitCode: v.optional(v.number(), 0),
+    StartedAt: v.optional(v.string(), ""),
     Health: v.optional(v.nullable(v.object({ Status: v.string() }))),
   }),
+  RestartCount: v.optional(v.number(), 0),
 });
 
 const ImageSchema = v.object({
@@ -32,6 +34,16 @@ export interface ContainerInfo {
   exitCode: number;
   /** "healthy", "unhealthy", "starting", or null when the container has no healthcheck. */
   health: string | null;
+  /** When the engine last started it (epoch ms); null when it never ran or the engine does not say. */
+  startedAt: number | null;
+  /** How often the engine restarted it by its restart policy. */
+  restartCount: number;
+}
+
+/** docker's "0001-01-01T00:00:00Z" means never started. */
+function startedAt(value: string): number | null {
+  const ms = Date.parse(value);
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
 }
 
 /** `docker inspect` output → the project's service containers (one-off `run` containers left out). */
@@ -48,6 +60,8 @@ export function parseContainers(stdout: string): ContainerInfo[] {
       running: c.State.Running,
       exitCode: c.State.ExitCode,
       health: c.State.Health?.Status ?? null,
+      startedAt: startedAt(c.State.StartedAt),
+      restartCount: c.RestartCount,
     }));
 }
 

@@ -1,0 +1,140 @@
+/**
+ * A pass's eyes: everything decide() reads, gathered into one plain Observed value. The cheap part
+ * (one ls-remote per followed repo, HEAD, the state file, the containers when something was
+ * deployed) is read on every pass; the rest (the fetch and what it tells about local work, the
+ * registry, the fleet record) only when decide asks for it.
+ */
+import type { App } from "../app/app.ts";
+import { readNodeState } from "../app/state.ts";
+import { configHash } from "../config-repo/hash.ts";
+import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
+import { projectContainers } from "../docker/containers.ts";
+import { composeFiles } from "../docker/docker.ts";
+import { aheadBehind, currentBranch, type GitContext, headCommit, lsRemoteBranch, trackedChanges } from "../git/git.ts";
+import type { NodeState } from "../schema/state.ts";
+import { readMove } from "./journal.ts";
+import { localFilesInTheWay } from "./local-files.ts";
+import type { ConfigRepoState, Incoming, Observed, ServiceState, StepKind } from "./plan.ts";
+import type { SyncTarget } from "./target.ts";
+
+/** What observe needs to know beyond the app. */
+export interface Eyes {
+  app: App;
+  ctx: GitContext;
+  dotGit: string;
+  target: SyncTarget;
+  /** docker.keepRunning: look at the containers at all. */
+  keepRunning: boolean;
+  /** Follow the app's remote (false: only the config repo is followed; the remote is not asked). */
+  followApp: boolean;
+}
+
+const STATES = new Set<ServiceState["state"]>([
+  "running",
+  "exited",
+  "dead",
+  "created",
+  "restarting",
+  "paused",
+  "removing",
+]);
+
+/**
+ * The deployed commit's services as the engine shows them: each recorded service (or, for a node
+ * an older protocol deployed, each service that has a container) with its worst container.
+ */
+export async function observeServices(
+  app: App,
+  recorded: NodeState["services"],
+): Promise<{ services: ServiceState[] } | { error: string }> {
+  let containers: Awaited<ReturnType<typeof projectContainers>>;
+  try {
+    containers = await projectContainers(app);
+  } catch (error) {
+    return { error: errorMessage(error) };
+  }
+  const expected = recorded?.running ?? [...new Set(containers.map((c) => c.service))];
+  const names = [...new Set([...expected, ...(recorded?.completed ?? [])])].sort();
+  const services = names.map((service): ServiceState => {
+    const own = containers.filter((c) => c.service === service);
+    if (own.length === 0) return { service, state: "missing", exitCode: null, health: null };
+    const worst = own.find((c) => !c.running) ?? own[0]!;
+    const state = STATES.has(worst.status as ServiceState["state"])
+      ? (worst.status as ServiceState["state"])
+      : "exited";
+    return { service, state, exitCode: worst.running ? null : worst.exitCode, health: worst.health };
+  });
+  return { services };
+}
+
+/** The remote's commit, or why it could not be had: a remote that is down stops new commits, not healing. */
+async function askRemote(eyes: Eyes): Promise<Pick<Observed["remote"], "commit" | "failed">> {
+  try {
+    return { commit: await lsRemoteBranch(eyes.ctx, eyes.target.remote, eyes.target.branch) };
+  } catch (error) {
+    return {
+      commit: null,
+      failed: {
+        result: error instanceof NetworkError ? "unreachable" : "error",
+        error: errorMessage(error),
+        ...(error instanceof ProtocolError && error.hint ? { hint: error.hint } : {}),
+      },
+    };
+  }
+}
+
+/** The cheap observation every pass makes; `config` is the config repo's, observed by the pass. */
+export async function observe(
+  eyes: Eyes,
+  done: ReadonlySet<StepKind>,
+  config: ConfigRepoState | undefined,
+  now = Date.now(),
+): Promise<Observed> {
+  const { app, ctx, target } = eyes;
+  const state = readNodeState(app.paths.status);
+  const journal = readMove(eyes.dotGit) !== null;
+  const head = await headCommit(ctx);
+  // Not following the app's remote: the working copy stands for it (only the config repo moves).
+  const remote = eyes.followApp ? await askRemote(eyes) : { commit: head };
+  const compose = composeFiles(app).length > 0;
+  // Containers only matter for healing what was deployed: the working copy must be on it.
+  const look = eyes.keepRunning && compose && head !== null && head === state.deployedCommit;
+  return {
+    now,
+    journal,
+    head,
+    remote: { name: target.remote, branch: target.branch, ...remote },
+    recorded: {
+      deployedCommit: state.deployedCommit,
+      deployedConfigHash: state.deployedConfigHash,
+      quarantine: state.quarantine,
+      paused: state.paused,
+      deploying: state.deploying,
+      heal: state.heal,
+      services: state.services,
+      images: state.images,
+    },
+    configHash: configHash(app),
+    compose,
+    containers: look ? await observeServices(app, state.services) : null,
+    ...(config ? { configRepo: config } : {}),
+    done,
+  };
+}
+
+/** After the fetch: how the working copy relates to `to`, and whether the move has room. */
+export async function observeIncoming(eyes: Eyes, head: string | null, to: string): Promise<Incoming> {
+  const { app, ctx } = eyes;
+  const [branch, changes, counts, localFiles] = await Promise.all([
+    currentBranch(ctx),
+    trackedChanges(ctx),
+    head ? aheadBehind(ctx, head, to) : Promise.resolve({ ahead: 0, behind: 1 }),
+    localFilesInTheWay(ctx, head, to),
+  ]);
+  const { bytesToWrite, lackOfRoom, STATE_DIR_NEEDS } = await import("./room.ts");
+  const room = await lackOfRoom([
+    { path: app.dir, need: await bytesToWrite(ctx, head, to) },
+    { path: app.paths.root, need: STATE_DIR_NEEDS },
+  ]);
+  return { branch, changes, ahead: counts.ahead, behind: counts.behind, localFiles, room };
+}

@@ -1,0 +1,160 @@
+/**
+ * The only place a pass's outcomes are written down: the node's state file, the deploy log, the
+ * quarantine, the fleet record and the webhook. Steps (deploy/, fleet/, docker/) return what
+ * happened; the executor hands it here.
+ */
+import type { App } from "../app/app.ts";
+import { appendDeploy, readNodeState, updateNodeState } from "../app/state.ts";
+import { log } from "../core/log.ts";
+import type { GateCheck } from "../fleet/gate.ts";
+import type { NodeState } from "../schema/state.ts";
+import type { DeployRun } from "./execute-deploy.ts";
+import type { Recovery } from "./recover.ts";
+
+/** The webhook (ofetch) is loaded when there is something to send: an idle pass never needs it. */
+async function notifyDeploy(...args: Parameters<typeof import("../deploy/notify.ts").notifyDeploy>): Promise<void> {
+  if (!args[0].config.notify?.webhook) return;
+  await (await import("../deploy/notify.ts")).notifyDeploy(...args);
+}
+
+/** A deploy begins: status shows it, and a deploy cut short is resumed under the same id. */
+export function recordDeployStart(
+  app: App,
+  deploying: { id: string; from: string | null; to: string; reason: string },
+): void {
+  updateNodeState(app.paths.status, { deploying: { ...deploying, since: new Date().toISOString(), error: null } });
+}
+
+/** The compose project a deploy brings up: kept, so a later rename of the app never orphans its containers. */
+export function recordProject(app: App, project: string): void {
+  if (readNodeState(app.paths.status).project !== project) updateNodeState(app.paths.status, { project });
+}
+
+/** A hook step passed: durably, before the next one starts. */
+export function recordHookDone(app: App, deployId: string, to: string, key: string): void {
+  const before = readNodeState(app.paths.status).hooksDone;
+  const steps = before?.deployId === deployId ? before.steps : [];
+  updateNodeState(app.paths.status, { hooksDone: { deployId, to, steps: [...steps, key] } });
+}
+
+/** A deploy ended: the deploy log, the node's state, the fleet record, the webhook. */
+export async function recordDeploy(
+  app: App,
+  run: DeployRun,
+  previous: NodeState,
+  deployedConfigHash: string | null,
+): Promise<void> {
+  const { plan, result, error } = run;
+  appendDeploy(app.paths.deploys, {
+    from: plan.from,
+    to: plan.to,
+    startedAt: run.startedAt.toISOString(),
+    durationMs: run.durationMs,
+    result,
+    reason: plan.reason,
+    error,
+    keptAs: run.keptAs,
+    compose: run.composeRan,
+    images: run.images,
+    rolledBackTo: run.rolledBackTo,
+    hooks: run.hooks,
+  });
+  if (app.config.rollout?.statusRemote) {
+    const running =
+      result === "deployed" ? plan.to : result === "rolled-back" ? run.rolledBackTo : previous.deployedCommit;
+    (await import("../fleet/report.ts")).queueReport(app, { commit: plan.to, running, result, error });
+  }
+  const services = run.services ? { running: run.services.running, completed: run.services.completed } : null;
+  if (result === "deployed") {
+    updateNodeState(app.paths.status, {
+      deployedCommit: plan.to,
+      deployedConfigHash,
+      images: run.images,
+      quarantine: null,
+      deploying: null,
+      hooksDone: null,
+      // A new deploy starts the restart count afresh and lifts a crash-loop mark.
+      heal: { restarts: [], crashLoop: null },
+      ...(run.composeRan ? { services } : {}),
+    });
+  } else if (result === "error") {
+    // The same deploy is tried again (its finished hook steps stay done).
+    const deploying = readNodeState(app.paths.status).deploying;
+    if (deploying) updateNodeState(app.paths.status, { deploying: { ...deploying, error } });
+  } else {
+    // Never a hot loop: the failed commit (or image digests) is skipped until the remote moves on.
+    updateNodeState(app.paths.status, {
+      deploying: null,
+      hooksDone: null,
+      quarantine: {
+        commit: plan.to,
+        digests: plan.digests,
+        reason: error ?? "deploy failed",
+        at: new Date().toISOString(),
+        rolledBackTo: run.rolledBackTo,
+      },
+      ...(result === "rolled-back" && services ? { services, heal: { restarts: [], crashLoop: null } } : {}),
+    });
+  }
+  await notifyDeploy(app, {
+    event: result === "deployed" ? "succeeded" : result,
+    from: plan.from,
+    to: plan.to,
+    error,
+  });
+  if (run.hookFailed)
+    await notifyDeploy(app, { event: "hook-failed", from: plan.from, to: plan.to, error: run.hookFailed });
+}
+
+/** Services were started again: one more restart in the count that leads to crash-looping. */
+export function recordHeal(app: App, now: number, windowSeconds: number): void {
+  const heal = readNodeState(app.paths.status).heal;
+  const restarts = [...heal.restarts.filter((at) => now - at < windowSeconds * 1000), now];
+  updateNodeState(app.paths.status, { heal: { ...heal, restarts } });
+}
+
+/** Services that keep dying: marked, said once, left alone until the next deploy or start. */
+export async function recordCrashLoop(
+  app: App,
+  services: string[],
+  restarts: number,
+  windowSeconds: number,
+  commit: string | null,
+): Promise<void> {
+  const heal = readNodeState(app.paths.status).heal;
+  updateNodeState(app.paths.status, {
+    heal: { ...heal, crashLoop: { services, since: new Date().toISOString(), commit, restarts } },
+  });
+  const error = `${services.join(", ")} ${services.length === 1 ? "is" : "are"} crash-looping: restarted ${restarts} times in ${windowSeconds}s; left alone until the next commit, image or protocol start`;
+  log.error(error);
+  if (commit) await notifyDeploy(app, { event: "crash-looping", from: commit, to: commit, error });
+}
+
+/** `start`: a person asks for the services again; the crash-loop mark and the restart count go. */
+export function clearHeal(app: App): void {
+  const { heal } = readNodeState(app.paths.status);
+  if (heal.crashLoop || heal.restarts.length > 0) {
+    if (heal.crashLoop) log.info(`starting ${heal.crashLoop.services.join(", ")} again (they were crash-looping)`);
+    updateNodeState(app.paths.status, { heal: { restarts: [], crashLoop: null } });
+  }
+}
+
+export function recordRecovery(app: App, recovery: Recovery): void {
+  updateNodeState(app.paths.status, { lastRecovery: recovery });
+}
+
+export function recordRegistry(app: App, registry: NodeState["registry"]): void {
+  updateNodeState(app.paths.status, { registry });
+}
+
+/** What the fleet gate decided to keep: the rollout's state, a record for the fleet, a hold's webhook. */
+export async function recordGate(app: App, check: GateCheck, running: string | null): Promise<void> {
+  if (check.rollout) updateNodeState(app.paths.status, { rollout: check.rollout });
+  if (check.report || check.held) {
+    const { queueReport } = await import("../fleet/report.ts");
+    if (check.report) queueReport(app, check.report);
+  }
+  if (check.held) {
+    await notifyDeploy(app, { event: "held", from: running, to: check.held.to, error: check.held.error });
+  }
+}

@@ -1,0 +1,443 @@
+/**
+ * How a pass decides, row by row: plain observations in, plans out. No git, no docker, no clock.
+ * The README's "How a pass decides" table is this file.
+ */
+import { describe, expect, test } from "bun:test";
+import { decide, healBackoffSeconds, MAX_HEAL_BACKOFF_S } from "../../src/lib/node/decide.ts";
+import type { Incoming, Observed, Plan, Policy, ServiceState, StepKind } from "../../src/lib/node/plan.ts";
+
+const A = "a".repeat(40);
+const B = "b".repeat(40);
+const C = "c".repeat(40);
+const NOW = 1_700_000_000_000;
+
+const running = (service: string): ServiceState => ({ service, state: "running", exitCode: null, health: null });
+const exited = (service: string, exitCode: number): ServiceState => ({
+  service,
+  state: "exited",
+  exitCode,
+  health: null,
+});
+
+/** A node deployed at A, idle: the remote at A, one service running, nothing held. */
+function observed(
+  over: Partial<Omit<Observed, "recorded">> & { recorded?: Partial<Observed["recorded"]> } = {},
+): Observed {
+  const { recorded, ...rest } = over;
+  return {
+    now: NOW,
+    journal: false,
+    head: A,
+    remote: { name: "origin", branch: "main", commit: A },
+    recorded: {
+      deployedCommit: A,
+      deployedConfigHash: null,
+      quarantine: null,
+      paused: null,
+      deploying: null,
+      heal: { restarts: [], crashLoop: null },
+      services: { running: ["web"], completed: [] },
+      images: [],
+      ...recorded,
+    },
+    configHash: null,
+    compose: true,
+    containers: { services: [running("web")] },
+    done: new Set<StepKind>(),
+    ...rest,
+  };
+}
+
+const policy = (over: Partial<Policy> = {}): Policy => ({
+  onDirty: "refuse",
+  onDiverged: "refuse",
+  rollout: true,
+  staged: false,
+  keepRunning: true,
+  heal: { backoffSeconds: 10, maxRestarts: 5, windowSeconds: 600 },
+  updates: "auto",
+  stopping: false,
+  start: null,
+  ...over,
+});
+
+const clean: Incoming = { branch: "main", changes: [], ahead: 0, behind: 1, localFiles: [], room: null };
+
+/** A plan as the table shows it: result, the step kinds, and the deploy's reason when there is one. */
+const shape = (plan: Plan) => ({
+  result: plan.result,
+  steps: plan.steps.map((step) => (step.kind === "hooks" ? `hooks:${step.point}` : step.kind)),
+  again: plan.again,
+  ...(plan.deploy ? { deploy: plan.deploy.reason } : {}),
+});
+
+const NEW_COMMIT = ["pull", "hooks:beforeMove", "move", "up", "hooks:afterUp", "wait", "hooks:afterHealthy", "record"];
+const REDEPLOY = ["hooks:beforeMove", "pull", "up", "hooks:afterUp", "wait", "hooks:afterHealthy", "record"];
+
+describe("decide: the plan for each situation", () => {
+  const rows: [string, Observed, Policy, ReturnType<typeof shape>][] = [
+    ["idle: up to date", observed(), policy(), { result: "up-to-date", steps: [], again: false }],
+    [
+      "a move was cut short: recover first, then decide again",
+      observed({ journal: true }),
+      policy(),
+      { result: "up-to-date", steps: ["recover"], again: true },
+    ],
+    [
+      "the remote is ahead: fetch first",
+      observed({ remote: { name: "origin", branch: "main", commit: B } }),
+      policy(),
+      { result: "up-to-date", steps: ["fetch"], again: true },
+    ],
+    [
+      "commit ahead, fetched, clean: pull, beforeMove, move, up, afterUp, wait, afterHealthy, record",
+      observed({ remote: { name: "origin", branch: "main", commit: B }, incoming: clean }),
+      policy(),
+      { result: "deployed", steps: NEW_COMMIT, again: false, deploy: "commit" },
+    ],
+    [
+      "config changed (same commit): a config deploy, beforeMove first, no move",
+      observed({ configHash: "new", recorded: { deployedConfigHash: "old" } }),
+      policy(),
+      { result: "deployed", steps: REDEPLOY, again: false, deploy: "config" },
+    ],
+    [
+      "floating tags followed: ask the registry first",
+      observed({ recorded: { images: [{ service: "web", image: "r/web:latest", digest: "sha256:1" }] } }),
+      policy(),
+      { result: "up-to-date", steps: ["check-images"], again: true },
+    ],
+    [
+      "a digest moved: an image deploy",
+      observed({
+        recorded: { images: [{ service: "web", image: "r/web:latest", digest: "sha256:1" }] },
+        imageUpdate: { digests: { "r/web:latest": "sha256:2" } },
+      }),
+      policy(),
+      { result: "deployed", steps: REDEPLOY, again: false, deploy: "image" },
+    ],
+    [
+      "a digest moved, docker.updates=notify: nothing deployed",
+      observed({
+        recorded: { images: [{ service: "web", image: "r/web:latest", digest: "sha256:1" }] },
+        imageUpdate: { digests: { "r/web:latest": "sha256:2" } },
+      }),
+      policy({ updates: "notify" }),
+      { result: "up-to-date", steps: [], again: false },
+    ],
+    [
+      "service exited behind protocol's back: heal",
+      observed({ containers: { services: [exited("web", 137)] } }),
+      policy(),
+      { result: "up-to-date", steps: ["heal"], again: false },
+    ],
+    [
+      "service missing (stop --down): heal",
+      observed({ containers: { services: [{ service: "web", state: "missing", exitCode: null, health: null }] } }),
+      policy(),
+      { result: "up-to-date", steps: ["heal"], again: false },
+    ],
+    [
+      "a one-shot that finished (exit 0 at its deploy) is not restarted",
+      observed({
+        containers: { services: [running("web"), exited("migrate", 0)] },
+        recorded: { services: { running: ["web"], completed: ["migrate"] } },
+      }),
+      policy(),
+      { result: "up-to-date", steps: [], again: false },
+    ],
+    [
+      "restarting (the engine's own restart policy) is left to the engine",
+      observed({ containers: { services: [{ service: "web", state: "restarting", exitCode: null, health: null }] } }),
+      policy(),
+      { result: "up-to-date", steps: [], again: false },
+    ],
+    [
+      "docker.keepRunning=false: no heal",
+      observed({ containers: { services: [exited("web", 1)] } }),
+      policy({ keepRunning: false }),
+      { result: "up-to-date", steps: [], again: false },
+    ],
+    [
+      "crash-looping: after maxRestarts in the window, marked, not started",
+      observed({
+        containers: { services: [exited("web", 3)] },
+        recorded: { heal: { restarts: [NOW - 50_000, NOW - 40_000, NOW - 30_000], crashLoop: null } },
+      }),
+      policy({ heal: { backoffSeconds: 1, maxRestarts: 3, windowSeconds: 600 } }),
+      { result: "up-to-date", steps: ["crash-loop"], again: false },
+    ],
+    [
+      "crash-looping, marked: left alone",
+      observed({
+        containers: { services: [exited("web", 3)] },
+        recorded: {
+          heal: { restarts: [NOW - 1000], crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 } },
+        },
+      }),
+      policy(),
+      { result: "up-to-date", steps: [], again: false },
+    ],
+    [
+      "crash-looping, marked, protocol start: started again",
+      observed({
+        containers: { services: [exited("web", 3)] },
+        recorded: {
+          heal: { restarts: [NOW - 1000], crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 } },
+        },
+      }),
+      policy({ start: "start" }),
+      { result: "up-to-date", steps: ["heal"], again: false },
+    ],
+    [
+      "held by deploy:rollback: no new commit, but the current one is healed",
+      observed({
+        remote: { name: "origin", branch: "main", commit: B },
+        containers: { services: [exited("web", 137)] },
+        recorded: { paused: { at: "t", reason: "deploy:rollback", commit: A } },
+      }),
+      policy(),
+      { result: "paused", steps: ["heal"], again: false },
+    ],
+    [
+      "the remote's commit is quarantined: skipped, the current one healed",
+      observed({
+        remote: { name: "origin", branch: "main", commit: B },
+        containers: { services: [exited("web", 1)] },
+        recorded: { quarantine: { commit: B, digests: null, reason: "x", at: "t", rolledBackTo: A } },
+      }),
+      policy(),
+      { result: "quarantined", steps: ["heal"], again: false },
+    ],
+    [
+      "a staged rollout: ask the wave and the fleet record first",
+      observed({ remote: { name: "origin", branch: "main", commit: B } }),
+      policy({ staged: true }),
+      { result: "up-to-date", steps: ["check-gate"], again: true },
+    ],
+    [
+      "wave waiting: nothing moves",
+      observed({
+        remote: { name: "origin", branch: "main", commit: B },
+        gate: { result: "waiting", message: "w", hint: "h" },
+      }),
+      policy({ staged: true }),
+      { result: "waiting", steps: [], again: false },
+    ],
+    [
+      "held by a canary: nothing moves",
+      observed({
+        remote: { name: "origin", branch: "main", commit: B },
+        gate: { result: "held", message: "w", hint: "h" },
+      }),
+      policy({ staged: true }),
+      { result: "held", steps: [], again: false },
+    ],
+    [
+      "git:pull --now: the rollout is not asked",
+      observed({ remote: { name: "origin", branch: "main", commit: B }, incoming: clean }),
+      policy({ staged: true, rollout: false }),
+      { result: "deployed", steps: NEW_COMMIT, again: false, deploy: "commit" },
+    ],
+    [
+      "dirty working copy: refused",
+      observed({
+        remote: { name: "origin", branch: "main", commit: B },
+        incoming: { ...clean, changes: [{ path: "x", index: " ", worktree: "M" } as never] },
+      }),
+      policy(),
+      { result: "dirty", steps: [], again: false },
+    ],
+    [
+      "dirty, --on-dirty=stash: moved (the move stashes)",
+      observed({
+        remote: { name: "origin", branch: "main", commit: B },
+        incoming: { ...clean, changes: [{ path: "x", index: " ", worktree: "M" } as never] },
+      }),
+      policy({ onDirty: "stash" }),
+      { result: "deployed", steps: NEW_COMMIT, again: false, deploy: "commit" },
+    ],
+    [
+      "diverged (local commits and remote commits): refused",
+      observed({
+        head: C,
+        recorded: { deployedCommit: A },
+        remote: { name: "origin", branch: "main", commit: B },
+        incoming: { ...clean, ahead: 1, behind: 2 },
+      }),
+      policy(),
+      { result: "diverged", steps: [], again: false },
+    ],
+    [
+      "the remote rewound under the deployed commit: followed",
+      observed({ remote: { name: "origin", branch: "main", commit: B }, incoming: { ...clean, ahead: 2, behind: 0 } }),
+      policy(),
+      { result: "deployed", steps: NEW_COMMIT, again: false, deploy: "rewind" },
+    ],
+    [
+      "node-local files in the way: refused",
+      observed({ remote: { name: "origin", branch: "main", commit: B }, incoming: { ...clean, localFiles: [".env"] } }),
+      policy(),
+      { result: "dirty", steps: [], again: false },
+    ],
+    [
+      "on another branch: an error",
+      observed({ remote: { name: "origin", branch: "main", commit: B }, incoming: { ...clean, branch: "dev" } }),
+      policy(),
+      { result: "error", steps: [], again: false },
+    ],
+    [
+      "too little room: an error, nothing moves",
+      observed({
+        remote: { name: "origin", branch: "main", commit: B },
+        incoming: { ...clean, room: { error: "full", hint: "free some" } },
+      }),
+      policy(),
+      { result: "error", steps: [], again: false },
+    ],
+    [
+      "stopping (SIGTERM): no new move",
+      observed({ remote: { name: "origin", branch: "main", commit: B }, incoming: clean }),
+      policy({ stopping: true }),
+      { result: "error", steps: [], again: false },
+    ],
+    [
+      "the remote is unreachable: no new commit, the current one still healed",
+      observed({
+        remote: { name: "origin", branch: "main", commit: null, failed: { result: "unreachable", error: "down" } },
+        containers: { services: [exited("web", 137)] },
+      }),
+      policy(),
+      { result: "unreachable", steps: ["heal"], again: false },
+    ],
+    [
+      "the branch is gone from the remote: an error",
+      observed({ remote: { name: "origin", branch: "main", commit: null } }),
+      policy(),
+      { result: "error", steps: [], again: false },
+    ],
+    [
+      "first deploy (nothing recorded): a commit deploy of HEAD, no rollback target",
+      observed({ recorded: { deployedCommit: null, services: null }, containers: null }),
+      policy(),
+      {
+        result: "deployed",
+        steps: ["pull", "up", "hooks:afterUp", "wait", "hooks:afterHealthy", "record"],
+        again: false,
+        deploy: "commit",
+      },
+    ],
+    [
+      "the config repo moved: follow it first",
+      observed({ configRepo: { branch: "production", head: A, remoteCommit: B } }),
+      policy(),
+      { result: "up-to-date", steps: ["follow-config"], again: true },
+    ],
+  ];
+  for (const [name, o, p, expected] of rows) test(name, () => expect(shape(decide(o, p))).toEqual(expected));
+});
+
+describe("decide: details", () => {
+  test("a deploy cut short resumes under its id (its finished hook steps are skipped)", () => {
+    const plan = decide(
+      observed({
+        recorded: {
+          deployedCommit: A,
+          deploying: { id: "d1", from: A, to: B, since: "t", reason: "commit", error: null },
+        },
+        head: B,
+        remote: { name: "origin", branch: "main", commit: B },
+      }),
+      policy(),
+    );
+    expect(plan.deploy).toMatchObject({ resume: "d1", to: B, reason: "commit", rollbackTo: A });
+  });
+
+  test("a config redeploy after a finished deploy is a new deploy (no id to resume): its hooks run", () => {
+    const plan = decide(observed({ configHash: "new", recorded: { deployedConfigHash: "old" } }), policy());
+    expect(plan.deploy).toMatchObject({ resume: null, reason: "config", rollbackTo: A });
+  });
+
+  test("an interrupted image deploy is resumed as an image deploy", () => {
+    const plan = decide(
+      observed({
+        recorded: { deploying: { id: "d2", from: A, to: A, since: "t", reason: "image", error: "engine down" } },
+      }),
+      policy(),
+    );
+    expect(plan.deploy).toMatchObject({ resume: "d2", reason: "image" });
+  });
+
+  test("a heal waits out its backoff: the k-th restart in the window waits backoff·2^(k-1)", () => {
+    const o = observed({
+      containers: { services: [exited("web", 1)] },
+      recorded: { heal: { restarts: [NOW - 15_000, NOW - 5_000], crashLoop: null } },
+    });
+    const plan = decide(o, policy());
+    expect(plan.steps).toEqual([]);
+    expect(plan.heal?.waitingUntil).toBe(NOW - 5_000 + 20_000);
+    expect(shape(decide({ ...o, now: NOW + 15_001 }, policy())).steps).toEqual(["heal"]);
+    expect(healBackoffSeconds(10, 0)).toBe(0);
+    expect(healBackoffSeconds(10, 3)).toBe(40);
+    expect(healBackoffSeconds(10, 20)).toBe(MAX_HEAL_BACKOFF_S);
+  });
+
+  test("restart (after a reboot) starts at once, whatever the backoff, but leaves a crash-loop mark", () => {
+    const o = observed({
+      containers: { services: [exited("web", 1)] },
+      recorded: { heal: { restarts: [NOW - 1_000], crashLoop: null } },
+    });
+    expect(shape(decide(o, policy({ start: "restart" }))).steps).toEqual(["heal"]);
+    const marked = observed({
+      containers: { services: [exited("web", 1)] },
+      recorded: { heal: { restarts: [], crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 } } },
+    });
+    expect(shape(decide(marked, policy({ start: "restart" }))).steps).toEqual([]);
+  });
+
+  test("a crash-loop mark of an earlier commit does not stop healing this one", () => {
+    const plan = decide(
+      observed({
+        containers: { services: [exited("web", 1)] },
+        recorded: { heal: { restarts: [], crashLoop: { services: ["web"], since: "t", commit: C, restarts: 5 } } },
+      }),
+      policy(),
+    );
+    expect(shape(plan).steps).toEqual(["heal"]);
+  });
+
+  test("a node an older protocol deployed (no service list) with no container at all: start brings it up", () => {
+    const o = observed({ recorded: { services: null }, containers: { services: [] } });
+    expect(shape(decide(o, policy({ start: "restart" }))).steps).toEqual(["heal"]);
+    expect(shape(decide(o, policy())).steps).toEqual([]);
+  });
+
+  test("the engine cannot say: no heal, no error", () => {
+    const plan = decide(observed({ containers: { error: "engine down" } }), policy());
+    expect(shape(plan)).toEqual({ result: "up-to-date", steps: [], again: false });
+  });
+
+  test("each observing step runs once per pass: a second fetch is never asked for", () => {
+    const o = observed({
+      remote: { name: "origin", branch: "main", commit: B },
+      journal: true,
+      done: new Set(["recover"]),
+    });
+    expect(shape(decide(o, policy())).steps).toEqual(["fetch"]);
+  });
+
+  test("an image update to digests quarantined before is not deployed again", () => {
+    const digests = { "r/web:latest": "sha256:2" };
+    const plan = decide(
+      observed({
+        recorded: {
+          images: [{ service: "web", image: "r/web:latest", digest: "sha256:1" }],
+          quarantine: { commit: A, digests, reason: "x", at: "t", rolledBackTo: A },
+        },
+        imageUpdate: { digests },
+      }),
+      policy(),
+    );
+    expect(shape(plan)).toEqual({ result: "up-to-date", steps: [], again: false });
+  });
+});
