@@ -137,14 +137,14 @@ describe("containers converge (fake docker)", () => {
 
   test("settleSeconds: a container that dies within the window fails the deploy; a one-shot that exits 0 is completed", async () => {
     const oneShot = "  migrate:\n    image: migrate:1\n";
-    await node({ deploy: { settleSeconds: 2 } }, { crash: { "migrate:1": 0, "shop:2": "1@0.5" } });
+    await node({ deploy: { settleSeconds: 1 } }, { crash: { "migrate:1": 0, "shop:2": "1@0.4" } });
     const good = await fx.push({ "docker-compose.yml": compose("shop:1") + oneShot }, "with a one-shot");
     const first = await cli(["git:pull", "--dir", fx.node]);
     expect(first.exitCode, first.stderr).toBe(0);
     expect((await deploys()).at(-1)).toMatchObject({ to: good, result: "deployed" });
 
-    // Up and running when up returns, dead half a second later: only a gate that waits sees it.
-    const bad = await fx.push({ "docker-compose.yml": compose("shop:2") + oneShot }, "shop 2 dies after 0.5 s");
+    // Up and running when up returns, dead 0.4 s later: only a gate that waits sees it.
+    const bad = await fx.push({ "docker-compose.yml": compose("shop:2") + oneShot }, "shop 2 dies after 0.4 s");
     await cli(["git:pull", "--dir", fx.node]);
     expect((await deploys()).at(-1)).toMatchObject({ to: bad, result: "rolled-back", rolledBackTo: good });
     expect((await status()).deployedCommit).toBe(good);
@@ -182,9 +182,12 @@ describe("containers converge (fake docker)", () => {
       doctor.stdout,
     ).toBe(true);
 
-    // Left alone: a third restart would come at most backoffSeconds * 2^2 = 4 s after the second.
-    expect(await eventually(() => ups() > upsAtMark, 5_000, 250)).toBe(false);
-    expect((await web())?.running).toBe(false);
+    // Left alone: a third restart would come backoffSeconds * 2^2 = 4 s after the second (the dead
+    // container's StartedAt), at the latest on the poll after that (--interval 1): watch until then.
+    const dead = (await web())!;
+    expect(dead.running).toBe(false);
+    const due = Date.parse(dead.startedAt) + 4_000 + 1_500;
+    expect(await eventually(() => ups() > upsAtMark, Math.max(0, due - Date.now()), 250)).toBe(false);
 
     const again = await cli(["start", "--dir", fx.node, "--no-cron", "--interval", "1"]);
     expect(again.exitCode, again.stderr).toBe(0);
