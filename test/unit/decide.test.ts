@@ -368,17 +368,19 @@ describe("decide: details", () => {
     expect(plan.deploy).toMatchObject({ resume: "d2", reason: "image" });
   });
 
-  test("a heal waits out its backoff: the k-th restart in the window waits backoff·2^(k-1)", () => {
+  test("a heal waits out its backoff: the first restart is at once, the k-th waits backoff·2^(k-1) after the one before", () => {
     const o = observed({
       containers: { services: [exited("web", 1)] },
-      recorded: { heal: { restarts: [NOW - 15_000, NOW - 5_000], crashLoop: null } },
+      recorded: { heal: { restarts: [NOW - 25_000, NOW - 5_000], crashLoop: null } },
     });
+    // Two restarts so far: the third waits 4 × 10 s after the second.
     const plan = decide(o, policy());
     expect(plan.steps).toEqual([]);
-    expect(plan.heal?.waitingUntil).toBe(NOW - 5_000 + 20_000);
-    expect(shape(decide({ ...o, now: NOW + 15_001 }, policy())).steps).toEqual(["heal"]);
+    expect(plan.heal?.waitingUntil).toBe(NOW - 5_000 + 40_000);
+    expect(shape(decide({ ...o, now: NOW + 35_001 }, policy())).steps).toEqual(["heal"]);
     expect(healBackoffSeconds(10, 0)).toBe(0);
-    expect(healBackoffSeconds(10, 3)).toBe(40);
+    expect(healBackoffSeconds(10, 1)).toBe(20);
+    expect(healBackoffSeconds(10, 2)).toBe(40);
     expect(healBackoffSeconds(10, 20)).toBe(MAX_HEAL_BACKOFF_S);
   });
 

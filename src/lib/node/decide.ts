@@ -17,6 +17,9 @@ import type { DeployPlan, DeployReason, Observed, Plan, Policy, ServiceState, St
 /** States in which a service is down and `up -d` starts it again. */
 const DOWN = new Set<ServiceState["state"]>(["exited", "dead", "created", "missing"]);
 
+/** docker.heal's defaults: the first wait, the restarts allowed, and the window they are counted in. */
+export const HEAL_DEFAULTS = { backoffSeconds: 10, maxRestarts: 5, windowSeconds: 600 };
+
 /** The longest wait between two restarts of a service that keeps dying. */
 export const MAX_HEAL_BACKOFF_S = 300;
 
@@ -34,10 +37,13 @@ function again(step: Step): Plan {
   return { result: "up-to-date", why: step.why, error: null, steps: [step], deploy: null, again: true };
 }
 
-/** The seconds the k-th restart in the window waits after the one before it. */
+/**
+ * The seconds a restart waits after the one before it, given the restarts already in the window:
+ * the first is at once; the k-th waits backoff·2^(k−1) (2×, 4×, 8×… the backoff), at most 5 minutes.
+ */
 export function healBackoffSeconds(backoffSeconds: number, restartsInWindow: number): number {
   if (restartsInWindow === 0) return 0;
-  return Math.min(backoffSeconds * 2 ** (restartsInWindow - 1), MAX_HEAL_BACKOFF_S);
+  return Math.min(backoffSeconds * 2 ** restartsInWindow, MAX_HEAL_BACKOFF_S);
 }
 
 /** The deployed commit's services that are down, and what to do about them. */

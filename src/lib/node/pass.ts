@@ -15,7 +15,7 @@ import { log } from "../core/log.ts";
 import { gitContext } from "../git/auth.ts";
 import { ensureFetched, type GitContext, gitDir, headCommit } from "../git/git.ts";
 import type { NodeState } from "../schema/state.ts";
-import { decide, describeDown, planDeploy } from "./decide.ts";
+import { decide, describeDown, HEAL_DEFAULTS, planDeploy } from "./decide.ts";
 import { type Eyes, observe, observeIncoming } from "./observe.ts";
 import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
 import type { Observed, Plan, Policy, Step, StepKind } from "./plan.ts";
@@ -26,8 +26,6 @@ import { resolveTarget, type SyncTarget } from "./target.ts";
 
 // The deploy path (execute-deploy, prepull, registry checks) is imported when a pass needs it: the
 // loop spends its life on idle passes, and every module it loads stays in its memory (bench/memory.ts).
-
-export const HEAL_DEFAULTS = { backoffSeconds: 10, maxRestarts: 5, windowSeconds: 600 };
 
 export interface PassOptions {
   command: string;
@@ -244,13 +242,7 @@ async function execute(
   for (const step of plan.steps) {
     if (step.kind === "heal") outcome.healed = await heal(eyes.app, step, policy, o.now);
     if (step.kind === "crash-loop") {
-      await recordCrashLoop(
-        eyes.app,
-        step.services,
-        step.restarts,
-        policy.heal.windowSeconds,
-        o.recorded.deployedCommit,
-      );
+      await recordCrashLoop(eyes.app, step.services, step.restarts, o.recorded.deployedCommit, o.now);
       outcome.crashLooping = step.services;
     }
   }

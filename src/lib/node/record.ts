@@ -118,14 +118,16 @@ export async function recordCrashLoop(
   app: App,
   services: string[],
   restarts: number,
-  windowSeconds: number,
   commit: string | null,
+  now = Date.now(),
 ): Promise<void> {
   const heal = readNodeState(app.paths.status).heal;
+  // The span the restarts took: from the first still counted to this death.
+  const span = Math.max(1, Math.round((now - (heal.restarts[0] ?? now)) / 1000));
   updateNodeState(app.paths.status, {
     heal: { ...heal, crashLoop: { services, since: new Date().toISOString(), commit, restarts } },
   });
-  const error = `${services.join(", ")} ${services.length === 1 ? "is" : "are"} crash-looping: restarted ${restarts} times in ${windowSeconds}s; left alone until the next commit, image or protocol start`;
+  const error = `${services.join(", ")} ${services.length === 1 ? "is" : "are"} crash-looping: restarted ${restarts} times in ${span} s; left alone until the next commit, image or protocol start`;
   log.error(error);
   if (commit) await notifyDeploy(app, { event: "crash-looping", from: commit, to: commit, error });
 }

@@ -16,6 +16,7 @@ import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
 import { readConfigSlave } from "./config-slave.ts";
+import { HEAL_DEFAULTS, healBackoffSeconds } from "./decide.ts";
 import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
 import { readSupervisor, type SupervisorStatus } from "./supervisor.ts";
 
@@ -78,7 +79,7 @@ export interface NodeStatus {
   /** What the app's one loop follows: the app's remote, the config repo's. */
   follow: NodeState["follow"];
   /** Restarts of services that stopped behind protocol's back (in the window), and the crash-loop mark. */
-  heal: { restarts: number; lastRestartAt: string | null; crashLoop: NodeState["heal"]["crashLoop"] };
+  heal: { restarts: number; nextRestartAt: string | null; crashLoop: NodeState["heal"]["crashLoop"] };
   /** The deployed commit's services that are not running now (heal's business; doctor marks them). */
   down: string[];
 }
@@ -114,6 +115,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
   const holder = readLockHolder(app.paths.syncLock);
   const live = await readContainers(app);
   const free = await freeBytes(app.paths.root);
+  const down = servicesDown(state, live.containers);
   return {
     dir: app.dir,
     name: app.name,
@@ -152,12 +154,23 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     supervisor: await readSupervisor(app).catch(() => ({ kind: "systemd" as const, units: [] })),
     loopEnv: showLoopEnv(readRegistration(app.paths.registration)?.loopEnv ?? {}),
     follow: state.follow,
-    heal: {
-      restarts: state.heal.restarts.length,
-      lastRestartAt: state.heal.restarts.length > 0 ? new Date(state.heal.restarts.at(-1)!).toISOString() : null,
-      crashLoop: state.heal.crashLoop,
-    },
-    down: servicesDown(state, live.containers),
+    heal: healStatus(app, state, down),
+    down,
+  };
+}
+
+/** The restarts within the window, and when the next one is due while a service is down and waits out its backoff. */
+function healStatus(app: App, state: NodeState, down: string[]): NodeStatus["heal"] {
+  const policy = { ...HEAL_DEFAULTS, ...app.config.docker?.heal };
+  const now = Date.now();
+  const restarts = state.heal.restarts.filter((at) => now - at < policy.windowSeconds * 1000);
+  const last = restarts.at(-1);
+  const waiting = down.length > 0 && !state.heal.crashLoop && last !== undefined;
+  const due = waiting ? last + healBackoffSeconds(policy.backoffSeconds, restarts.length) * 1000 : null;
+  return {
+    restarts: restarts.length,
+    nextRestartAt: due !== null && due > now ? new Date(due).toISOString() : null,
+    crashLoop: state.heal.crashLoop,
   };
 }
 
@@ -261,7 +274,10 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
       `${status.down.join(", ")} not running${status.slave.running && status.follow.app ? "; the loop starts it again" : "; protocol start starts it again"}`,
     ]);
   if (status.heal.restarts > 0)
-    rows.push(["restarts", `${status.heal.restarts} recently, the last at ${status.heal.lastRestartAt}`]);
+    rows.push([
+      "restarts",
+      `${status.heal.restarts} in the window${status.heal.nextRestartAt ? `; the next at ${status.heal.nextRestartAt}` : ""}`,
+    ]);
   if (status.config.dir) {
     const followed = status.config.slave.running && status.follow.config;
     const slave = followed ? "followed by slave mode" : `not followed (protocol config:slave follows it)`;
