@@ -148,7 +148,8 @@ describe("real engine, compose v1", () => {
       expect(await eventually(async () => (await served(port)) === "v2", 10_000)).toBe(true);
       const lastDeploy = async () =>
         JSON.parse((await fx.cli(["deploy:log", "--dir", fx.node, "--json"])).stdout).at(-1);
-      expect(await eventually(async () => (await lastDeploy()).reason === "image", 10_000)).toBe(true);
+      // The record is written after the deploy's gate: the default settle time (10 s) comes first.
+      expect(await eventually(async () => (await lastDeploy()).reason === "image", 30_000)).toBe(true);
       expect(await lastDeploy()).toMatchObject({
         reason: "image",
         result: "deployed",

@@ -307,14 +307,22 @@ describe("real engine, compose v1: the loop converges the containers (issue 23)"
     "a container stopped, then one killed, behind the loop's back is started again, with one log line per heal, no deploy and no hooks",
     async () => {
       const hook = hookMarker();
-      await createApp({ app: {} }, { deploy: { hooks: { afterUp: hook.afterUp } } });
+      // The second heal is the second restart in the window: it waits 2 × backoffSeconds (1 s here, 10 s by default).
+      await createApp(
+        { app: {} },
+        { deploy: { hooks: { afterUp: hook.afterUp } }, docker: { heal: { backoffSeconds: 1 } } },
+      );
       await using server = await countPolls();
       const since = Date.now();
       await start("--no-cron");
       const first = await until("app running after start", () => running("app"));
 
       await engine.dockerOk(["stop", first.id]);
+      const stoppedAt = performance.now();
       await until("app running again after docker stop", () => running("app"));
+      console.log(
+        `e2e: container stopped behind the loop's back → running again: ${Math.round(performance.now() - stoppedAt)} ms at --interval 1`,
+      );
       await until("a heal line in protocol logs after docker stop", async () => (await healLines("app")).length >= 1);
       await morePolls(server);
       const afterStop = await healLines("app");
