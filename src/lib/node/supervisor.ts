@@ -7,7 +7,13 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { configSlaveDaemon, configSlaveFlags, startConfigSlave, stopConfigSlave } from "./config-slave.ts";
-import { PreconditionError, ProtocolError, StepFailedError } from "../core/errors.ts";
+import {
+  errorMessage,
+  MissingProgramError,
+  PreconditionError,
+  ProtocolError,
+  StepFailedError,
+} from "../core/errors.ts";
 import { stateHome } from "../core/paths.ts";
 import {
   installUnits,
@@ -22,6 +28,8 @@ import {
   unitName,
   unitStates,
 } from "../host/systemd.ts";
+import { parseCrontab } from "../host/cron-block.ts";
+import { readCrontab } from "../host/crontab.ts";
 import { selfArgv } from "../release/self.ts";
 import type { App } from "../app/app.ts";
 import {
@@ -139,13 +147,32 @@ export async function stopGitUnit(app: App): Promise<string | null> {
   return gitUnit;
 }
 
+/** What the crontab holds for the app: what brings a cron node back after a reboot. */
+export interface RebootEntry {
+  state: "present" | "missing" | "no-crontab" | "unreadable";
+  /** Why it could not be read (no-crontab, unreadable). */
+  error?: string;
+}
+
 export interface SupervisorStatus {
   kind: Supervisor;
   /** systemd: each unit of the app and its state. */
   units: { name: string; path: string; active: string }[];
+  /** cron: the app's @reboot line as the crontab has it now (not as start left it). */
+  reboot?: RebootEntry;
+}
+
+async function readRebootEntry(app: App): Promise<RebootEntry> {
+  try {
+    const present = parseCrontab(await readCrontab()).entries.some((entry) => entry.dir === app.dir);
+    return { state: present ? "present" : "missing" };
+  } catch (error) {
+    return { state: error instanceof MissingProgramError ? "no-crontab" : "unreadable", error: errorMessage(error) };
+  }
 }
 
 export async function readSupervisor(app: App): Promise<SupervisorStatus> {
   const kind = recordedSupervisor(app);
-  return { kind, units: kind === "systemd" ? await unitStates(appUnits(app)) : [] };
+  if (kind === "cron") return { kind, units: [], reboot: await readRebootEntry(app) };
+  return { kind, units: await unitStates(appUnits(app)) };
 }
