@@ -1,6 +1,6 @@
 import { type ConfigStart, deployWorkingCopy, prepareConfig } from "../config-repo/node.ts";
 import { startConfigSlave, stopConfigSlave } from "./config-slave.ts";
-import { errorMessage, MissingProgramError } from "../core/errors.ts";
+import { errorMessage, MissingProgramError, UsageError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { assertNoControlChars } from "../core/validate.ts";
 import { composeDown, composeFiles } from "../docker/docker.ts";
@@ -12,7 +12,13 @@ import { type StartedSlave, type StoppedSlave, startSlaveInBackground, stopSlave
 import { captureLoopEnv, changedLoopVars, type LoopEnv } from "../app/loop-env.ts";
 import { secretsInRemoteUrls } from "./remote-secrets.ts";
 import { readRegistration, writeRegistration } from "../app/state.ts";
-import { recordedSupervisor, type Supervisor, startSupervised, stopSupervised } from "./supervisor.ts";
+import {
+  recordedSupervisor,
+  type Supervisor,
+  startSupervised,
+  stopSupervised,
+  writeSupervisedUnits,
+} from "./supervisor.ts";
 import { type DirtyPolicy, type DivergedPolicy, type SyncOutcome, syncNode } from "./sync.ts";
 
 export interface StartOptions {
@@ -25,11 +31,14 @@ export interface StartOptions {
   env?: string;
   /** --supervisor; otherwise the one recorded with the node, else cron. */
   supervisor?: Supervisor;
+  /** --no-start (systemd only): write and enable the units for an image; no sync, no deploy, no loop now. */
+  noStart?: boolean;
 }
 
 export interface StartReport {
   dir: string;
-  sync: SyncOutcome;
+  /** Null with --no-start: nothing ran. */
+  sync: SyncOutcome | null;
   /** Null on a development machine: git is left alone there. */
   slave: StartedSlave | null;
   config: ConfigStart;
@@ -78,20 +87,39 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
   assertNoControlChars(app.dir, "the app dir", "rename the directory: protocol will not put it in a crontab line");
   await assertWorkTree(app.dir);
   for (const secret of await secretsInRemoteUrls(app)) log.warn(`${secret.detail}; ${secret.fix}`);
-  const config = await prepareConfig(app, options.env);
-  const sync = config.dev
-    ? await deployWorkingCopy(app)
-    : await syncNode(app, {
-        command: "start",
-        onDirty: options.onDirty,
-        onDiverged: options.onDiverged,
-        lockWaitMs: 60_000,
-      });
-  const loopEnv = captureLoopEnv();
   const supervisor = options.supervisor ?? recordedSupervisor(app);
+  if (options.noStart && supervisor !== "systemd")
+    throw new UsageError(
+      "--no-start writes systemd units for an image; with cron there is nothing to write",
+      "add --supervisor systemd",
+    );
+  const config = await prepareConfig(app, options.env);
+  const sync = options.noStart
+    ? null
+    : config.dev
+      ? await deployWorkingCopy(app)
+      : await syncNode(app, {
+          command: "start",
+          onDirty: options.onDirty,
+          onDiverged: options.onDiverged,
+          lockWaitMs: 60_000,
+        });
+  const loopEnv = captureLoopEnv();
   const loops = config.dev
     ? { slave: null, configSlave: null, units: null, restarted: [] }
-    : await startLoops(app, options, supervisor, loopEnv, config.followable);
+    : options.noStart
+      ? {
+          slave: null,
+          configSlave: null,
+          restarted: [],
+          units: writeSupervisedUnits(app, {
+            flags: slaveFlags(options),
+            intervalSeconds: options.intervalSeconds,
+            followConfig: config.followable,
+            loopEnv,
+          }),
+        }
+      : await startLoops(app, options, supervisor, loopEnv, config.followable);
   const { slave, configSlave, units, restarted } = loops;
   writeRegistration(app.paths.registration, {
     dir: app.dir,

@@ -17,6 +17,8 @@ import {
 import { stateHome } from "../core/paths.ts";
 import {
   installUnits,
+  installUnitsOffline,
+  removeUnitFiles,
   removeUnits,
   startUnits,
   systemctlStop,
@@ -126,6 +128,30 @@ export async function startSupervised(
       error.message = `${error.message}; slave mode keeps running in the background, as before`;
     throw error;
   }
+}
+
+/**
+ * start --no-start: write and enable the units for an image (no systemctl, no running systemd
+ * needed); nothing starts now, systemd starts the loops at the next boot.
+ */
+export function writeSupervisedUnits(
+  app: App,
+  options: { flags: string[]; intervalSeconds?: number; followConfig: boolean; loopEnv: LoopEnv },
+): UnitChange[] {
+  const [, configUnit] = appUnits(app) as [string, string];
+  const specs = [spec(app, gitSlaveDaemon(app), options.flags, options.loopEnv, "slave mode")];
+  if (options.followConfig)
+    specs.push(
+      spec(
+        app,
+        configSlaveDaemon(app),
+        configSlaveFlags(options.intervalSeconds),
+        options.loopEnv,
+        "config slave mode",
+      ),
+    );
+  else removeUnitFiles([configUnit]);
+  return installUnitsOffline(specs);
 }
 
 /** Stop the loops and take them from systemd (units disabled and removed); the files removed. */
