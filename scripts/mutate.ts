@@ -173,6 +173,14 @@ const MUTATIONS: Mutation[] = [
     tests: ["test/cli/self.test.ts"],
   },
   {
+    name: "install-sh-comment-unchecked",
+    rule: "install.sh (with OpenSSL) refuses a signature whose trusted comment was changed: no old release as a new one",
+    file: "install.sh",
+    from: '      die "the trusted comment of SHA256SUMS.minisig was changed; nothing was installed"',
+    to: "      true",
+    tests: ["test/integration/install-sh-signature.test.ts"],
+  },
+  {
     name: "idle-poll-fetches",
     rule: "an idle poll is one ls-remote: no fetch",
     file: "src/lib/node/sync.ts",
