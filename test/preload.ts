@@ -38,14 +38,16 @@ Object.assign(process.env, {
   GIT_AUTHOR_DATE: undefined,
   NO_COLOR: "1",
   FAKE_CRONTAB: join(root, "crontab"),
-  // The fixtures' crontab comes first, so no test ever edits the machine's real crontab; then bun
-  // for the fakes' `#!/usr/bin/env bun`; then docker and docker-compose that refuse, so a test that
-  // did not put the fake docker (or, in the e2e tier, the real PATH) first can never reach a real one.
+  // The fixtures' crontab comes first, so no test ever edits the machine's real crontab; then docker
+  // and docker-compose that refuse, before every directory that is not the fixtures' (bun's own
+  // dir may be /usr/local/bin, beside a real docker), so a test that did not put the fake docker
+  // (or, in the e2e tier, the real PATH) first can never reach a real one; then the link to this
+  // bun for the fakes' `#!/usr/bin/env bun`.
   PATH: [
     join(import.meta.dir, "fixtures", "bin"),
+    join(import.meta.dir, "fixtures", "no-docker"),
     bunBin,
     dirname(process.execPath),
-    join(import.meta.dir, "fixtures", "no-docker"),
     process.env.PATH,
   ].join(":"),
 });

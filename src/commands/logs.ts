@@ -5,8 +5,9 @@ import { printText } from "../lib/core/output.ts";
 import { followLog, lastLines } from "../lib/node/logs.ts";
 import { dirArgs } from "./_args.ts";
 
+// At least 1, as deploy:log --limit: a count of 0 is refused the same way by both (README, strict command lines).
 const linesArg = wholeNumberArg("How many of the last lines to print (default 50)", "n", {
-  min: 0,
+  min: 1,
   unit: "lines",
   example: 50,
 });
@@ -17,12 +18,7 @@ export default defineProtocolCommand({
     ...dirArgs,
     follow: { type: "boolean", alias: "f", description: "Keep printing what the loop writes (Ctrl-C ends it)" },
     config: { type: "boolean", description: "The config slave's log (config-slave.log) instead of slave mode's" },
-    lines: {
-      type: "string",
-      alias: "n",
-      description: "How many of the last lines to print (default 50)",
-      valueHint: "n",
-    },
+    lines: { ...linesArg, alias: "n" },
   },
   async run({ args }) {
     const app = loadApp(args.dir);

@@ -22,6 +22,12 @@ export default defineProtocolCommand({
     ...jsonArgs,
     cron: { type: "boolean", default: true, description: "Skip adding the @reboot crontab line" },
     ...supervisorArgs,
+    start: {
+      type: "boolean",
+      default: true,
+      description:
+        "With --supervisor systemd, --no-start writes and enables the units and starts nothing: an image build, no running systemd needed",
+    },
   },
   async run({ args }) {
     const app = loadApp(args.dir);
@@ -35,6 +41,7 @@ export default defineProtocolCommand({
       supervisor: args.supervisor
         ? parseChoice("supervisor", args.supervisor, supervisorArgs.supervisor.choices, "cron")
         : undefined,
+      noStart: args.start === false,
     });
     if (args.json) return printJson(report);
     renderStartReport(report);

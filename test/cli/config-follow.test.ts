@@ -95,3 +95,22 @@ describe("a node's config clone", () => {
     expect(existsSync(cf.config)).toBe(false);
   });
 });
+
+describe("the hint to set an environment (issue 24)", () => {
+  test("is not given for an app without a config repo; an app with one is told once", async () => {
+    cf = await ConfigFixture.create({ clone: false });
+    const start = () => cf.cli(["start", "--dir", cf.node, "--interval", "1", "--no-cron"]);
+    const plain = await start();
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(plain.stderr).not.toContain("no environment set");
+    expect(plain.stderr).not.toContain("config repo");
+    expect((await cf.cli(["stop", "--dir", cf.node])).exitCode).toBe(0);
+    // Now with a config repo beside the app: it runs on the config repo's current branch, and says so once.
+    await git(cf.fx.root, "clone", "--quiet", cf.configRemote, cf.config);
+    const withConfig = await start();
+    expect(withConfig.exitCode, withConfig.stderr).toBe(0);
+    expect(withConfig.stderr).toContain("no environment set for this machine");
+    expect((await start()).stderr).not.toContain("no environment set");
+    expect((await cf.cli(["stop", "--dir", cf.node])).exitCode).toBe(0);
+  });
+});

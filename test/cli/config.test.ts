@@ -180,6 +180,35 @@ describe("environments", () => {
   });
 });
 
+describe("config:save and a link that became a real file (issue 24)", () => {
+  test("sed -i on a linked file: save refuses and pushes nothing; --adopt moves the edit into the config repo, links it again and pushes it", async () => {
+    expect((await cf.cli(["config:link", "--dir", cf.node])).exitCode).toBe(0);
+    const env = join(cf.node, ".env");
+    // GNU sed -i writes a new file and renames it over the link: the link is gone, the edit is in the app only.
+    expect((await sh(["sed", "-i", "s/hunter2/rotated/", env])).exitCode).toBe(0);
+    expect(lstatSync(env).isSymbolicLink()).toBe(false);
+    const pushedBefore = await git(cf.configRemote, "rev-parse", "production");
+
+    const refused = await cf.cli(["config:save", "--dir", cf.node]);
+    expect(refused.exitCode).toBe(4);
+    expect(refused.stderr).toContain(".env: linked from the config repo, now a real file in the app");
+    expect(refused.stderr).toContain("protocol config:save --adopt");
+    expect(refused.stderr).not.toContain("pushed production");
+    expect(refused.stderr).not.toContain("rotated");
+    expect(await git(cf.configRemote, "rev-parse", "production")).toBe(pushedBefore);
+    expect(await git(cf.config, "status", "--porcelain")).toBe("");
+
+    const adopted = await cf.cli(["config:save", "--dir", cf.node, "--adopt", "-m", "rotate via sed"]);
+    expect(adopted.exitCode, adopted.stderr).toBe(0);
+    expect(adopted.stderr).toContain("adopted .env into the config repo");
+    expect(adopted.stderr).toContain("pushed production");
+    expect(adopted.stderr).not.toContain("rotated");
+    expect(lstatSync(env).isSymbolicLink()).toBe(true);
+    expect(await git(cf.configRemote, "show", "production:.env")).toBe("SECRET=rotated");
+    expect(await git(cf.configRemote, "log", "-1", "--format=%s", "production")).toBe("rotate via sed");
+  });
+});
+
 describe("config:status", () => {
   test("shows links, missing and broken ones, and a linked file edited on this box — never its content", async () => {
     await cf.cli(["config:link", "--dir", cf.node]);

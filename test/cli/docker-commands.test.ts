@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Fixture } from "../helpers/fixture.ts";
+import { FAKE_DOCKER_DIR, Fixture, REPO_ROOT } from "../helpers/fixture.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create({ files: { "docker-compose.yml": "services: {}\n" } })));
@@ -21,6 +21,31 @@ async function cli(args: string[], env: Record<string, string | undefined> = {})
   const calls = fx.dockerCalls().filter((argv) => !(argv[0] === "compose" && argv[1] === "version"));
   return { ...run, calls };
 }
+
+describe("compose v1 (fake docker-compose v1, no v2 plugin)", () => {
+  const V1 = join(REPO_ROOT, "test", "fixtures", "fake-compose-v1");
+  const v1 = (args: string[]) =>
+    fx.cli(["--dir", fx.node, ...args], {
+      env: { PATH: `${FAKE_DOCKER_DIR}:${V1}:${process.env.PATH}`, FAKE_DOCKER_NO_COMPOSE: "1" },
+    });
+  const said = (stderr: string) => stderr.split("using docker-compose v1").length - 1;
+
+  test("the fallback is not a warning on every command or deploy: once per process, at debug (--verbose)", async () => {
+    // A deploy looks compose up several times (the move's check, the pre-pull, up): said once, with --verbose.
+    await fx.push({ "protocol.json": JSON.stringify({ name: "shop", docker: { project: "shop" } }) });
+    const pull = await v1(["git:pull", "--verbose"]);
+    expect(pull.exitCode, pull.stderr).toBe(0);
+    expect(pull.stderr).toContain("deployed");
+    expect(said(pull.stderr)).toBe(1);
+    const down = await v1(["docker:compose:down"]);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(said(down.stderr)).toBe(0);
+    expect(fx.dockerCalls()).toContainEqual([...COMPOSE, "down"]);
+    const up = await v1(["docker:compose"]);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(said(up.stderr)).toBe(0);
+  });
+});
 
 describe("compose commands (fake docker)", () => {
   beforeEach(() => protocolJson({}));

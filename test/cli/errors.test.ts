@@ -59,6 +59,18 @@ describe("errors are one line, a hint and an exit code", () => {
     expect(run.stderr).toContain("--dir");
   });
 
+  test("status --dir <a dir that is no app> answers as status inside it does: exit 4, no app found, no table", async () => {
+    const empty = mkdtempSync(join(tmpdir(), "protocol-empty-"));
+    const inside = await fx.cli(["status"], { cwd: empty });
+    const given = await fx.cli(["status", "--dir", empty]);
+    for (const run of [inside, given]) {
+      expect(run.exitCode).toBe(4);
+      expect(run.stdout).toBe("");
+      expect(errorLines(run.stderr)[0]).toStartWith(`error: no app found: neither protocol.json nor .git in ${empty}`);
+    }
+    expect((await fx.cli(["status", "--dir", empty, "--json"])).stdout).toBe("");
+  });
+
   test("a dir that is not a git working copy refuses git:pull with exit 4", async () => {
     const plain = join(fx.root, "plain");
     mkdirSync(plain);

@@ -4,6 +4,8 @@
  * then failed; doctor checks every registered loop.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { cliArgv, eventually, FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { gone } from "../helpers/processes.ts";
 
@@ -35,6 +37,39 @@ describe("a killed loop", () => {
     expect((await fx.cli(["start", "--dir", fx.node, "--interval", "1", "--no-cron"])).exitCode).toBe(0);
     expect((await fx.cli(["stop", "--dir", fx.node])).exitCode).toBe(0);
     expect((await status()).slave).toEqual({ running: false, pid: null, since: null, crashed: false });
+  });
+});
+
+describe("the supervisor line reads the crontab (issue 24)", () => {
+  const supervisorLine = async (env: Record<string, string> = {}) => {
+    const run = await fx.cli(["status", "--dir", fx.node], { env });
+    expect(run.exitCode, run.stderr).toBe(0);
+    return run.stdout.split("\n").find((line) => line.startsWith("supervisor")) ?? "";
+  };
+
+  test("says the @reboot line is there after start, and that it is missing after stop + restart <dir>", async () => {
+    expect((await fx.cli(["start", "--dir", fx.node, "--interval", "1"])).exitCode).toBe(0);
+    expect(await supervisorLine()).toContain("@reboot protocol restart in the crontab");
+    expect((await status()).supervisor).toEqual({ kind: "cron", units: [], reboot: { state: "present" } });
+    expect((await fx.cli(["stop", "--dir", fx.node])).exitCode).toBe(0);
+    expect((await fx.cli(["restart", fx.node])).exitCode).toBe(0);
+    const line = await supervisorLine();
+    expect(line).toContain("no @reboot line: the node will not come back after a reboot");
+    expect(line).toContain("protocol cron:add");
+    expect(line).not.toContain("@reboot protocol restart");
+    expect((await status()).supervisor.reboot).toEqual({ state: "missing" });
+    expect((await fx.cli(["stop", "--dir", fx.node])).exitCode).toBe(0);
+  });
+
+  test("says there is no crontab program when there is none", async () => {
+    // A PATH with git and bun, and no crontab: a fresh machine without cron.
+    const bin = join(fx.root, "no-cron-bin");
+    mkdirSync(bin);
+    symlinkSync(Bun.which("git")!, join(bin, "git"));
+    symlinkSync(process.execPath, join(bin, "bun"));
+    const line = await supervisorLine({ PATH: bin });
+    expect(line).toContain("no crontab program: the node will not come back after a reboot");
+    expect(line).not.toContain("@reboot protocol restart");
   });
 });
 

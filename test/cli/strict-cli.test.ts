@@ -71,6 +71,17 @@ describe("strict command lines (exit 2, the offending word named)", () => {
     expectNothingRan();
   });
 
+  test("a count of 0 is refused alike by logs -n and deploy:log --limit: exit 2, the same message, nothing printed", async () => {
+    const logs = await fx.cli(["logs", "--dir", fx.node, "-n", "0"]);
+    const [logsError, logsHint] = expectUsageError(logs, "--lines");
+    expect(logsError).toBe('error: --lines must be a whole number of lines, at least 1 (got "0")');
+    expect(logsHint).toContain("--lines 50");
+    const deploys = await fx.cli(["deploy:log", "--dir", fx.node, "--limit", "0"]);
+    const [deploysError] = expectUsageError(deploys, "--limit");
+    expect(deploysError).toBe('error: --limit must be a whole number of deploys, at least 1 (got "0")');
+    expectNothingRan();
+  });
+
   test("key:generate --port must be a TCP port", async () => {
     expectUsageError(await fx.cli(["key:generate", "--port", "70000"]), "--port");
     expectUsageError(await fx.cli(["key:generate", "--port", "-22"]), "--port");

@@ -5,7 +5,7 @@
  * a fake (test/fixtures/fake-systemd: it runs a unit's ExecStart as systemd would, nothing more).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, Fixture, REPO_ROOT, sh } from "../helpers/fixture.ts";
 import { testNeeding } from "../helpers/needs.ts";
@@ -43,6 +43,41 @@ const status = async () => JSON.parse((await run(["status", "--dir", fx.node, "-
 const withAnalyze = testNeeding(
   Bun.which("systemd-analyze") ? null : "systemd-analyze is not installed (apt-get install systemd)",
 );
+
+describe("start --supervisor systemd --no-start: units for an image (no systemctl at all)", () => {
+  test("writes and enables the units, runs no systemctl, syncs and starts nothing; systemd starts them at boot", async () => {
+    const before = await fx.head();
+    await fx.push({ "app.txt": "new\n" });
+    const written = await run(["start", "--dir", fx.node, "--supervisor", "systemd", "--no-start", "--interval", "7"], {
+      FAKE_SYSTEMCTL_OFFLINE: "1",
+    });
+    expect(written.exitCode, written.stderr).toBe(0);
+    expect(written.stderr).toContain("nothing started: systemd starts the loops at the next boot");
+    expect(calls()).toEqual([]);
+    const [unit] = units();
+    expect(unit).toMatch(/^protocol-node-[0-9a-f]{10}\.service$/);
+    const text = readFileSync(join(env.PROTOCOL_SYSTEMD_DIR!, unit!), "utf8");
+    expect(text).toContain(`"git:slave" "--foreground" "--dir" "${fx.node}" "--interval" "7"`);
+    // Enabled as `systemctl enable` does it offline: a link in the target's .wants dir, relative (valid inside the image).
+    const target = process.getuid?.() === 0 ? "multi-user.target.wants" : "default.target.wants";
+    expect(readlinkSync(join(env.PROTOCOL_SYSTEMD_DIR!, target, unit!))).toBe(`../${unit}`);
+    // Nothing ran: the working copy is where it was, no loop, no @reboot line.
+    expect(await fx.head()).toBe(before);
+    const shown = await status();
+    expect(shown.slave.running).toBe(false);
+    expect(shown.supervisor.kind).toBe("systemd");
+    expect(existsSync(fx.env.FAKE_CRONTAB!) ? readFileSync(fx.env.FAKE_CRONTAB!, "utf8") : "").not.toContain(fx.node);
+  });
+
+  test("--no-start without --supervisor systemd is a usage error, and nothing runs", async () => {
+    const refused = await run(["start", "--dir", fx.node, "--no-start"]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain("--no-start writes systemd units");
+    expect(refused.stderr).toContain("--supervisor systemd");
+    expect(units()).toEqual([]);
+    expect((await status()).slave.running).toBe(false);
+  });
+});
 
 describe("start --supervisor systemd (fake systemctl)", () => {
   test("writes the unit, enables and starts it, removes the @reboot line; status and doctor say systemd", async () => {
@@ -121,6 +156,16 @@ describe("start --supervisor systemd (fake systemctl)", () => {
     expect(after.supervisor.kind).toBe("cron");
     expect(units()).toEqual([]);
     expect(readFileSync(fx.env.FAKE_CRONTAB!, "utf8")).toContain(`# app: ${fx.node}\n`);
+  });
+
+  test("where systemd does not run, a failing systemctl says so and how to write the units for an image, not journalctl", async () => {
+    const refused = await run(["start", "--dir", fx.node, "--supervisor", "systemd"], { FAKE_SYSTEMCTL_OFFLINE: "1" });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain("System has not been booted with systemd");
+    const hint = refused.stderr.split("\n").find((line) => line.startsWith("hint:")) ?? "";
+    expect(hint).toContain("systemd does not run this machine");
+    expect(hint).toContain("protocol start --supervisor systemd --no-start");
+    expect(hint).not.toContain("journalctl");
   });
 
   withAnalyze("the unit it writes passes systemd-analyze verify", async () => {

@@ -19,6 +19,12 @@ export interface FleetNode {
 }
 
 export class FleetFixture {
+  private readonly createdAt = Date.now();
+  /** When push() pushed each commit: the origin of its arrival times. */
+  private readonly pushedAt = new Map<string, number>();
+  /** Each commit's arrival time at each node, as first seen. */
+  private readonly arrived = new Map<string, Map<string, number>>();
+
   private constructor(
     readonly fx: Fixture,
     readonly statusBase: string,
@@ -91,11 +97,17 @@ export class FleetFixture {
   }
 
   /** A commit on the app remote; `bad` adds a health probe that fails on every node. */
-  push(name: string, options: { bad?: boolean } = {}): Promise<string> {
+  async push(name: string, options: { bad?: boolean } = {}): Promise<string> {
     const health = options.bad
       ? { command: { service: "app", run: ["check-bad"], retries: 0 }, timeout: 5 }
       : undefined;
-    return this.fx.push({ [`${name}.txt`]: `${name}\n`, "protocol.json": protocolJson(this.rollout, health) }, name);
+    const pushedAt = Date.now();
+    const commit = await this.fx.push(
+      { [`${name}.txt`]: `${name}\n`, "protocol.json": protocolJson(this.rollout, health) },
+      name,
+    );
+    this.pushedAt.set(commit, pushedAt);
+    return commit;
   }
 
   head(node: FleetNode): string {
@@ -109,14 +121,24 @@ export class FleetFixture {
     return JSON.parse((await this.cli(node, ["status", "--json"])).stdout);
   }
 
-  /** When each node's working copy reached `commit` (ms after now), waiting at most `timeoutMs`. */
+  /**
+   * When each node's working copy reached `commit`, in ms after the commit was pushed (the commit
+   * the nodes were cloned at: after the fleet was created), waiting at most `timeoutMs`. Every call
+   * has that one origin, and a node's time is the one the first call to see it there recorded, so
+   * the times of two calls (the first wave, then every node) can be compared.
+   */
   async arrivals(commit: string, nodes: FleetNode[], timeoutMs: number): Promise<Map<string, number>> {
-    const start = Date.now();
+    const origin = this.pushedAt.get(commit) ?? this.createdAt;
+    const recorded = this.arrived.get(commit) ?? new Map<string, number>();
+    this.arrived.set(commit, recorded);
     const seen = new Map<string, number>();
     await eventually(
       () => {
-        for (const node of nodes)
-          if (!seen.has(node.id) && this.head(node) === commit) seen.set(node.id, Date.now() - start);
+        for (const node of nodes) {
+          if (!recorded.has(node.id) && this.head(node) === commit) recorded.set(node.id, Date.now() - origin);
+          const at = recorded.get(node.id);
+          if (at !== undefined) seen.set(node.id, at);
+        }
         return seen.size === nodes.length;
       },
       timeoutMs,

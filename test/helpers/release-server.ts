@@ -143,6 +143,21 @@ export class ReleaseServer {
     files.set("SHA256SUMS.minisig", old.get("SHA256SUMS.minisig")!);
   }
 
+  /**
+   * Serve release `from` whole under `version` (binaries, SHA256SUMS, its signature) with the
+   * signature's trusted comment rewritten to name `version`: an old release dressed as the new one.
+   * Both Ed25519 signatures are kept, so only the one over the trusted comment can tell.
+   */
+  downgrade(version: string, from: string): void {
+    const old = this.releases.get(from)!;
+    const files = new Map(old);
+    const signature = new TextDecoder().decode(old.get("SHA256SUMS.minisig")!).split("\n");
+    signature[2] = `trusted comment: ${trustedComment(version)}`;
+    files.set("SHA256SUMS.minisig", new TextEncoder().encode(signature.join("\n")));
+    files.set("VERSION", new TextEncoder().encode(`${version}\n`));
+    this.releases.set(version, files);
+  }
+
   /** Replace a published file's bytes without updating SHA256SUMS (a corrupted or malicious mirror). */
   tamper(version: string, file: string, content = "#!/bin/sh\necho evil\n"): void {
     const name = file === "*" ? null : file;

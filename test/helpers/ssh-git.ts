@@ -20,11 +20,22 @@ export interface SshGitServer extends AsyncDisposable {
 
 const SSHD = "/usr/sbin/sshd";
 
+/**
+ * Why the ssh git server cannot run here, or null: for describeNeeding (skipped with this reason
+ * outside CI, failing under CI=true, where .ci/run sets the machine up).
+ */
+export function sshGitMissing(): string | null {
+  if (!existsSync(SSHD)) return `${SSHD} is missing (apt-get install openssh-server; .ci/run installs it)`;
+  if (process.getuid?.() !== 0) return "the ssh git server runs sshd, which needs root";
+  if (Bun.spawnSync(["getent", "passwd", "git"]).exitCode !== 0)
+    return "no git user: .ci/run creates it (useradd --shell /usr/bin/git-shell git)";
+  return null;
+}
+
 export async function startSshGit(dir: string): Promise<SshGitServer> {
-  if (!existsSync(SSHD)) throw new Error(`${SSHD} is missing: .ci/run installs openssh-server`);
+  const missing = sshGitMissing();
+  if (missing) throw new Error(missing);
   const passwd = await sh(["getent", "passwd", "git"]);
-  if (passwd.exitCode !== 0)
-    throw new Error("no git user: .ci/run creates it (useradd --shell /usr/bin/git-shell git)");
   const gitHome = passwd.stdout.split(":")[5] ?? "/home/git";
   mkdirSync(dir, { recursive: true });
   // sshd runs the gate as the git user: it must reach the dir, the gate and the repos.

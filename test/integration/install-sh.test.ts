@@ -1,21 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT, sh } from "../helpers/fixture.ts";
+import { BASE_TOOLS, INSTALL_SH, runInstallSh, toolsDir as toolsDirIn } from "../helpers/install-sh.ts";
 import { testNeeding } from "../helpers/needs.ts";
 import { fakeArtifact, makeSigningKey, ReleaseServer } from "../helpers/release-server.ts";
 
-const INSTALL_SH = join(REPO_ROOT, "install.sh");
 let server: ReleaseServer;
 let root: string;
 let dir: string;
@@ -33,55 +24,8 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-/** `curl … | bash` as a node runs it: the script on stdin, no TTY. */
-function install(args: string[] = [], env: Record<string, string> = {}) {
-  return sh(["bash", "-s", "--", ...args], {
-    input: readFileSync(INSTALL_SH, "utf8"),
-    env: { PROTOCOL_DOWNLOAD_URL: server.base, PROTOCOL_MINISIGN_PUBKEY: server.publicKey, ...env },
-  });
-}
-
-/** What install.sh runs (minisign or openssl check the signature): the PATH of a minimal machine. */
-const BASE_TOOLS = [
-  "bash",
-  "curl",
-  "uname",
-  "getconf",
-  "grep",
-  "awk",
-  "sha256sum",
-  "cut",
-  "tr",
-  "mkdir",
-  "mktemp",
-  "rm",
-  "chmod",
-  "mv",
-  "id",
-  "gzip",
-  "xz",
-  "cat",
-  "sh",
-  "sed",
-  "head",
-  "tail",
-  "od",
-  "wc",
-  "base64",
-  "minisign",
-  "openssl",
-];
-
-/** A PATH holding only these programs (links to the machine's own). */
-function toolsDir(tools: string[]): string {
-  const path = join(root, "tools");
-  mkdirSync(path, { recursive: true });
-  for (const tool of tools) {
-    const found = Bun.which(tool);
-    if (found) symlinkSync(found, join(path, tool));
-  }
-  return path;
-}
+const install = (args: string[] = [], env: Record<string, string> = {}) => runInstallSh(server, args, env);
+const toolsDir = (tools: string[]) => toolsDirIn(root, tools);
 
 const installed = () => sh([join(dir, "protocol"), "--version"]).then((r) => r.stdout.trim());
 

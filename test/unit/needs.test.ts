@@ -3,7 +3,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sh } from "../helpers/fixture.ts";
+import { REPO_ROOT, sh } from "../helpers/fixture.ts";
+import { sshGitMissing } from "../helpers/ssh-git.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "protocol-needs-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,5 +32,25 @@ describe("testNeeding", () => {
     expect(result.stdout + result.stderr).toContain(
       "frobnicate is not installed (apt-get install frobnicate) (CI=true",
     );
+  });
+});
+
+describe("the tests that need machine set-up go through it", () => {
+  const sshTests = join(REPO_ROOT, "test", "integration", "ssh-deploy-keys.test.ts");
+  const runSsh = (env: Record<string, string | undefined>) =>
+    sh([process.execPath, "test", sshTests], { env, cwd: REPO_ROOT });
+
+  test("ssh deploy keys without sshd or the git user: skipped with the reason outside CI, failing under CI=true", async () => {
+    const missing = sshGitMissing();
+    // A machine .ci/run set up runs the file for real (in the suite); there is nothing to skip.
+    if (missing === null) return;
+    const outside = await runSsh({ CI: undefined });
+    expect(outside.exitCode, outside.stdout + outside.stderr).toBe(0);
+    expect(outside.stdout + outside.stderr).toContain(`skipping: ${missing}`);
+    expect(outside.stdout + outside.stderr).toMatch(/3 skip/);
+    expect(outside.stdout + outside.stderr).not.toContain("TypeError");
+    const ci = await runSsh({ CI: "true" });
+    expect(ci.exitCode).not.toBe(0);
+    expect(ci.stdout + ci.stderr).toContain(`${missing} (CI=true`);
   });
 });

@@ -17,10 +17,19 @@ export default defineProtocolCommand({
       description: "The commit message (default: names the environment and this host)",
       valueHint: "msg",
     },
+    adopt: {
+      type: "boolean",
+      description:
+        "Move linked files that became real files (sed -i, an editor) into the config repo (backed up), link them again, then save",
+    },
   },
   async run({ args }) {
-    const report = await saveConfig(openConfigRepo(loadApp(args.dir)), args.message);
+    const app = loadApp(args.dir);
+    const report = await saveConfig(app, openConfigRepo(app), { message: args.message, adopt: args.adopt });
     if (args.json) return printJson(report);
+    for (const backup of report.backups) log.info(`backed up ${backup.path} to ${backup.backup}`);
+    if (report.adopted.length > 0)
+      log.success(`adopted ${report.adopted.join(", ")} into the config repo, linked again`);
     if (!report.committed && !report.pushed)
       return log.success(`nothing to save: ${report.branch} is clean${report.remote ? " and pushed" : ""}`);
     if (report.committed) log.success(`committed ${report.branch} at ${shortSha(report.commit)}`);

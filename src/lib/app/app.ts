@@ -133,6 +133,16 @@ function withPaths(dir: string, name: string, configPath: string | null, config:
  * defaults in place of the file, and the ConfigError to report after.
  */
 export function loadAppTolerant(dirArg?: string): { app: App; error: ConfigError | null } {
+  // status --dir <a dir that is no app> answers as status inside it does: no app there (exit 4),
+  // not a node that "follows origin/?".
+  if (dirArg) {
+    const dir = resolveAppDir(dirArg);
+    if (!existsSync(join(dir, PROTOCOL_JSON)) && !existsSync(join(dir, ".git")))
+      throw new PreconditionError(
+        `no app found: neither protocol.json nor .git in ${dir}`,
+        "pass the app's working copy to --dir (the directory that holds .git or protocol.json)",
+      );
+  }
   try {
     return { app: loadApp(dirArg), error: null };
   } catch (error) {

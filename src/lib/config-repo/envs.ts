@@ -13,7 +13,8 @@ import {
   remoteUrl,
 } from "../git/git.ts";
 import { assertEnvName } from "./env.ts";
-import { assertNoConflicts, type LinkReport, linkConfig, planConfigLinks } from "./links.ts";
+import { readOwnedPaths } from "./ignore.ts";
+import { assertNoConflicts, type Backup, type LinkReport, linkConfig, planConfigLinks } from "./links.ts";
 import { CONFIG_REMOTE, type ConfigRepo, scanConfigTree } from "./repo.ts";
 
 /** config:new: the branch, from the current environment or (empty) from nothing; the checkout stays as it is. */
@@ -99,16 +100,47 @@ export interface SaveReport {
   pushed: boolean;
   /** False when the config repo has no remote: committed here only. */
   remote: boolean;
+  /** --adopt: links that had become real files, moved into the config repo and linked again. */
+  adopted: string[];
+  /** What --adopt kept first: the app's file, and the config repo's one it replaced. */
+  backups: Backup[];
 }
 
-/** config:save: commit everything (message, else one naming the env and host) and push the env's branch. */
-export async function saveConfig(repo: ConfigRepo, message?: string): Promise<SaveReport> {
+/**
+ * Links protocol made that are real files now: `sed -i` and editors that rename over the file
+ * replace the link, so the edit went to the app's copy and not into the config repo.
+ */
+async function replacedLinks(app: App, repo: ConfigRepo): Promise<string[]> {
+  const owned = new Set(await readOwnedPaths(app.dir, { dir: app.dir }));
+  const { plan } = await planConfigLinks(app, repo);
+  return plan.conflicts.filter((c) => c.kind === "file" && owned.has(c.path)).map((c) => c.path);
+}
+
+/**
+ * config:save: commit everything (message, else one naming the env and host) and push the env's
+ * branch. A link that became a real file is refused (its edit would be left out of what is pushed),
+ * or with `adopt` moved into the config repo and linked again first.
+ */
+export async function saveConfig(
+  app: App,
+  repo: ConfigRepo,
+  options: { message?: string; adopt?: boolean } = {},
+): Promise<SaveReport> {
   const branch = await currentBranch(repo.ctx);
   if (!branch)
     throw new PreconditionError(
       `the config repo ${repo.dir} is on a detached HEAD`,
       "switch to an environment: protocol config:switch <env>",
     );
+  const replaced = await replacedLinks(app, repo);
+  if (replaced.length > 0 && !options.adopt)
+    throw new PreconditionError(
+      `${replaced.join(", ")}: linked from the config repo, now a real file in the app (sed -i or an editor replaced the link), so the edit is not in the config repo; nothing was committed or pushed`,
+      "protocol config:save --adopt moves the app's file into the config repo (both backed up), links it again and saves",
+    );
+  const backups =
+    replaced.length > 0 ? (await linkConfig(app, repo, { resolve: "adopt", only: replaced })).backups : [];
+  const message = options.message;
   const committed = await commitAll(repo.ctx, message || `protocol: save ${branch} from ${hostname()}`);
   const commit = await headCommit(repo.ctx);
   const remote = (await remoteUrl(repo.ctx, CONFIG_REMOTE)) !== null;
@@ -117,5 +149,5 @@ export async function saveConfig(repo: ConfigRepo, message?: string): Promise<Sa
     await pushBranch(repo.ctx, CONFIG_REMOTE, branch);
     pushed = true;
   }
-  return { branch, committed, commit, pushed, remote };
+  return { branch, committed, commit, pushed, remote, adopted: replaced, backups };
 }

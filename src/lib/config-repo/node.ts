@@ -29,13 +29,6 @@ export interface ConfigStart {
 export async function prepareConfig(app: App, given?: string): Promise<ConfigStart> {
   if (given) writeAppEnv(app, assertEnvName(given));
   const env = effectiveEnv(app);
-  const machine = readMachine();
-  if (!env && !machine.hinted) {
-    log.info(
-      "no environment set for this machine: it runs as a server on the config repo's current branch (set one: protocol config:env <env>)",
-    );
-    writeMachine({ hinted: true });
-  }
   const report: ConfigStart = {
     env,
     dev: env ? isDevEnv(env) : false,
@@ -51,7 +44,14 @@ export async function prepareConfig(app: App, given?: string): Promise<ConfigSta
     await initConfigRepo(app, { env, remote, save: false, push: false });
     report.cloned = true;
   }
+  // The environment names a branch of the config repo: an app without one has nothing to be told.
   if (!hasConfigRepo(app)) return report;
+  if (!env && !readMachine().hinted) {
+    log.info(
+      "no environment set for this machine: it runs as a server on the config repo's current branch (set one: protocol config:env <env>)",
+    );
+    writeMachine({ hinted: true });
+  }
   const repo = openConfigRepo(app);
   report.dir = repo.dir;
   if (env && (await currentBranch(repo.ctx)) !== env) {

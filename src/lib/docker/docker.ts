@@ -52,23 +52,32 @@ export interface ComposeCli {
   version: 1 | 2;
 }
 
-let cached: ComposeCli | undefined;
+/** One look per process, shared by concurrent callers (a failed look is not kept: it is tried again). */
+let found: Promise<ComposeCli> | undefined;
 
-/** `docker compose` (v2); `docker-compose` (v1) with a warning; neither → one error saying how to install. */
-export async function findCompose(): Promise<ComposeCli> {
-  if (cached) return cached;
-  if (hasProgram("docker") && (await run(["docker", "compose", "version"])).ok) {
-    cached = { argv: ["docker", "compose"], version: 2 };
-  } else if (hasProgram("docker-compose") && (await run(["docker-compose", "version"])).ok) {
-    log.warn("using docker-compose v1; install the compose v2 plugin (docker compose) for health waits");
-    cached = { argv: ["docker-compose"], version: 1 };
-  } else {
-    throw new MissingProgramError(
-      "docker compose is not installed",
-      "install docker with its compose plugin: apt-get install docker.io docker-compose-plugin (or docker-compose)",
-    );
+async function detectCompose(): Promise<ComposeCli> {
+  if (hasProgram("docker") && (await run(["docker", "compose", "version"])).ok)
+    return { argv: ["docker", "compose"], version: 2 };
+  if (hasProgram("docker-compose") && (await run(["docker-compose", "version"])).ok) {
+    // protocol does everything with v1 too (health read with docker inspect), so this is no
+    // warning on every command and deploy: said once per process, at debug; doctor's "compose v2"
+    // check is where an operator is told to install the plugin.
+    log.debug("using docker-compose v1 (no compose v2 plugin: protocol doctor says how to install it)");
+    return { argv: ["docker-compose"], version: 1 };
   }
-  return cached;
+  throw new MissingProgramError(
+    "docker compose is not installed",
+    "install docker with its compose plugin: apt-get install docker.io docker-compose-plugin (or docker-compose)",
+  );
+}
+
+/** `docker compose` (v2); `docker-compose` (v1), said once at debug; neither → one error saying how to install. */
+export function findCompose(): Promise<ComposeCli> {
+  found ??= detectCompose().catch((error) => {
+    found = undefined;
+    throw error;
+  });
+  return found;
 }
 
 export interface ComposeOptions {

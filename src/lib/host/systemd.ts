@@ -5,7 +5,7 @@
  * ~/.config/systemd/user (`loginctl enable-linger` lets them start at boot). PROTOCOL_SYSTEMD_DIR
  * puts the units elsewhere (an image build, tests).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { MissingProgramError, PreconditionError } from "../core/errors.ts";
@@ -45,10 +45,19 @@ export function unitDir(env: Env = process.env): string {
   return systemScope(env) ? "/etc/systemd/system" : join(env.HOME || homedir(), ".config", "systemd", "user");
 }
 
-/** systemd manages this machine (sd_booted(3)), or PROTOCOL_SYSTEMD_DIR says the units go elsewhere. */
-export function systemdAvailable(env: Env = process.env): boolean {
-  return Boolean(env.PROTOCOL_SYSTEMD_DIR) || existsSync("/run/systemd/system");
+/** systemd runs this machine (sd_booted(3)). */
+export function systemdRunning(): boolean {
+  return existsSync("/run/systemd/system");
 }
+
+/** systemd manages this machine, or PROTOCOL_SYSTEMD_DIR says the units go elsewhere. */
+export function systemdAvailable(env: Env = process.env): boolean {
+  return Boolean(env.PROTOCOL_SYSTEMD_DIR) || systemdRunning();
+}
+
+/** For a machine systemd does not run: how to write the units anyway (an image), or do without them. */
+const NOT_RUN_BY_SYSTEMD_HINT =
+  "to write the units for an image without a running systemd: protocol start --supervisor systemd --no-start; otherwise use the default supervisor, cron (start --supervisor cron)";
 
 /** One ExecStart word: quoted, with systemd's specifiers (%) and variables ($) escaped. Pure. */
 export function quoteExecWord(word: string): string {
@@ -115,7 +124,7 @@ async function runSystemctl(args: string[], env: Env): Promise<SpawnResult> {
     if (error instanceof MissingProgramError)
       throw new PreconditionError(
         "systemctl is not installed: this machine is not run by systemd",
-        "use the default supervisor, cron (start --supervisor cron)",
+        NOT_RUN_BY_SYSTEMD_HINT,
       );
     throw error;
   }
@@ -124,7 +133,14 @@ async function runSystemctl(args: string[], env: Env): Promise<SpawnResult> {
 async function systemctl(args: string[], env: Env = process.env): Promise<string> {
   const result = await runSystemctl(args, env);
   if (!result.ok)
-    throw stepFailure(`systemctl ${args.join(" ")}`, result, "see journalctl -xe and systemctl status for the unit");
+    // Where systemd does not run (an image build, a container), the journal has nothing to say.
+    throw stepFailure(
+      `systemctl ${args.join(" ")}`,
+      result,
+      systemdRunning()
+        ? "see journalctl -xe and systemctl status for the unit"
+        : `systemd does not run this machine (no /run/systemd/system): ${NOT_RUN_BY_SYSTEMD_HINT}`,
+    );
   return result.stdout;
 }
 
@@ -135,17 +151,51 @@ export interface UnitChange {
   written: boolean;
 }
 
-/** Write the units (only when their content changed), reload systemd, enable them and (re)start changed ones. */
-export async function installUnits(specs: UnitSpec[], env: Env = process.env): Promise<UnitChange[]> {
+/** Write the unit files whose content changed. */
+function writeUnitFiles(specs: UnitSpec[], env: Env): UnitChange[] {
   const dir = unitDir(env);
   mkdirSync(dir, { recursive: true });
-  const changes = specs.map((spec) => {
+  return specs.map((spec) => {
     const path = join(dir, spec.name);
     const text = renderUnit(spec);
     const written = !existsSync(path) || readFileSync(path, "utf8") !== text;
     if (written) writeFileAtomic(path, text, 0o644);
     return { name: spec.name, path, written };
   });
+}
+
+/** Where `systemctl enable` links a unit of this scope (its [Install] WantedBy). */
+function wantsDir(dir: string, system: boolean): string {
+  return join(dir, `${system ? "multi-user" : "default"}.target.wants`);
+}
+
+/**
+ * Write the units and enable them as `systemctl enable` does on a stopped system (a link in the
+ * target's .wants dir, relative, so it holds inside the image too), without systemctl: nothing
+ * starts now, systemd starts them at the next boot. For an image build.
+ */
+export function installUnitsOffline(specs: UnitSpec[], env: Env = process.env): UnitChange[] {
+  const changes = writeUnitFiles(specs, env);
+  for (const spec of specs) {
+    const wants = wantsDir(unitDir(env), spec.system);
+    mkdirSync(wants, { recursive: true });
+    rmSync(join(wants, spec.name), { force: true });
+    symlinkSync(join("..", spec.name), join(wants, spec.name));
+  }
+  return changes;
+}
+
+/** Remove unit files and their enabling links, without systemctl (the offline counterpart of removeUnits). */
+export function removeUnitFiles(names: string[], env: Env = process.env): void {
+  const dir = unitDir(env);
+  for (const name of names)
+    for (const path of [join(dir, name), join(wantsDir(dir, true), name), join(wantsDir(dir, false), name)])
+      rmSync(path, { force: true });
+}
+
+/** Write the units (only when their content changed), reload systemd, enable them and (re)start changed ones. */
+export async function installUnits(specs: UnitSpec[], env: Env = process.env): Promise<UnitChange[]> {
+  const changes = writeUnitFiles(specs, env);
   if (changes.some((c) => c.written)) await systemctl(["daemon-reload"], env);
   await systemctl(["enable", ...changes.map((c) => c.name)], env);
   const changed = changes.filter((c) => c.written).map((c) => c.name);
@@ -171,7 +221,7 @@ export async function removeUnits(names: string[], env: Env = process.env): Prom
   const present = names.filter((name) => existsSync(join(dir, name)));
   if (present.length === 0) return [];
   await systemctl(["disable", "--now", ...present], env);
-  for (const name of present) rmSync(join(dir, name), { force: true });
+  removeUnitFiles(present, env);
   await systemctl(["daemon-reload"], env);
   return present.map((name) => join(dir, name));
 }

@@ -3,7 +3,7 @@ import { captureLoopEnv, changedLoopVars, type LoopEnv } from "../app/loop-env.t
 import { gitSlaveDaemon, readSlave } from "../app/loops.ts";
 import { readRegistration, writeRegistration } from "../app/state.ts";
 import { type ConfigStart, prepareConfig } from "../config-repo/node.ts";
-import { errorMessage, MissingProgramError } from "../core/errors.ts";
+import { errorMessage, MissingProgramError, UsageError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { assertNoControlChars } from "../core/validate.ts";
 import { composeDown, composeFiles } from "../docker/docker.ts";
@@ -23,7 +23,13 @@ import { setFollow } from "./follow.ts";
 import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
 import { deployWorkingCopy, runPass } from "./pass.ts";
 import { secretsInRemoteUrls } from "./remote-secrets.ts";
-import { recordedSupervisor, type Supervisor, startSupervised, stopSupervised } from "./supervisor.ts";
+import {
+  recordedSupervisor,
+  type Supervisor,
+  startSupervised,
+  stopSupervised,
+  writeSupervisedUnits,
+} from "./supervisor.ts";
 
 export interface StartOptions {
   intervalSeconds?: number;
@@ -37,11 +43,14 @@ export interface StartOptions {
   supervisor?: Supervisor;
   /** "start": a person's (a crash-loop mark is lifted); "restart": after a reboot. */
   start: "start" | "restart";
+  /** --no-start (systemd only): write and enable the unit for an image; no pass, no deploy, no loop now. */
+  noStart?: boolean;
 }
 
 export interface StartReport {
   dir: string;
-  sync: SyncOutcome;
+  /** Null with --no-start: nothing ran. */
+  sync: SyncOutcome | null;
   /** Null on a development machine: git is left alone there. */
   slave: StartedSlave | null;
   config: ConfigStart;
@@ -90,21 +99,35 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
   assertNoControlChars(app.dir, "the app dir", "rename the directory: protocol will not put it in a crontab line");
   await assertWorkTree(app.dir);
   for (const secret of await secretsInRemoteUrls(app)) log.warn(`${secret.detail}; ${secret.fix}`);
-  const config = await prepareConfig(app, options.env);
-  const sync = config.dev
-    ? await deployWorkingCopy(app)
-    : await runPass(app, {
-        command: "start",
-        start: options.start,
-        onDirty: options.onDirty,
-        onDiverged: options.onDiverged,
-        lockWaitMs: 60_000,
-      });
-  const loopEnv = captureLoopEnv();
   const supervisor = options.supervisor ?? recordedSupervisor(app);
+  if (options.noStart && supervisor !== "systemd")
+    throw new UsageError(
+      "--no-start writes systemd units for an image; with cron there is nothing to write",
+      "add --supervisor systemd",
+    );
+  const config = await prepareConfig(app, options.env);
+  const sync = options.noStart
+    ? null
+    : config.dev
+      ? await deployWorkingCopy(app)
+      : await runPass(app, {
+          command: "start",
+          start: options.start,
+          onDirty: options.onDirty,
+          onDiverged: options.onDiverged,
+          lockWaitMs: 60_000,
+        });
+  const loopEnv = captureLoopEnv();
   const loops = config.dev
     ? { slave: null, configSlave: null, units: null, restarted: [] as string[] }
-    : await startLoops(app, options, supervisor, loopEnv, config.followable);
+    : options.noStart
+      ? {
+          slave: null,
+          configSlave: null,
+          restarted: [] as string[],
+          units: writeNoStartUnits(app, options, loopEnv, config.followable),
+        }
+      : await startLoops(app, options, supervisor, loopEnv, config.followable);
   const { slave, configSlave, units, restarted } = loops;
   writeRegistration(app.paths.registration, {
     dir: app.dir,
@@ -127,6 +150,12 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
         ? await tryCrontab("the node will not come back after a reboot", () => addRebootEntry(app.dir))
         : null;
   return { dir: app.dir, sync, slave, config, configSlave, cron, supervisor, units };
+}
+
+/** --no-start: the unit written for an image, the loop to follow the app and (when it can) the config repo. */
+function writeNoStartUnits(app: App, options: StartOptions, loopEnv: LoopEnv, followConfig: boolean): UnitChange[] {
+  setFollow(app, { app: true, config: followConfig });
+  return writeSupervisedUnits(app, { flags: slaveFlags(options), loopEnv });
 }
 
 /**

@@ -3,6 +3,8 @@ import { readTextOrNull } from "../core/fs.ts";
 
 /** The last `count` lines of a loop's log, the rotated file (`<log>.1`) first when the current one is short. */
 export function lastLines(path: string, count: number): string[] {
+  // slice(-0) is the whole array: 0 lines is none.
+  if (count <= 0) return [];
   const lines = (text: string | null) => (text ?? "").split("\n").filter((line) => line !== "");
   const current = lines(readTextOrNull(path));
   if (current.length >= count) return current.slice(-count);

@@ -3,6 +3,17 @@ import type { StartReport } from "./lifecycle.ts";
 import { renderSyncOutcome } from "./sync-report.ts";
 
 export function renderStartReport(report: StartReport): void {
+  if (!report.sync) {
+    // --no-start: the units for an image, nothing run.
+    if (report.config.link) log.info(`config ${report.config.branch ?? "?"} linked from ${report.config.dir}`);
+    const units = report.units ?? [];
+    log.success(
+      units.length > 0
+        ? `systemd units written and enabled for ${report.dir}, nothing started: systemd starts the loops at the next boot (${units.map((u) => u.path).join(", ")})`
+        : `development environment ${report.config.env}: no loops, so no units to write`,
+    );
+    return;
+  }
   renderSyncOutcome(report.sync);
   // A commit waiting for the node's rollout wave was said by renderSyncOutcome: the loop deploys it.
   if (report.sync.error && report.sync.result !== "waiting") {

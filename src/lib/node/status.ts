@@ -190,8 +190,20 @@ function following(status: NodeStatus): string {
   return parts.join(" and ") || "nothing";
 }
 
+const REBOOT = {
+  present: "@reboot protocol restart in the crontab",
+  missing: "no @reboot line: the node will not come back after a reboot; protocol cron:add (or start) adds it",
+  "no-crontab": "no crontab program: the node will not come back after a reboot (install cron, then protocol cron:add)",
+  unreadable: "the crontab cannot be read",
+} as const;
+
 function describeSupervisor(supervisor: SupervisorStatus): string {
-  if (supervisor.kind === "cron") return "cron (background loops; @reboot protocol restart)";
+  if (supervisor.kind === "cron") {
+    const reboot = supervisor.reboot;
+    if (!reboot) return "cron (background loops)";
+    const detail = reboot.state === "unreadable" ? `${REBOOT.unreadable}: ${reboot.error}` : REBOOT[reboot.state];
+    return `cron (background loops; ${detail})`;
+  }
   if (supervisor.units.length === 0)
     return "systemd, but its units are missing (protocol start --supervisor systemd writes them)";
   return `systemd: ${supervisor.units.map((unit) => `${unit.name} ${unit.active}`).join(", ")}`;

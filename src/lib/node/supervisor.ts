@@ -10,10 +10,20 @@ import type { App } from "../app/app.ts";
 import type { LoopEnv } from "../app/loop-env.ts";
 import { type DaemonSpec, gitSlaveDaemon, readDaemon } from "../app/loops.ts";
 import { readRegistration } from "../app/state.ts";
-import { PreconditionError, ProtocolError, StepFailedError } from "../core/errors.ts";
+import {
+  errorMessage,
+  MissingProgramError,
+  PreconditionError,
+  ProtocolError,
+  StepFailedError,
+} from "../core/errors.ts";
 import { stateHome } from "../core/paths.ts";
+import { parseCrontab } from "../host/cron-block.ts";
+import { readCrontab } from "../host/crontab.ts";
 import {
   installUnits,
+  installUnitsOffline,
+  removeUnitFiles,
   removeUnits,
   startUnits,
   systemctlStop,
@@ -110,6 +120,17 @@ export async function startSupervised(
   }
 }
 
+/**
+ * start --no-start: write and enable the unit for an image (no systemctl, no running systemd
+ * needed); nothing starts now, systemd starts the loop at the next boot.
+ */
+export function writeSupervisedUnits(app: App, options: { flags: string[]; loopEnv: LoopEnv }): UnitChange[] {
+  const [, configUnit] = appUnits(app) as [string, string];
+  // One loop per app: an older protocol's config unit goes.
+  removeUnitFiles([configUnit]);
+  return installUnitsOffline([spec(app, gitSlaveDaemon(app), options.flags, options.loopEnv, "slave mode")]);
+}
+
 /** Stop the loops and take them from systemd (units disabled and removed); the files removed. */
 export async function stopSupervised(app: App): Promise<string[]> {
   return removeUnits(appUnits(app));
@@ -129,13 +150,32 @@ export async function stopGitUnit(app: App): Promise<string | null> {
   return gitUnit;
 }
 
+/** What the crontab holds for the app: what brings a cron node back after a reboot. */
+export interface RebootEntry {
+  state: "present" | "missing" | "no-crontab" | "unreadable";
+  /** Why it could not be read (no-crontab, unreadable). */
+  error?: string;
+}
+
 export interface SupervisorStatus {
   kind: Supervisor;
   /** systemd: each unit of the app and its state. */
   units: { name: string; path: string; active: string }[];
+  /** cron: the app's @reboot line as the crontab has it now (not as start left it). */
+  reboot?: RebootEntry;
+}
+
+async function readRebootEntry(app: App): Promise<RebootEntry> {
+  try {
+    const present = parseCrontab(await readCrontab()).entries.some((entry) => entry.dir === app.dir);
+    return { state: present ? "present" : "missing" };
+  } catch (error) {
+    return { state: error instanceof MissingProgramError ? "no-crontab" : "unreadable", error: errorMessage(error) };
+  }
 }
 
 export async function readSupervisor(app: App): Promise<SupervisorStatus> {
   const kind = recordedSupervisor(app);
-  return { kind, units: kind === "systemd" ? await unitStates(appUnits(app)) : [] };
+  if (kind === "cron") return { kind, units: [], reboot: await readRebootEntry(app) };
+  return { kind, units: await unitStates(appUnits(app)) };
 }
