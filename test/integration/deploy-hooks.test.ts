@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/app/app.ts";
-import { readDeploys, readNodeState } from "../../src/lib/app/state.ts";
+import { readDeploys, readNodeState, updateNodeState } from "../../src/lib/app/state.ts";
 import { runPass } from "../../src/lib/node/pass.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { gone } from "../helpers/processes.ts";
@@ -192,5 +192,31 @@ describe("deploy hooks when the engine goes down (fake docker)", () => {
     rmSync(down);
     expect((await sync()).result).toBe("deployed");
     expect(readNodeState(loadApp(fx.node).paths.status).deployedCommit).toBe(next);
+  });
+});
+
+describe("hooks run once per deploy, keyed by its id (issue 23)", () => {
+  test("a config redeploy of the same commit runs its hooks, although an earlier deploy's marker for that commit is left", async () => {
+    await fx.push(files({ beforeMove: [step("before")], afterUp: [step("up")] }));
+    expect((await sync()).result).toBe("deployed");
+    const head = await fx.head();
+    const app = loadApp(fx.node);
+    // The linked config changed since the deploy (its hash differs), and an earlier deploy of this
+    // commit left its finished steps behind (a deploy:rollback ended it, or an older protocol).
+    updateNodeState(app.paths.status, {
+      deployedConfigHash: "sha256-of-the-config-before",
+      hooksDone: { deployId: "an-earlier-deploy", to: head, steps: ["beforeMove:1", "afterUp:1"] },
+    });
+    const before = lines().length;
+    expect((await sync()).result).toBe("deployed");
+    expect(lastDeploy()).toMatchObject({ reason: "config", from: head, to: head });
+    expect(lines().slice(before)).toEqual([
+      `before from=${head} to=${head} reason=config node=web-1 dir=${fx.node} secret=none`,
+      `up from=${head} to=${head} reason=config node=web-1 dir=${fx.node} secret=none`,
+    ]);
+    // The deploy is over: its marker is gone, and the next pass runs nothing.
+    expect(readNodeState(app.paths.status).hooksDone).toBeNull();
+    expect((await sync()).result).toBe("up-to-date");
+    expect(lines()).toHaveLength(before + 2);
   });
 });

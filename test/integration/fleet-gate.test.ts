@@ -39,6 +39,7 @@ beforeEach(async () => {
     }),
   });
   process.env.PROTOCOL_NODE_ID = NODE;
+  now = Date.now();
   expect(wavePlace(NODE, ROLLOUT).wave).toBe(2);
 });
 afterEach(async () => {
@@ -48,7 +49,9 @@ afterEach(async () => {
   await fx[Symbol.asyncDispose]();
 });
 
-const sync = () => runPass(loadApp(fx.node), { command: "test", intervalSeconds: 1 });
+/** The clock the gate decides by: moved on by the test, never slept out. */
+let now = Date.now();
+const sync = () => runPass(loadApp(fx.node), { command: "test", intervalSeconds: 1, clock: () => now });
 
 /** Another node's record, as it would push it. */
 async function reportFrom(node: string, commit: string, result: string): Promise<void> {
@@ -67,11 +70,11 @@ async function reportFrom(node: string, commit: string, result: string): Promise
   await pushRef(ctx, statusUrl, fleetRef("default", node), await writeRecordCommit(ctx, record, "x"));
 }
 
-/** Sync until the wave's time has come (the first sync sees the commit, later ones wait it out). */
+/** Sync until the wave's time has come (the first sync sees the commit; the clock moves on in 200 ms steps). */
 async function syncPastTheWave() {
   let outcome = await sync();
   while (outcome.result === "waiting" && !outcome.error?.startsWith("waiting for the fleet record")) {
-    await Bun.sleep(200);
+    now += 200;
     outcome = await sync();
   }
   return outcome;
@@ -94,7 +97,7 @@ describe("the rollout gate", () => {
     const before = readsOnly();
     await sync();
     expect(readsOnly()).toBe(before);
-    await Bun.sleep(1100);
+    now += 1100;
     await sync();
     expect(readsOnly()).toBeGreaterThan(before);
     const events = hooks.requests.map((r) => JSON.parse(r.body).event);
@@ -116,5 +119,21 @@ describe("the rollout gate", () => {
     expect(back.result).toBe("deployed");
     expect(await fx.head()).toBe(good);
     expect(readNodeState(loadApp(fx.node).paths.status).lastSync?.result).toBe("deployed");
+  });
+
+  test("a later wave never deploys a commit it could not check: the fleet record unreadable, the node waits", async () => {
+    expect((await sync()).result).toBe("deployed");
+    const deployed = await fx.head();
+    // The status remote goes away: nothing answers there any more.
+    await server[Symbol.asyncDispose]();
+    const next = await fx.push({ "next.txt": "x\n" }, "next");
+    const outcome = await syncPastTheWave();
+    expect(outcome.result).toBe("waiting");
+    expect(outcome.error).toStartWith("waiting for the fleet record (wave 2 deploys only once");
+    now += 5_000;
+    expect((await sync()).result).toBe("waiting");
+    expect(await fx.head()).toBe(deployed);
+    expect(await fx.head()).not.toBe(next);
+    server = startGitHttp(join(fx.root, "srv"));
   });
 });

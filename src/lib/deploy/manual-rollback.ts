@@ -70,6 +70,9 @@ export async function rollbackByHand(app: App, options: { to?: string }): Promis
     deployedCommit: target.commit,
     deployedConfigHash: configHash(app),
     images: target.images,
+    // A deploy cut short before this is over: a later deploy of its commit is a new one (its hooks run).
+    deploying: null,
+    hooksDone: null,
     paused: {
       at: new Date().toISOString(),
       reason: `deploy:rollback from ${shortSha(from)} to ${shortSha(target.commit)}`,

@@ -27,6 +27,8 @@ export interface Eyes {
   keepRunning: boolean;
   /** Follow the app's remote (false: only the config repo is followed; the remote is not asked). */
   followApp: boolean;
+  /** The clock decisions by time read (waves, backoff): tests pass their own. */
+  clock: () => number;
 }
 
 const STATES = new Set<ServiceState["state"]>([
@@ -88,8 +90,8 @@ export async function observe(
   eyes: Eyes,
   done: ReadonlySet<StepKind>,
   config: ConfigRepoState | undefined,
-  now = Date.now(),
 ): Promise<Observed> {
+  const now = eyes.clock();
   const { app, ctx, target } = eyes;
   const state = readNodeState(app.paths.status);
   const journal = readMove(eyes.dotGit) !== null;

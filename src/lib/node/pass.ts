@@ -49,6 +49,8 @@ export interface PassOptions {
   followApp?: boolean;
   /** Follow the config repo's remote too (the loop; one-shot commands leave it to the loop). */
   followConfig?: boolean;
+  /** The clock (epoch ms) for what is decided by time: rollout waves, heal backoff. Tests pass their own. */
+  clock?: () => number;
 }
 
 export function passPolicy(app: App, options: PassOptions): Policy {
@@ -269,6 +271,7 @@ async function passLocked(
     target,
     keepRunning: policy.keepRunning,
     followApp: options.followApp !== false,
+    clock: options.clock ?? Date.now,
   };
   // A person's start asks for the services again: a crash-loop mark and the restart count go.
   if (policy.start === "start") clearHeal(app);

@@ -75,6 +75,8 @@ export async function recordDeploy(
       hooksDone: null,
       // A new deploy starts the restart count afresh and lifts a crash-loop mark.
       heal: { restarts: [], crashLoop: null },
+      // The digests just deployed are not "a new image available" any more.
+      registry: { ...previous.registry, updateAvailable: null },
       ...(run.composeRan ? { services } : {}),
     });
   } else if (result === "error") {
