@@ -141,9 +141,9 @@ const MUTATIONS: Mutation[] = [
   {
     name: "rollback-without-lock",
     rule: "deploy:rollback holds the app's sync lock",
-    file: "src/lib/deploy/manual-rollback.ts",
-    from: 'using _lock = await acquireLock(app.paths.syncLock, { command: "deploy:rollback", waitMs: 60_000 });',
-    to: "void acquireLock;",
+    file: "src/lib/node/manual-rollback.ts",
+    from: 'using _lock = await lockApp(app, "deploy:rollback");',
+    to: "void lockApp;",
     tests: ["test/cli/deploy-rollback.test.ts"],
   },
   {
@@ -188,7 +188,7 @@ const MUTATIONS: Mutation[] = [
   },
   {
     name: "idle-poll-fetches",
-    rule: "an idle poll is one ls-remote: no fetch",
+    rule: "an idle pass is one ls-remote: no fetch, nothing that reads the working copy or the objects",
     file: "src/lib/node/decide.ts",
     from: "  if (head === remote) {",
     // The up-to-date branch only after a fetch: the idle pass fetches, as it must not.
@@ -210,6 +210,14 @@ const MUTATIONS: Mutation[] = [
     from: "if (place.wave === 1) {",
     to: "if (place.wave >= 1) {",
     tests: ["test/integration/fleet-gate.test.ts"],
+  },
+  {
+    name: "hooks-marker-never-cleared",
+    rule: "a finished deploy clears its hook marker: the next deploy starts with none",
+    file: "src/lib/node/record.ts",
+    from: "      deploying: null,\n      hooksDone: null,\n      // A new deploy",
+    to: "      deploying: null,\n      // A new deploy",
+    tests: ["test/integration/deploy-hooks.test.ts"],
   },
   {
     name: "heal-skipped",

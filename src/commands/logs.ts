@@ -17,7 +17,10 @@ export default defineProtocolCommand({
   args: {
     ...dirArgs,
     follow: { type: "boolean", alias: "f", description: "Keep printing what the loop writes (Ctrl-C ends it)" },
-    config: { type: "boolean", description: "The config slave's log (config-slave.log) instead of slave mode's" },
+    config: {
+      type: "boolean",
+      description: "An older protocol's separate config loop's log (config-slave.log); the one loop writes slave.log",
+    },
     lines: { ...linesArg, alias: "n" },
   },
   async run({ args }) {

@@ -1,10 +1,11 @@
 import { resolve } from "node:path";
 import { loadApp } from "../lib/app/app.ts";
-import { applyLoopEnv, captureLoopEnv } from "../lib/app/loop-env.ts";
+import { captureLoopEnv, loopEnvOverlay } from "../lib/app/loop-env.ts";
 import { listRegistrations, readRegistration, unreadableRegistrations } from "../lib/app/state.ts";
 import { defineProtocolCommand, reportError } from "../lib/core/command.ts";
 import { PreconditionError } from "../lib/core/errors.ts";
 import { log } from "../lib/core/log.ts";
+import { withNodeEnv } from "../lib/core/node-env.ts";
 import { printJson } from "../lib/core/output.ts";
 import { appPaths } from "../lib/core/paths.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
@@ -48,16 +49,17 @@ export default defineProtocolCommand({
       try {
         const saved = readRegistration(appPaths(resolve(dir)).registration);
         // Cron's environment is nearly empty: the node runs with the one start recorded (an
-        // older registration without one: with this process's own).
-        applyLoopEnv(saved?.loopEnv ?? own);
-        const app = loadApp(dir);
-        const report = await startNode(app, {
-          intervalSeconds: saved?.interval,
-          onDirty: saved?.onDirty ?? "refuse",
-          onDiverged: saved?.onDiverged ?? "refuse",
-          cron: false,
-          start: "restart",
-        });
+        // older registration without one: with this process's own), handed to its spawns, not
+        // written into process.env.
+        const report = await withNodeEnv(loopEnvOverlay(saved?.loopEnv ?? own), () =>
+          startNode(loadApp(dir), {
+            intervalSeconds: saved?.interval,
+            onDirty: saved?.onDirty ?? "refuse",
+            onDiverged: saved?.onDiverged ?? "refuse",
+            cron: false,
+            start: "restart",
+          }),
+        );
         reports.push(report);
         if (!args.json) renderStartReport(report);
       } catch (error) {

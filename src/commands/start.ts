@@ -2,8 +2,8 @@ import { loadApp } from "../lib/app/app.ts";
 import { parseChoice } from "../lib/core/argv.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { printJson } from "../lib/core/output.ts";
-import { resumeFollowing } from "../lib/deploy/manual-rollback.ts";
 import { startNode } from "../lib/node/lifecycle.ts";
+import { resumeFollowing } from "../lib/node/manual-rollback.ts";
 import { renderStartReport } from "../lib/node/start-report.ts";
 import { dirArgs, intervalArgs, jsonArgs, policyArgs, readInterval, readPolicies, supervisorArgs } from "./_args.ts";
 

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/app/app.ts";
 import { readDeploys, readNodeState } from "../../src/lib/app/state.ts";
-import { resumeFollowing } from "../../src/lib/deploy/manual-rollback.ts";
+import { resumeFollowing } from "../../src/lib/node/manual-rollback.ts";
 import { runPass } from "../../src/lib/node/pass.ts";
 import { FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { type Loopback, serveLoopback } from "../helpers/loopback.ts";

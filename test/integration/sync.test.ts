@@ -50,6 +50,9 @@ describe("one sync", () => {
     expect(idle.fetched).toBe(false);
     const commands = trace();
     expect(commands.filter((line) => line.includes("ls-remote"))).toHaveLength(1);
+    // Nothing else looks at the working copy or the objects: no fetch, no status, no rev-list.
+    const subcommands = commands.map((line) => line.replace(/^.*trace: (built-in|exec): git /, "").split(" ")[0]);
+    expect([...new Set(subcommands)].sort()).toEqual(["ls-remote", "remote", "rev-parse", "upload-pack"]);
     expect(commands.some((line) => / fetch\b/.test(line))).toBe(false);
     // The containers are looked at (a stopped one is started again): one `ps`, no compose, no pull.
     const idleCalls = fx.dockerCalls().slice(callsAfterDeploy);

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { registryBackoffMs } from "../../src/lib/core/backoff.ts";
-import { pickRollbackTarget } from "../../src/lib/deploy/manual-rollback.ts";
 import { planNotice, REPEAT_FAILURE_MS } from "../../src/lib/deploy/notify.ts";
 import { isQuarantined } from "../../src/lib/deploy/quarantine.ts";
+import { pickRollbackTarget } from "../../src/lib/node/manual-rollback.ts";
 import { type DeployRecord, NodeStateSchema } from "../../src/lib/schema/state.ts";
 
 const idle = { failing: false, lastKey: null, lastSentAt: null };

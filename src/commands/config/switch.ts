@@ -7,7 +7,7 @@ import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
-import { redeployChangedConfig } from "../../lib/node/pass.ts";
+import { redeployChangedConfig } from "../../lib/node/execute.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

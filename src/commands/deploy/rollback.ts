@@ -2,7 +2,7 @@ import { loadApp } from "../../lib/app/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson, shortSha } from "../../lib/core/output.ts";
-import { rollbackByHand } from "../../lib/deploy/manual-rollback.ts";
+import { rollbackByHand } from "../../lib/node/manual-rollback.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({

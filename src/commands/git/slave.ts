@@ -22,7 +22,7 @@ export default defineProtocolCommand({
     // --foreground is what systemd and restart run: it keeps a deploy:rollback hold; a person's git:slave ends it.
     if (args.foreground) return runSlaveLoop(app, options);
     // Imported here, not above: the loop process (--foreground) never needs them (bench/memory.ts).
-    const { resumeFollowing } = await import("../../lib/deploy/manual-rollback.ts");
+    const { resumeFollowing } = await import("../../lib/node/manual-rollback.ts");
     const { followPart } = await import("../../lib/node/follow.ts");
     const { slaveFlags } = await import("../../lib/node/lifecycle.ts");
     resumeFollowing(app);

@@ -1,3 +1,4 @@
+import { type Env, nodeEnv } from "../core/node-env.ts";
 import { redactUrl } from "../core/validate.ts";
 
 /**
@@ -27,7 +28,7 @@ export const LOOP_ENV_VARS = [
 export type LoopEnv = Record<string, string>;
 
 /** The loop variables set (non-empty) in `env`. */
-export function captureLoopEnv(env: Record<string, string | undefined> = process.env): LoopEnv {
+export function captureLoopEnv(env: Env = nodeEnv()): LoopEnv {
   const captured: LoopEnv = {};
   for (const name of LOOP_ENV_VARS) {
     const value = env[name];
@@ -41,12 +42,9 @@ export function changedLoopVars(before: LoopEnv, after: LoopEnv): string[] {
   return LOOP_ENV_VARS.filter((name) => (before[name] ?? "") !== (after[name] ?? ""));
 }
 
-/** Make this process run with a recorded environment: set what it has, unset the other loop variables. */
-export function applyLoopEnv(recorded: LoopEnv, env: Record<string, string | undefined> = process.env): void {
-  for (const name of LOOP_ENV_VARS) {
-    if (recorded[name]) env[name] = recorded[name];
-    else delete env[name];
-  }
+/** The overlay that gives a node its recorded environment: what it has set, the other loop variables unset. */
+export function loopEnvOverlay(recorded: LoopEnv): Env {
+  return Object.fromEntries(LOOP_ENV_VARS.map((name) => [name, recorded[name] || undefined]));
 }
 
 /** For status: the values, with any credentials in a proxy URL removed. */

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { describeFailure, diagnose } from "./causes.ts";
 import { MissingProgramError, StepFailedError } from "./errors.ts";
 import { log } from "./log.ts";
+import { nodeEnv } from "./node-env.ts";
 
 /** The install hint shown when a program protocol needs is not on PATH. */
 const INSTALL_HINTS: Record<string, string> = {
@@ -46,7 +47,7 @@ export interface SpawnResult {
 
 export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...process.env, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...extra })) {
+  for (const [key, value] of Object.entries({ ...nodeEnv(), LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...extra })) {
     if (value !== undefined) env[key] = value;
   }
   return env;
@@ -235,5 +236,5 @@ export function stepFailure(
 
 /** Whether a program can be found on PATH, without running it. */
 export function hasProgram(name: string): boolean {
-  return Bun.which(name, { PATH: process.env.PATH ?? "" }) !== null;
+  return Bun.which(name, { PATH: nodeEnv().PATH ?? "" }) !== null;
 }

@@ -2,6 +2,7 @@ import type { App } from "../app/app.ts";
 import { registryBackoffMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { nodeEnv } from "../core/node-env.ts";
 import { resolveRegistryAuth } from "../docker/credentials.ts";
 import { readDotenv } from "../docker/login.ts";
 import { isFloating, parseImageRef } from "../docker/parse/image-ref.ts";
@@ -39,7 +40,7 @@ export async function checkImageUpdates(app: App, state: NodeState, now = Date.n
   }
   if (watched.size === 0) return nothing;
   const moved: Record<string, string> = {};
-  const sources = { env: process.env, dotenv: readDotenv(app.dir), config: app.config.docker ?? {} };
+  const sources = { env: nodeEnv(), dotenv: readDotenv(app.dir), config: app.config.docker ?? {} };
   try {
     for (const [image, running] of watched) {
       const ref = parseImageRef(image);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { ConfigError } from "../core/errors.ts";
+import { nodeEnv } from "../core/node-env.ts";
 import { nodeIdProblem } from "../schema/node-id.ts";
 
 export interface NodeIdentity {
@@ -25,7 +26,7 @@ export function hostnameAsNodeId(name: string): string {
  * (cloned VM images share a machine-id: give such nodes PROTOCOL_NODE_ID).
  */
 export function nodeIdentity(
-  env: Record<string, string | undefined> = process.env,
+  env: Record<string, string | undefined> = nodeEnv(),
   machineIdPath = "/etc/machine-id",
 ): NodeIdentity {
   const given = env.PROTOCOL_NODE_ID;

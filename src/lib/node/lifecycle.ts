@@ -19,9 +19,10 @@ import {
   stopSlave,
   wakeDaemon,
 } from "./daemon.ts";
+import { deployWorkingCopy } from "./execute.ts";
 import { setFollow } from "./follow.ts";
 import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
-import { deployWorkingCopy, runPass } from "./pass.ts";
+import { runPass } from "./pass.ts";
 import { secretsInRemoteUrls } from "./remote-secrets.ts";
 import {
   recordedSupervisor,

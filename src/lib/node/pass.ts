@@ -1,27 +1,25 @@
 /**
  * One pass of the reconcile loop, under the app's sync lock: observe, decide, execute. A plan that
  * needs to see more (a cut-short move finished, a fetch, the registry, the fleet record) has its
- * step run and is decided again with what it saw; a final plan is executed, and what it did is
- * recorded here and nowhere else (record.ts). `start`, `restart`, `git:pull` and every poll of the
- * background loop run the same pass.
+ * step run and is decided again with what it saw; a final plan is executed (execute.ts), and what
+ * happened is recorded through record.ts and nowhere else. `start`, `restart`, `git:pull` and every
+ * poll of the background loop run the same pass.
  */
-import { type App, loadApp, pollInterval } from "../app/app.ts";
+import { type App, pollInterval } from "../app/app.ts";
 import { lockApp } from "../app/lock.ts";
 import { readNodeState } from "../app/state.ts";
 import { configHash } from "../config-repo/hash.ts";
 import type { ConfigObservation, ConfigSyncOutcome } from "../config-repo/sync.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
-import { log } from "../core/log.ts";
 import { gitContext } from "../git/auth.ts";
-import { ensureFetched, type GitContext, gitDir, headCommit } from "../git/git.ts";
-import type { NodeState } from "../schema/state.ts";
-import { decide, describeDown, HEAL_DEFAULTS, planDeploy } from "./decide.ts";
+import { ensureFetched, type GitContext, gitDir } from "../git/git.ts";
+import { decide, HEAL_DEFAULTS } from "./decide.ts";
+import { execute } from "./execute.ts";
 import { type Eyes, observe, observeIncoming } from "./observe.ts";
 import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
-import type { Observed, Plan, Policy, Step, StepKind } from "./plan.ts";
-import { clearHeal, recordCrashLoop, recordGate, recordHeal, recordRecovery, recordRegistry } from "./record.ts";
+import type { Observed, Policy, Step, StepKind } from "./plan.ts";
+import { clearHeal, recordGate, recordOutcome, recordRecovery, recordRegistry } from "./record.ts";
 import { recoverInterruptedMove } from "./recover.ts";
-import { recordOutcome } from "./sync-record.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 // The deploy path (execute-deploy, prepull, registry checks) is imported when a pass needs it: the
@@ -66,22 +64,6 @@ export function passPolicy(app: App, options: PassOptions): Policy {
     updates: docker?.updates ?? "auto",
     stopping: options.signal?.aborted ?? false,
     start: options.start ?? null,
-  };
-}
-
-function outcomeOf(o: Observed, plan: Plan, fetched: boolean): SyncOutcome {
-  return {
-    result: plan.result,
-    from: o.head,
-    to: o.head,
-    remoteCommit: o.remote.commit,
-    error: plan.error,
-    ...(plan.hint ? { hint: plan.hint } : {}),
-    keptAs: null,
-    fetched,
-    composeRan: false,
-    healed: [],
-    crashLooping: [],
   };
 }
 
@@ -153,102 +135,6 @@ async function observeMore(
     default:
       return { ...o, done };
   }
-}
-
-/** Start what stopped behind protocol's back: `up -d`, one line per service, counted for the backoff. */
-async function heal(app: App, step: Extract<Step, { kind: "heal" }>, policy: Policy, now: number): Promise<string[]> {
-  const names = step.services.map((s) => s.service);
-  const { startStopped } = await import("../deploy/up.ts");
-  try {
-    await startStopped(app);
-  } catch (error) {
-    // Counted all the same: an engine that cannot start it is not asked again in a tight loop.
-    recordHeal(app, now, policy.heal.windowSeconds);
-    log.warn(`could not start ${names.join(", ") || "the services"} again: ${errorMessage(error)}`);
-    return [];
-  }
-  recordHeal(app, now, policy.heal.windowSeconds);
-  if (step.services.length === 0) log.info("no container of the deployed commit was there; started them");
-  for (const s of step.services) log.info(`${s.service} was ${describeDown(s)}; started it`);
-  return names;
-}
-
-async function executeDeploy(
-  plan: Plan,
-  where: { app: App; ctx: GitContext; upstream: string },
-  options: Pick<PassOptions, "signal">,
-  outcome: SyncOutcome,
-  startedAt: Date,
-): Promise<SyncOutcome> {
-  const deploy = plan.deploy!;
-  const { app, ctx } = where;
-  const { runDeploy } = await import("./execute-deploy.ts");
-  const { recordDeploy, recordDeployStart, recordHookDone, recordProject } = await import("./record.ts");
-  const state = readNodeState(app.paths.status);
-  const id = deploy.resume ?? crypto.randomUUID().slice(0, 8);
-  const recorded = state.hooksDone;
-  // A hooksDone written by an older protocol has no deploy id: it is the interrupted deploy's.
-  const hooksDone =
-    recorded && (recorded.deployId === id || (!recorded.deployId && recorded.to === deploy.to)) ? recorded.steps : [];
-  recordDeployStart(app, { id, from: deploy.from, to: deploy.to, reason: deploy.reason });
-  // Hashed before compose runs: the config these containers are brought up with.
-  const hash = configHash(app);
-  const run = await runDeploy(deploy, plan.steps, {
-    app,
-    ctx,
-    upstream: where.upstream,
-    goodImages: state.images,
-    id,
-    hooksDone: new Set(hooksDone),
-    onHookDone: (key) => recordHookDone(app, id, deploy.to, key),
-    onProject: (project) => recordProject(app, project),
-    signal: options.signal,
-    startedAt,
-  });
-  // Recorded with the protocol.json now on disk (the new commit's, or the good one's after a rollback).
-  let now = app;
-  try {
-    now = loadApp(app.dir);
-  } catch {
-    // the one the pass started with
-  }
-  await recordDeploy(now, run, state, hash);
-  return {
-    ...outcome,
-    result: run.result === "deployed" ? "deployed" : run.result === "rolled-back" ? "rolled-back" : "error",
-    from: deploy.from,
-    to: await headCommit(ctx),
-    error: run.error,
-    ...(run.hint ? { hint: run.hint } : {}),
-    keptAs: run.keptAs,
-    composeRan: run.composeRan,
-    durationMs: run.durationMs,
-  };
-}
-
-/** Run a final plan: its deploy, or its heal; the outcome says what happened. */
-async function execute(
-  plan: Plan,
-  o: Observed,
-  eyes: Eyes,
-  policy: Policy,
-  options: PassOptions,
-  fetched: boolean,
-  startedAt: Date,
-): Promise<SyncOutcome> {
-  const outcome = outcomeOf(o, plan, fetched);
-  if (plan.deploy) {
-    const upstream = `${o.remote.name}/${o.remote.branch}`;
-    return executeDeploy(plan, { app: eyes.app, ctx: eyes.ctx, upstream }, options, outcome, startedAt);
-  }
-  for (const step of plan.steps) {
-    if (step.kind === "heal") outcome.healed = await heal(eyes.app, step, policy, o.now);
-    if (step.kind === "crash-loop") {
-      await recordCrashLoop(eyes.app, step.services, step.restarts, o.recorded.deployedCommit, o.now);
-      outcome.crashLooping = step.services;
-    }
-  }
-  return outcome;
 }
 
 /** The most rounds a pass takes to reach a final plan (each observing step runs at most once). */
@@ -337,54 +223,4 @@ export async function runPass(app: App, options: PassOptions): Promise<SyncOutco
   // The node's fleet record goes out after the pass, outside its lock: a slow status remote delays no deploy.
   if (app.config.rollout?.statusRemote) await (await import("../fleet/report.ts")).flushReport(app);
   return result;
-}
-
-/** Deploy what is checked out, as it is, holding the lock: the same steps and records as a pass's deploy. */
-async function deployCheckedOut(
-  app: App,
-  command: string,
-  only?: (state: NodeState) => boolean,
-): Promise<SyncOutcome | null> {
-  const started = new Date();
-  const lock = await lockApp(app, command);
-  try {
-    const state = readNodeState(app.paths.status);
-    if (only && !only(state)) return null;
-    const ctx = gitContext(app);
-    const head = (await headCommit(ctx)) ?? "";
-    const plan = planDeploy(state, head);
-    const outcome: SyncOutcome = {
-      result: "deployed",
-      from: plan.deploy!.from,
-      to: head,
-      remoteCommit: null,
-      error: null,
-      keptAs: null,
-      fetched: false,
-      composeRan: false,
-      healed: [],
-      crashLooping: [],
-    };
-    const done = await executeDeploy(plan, { app, ctx, upstream: "the working copy" }, {}, outcome, started);
-    return done.result === "deployed" ? done : { ...done, result: "error" };
-  } finally {
-    lock.release();
-  }
-}
-
-/** A development machine's start: bring up what is checked out, as it is (git is the developer's). */
-export async function deployWorkingCopy(app: App): Promise<SyncOutcome> {
-  return (await deployCheckedOut(app, "start"))!;
-}
-
-/**
- * After config:switch relinked: redeploy when the linked files differ from the last deploy's. A
- * node never deployed here is left alone; so is the remote (a new commit is the loop's to deploy).
- */
-export async function redeployChangedConfig(app: App, command: string): Promise<SyncOutcome | null> {
-  return deployCheckedOut(
-    app,
-    command,
-    (state) => state.deployedCommit !== null && configHash(app) !== state.deployedConfigHash,
-  );
 }

@@ -4,12 +4,16 @@
  * happened; the executor hands it here.
  */
 import type { App } from "../app/app.ts";
-import { appendDeploy, readNodeState, updateNodeState } from "../app/state.ts";
+import { appendDeploy, readNodeState, updateNodeState, writeNodeState } from "../app/state.ts";
+import { configHash } from "../config-repo/hash.ts";
 import { log } from "../core/log.ts";
+import { shortSha } from "../core/output.ts";
 import type { GateCheck } from "../fleet/gate.ts";
 import type { NodeState } from "../schema/state.ts";
 import type { DeployRun } from "./execute-deploy.ts";
+import type { SyncOutcome } from "./outcome.ts";
 import type { Recovery } from "./recover.ts";
+import { announceSync, newsOfSync } from "./sync-announce.ts";
 
 /** The webhook (ofetch) is loaded when there is something to send: an idle pass never needs it. */
 async function notifyDeploy(...args: Parameters<typeof import("../deploy/notify.ts").notifyDeploy>): Promise<void> {
@@ -161,4 +165,77 @@ export async function recordGate(app: App, check: GateCheck, running: string | n
   if (check.held) {
     await notifyDeploy(app, { event: "held", from: running, to: check.held.to, error: check.held.error });
   }
+}
+
+/** deploy:rollback by hand: its deploy record, the node on the good deploy, and the hold until start. */
+export function recordManualRollback(
+  app: App,
+  done: { from: string | null; to: string; images: NodeState["images"]; backupRef: string | null },
+  startedAt: Date,
+  services: { running: string[]; completed: string[] } | null,
+): void {
+  appendDeploy(app.paths.deploys, {
+    from: done.from,
+    to: done.to,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    result: "deployed",
+    reason: "rollback",
+    keptAs: done.backupRef,
+    images: done.images,
+    rolledBackTo: done.to,
+  });
+  updateNodeState(app.paths.status, {
+    deployedCommit: done.to,
+    deployedConfigHash: configHash(app),
+    images: done.images,
+    ...(services ? { services } : {}),
+    // A deploy cut short before this is over: a later deploy of its commit is a new one (its hooks run).
+    deploying: null,
+    hooksDone: null,
+    paused: {
+      at: new Date().toISOString(),
+      reason: `deploy:rollback from ${shortSha(done.from)} to ${shortSha(done.to)}`,
+      commit: done.to,
+    },
+  });
+}
+
+/** A person's start or git:slave: the hold and the quarantine are lifted. */
+export function recordResume(app: App): void {
+  updateNodeState(app.paths.status, { paused: null, quarantine: null });
+}
+
+/** While nothing changes, the poll's record (lastSync.at, remoteSeenAt) is refreshed at most this often. */
+export const QUIET_WRITE_MS = 60_000;
+
+/** What one pass leaves in the node's state file, and the loop's log line about it. */
+export function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announce: boolean): void {
+  const previous = readNodeState(app.paths.status);
+  const failing = result.result === "unreachable" || result.result === "error";
+  const failures = failing ? previous.failures + 1 : 0;
+  const now = new Date();
+  const news = announce ? newsOfSync(previous, result, now.getTime()) : null;
+  const same =
+    news === null &&
+    previous.lastSync?.result === result.result &&
+    previous.lastSync.error === result.error &&
+    previous.failures === failures &&
+    (!result.remoteCommit || result.remoteCommit === previous.remoteCommit) &&
+    now.getTime() - Date.parse(previous.lastSync.at) < QUIET_WRITE_MS;
+  // The idle poll writes nothing: an unchanged record is rewritten once a minute, without fsync.
+  if (!same) {
+    writeNodeState(
+      app.paths.status,
+      {
+        ...previous,
+        ...(result.remoteCommit ? { remoteCommit: result.remoteCommit, remoteSeenAt: now.toISOString() } : {}),
+        lastSync: { at: now.toISOString(), result: result.result, error: result.error, durationMs },
+        failures,
+        ...(news ? { announced: { result: result.result, error: result.error, at: now.toISOString() } } : {}),
+      },
+      false,
+    );
+  }
+  if (news) announceSync(result, durationMs, previous, news, failures);
 }

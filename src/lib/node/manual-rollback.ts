@@ -1,15 +1,15 @@
 import type { App } from "../app/app.ts";
-import { acquireLock } from "../app/lock.ts";
-import { appendDeploy, readDeploys, readNodeState, updateNodeState } from "../app/state.ts";
-import { configHash } from "../config-repo/hash.ts";
+import { lockApp } from "../app/lock.ts";
+import { readDeploys, readNodeState } from "../app/state.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
+import { rollbackTo } from "../deploy/rollback.ts";
 import type { ServiceImage } from "../docker/containers.ts";
 import { gitContext } from "../git/auth.ts";
 import { git, headCommit } from "../git/git.ts";
 import type { DeployRecord } from "../schema/state.ts";
-import { rollbackTo } from "./rollback.ts";
+import { recordManualRollback, recordResume } from "./record.ts";
 
 export interface ManualRollback {
   from: string | null;
@@ -38,7 +38,7 @@ export function pickRollbackTarget(
  * there: slave mode skips the remote until `start` or `git:slave` resumes it.
  */
 export async function rollbackByHand(app: App, options: { to?: string }): Promise<ManualRollback> {
-  using _lock = await acquireLock(app.paths.syncLock, { command: "deploy:rollback", waitMs: 60_000 });
+  using _lock = await lockApp(app, "deploy:rollback");
   const ctx = gitContext(app);
   let to = options.to;
   if (to) {
@@ -54,32 +54,10 @@ export async function rollbackByHand(app: App, options: { to?: string }): Promis
   if (target.images.length === 0)
     log.warn(`no image digests recorded for ${shortSha(target.commit)}: images stay as their tags point now`);
   const startedAt = new Date();
-  const { backupRef } = await rollbackTo(app, target);
-  appendDeploy(app.paths.deploys, {
-    from,
-    to: target.commit,
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    result: "deployed",
-    reason: "rollback",
-    keptAs: backupRef,
-    images: target.images,
-    rolledBackTo: target.commit,
-  });
-  updateNodeState(app.paths.status, {
-    deployedCommit: target.commit,
-    deployedConfigHash: configHash(app),
-    images: target.images,
-    // A deploy cut short before this is over: a later deploy of its commit is a new one (its hooks run).
-    deploying: null,
-    hooksDone: null,
-    paused: {
-      at: new Date().toISOString(),
-      reason: `deploy:rollback from ${shortSha(from)} to ${shortSha(target.commit)}`,
-      commit: target.commit,
-    },
-  });
-  return { from, to: target.commit, images: target.images, backupRef };
+  const { backupRef, services } = await rollbackTo(app, target);
+  const done = { from, to: target.commit, images: target.images, backupRef };
+  recordManualRollback(app, done, startedAt, services);
+  return done;
 }
 
 /**
@@ -89,7 +67,7 @@ export async function rollbackByHand(app: App, options: { to?: string }): Promis
 export function resumeFollowing(app: App): boolean {
   const { paused, quarantine } = readNodeState(app.paths.status);
   if (!paused && !quarantine) return false;
-  updateNodeState(app.paths.status, { paused: null, quarantine: null });
+  recordResume(app);
   if (paused) log.info(`following the remote again (was held at ${shortSha(paused.commit)}: ${paused.reason})`);
   if (quarantine) log.info(`retrying ${shortSha(quarantine.commit)}, which was quarantined: ${quarantine.reason}`);
   return true;
