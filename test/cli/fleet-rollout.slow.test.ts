@@ -20,6 +20,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => fleet?.[Symbol.asyncDispose]());
 
+/** Every node's fleet record pushed, none queued: what the status remote will see is all there. */
+const nothingQueued = (nodes = fleet.nodes) =>
+  eventually(async () => (await Promise.all(nodes.map((n) => fleet.status(n)))).every((s) => !s.fleetReport), 20_000);
+
 describe("fleet rollout with waves and canaries", () => {
   test("the split: the canary and two others in the first wave, five in the second", () => {
     expect(wave(1).map((n) => n.id)).toEqual(["n0", "n2", "n6"]);
@@ -85,7 +89,7 @@ describe("a bad commit", () => {
 describe("polite at scale", () => {
   test("idle polls read nothing from the status remote; a rollout costs each node a few requests there", async () => {
     // Settled: every node on the fix, nothing queued.
-    await Bun.sleep(1500);
+    expect(await nothingQueued()).toBe(true);
     const status0 = fleet.statusProxy.connections;
     const app0 = fleet.appProxy.connections;
     // Three polls per node of the app remote, and not one request to the status remote.
@@ -93,7 +97,8 @@ describe("polite at scale", () => {
     expect(fleet.statusProxy.connections).toBe(status0);
     const next = await fleet.push("polite");
     expect((await fleet.arrivals(next, fleet.nodes, 25_000)).size).toBe(IDS.length);
-    await Bun.sleep(2000);
+    // Every node's outcome record pushed: the count is final.
+    expect(await nothingQueued()).toBe(true);
     // At most: the "waiting" record, one ls-remote and one fetch of the changed records, the outcome.
     const used = fleet.statusProxy.connections - status0;
     expect(used).toBeGreaterThanOrEqual(IDS.length);
@@ -145,10 +150,16 @@ describe("not heard from, and a status remote that is down", () => {
     const next = await fleet.push("after-stop");
     const others = fleet.nodes.filter((n) => n !== stopped);
     expect((await fleet.arrivals(next, others, 25_000)).size).toBe(others.length);
-    await Bun.sleep(2500);
-    const shown = JSON.parse((await fleet.cli(fleet.nodes[0]!, ["fleet", "--json", "--stale-after", "2"])).stdout);
-    const byNode = new Map(shown.envs[0].nodes.map((n: { node: string }) => [n.node, n]));
-    expect(byNode.get(stopped.id)).toMatchObject({ stale: true });
+    expect(await nothingQueued(others)).toBe(true);
+    // Stale once 2 s have passed since the newest commit first appeared: waited for, not slept.
+    const fleetNow = async () =>
+      new Map<string, Record<string, unknown>>(
+        JSON.parse((await fleet.cli(fleet.nodes[0]!, ["fleet", "--json", "--stale-after", "2"])).stdout).envs[0].nodes.map(
+          (n: { node: string }) => [n.node, n],
+        ),
+      );
+    expect(await eventually(async () => (await fleetNow()).get(stopped.id)?.stale === true, 15_000)).toBe(true);
+    const byNode = await fleetNow();
     for (const n of others) expect(byNode.get(n.id)).toMatchObject({ stale: false, result: "deployed", commit: next });
     expect((await fleet.cli(fleet.nodes[0]!, ["fleet", "--stale-after", "2"])).stdout).toContain(
       "stale: no report since",
@@ -158,7 +169,7 @@ describe("not heard from, and a status remote that is down", () => {
   }, 60_000);
 
   test("with the status remote down the first wave deploys, the second waits for the record and deploys once it is back; records are pushed again", async () => {
-    await Bun.sleep(1500);
+    expect(await nothingQueued()).toBe(true);
     await fleet.statusRemoteDown();
     const next = await fleet.push("remote-down");
     expect((await fleet.arrivals(next, wave(1), 15_000)).size).toBe(wave(1).length);
