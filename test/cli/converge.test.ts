@@ -16,7 +16,7 @@ import {
   dockerLog,
   type FakeEngine,
   type FakeEngineScript,
-  upCalls,
+  startCalls,
 } from "../helpers/fake-engine.ts";
 import { eventually, Fixture } from "../helpers/fixture.ts";
 import { gone } from "../helpers/processes.ts";
@@ -53,11 +53,12 @@ const status = async () => JSON.parse((await cli(["status", "--dir", fx.node, "-
 const deploys = async () => JSON.parse((await cli(["deploy:log", "--dir", fx.node, "--json"])).stdout) as any[];
 const loopLog = async () => (await cli(["logs", "--dir", fx.node, "-n", "1000"])).stdout;
 const web = () => engine.container(PROJECT, "web");
-const ups = () => upCalls(fx.env.FAKE_DOCKER_LOG!);
+/** Deploys' and heals' starts: `compose up` and `docker start`. */
+const ups = () => startCalls(fx.env.FAKE_DOCKER_LOG!);
 const count = (text: string, needle: string) => text.split("\n").filter((line) => line.includes(needle)).length;
 
 describe("containers converge (fake docker)", () => {
-  test("a container stopped behind protocol's back: the next git:pull starts it with up -d, no pull, and says so in one line", async () => {
+  test("a container stopped behind protocol's back: the next git:pull starts exactly it (docker start), no pull, no up, and says so in one line", async () => {
     await node();
     const first = await cli(["git:pull", "--dir", fx.node]);
     expect(first.exitCode, first.stderr).toBe(0);
@@ -69,9 +70,12 @@ describe("containers converge (fake docker)", () => {
     expect(pull.exitCode, pull.stderr).toBe(0);
     expect(count(pull.stderr, "web was exited (code 0); started it")).toBe(1);
     expect(await web()).toMatchObject({ running: true });
-    const verbs = dockerLog(fx.env.FAKE_DOCKER_LOG!).slice(mark).map(composeVerb);
-    expect(verbs.filter((verb) => verb === "up")).toHaveLength(1);
+    const calls = dockerLog(fx.env.FAKE_DOCKER_LOG!).slice(mark);
+    const verbs = calls.map(composeVerb);
+    expect(verbs).not.toContain("up");
     expect(verbs).not.toContain("pull");
+    // The very container that stopped, started as it is.
+    expect(calls.filter((argv) => argv[0] === "start")).toEqual([["start", (await web())!.id]]);
     expect(await deploys()).toHaveLength(1);
   });
 

@@ -154,9 +154,9 @@ describe("not heard from, and a status remote that is down", () => {
     // Stale once 2 s have passed since the newest commit first appeared: waited for, not slept.
     const fleetNow = async () =>
       new Map<string, Record<string, unknown>>(
-        JSON.parse((await fleet.cli(fleet.nodes[0]!, ["fleet", "--json", "--stale-after", "2"])).stdout).envs[0].nodes.map(
-          (n: { node: string }) => [n.node, n],
-        ),
+        JSON.parse(
+          (await fleet.cli(fleet.nodes[0]!, ["fleet", "--json", "--stale-after", "2"])).stdout,
+        ).envs[0].nodes.map((n: { node: string }) => [n.node, n]),
       );
     expect(await eventually(async () => (await fleetNow()).get(stopped.id)?.stale === true, 15_000)).toBe(true);
     const byNode = await fleetNow();

@@ -148,3 +148,8 @@ export function composeVerb(argv: string[]): string | undefined {
 export function upCalls(logPath: string): number {
   return dockerLog(logPath).filter((argv) => composeVerb(argv) === "up").length;
 }
+
+/** How many times containers were started: `compose … up` (deploys, missing services) and `docker start` (heals). */
+export function startCalls(logPath: string): number {
+  return dockerLog(logPath).filter((argv) => composeVerb(argv) === "up" || argv[0] === "start").length;
+}

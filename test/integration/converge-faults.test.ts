@@ -8,11 +8,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/app/app.ts";
-import {
-	readDeploys,
-	readNodeState,
-	updateNodeState,
-} from "../../src/lib/app/state.ts";
+import { readDeploys, readNodeState, updateNodeState } from "../../src/lib/app/state.ts";
 import { runPass } from "../../src/lib/node/pass.ts";
 import { createFakeEngine, type FakeEngine } from "../helpers/fake-engine.ts";
 import { FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
@@ -22,129 +18,127 @@ let marks: string;
 const saved = { ...process.env };
 
 beforeEach(async () => {
-	fx = await Fixture.create();
-	marks = join(fx.root, "marks");
-	Object.assign(process.env, {
-		FAKE_DOCKER_LOG: fx.env.FAKE_DOCKER_LOG,
-		PATH: `${FAKE_DOCKER_DIR}:${saved.PATH}`,
-		FAKE_DOCKER_ENGINE_DOWN: join(fx.root, "engine-down"),
-	});
+  fx = await Fixture.create();
+  marks = join(fx.root, "marks");
+  Object.assign(process.env, {
+    FAKE_DOCKER_LOG: fx.env.FAKE_DOCKER_LOG,
+    PATH: `${FAKE_DOCKER_DIR}:${saved.PATH}`,
+    FAKE_DOCKER_ENGINE_DOWN: join(fx.root, "engine-down"),
+  });
 });
 afterEach(async () => {
-	process.env = { ...saved };
-	await fx[Symbol.asyncDispose]();
+  process.env = { ...saved };
+  await fx[Symbol.asyncDispose]();
 });
 
 const app = () => loadApp(fx.node);
 const state = () => readNodeState(app().paths.status);
-const lines = () =>
-	existsSync(marks) ? readFileSync(marks, "utf8").trim().split("\n") : [];
+const lines = () => (existsSync(marks) ? readFileSync(marks, "utf8").trim().split("\n") : []);
 const mark = (word: string) => ["sh", "-c", `echo ${word} >> '${marks}'`];
 
 describe("hooks of a deploy an older protocol cut short (fake docker)", () => {
-	test("hooksDone and deploying without ids, cut short a second time: a step the older protocol finished never runs again", async () => {
-		const compose = "services:\n  app:\n    image: busybox\n";
-		const json = (hooks: object) =>
-			JSON.stringify({
-				docker: { project: "old" },
-				deploy: { settleSeconds: 0, hooks },
-			});
-		await fx.push({ "docker-compose.yml": compose, "protocol.json": json({}) });
-		expect((await runPass(app(), { command: "test" })).result).toBe("deployed");
-		const good = await fx.head();
+  test("hooksDone and deploying without ids, cut short a second time: a step the older protocol finished never runs again", async () => {
+    const compose = "services:\n  app:\n    image: busybox\n";
+    const json = (hooks: object) =>
+      JSON.stringify({
+        docker: { project: "old" },
+        deploy: { settleSeconds: 0, hooks },
+      });
+    await fx.push({ "docker-compose.yml": compose, "protocol.json": json({}) });
+    expect((await runPass(app(), { command: "test" })).result).toBe("deployed");
+    const good = await fx.head();
 
-		const down = join(fx.root, "engine-down");
-		const next = await fx.push({
-			"protocol.json": json({
-				afterUp: [
-					{ run: mark("one") },
-					// The engine stops after the second step: the third (in the service) fails, not the commit's fault.
-					{ run: ["sh", "-c", `echo two >> '${marks}'; touch '${down}'`] },
-					{ service: "app", run: ["php", "artisan", "migrate"] },
-				],
-			}),
-		});
-		// An older protocol moved the working copy, ran afterUp[1], and was killed: its records have no ids.
-		await git(fx.node, "pull", "--quiet", "--ff-only");
-		expect(await fx.head()).toBe(next);
-		const path = app().paths.status;
-		const old = JSON.parse(readFileSync(path, "utf8"));
-		old.deploying = { from: good, to: next, since: new Date().toISOString() };
-		old.hooksDone = { to: next, steps: ["afterUp:1"] };
-		writeFileSync(path, JSON.stringify(old));
+    const down = join(fx.root, "engine-down");
+    const next = await fx.push({
+      "protocol.json": json({
+        afterUp: [
+          { run: mark("one") },
+          // The engine stops after the second step: the third (in the service) fails, not the commit's fault.
+          { run: ["sh", "-c", `echo two >> '${marks}'; touch '${down}'`] },
+          { service: "app", run: ["php", "artisan", "migrate"] },
+        ],
+      }),
+    });
+    // An older protocol moved the working copy, ran afterUp[1], and was killed: its records have no ids.
+    await git(fx.node, "pull", "--quiet", "--ff-only");
+    expect(await fx.head()).toBe(next);
+    const path = app().paths.status;
+    const old = JSON.parse(readFileSync(path, "utf8"));
+    old.deploying = { from: good, to: next, since: new Date().toISOString() };
+    old.hooksDone = { to: next, steps: ["afterUp:1"] };
+    writeFileSync(path, JSON.stringify(old));
 
-		const first = await runPass(app(), { command: "test" });
-		expect(first.result).toBe("error");
-		expect(lines()).toEqual(["two"]);
+    const first = await runPass(app(), { command: "test" });
+    expect(first.result).toBe("error");
+    expect(lines()).toEqual(["two"]);
 
-		rmSync(down);
-		const second = await runPass(app(), { command: "test" });
-		expect(second.result).toBe("deployed");
-		// afterUp[1] ran under the older protocol, afterUp[2] in the first pass: neither again.
-		expect(lines()).toEqual(["two"]);
-		expect(readDeploys(app().paths.deploys).at(-1)).toMatchObject({
-			to: next,
-			result: "deployed",
-		});
-	});
+    rmSync(down);
+    const second = await runPass(app(), { command: "test" });
+    expect(second.result).toBe("deployed");
+    // afterUp[1] ran under the older protocol, afterUp[2] in the first pass: neither again.
+    expect(lines()).toEqual(["two"]);
+    expect(readDeploys(app().paths.deploys).at(-1)).toMatchObject({
+      to: next,
+      result: "deployed",
+    });
+  });
 });
 
 describe("heal by the pass's clock (fake docker)", () => {
-	let engine: FakeEngine;
-	const PROJECT = "clock";
-	async function deployed(heal: object): Promise<void> {
-		await fx.push({
-			"docker-compose.yml": "services:\n  web:\n    image: shop:1\n",
-			"protocol.json": JSON.stringify({
-				docker: { project: PROJECT, updates: "off", heal },
-				deploy: { settleSeconds: 0 },
-			}),
-		});
-		engine = createFakeEngine(join(fx.root, "engine.json"));
-		Object.assign(process.env, engine.env());
-		expect((await runPass(app(), { command: "test" })).result).toBe("deployed");
-	}
-	const pass = async (at: number) =>
-		runPass(app(), { command: "test", clock: () => at });
-	const web = async () => (await engine.container(PROJECT, "web"))?.running;
+  let engine: FakeEngine;
+  const PROJECT = "clock";
+  async function deployed(heal: object): Promise<void> {
+    await fx.push({
+      "docker-compose.yml": "services:\n  web:\n    image: shop:1\n",
+      "protocol.json": JSON.stringify({
+        docker: { project: PROJECT, updates: "off", heal },
+        deploy: { settleSeconds: 0 },
+      }),
+    });
+    engine = createFakeEngine(join(fx.root, "engine.json"));
+    Object.assign(process.env, engine.env());
+    expect((await runPass(app(), { command: "test" })).result).toBe("deployed");
+  }
+  const pass = async (at: number) => runPass(app(), { command: "test", clock: () => at });
+  const web = async () => (await engine.container(PROJECT, "web"))?.running;
 
-	test("restarts older than windowSeconds no longer count: the service is started again, not marked crash-looping", async () => {
-		await deployed({ backoffSeconds: 1, maxRestarts: 2, windowSeconds: 60 });
-		const t0 = Date.now();
-		await engine.kill(PROJECT, "web");
-		expect((await pass(t0)).healed).toEqual(["web"]);
-		await engine.kill(PROJECT, "web");
-		// The second restart waits 2 × 1 s after the first.
-		expect((await pass(t0 + 1_000)).healed).toEqual([]);
-		expect(await web()).toBe(false);
-		expect((await pass(t0 + 2_500)).healed).toEqual(["web"]);
-		await engine.kill(PROJECT, "web");
-		// Within the window a third death is a crash loop; 100 s later both restarts are out of it.
-		expect((await pass(t0 + 100_000)).healed).toEqual(["web"]);
-		expect(state().heal.crashLoop).toBeNull();
-		expect(await web()).toBe(true);
-	});
+  test("restarts older than windowSeconds no longer count: the service is started again, not marked crash-looping", async () => {
+    await deployed({ backoffSeconds: 1, maxRestarts: 2, windowSeconds: 60 });
+    const t0 = Date.now();
+    await engine.kill(PROJECT, "web");
+    expect((await pass(t0)).healed).toEqual(["web"]);
+    await engine.kill(PROJECT, "web");
+    // The second restart waits 2 × 1 s after the first.
+    expect((await pass(t0 + 1_000)).healed).toEqual([]);
+    expect(await web()).toBe(false);
+    expect((await pass(t0 + 2_500)).healed).toEqual(["web"]);
+    await engine.kill(PROJECT, "web");
+    // Within the window a third death is a crash loop; 100 s later both restarts are out of it.
+    expect((await pass(t0 + 100_000)).healed).toEqual(["web"]);
+    expect(state().heal.crashLoop).toBeNull();
+    expect(await web()).toBe(true);
+  });
 
-	test("a crash-loop mark, then a config deploy of the same commit: deployed, the mark lifted, the service started", async () => {
-		await deployed({ backoffSeconds: 1, maxRestarts: 1, windowSeconds: 600 });
-		const t0 = Date.now();
-		await engine.kill(PROJECT, "web");
-		expect((await pass(t0)).healed).toEqual(["web"]);
-		await engine.kill(PROJECT, "web");
-		expect((await pass(t0 + 5_000)).crashLooping).toEqual(["web"]);
-		expect(state().heal.crashLoop).toMatchObject({ services: ["web"] });
+  test("a crash-loop mark, then a config deploy of the same commit: deployed, the mark lifted, the service started", async () => {
+    await deployed({ backoffSeconds: 1, maxRestarts: 1, windowSeconds: 600 });
+    const t0 = Date.now();
+    await engine.kill(PROJECT, "web");
+    expect((await pass(t0)).healed).toEqual(["web"]);
+    await engine.kill(PROJECT, "web");
+    expect((await pass(t0 + 5_000)).crashLooping).toEqual(["web"]);
+    expect(state().heal.crashLoop).toMatchObject({ services: ["web"] });
 
-		// The linked config changed since the deploy: a config deploy of the same commit.
-		updateNodeState(app().paths.status, {
-			deployedConfigHash: "sha256-of-the-config-before",
-		});
-		const outcome = await pass(t0 + 6_000);
-		expect(outcome.result).toBe("deployed");
-		expect(readDeploys(app().paths.deploys).at(-1)).toMatchObject({
-			reason: "config",
-			result: "deployed",
-		});
-		expect(state().heal).toEqual({ restarts: [], crashLoop: null });
-		expect(await web()).toBe(true);
-	});
+    // The linked config changed since the deploy: a config deploy of the same commit.
+    updateNodeState(app().paths.status, {
+      deployedConfigHash: "sha256-of-the-config-before",
+    });
+    const outcome = await pass(t0 + 6_000);
+    expect(outcome.result).toBe("deployed");
+    expect(readDeploys(app().paths.deploys).at(-1)).toMatchObject({
+      reason: "config",
+      result: "deployed",
+    });
+    expect(state().heal).toEqual({ restarts: {}, crashLoop: null });
+    expect(await web()).toBe(true);
+  });
 });

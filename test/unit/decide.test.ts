@@ -11,12 +11,19 @@ const B = "b".repeat(40);
 const C = "c".repeat(40);
 const NOW = 1_700_000_000_000;
 
-const running = (service: string): ServiceState => ({ service, state: "running", exitCode: null, health: null });
+const running = (service: string): ServiceState => ({
+  service,
+  state: "running",
+  exitCode: null,
+  health: null,
+  ids: [],
+});
 const exited = (service: string, exitCode: number): ServiceState => ({
   service,
   state: "exited",
   exitCode,
   health: null,
+  ids: [`${service}-1`],
 });
 
 /** A node deployed at A, idle: the remote at A, one service running, nothing held. */
@@ -35,7 +42,7 @@ function observed(
       quarantine: null,
       paused: null,
       deploying: null,
-      heal: { restarts: [], crashLoop: null },
+      heal: { restarts: {}, crashLoop: null },
       services: { running: ["web"], completed: [] },
       images: [],
       ...recorded,
@@ -133,7 +140,9 @@ describe("decide: the plan for each situation", () => {
     ],
     [
       "service missing (stop --down): heal",
-      observed({ containers: { services: [{ service: "web", state: "missing", exitCode: null, health: null }] } }),
+      observed({
+        containers: { services: [{ service: "web", state: "missing", exitCode: null, health: null, ids: [] }] },
+      }),
       policy(),
       { result: "up-to-date", steps: ["heal"], again: false },
     ],
@@ -148,7 +157,9 @@ describe("decide: the plan for each situation", () => {
     ],
     [
       "restarting (the engine's own restart policy) is left to the engine",
-      observed({ containers: { services: [{ service: "web", state: "restarting", exitCode: null, health: null }] } }),
+      observed({
+        containers: { services: [{ service: "web", state: "restarting", exitCode: null, health: null, ids: [] }] },
+      }),
       policy(),
       { result: "up-to-date", steps: [], again: false },
     ],
@@ -162,7 +173,7 @@ describe("decide: the plan for each situation", () => {
       "crash-looping: after maxRestarts in the window, marked, not started",
       observed({
         containers: { services: [exited("web", 3)] },
-        recorded: { heal: { restarts: [NOW - 50_000, NOW - 40_000, NOW - 30_000], crashLoop: null } },
+        recorded: { heal: { restarts: { web: [NOW - 50_000, NOW - 40_000, NOW - 30_000] }, crashLoop: null } },
       }),
       policy({ heal: { backoffSeconds: 1, maxRestarts: 3, windowSeconds: 600 } }),
       { result: "up-to-date", steps: ["crash-loop"], again: false },
@@ -172,7 +183,10 @@ describe("decide: the plan for each situation", () => {
       observed({
         containers: { services: [exited("web", 3)] },
         recorded: {
-          heal: { restarts: [NOW - 1000], crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 } },
+          heal: {
+            restarts: { web: [NOW - 1000] },
+            crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 },
+          },
         },
       }),
       policy(),
@@ -183,7 +197,10 @@ describe("decide: the plan for each situation", () => {
       observed({
         containers: { services: [exited("web", 3)] },
         recorded: {
-          heal: { restarts: [NOW - 1000], crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 } },
+          heal: {
+            restarts: { web: [NOW - 1000] },
+            crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 },
+          },
         },
       }),
       policy({ start: "start" }),
@@ -371,7 +388,7 @@ describe("decide: details", () => {
   test("a heal waits out its backoff: the first restart is at once, the k-th waits backoff·2^(k-1) after the one before", () => {
     const o = observed({
       containers: { services: [exited("web", 1)] },
-      recorded: { heal: { restarts: [NOW - 25_000, NOW - 5_000], crashLoop: null } },
+      recorded: { heal: { restarts: { web: [NOW - 25_000, NOW - 5_000] }, crashLoop: null } },
     });
     // Two restarts so far: the third waits 4 × 10 s after the second.
     const plan = decide(o, policy());
@@ -387,12 +404,12 @@ describe("decide: details", () => {
   test("restart (after a reboot) starts at once, whatever the backoff, but leaves a crash-loop mark", () => {
     const o = observed({
       containers: { services: [exited("web", 1)] },
-      recorded: { heal: { restarts: [NOW - 1_000], crashLoop: null } },
+      recorded: { heal: { restarts: { web: [NOW - 1_000] }, crashLoop: null } },
     });
     expect(shape(decide(o, policy({ start: "restart" }))).steps).toEqual(["heal"]);
     const marked = observed({
       containers: { services: [exited("web", 1)] },
-      recorded: { heal: { restarts: [], crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 } } },
+      recorded: { heal: { restarts: {}, crashLoop: { services: ["web"], since: "t", commit: A, restarts: 5 } } },
     });
     expect(shape(decide(marked, policy({ start: "restart" }))).steps).toEqual([]);
   });
@@ -401,7 +418,7 @@ describe("decide: details", () => {
     const plan = decide(
       observed({
         containers: { services: [exited("web", 1)] },
-        recorded: { heal: { restarts: [], crashLoop: { services: ["web"], since: "t", commit: C, restarts: 5 } } },
+        recorded: { heal: { restarts: {}, crashLoop: { services: ["web"], since: "t", commit: C, restarts: 5 } } },
       }),
       policy(),
     );

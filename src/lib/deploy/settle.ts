@@ -62,6 +62,22 @@ export function judgeSettle(
   return pending;
 }
 
+/**
+ * The services running at the end of the gate, and the one-shots: a service is a finished one-shot
+ * only when none of its containers runs and all of them exited 0 (a replica that exited beside a
+ * running one does not make the service a one-shot).
+ */
+export function settledServices(containers: ContainerInfo[]): Settled {
+  const names = [...new Set(containers.map((c) => c.service))].sort();
+  const own = (service: string) => containers.filter((c) => c.service === service);
+  return {
+    running: names.filter((service) => own(service).some((c) => c.running)),
+    completed: names.filter((service) =>
+      own(service).every((c) => !c.running && c.status === "exited" && c.exitCode === 0),
+    ),
+  };
+}
+
 /** Wait until the project's containers have settled; throws StepFailedError naming the one that did not. */
 export async function waitToSettle(app: App, seconds = settleSeconds(app)): Promise<Settled> {
   const began = Date.now();
@@ -80,11 +96,7 @@ export async function waitToSettle(app: App, seconds = settleSeconds(app)): Prom
         "see protocol docker:logs; set deploy.health for a gate of your own, or deploy.settleSeconds",
       );
     }
-    if (verdict === null) {
-      const services = (pick: (c: ContainerInfo) => boolean) =>
-        [...new Set(containers.filter(pick).map((c) => c.service))].sort();
-      return { running: services((c) => c.running), completed: services((c) => !c.running) };
-    }
+    if (verdict === null) return settledServices(containers);
     if (now > deadline) throw new StepFailedError(`the services did not settle: ${verdict.why}`);
     await Bun.sleep(LOOK_EVERY_MS);
   }

@@ -1,6 +1,6 @@
 /** The compose steps of a deploy and of a heal: pull, up. They write nothing; the pass records. */
 import type { App } from "../app/app.ts";
-import { type ComposeCli, compose, findCompose } from "../docker/docker.ts";
+import { type ComposeCli, compose, docker, ENGINE_HINT, findCompose } from "../docker/docker.ts";
 import { upArgs } from "./health.ts";
 
 export async function pullImages(app: App): Promise<void> {
@@ -14,7 +14,15 @@ export async function upServices(app: App): Promise<ComposeCli> {
   return cli;
 }
 
-/** A heal: `up -d` starts what is stopped or missing and leaves running containers alone; no pull. */
-export async function startStopped(app: App): Promise<void> {
-  await compose(app, ["up", "-d"]);
+/** A heal of stopped containers: started as they are (their config, their image), nothing else touched. */
+export async function startContainers(ids: string[]): Promise<void> {
+  await docker(["start", ...ids], { hint: ENGINE_HINT });
+}
+
+/**
+ * A heal of services with no container to start (removed, dead): `up -d --no-deps` of just those,
+ * with the working copy's compose files (the deployed commit's); no service named: all of them. No pull.
+ */
+export async function upMissing(app: App, services: string[]): Promise<void> {
+  await compose(app, ["up", "-d", ...(services.length > 0 ? ["--no-deps", ...services] : [])]);
 }

@@ -47,6 +47,8 @@ export interface DeployRun {
   /** When the pass that runs it began: a deploy's time is from there to healthy (or to its rollback). */
   startedAt: Date;
   durationMs: number;
+  /** The working copy moved or `up` ran: false when it failed before anything changed. */
+  changed: boolean;
 }
 
 export interface DeployContext {
@@ -102,10 +104,10 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
     hookFailed: null,
     startedAt: dc.startedAt,
     durationMs: 0,
+    changed: false,
   };
   let cli: ComposeCli | null = null;
   // Until the move (or, without one, until up) nothing has changed: a failure there undoes nothing.
-  let changed = false;
   let current: Step | null = null;
   try {
     for (const step of steps) {
@@ -134,7 +136,7 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
             hint: "the next start moves it",
           };
         }
-        changed = true;
+        run.changed = true;
         const kept = await moveWorkingCopy(app, dc.ctx, {
           from: plan.from,
           to: plan.to,
@@ -148,7 +150,7 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
         // The steps from here on run with the protocol.json that just arrived (validated above).
         app = loadApp(app.dir);
       } else if (step.kind === "up") {
-        changed = true;
+        run.changed = true;
         run.composeRan = composeFiles(app).length > 0;
         if (run.composeRan) dc.onProject(app.project);
         if (run.composeRan) cli = await upServices(app);
@@ -162,7 +164,7 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
     if (run.durationMs === 0) run.durationMs = Date.now() - dc.startedAt.getTime();
     return run;
   } catch (caught) {
-    const failed = await fail(run, app, caught, current, changed, dc);
+    const failed = await fail(run, app, caught, current, run.changed, dc);
     return { ...failed, durationMs: Date.now() - dc.startedAt.getTime() };
   }
 }

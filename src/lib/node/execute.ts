@@ -13,7 +13,7 @@ import { log } from "../core/log.ts";
 import { gitContext } from "../git/auth.ts";
 import { type GitContext, headCommit } from "../git/git.ts";
 import type { NodeState } from "../schema/state.ts";
-import { describeDown, planDeploy } from "./decide.ts";
+import { describeDown, healOnly, planDeploy } from "./decide.ts";
 import type { Eyes } from "./observe.ts";
 import type { SyncOutcome } from "./outcome.ts";
 import type { Observed, Plan, Policy, Step } from "./plan.ts";
@@ -38,19 +38,27 @@ function outcomeOf(o: Observed, plan: Plan, fetched: boolean): SyncOutcome {
   };
 }
 
-/** Start what stopped behind protocol's back: `up -d`, one line per service, counted for the backoff. */
+/**
+ * Start what stopped behind protocol's back, and only that: its stopped containers as they are
+ * (`docker start`), a missing or dead service through compose (`up -d --no-deps <service>`). One line
+ * per service; every try counts for the backoff, so an engine that cannot start it is not asked again
+ * in a tight loop.
+ */
 async function heal(app: App, step: Extract<Step, { kind: "heal" }>, policy: Policy, now: number): Promise<string[]> {
   const names = step.services.map((s) => s.service);
-  const { startStopped } = await import("../deploy/up.ts");
+  const { startContainers, upMissing } = await import("../deploy/up.ts");
+  const containers = step.services.filter((s) => s.state !== "missing" && s.state !== "dead").flatMap((s) => s.ids);
+  const viaCompose = step.services.filter((s) => s.state === "missing" || s.state === "dead").map((s) => s.service);
   try {
-    await startStopped(app);
+    if (containers.length > 0) await startContainers(containers);
+    // No service named: a node an older protocol deployed, with no container at all: all of them.
+    if (viaCompose.length > 0 || step.services.length === 0) await upMissing(app, viaCompose);
   } catch (error) {
-    // Counted all the same: an engine that cannot start it is not asked again in a tight loop.
-    recordHeal(app, now, policy.heal.windowSeconds);
+    recordHeal(app, names, now, policy.heal.windowSeconds);
     log.warn(`could not start ${names.join(", ") || "the services"} again: ${errorMessage(error)}`);
     return [];
   }
-  recordHeal(app, now, policy.heal.windowSeconds);
+  recordHeal(app, names, now, policy.heal.windowSeconds);
   if (step.services.length === 0) log.info("no container of the deployed commit was there; started them");
   for (const s of step.services) log.info(`${s.service} was ${describeDown(s)}; started it`);
   return names;
@@ -62,7 +70,7 @@ async function executeDeploy(
   options: { signal?: AbortSignal },
   outcome: SyncOutcome,
   startedAt: Date,
-): Promise<SyncOutcome> {
+): Promise<{ outcome: SyncOutcome; changed: boolean }> {
   const deploy = plan.deploy!;
   const { app, ctx } = where;
   const { runDeploy } = await import("./execute-deploy.ts");
@@ -96,7 +104,7 @@ async function executeDeploy(
     // the one the pass started with
   }
   await recordDeploy(now, run, state, hash);
-  return {
+  const done: SyncOutcome = {
     ...outcome,
     result: run.result === "deployed" ? "deployed" : run.result === "rolled-back" ? "rolled-back" : "error",
     from: deploy.from,
@@ -107,6 +115,7 @@ async function executeDeploy(
     composeRan: run.composeRan,
     durationMs: run.durationMs,
   };
+  return { outcome: done, changed: run.changed };
 }
 
 /** Run a final plan: its deploy, or its heal; the outcome says what happened. */
@@ -120,11 +129,18 @@ export async function execute(
   startedAt: Date,
 ): Promise<SyncOutcome> {
   const outcome = outcomeOf(o, plan, fetched);
+  let steps = plan.steps;
   if (plan.deploy) {
     const upstream = `${o.remote.name}/${o.remote.branch}`;
-    return executeDeploy(plan, { app: eyes.app, ctx: eyes.ctx, upstream }, options, outcome, startedAt);
+    const where = { app: eyes.app, ctx: eyes.ctx, upstream };
+    const { outcome: deployed, changed } = await executeDeploy(plan, where, options, outcome, startedAt);
+    // A deploy that could not even start (its images would not pull) changed nothing: the current
+    // commit's services are healed all the same.
+    if (deployed.result !== "error" || changed) return deployed;
+    Object.assign(outcome, deployed);
+    steps = healOnly(o, policy);
   }
-  for (const step of plan.steps) {
+  for (const step of steps) {
     if (step.kind === "heal") outcome.healed = await heal(eyes.app, step, policy, o.now);
     if (step.kind === "crash-loop") {
       await recordCrashLoop(eyes.app, step.services, step.restarts, o.recorded.deployedCommit, o.now);
@@ -160,7 +176,13 @@ async function deployCheckedOut(
       healed: [],
       crashLooping: [],
     };
-    const done = await executeDeploy(plan, { app, ctx, upstream: "the working copy" }, {}, outcome, started);
+    const { outcome: done } = await executeDeploy(
+      plan,
+      { app, ctx, upstream: "the working copy" },
+      {},
+      outcome,
+      started,
+    );
     return done.result === "deployed" ? done : { ...done, result: "error" };
   } finally {
     lock.release();

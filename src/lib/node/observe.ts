@@ -59,12 +59,14 @@ export async function observeServices(
   const names = [...new Set([...expected, ...(recorded?.completed ?? [])])].sort();
   const services = names.map((service): ServiceState => {
     const own = containers.filter((c) => c.service === service);
-    if (own.length === 0) return { service, state: "missing", exitCode: null, health: null };
+    if (own.length === 0) return { service, state: "missing", exitCode: null, health: null, ids: [] };
     const worst = own.find((c) => !c.running) ?? own[0]!;
     const state = STATES.has(worst.status as ServiceState["state"])
       ? (worst.status as ServiceState["state"])
       : "exited";
-    return { service, state, exitCode: worst.running ? null : worst.exitCode, health: worst.health };
+    // The containers a heal starts as they are: stopped ones (one the engine restarts is its own).
+    const ids = own.filter((c) => !c.running && c.status !== "restarting").map((c) => c.id);
+    return { service, state, exitCode: worst.running ? null : worst.exitCode, health: worst.health, ids };
   });
   return { services };
 }
@@ -99,8 +101,8 @@ export async function observe(
   // Not following the app's remote: the working copy stands for it (only the config repo moves).
   const remote = eyes.followApp ? await askRemote(eyes) : { commit: head };
   const compose = composeFiles(app).length > 0;
-  // Containers only matter for healing what was deployed: the working copy must be on it.
-  const look = eyes.keepRunning && compose && head !== null && head === state.deployedCommit;
+  // Containers only matter once something was deployed (decide heals its services).
+  const look = eyes.keepRunning && compose && state.deployedCommit !== null;
   return {
     now,
     journal,

@@ -79,6 +79,15 @@ interface Along {
   config: ConfigPart;
 }
 
+/** A step's error as the pass's result: unreachable (the network) or error, with its hint. */
+function failure(error: unknown): NonNullable<Observed["remote"]["failed"]> {
+  return {
+    result: error instanceof NetworkError ? "unreachable" : "error",
+    error: errorMessage(error),
+    ...(error instanceof ProtocolError && error.hint ? { hint: error.hint } : {}),
+  };
+}
+
 /** Run an observing step and return what the pass sees after it. */
 async function observeMore(
   step: Step,
@@ -107,7 +116,12 @@ async function observeMore(
     }
     case "fetch": {
       const to = o.remote.commit!;
-      along.fetched = await ensureFetched(ctx, o.remote.name, o.remote.branch, to);
+      try {
+        along.fetched = await ensureFetched(ctx, o.remote.name, o.remote.branch, to);
+      } catch (error) {
+        // A fetch that fails stops the new commit, not the heal of the current one: decided again as such.
+        return { ...o, remote: { ...o.remote, failed: failure(error) } };
+      }
       return { ...o, incoming: await observeIncoming(eyes, o.head, to) };
     }
     case "check-images": {

@@ -16,6 +16,8 @@ export interface ServiceState {
   exitCode: number | null;
   /** "healthy", "unhealthy", "starting"; null without a HEALTHCHECK. */
   health: string | null;
+  /** The ids of its containers that are down (`docker start` brings exactly those back). */
+  ids: string[];
 }
 
 /** The fleet gate's verdict on a new commit (null: go). */

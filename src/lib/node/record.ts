@@ -37,7 +37,9 @@ export function recordProject(app: App, project: string): void {
 /** A hook step passed: durably, before the next one starts. */
 export function recordHookDone(app: App, deployId: string, to: string, key: string): void {
   const before = readNodeState(app.paths.status).hooksDone;
-  const steps = before?.deployId === deployId ? before.steps : [];
+  // An older protocol's marker (no id) for this commit was adopted by this deploy: its steps stay.
+  const adopted = before !== null && !before.deployId && before.to === to;
+  const steps = before?.deployId === deployId || adopted ? (before?.steps ?? []) : [];
   updateNodeState(app.paths.status, { hooksDone: { deployId, to, steps: [...steps, key] } });
 }
 
@@ -78,7 +80,7 @@ export async function recordDeploy(
       deploying: null,
       hooksDone: null,
       // A new deploy starts the restart count afresh and lifts a crash-loop mark.
-      heal: { restarts: [], crashLoop: null },
+      heal: { restarts: {}, crashLoop: null },
       // The digests just deployed are not "a new image available" any more.
       registry: { ...previous.registry, updateAvailable: null },
       ...(run.composeRan ? { services } : {}),
@@ -99,7 +101,7 @@ export async function recordDeploy(
         at: new Date().toISOString(),
         rolledBackTo: run.rolledBackTo,
       },
-      ...(result === "rolled-back" && services ? { services, heal: { restarts: [], crashLoop: null } } : {}),
+      ...(result === "rolled-back" && services ? { services, heal: { restarts: {}, crashLoop: null } } : {}),
     });
   }
   await notifyDeploy(app, {
@@ -112,10 +114,16 @@ export async function recordDeploy(
     await notifyDeploy(app, { event: "hook-failed", from: plan.from, to: plan.to, error: run.hookFailed });
 }
 
-/** Services were started again: one more restart in the count that leads to crash-looping. */
-export function recordHeal(app: App, now: number, windowSeconds: number): void {
+/** Services were started again (or tried): one more restart each in the count that leads to crash-looping. */
+export function recordHeal(app: App, services: string[], now: number, windowSeconds: number): void {
   const heal = readNodeState(app.paths.status).heal;
-  const restarts = [...heal.restarts.filter((at) => now - at < windowSeconds * 1000), now];
+  const restarts: Record<string, number[]> = {};
+  // Only restarts still in the window are kept, for every service.
+  for (const [service, times] of Object.entries(heal.restarts)) {
+    const kept = times.filter((at) => now - at < windowSeconds * 1000);
+    if (kept.length > 0) restarts[service] = kept;
+  }
+  for (const service of services) restarts[service] = [...(restarts[service] ?? []), now];
   updateNodeState(app.paths.status, { heal: { ...heal, restarts } });
 }
 
@@ -129,9 +137,16 @@ export async function recordCrashLoop(
 ): Promise<void> {
   const heal = readNodeState(app.paths.status).heal;
   // The span the restarts took: from the first still counted to this death.
-  const span = Math.max(1, Math.round((now - (heal.restarts[0] ?? now)) / 1000));
+  const first = Math.min(now, ...services.map((service) => heal.restarts[service]?.[0] ?? now));
+  const span = Math.max(1, Math.round((now - first) / 1000));
+  // Services marked earlier (for this commit) stay marked.
+  const earlier = heal.crashLoop?.commit === commit ? heal.crashLoop.services : [];
+  const all = [...new Set([...earlier, ...services])].sort();
   updateNodeState(app.paths.status, {
-    heal: { ...heal, crashLoop: { services, since: new Date().toISOString(), commit, restarts } },
+    heal: {
+      ...heal,
+      crashLoop: { services: all, since: heal.crashLoop?.since ?? new Date().toISOString(), commit, restarts },
+    },
   });
   const error = `${services.join(", ")} ${services.length === 1 ? "is" : "are"} crash-looping: restarted ${restarts} times in ${span} s; left alone until the next commit, image or protocol start`;
   log.error(error);
@@ -141,9 +156,9 @@ export async function recordCrashLoop(
 /** `start`: a person asks for the services again; the crash-loop mark and the restart count go. */
 export function clearHeal(app: App): void {
   const { heal } = readNodeState(app.paths.status);
-  if (heal.crashLoop || heal.restarts.length > 0) {
+  if (heal.crashLoop || Object.keys(heal.restarts).length > 0) {
     if (heal.crashLoop) log.info(`starting ${heal.crashLoop.services.join(", ")} again (they were crash-looping)`);
-    updateNodeState(app.paths.status, { heal: { restarts: [], crashLoop: null } });
+    updateNodeState(app.paths.status, { heal: { restarts: {}, crashLoop: null } });
   }
 }
 

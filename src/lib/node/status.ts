@@ -163,13 +163,20 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
 function healStatus(app: App, state: NodeState, down: string[]): NodeStatus["heal"] {
   const policy = { ...HEAL_DEFAULTS, ...app.config.docker?.heal };
   const now = Date.now();
-  const restarts = state.heal.restarts.filter((at) => now - at < policy.windowSeconds * 1000);
-  const last = restarts.at(-1);
-  const waiting = down.length > 0 && !state.heal.crashLoop && last !== undefined;
-  const due = waiting ? last + healBackoffSeconds(policy.backoffSeconds, restarts.length) * 1000 : null;
+  const marked = new Set(state.heal.crashLoop?.services ?? []);
+  let count = 0;
+  let next: number | null = null;
+  for (const [service, times] of Object.entries(state.heal.restarts)) {
+    const restarts = times.filter((at) => now - at < policy.windowSeconds * 1000);
+    count += restarts.length;
+    const last = restarts.at(-1);
+    if (last === undefined || !down.includes(service) || marked.has(service)) continue;
+    const due = last + healBackoffSeconds(policy.backoffSeconds, restarts.length) * 1000;
+    if (due > now) next = Math.min(next ?? due, due);
+  }
   return {
-    restarts: restarts.length,
-    nextRestartAt: due !== null && due > now ? new Date(due).toISOString() : null,
+    restarts: count,
+    nextRestartAt: next !== null ? new Date(next).toISOString() : null,
     crashLoop: state.heal.crashLoop,
   };
 }

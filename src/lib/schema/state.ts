@@ -33,8 +33,18 @@ export const NotifyStateSchema = v.object({
 export type NotifyState = v.InferOutput<typeof NotifyStateSchema>;
 
 export const HealStateSchema = v.object({
-  /** When each restart within the window happened (epoch ms), oldest first. */
-  restarts: v.array(v.number()),
+  /** Each service's restarts within the window (epoch ms), oldest first: one service's deaths never delay another. */
+  restarts: v.optional(
+    v.union([
+      v.record(v.string(), v.array(v.number())),
+      // The first shape of this key (one list for all services): started afresh.
+      v.pipe(
+        v.array(v.number()),
+        v.transform((): Record<string, number[]> => ({})),
+      ),
+    ]),
+    {},
+  ),
   /** Services left alone after too many restarts, until the next commit, image, config or start. */
   crashLoop: v.nullable(
     v.object({ services: v.array(v.string()), since: iso, commit: v.nullable(v.string()), restarts: v.number() }),
@@ -92,7 +102,7 @@ export const NodeStateSchema = v.object({
    */
   follow: v.optional(v.object({ app: v.boolean(), config: v.boolean() }), { app: true, config: true }),
   /** Restarts of services that stopped behind protocol's back, and the crash-loop mark. */
-  heal: v.optional(HealStateSchema, { restarts: [], crashLoop: null }),
+  heal: v.optional(HealStateSchema, { restarts: {}, crashLoop: null }),
   /** Set by deploy:rollback: the node holds its commit until start or git:slave runs again. */
   paused: v.optional(v.nullable(v.object({ at: iso, reason: v.string(), commit: v.string() })), null),
   /** The registry checks for floating tags: their own backoff, so a registry outage never slows git polling. */
