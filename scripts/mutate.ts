@@ -238,7 +238,7 @@ const MUTATIONS: Mutation[] = [
   {
     name: "hooks-keyed-by-commit",
     rule: "hooks run once per deploy, keyed by the deploy's id: a redeploy of the same commit runs them",
-    file: "src/lib/node/pass.ts",
+    file: "src/lib/node/execute.ts",
     from: "recorded && (recorded.deployId === id || (!recorded.deployId && recorded.to === deploy.to)) ? recorded.steps : [];",
     to: "recorded && recorded.to === deploy.to ? recorded.steps : [];",
     tests: ["test/integration/deploy-hooks.test.ts"],
