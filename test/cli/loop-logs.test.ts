@@ -30,6 +30,11 @@ describe("slave.log tells what happened", () => {
     expect(await eventually(async () => (await fx.head()) === first)).toBe(true);
     expect(await eventually(async () => count(await slaveLog(), "success deployed") === 2)).toBe(true);
     expect(await slaveLog()).toMatch(/success deployed [0-9a-f]{8} → [0-9a-f]{8} in \d+\.\ds/);
+    // One clock, one definition (from the start of the pass to healthy): the line and deploy:log agree.
+    const said = [...(await slaveLog()).matchAll(/success deployed [0-9a-f]{8} → ([0-9a-f]{8}) in (\d+\.\d)s/g)];
+    const recorded = JSON.parse((await fx.cli(["deploy:log", "--dir", fx.node, "--json"])).stdout);
+    const record = recorded.find((d: { to: string }) => d.to.startsWith(said.at(-1)![1]!));
+    expect(said.at(-1)![2]).toBe((record.durationMs / 1000).toFixed(1));
 
     writeFileSync(join(fx.node, "README.md"), "edited on the server\n");
     const second = await fx.push({ "b.txt": "2\n" });

@@ -34,7 +34,7 @@ describe("real engine, deploy hooks", () => {
   }, 60_000);
 
   const protocolJson = (hooks: Record<string, unknown>) =>
-    `${JSON.stringify({ name: project, docker: { project }, deploy: { hooks } })}\n`;
+    `${JSON.stringify({ name: project, docker: { project }, deploy: { hooks, settleSeconds: 2 } })}\n`;
   const deploys = async () => JSON.parse((await fx!.cli(["deploy:log", "--dir", fx!.node, "--json"])).stdout);
   const container = async () => (await engine.projectContainers(project)).find((c) => c.running);
 
@@ -115,7 +115,7 @@ describe("real engine, deploy hooks", () => {
       try {
         await app.push({
           ".gitignore": ".env\n",
-          "protocol.json": `${JSON.stringify({ name: own, docker: { project: own }, deploy: { hooks } })}\n`,
+          "protocol.json": `${JSON.stringify({ name: own, docker: { project: own }, deploy: { hooks, settleSeconds: 2 } })}\n`,
           "docker-compose.yml": compose(),
         });
         await app.cli(["git:pull", "--dir", app.node], { env: engine.env });

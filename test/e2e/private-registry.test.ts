@@ -65,7 +65,8 @@ describe("real engine, a private registry reached only through a credential help
       const v1 = await publish("v1");
       fx = await Fixture.create({
         files: {
-          "protocol.json": `${JSON.stringify({ name: project, docker: { project } })}\n`,
+          // A short settle: the gate is not what this test is about (the converge tests are).
+          "protocol.json": `${JSON.stringify({ name: project, docker: { project }, deploy: { settleSeconds: 2 } })}\n`,
           "docker-compose.yml": `version: "2.4"\nservices:\n  app:\n    image: ${image()}\n    stop_grace_period: 1s\n`,
         },
       });

@@ -191,6 +191,8 @@ describe("image updates (fake docker, loopback registry)", () => {
     expect(outcome.result).toBe("deployed");
     expect(ups().length).toBe(before + 1);
     expect(readDeploys(app.paths.deploys).at(-1)).toMatchObject({ reason: "image" });
+    // The digest just deployed is not "a new image available" (status said so until the next poll).
+    expect(readNodeState(app.paths.status).registry.updateAvailable).toBeNull();
     const heads = registry.requests.filter((r) => r.method === "HEAD");
     expect(heads.at(-1)!.headers.get("accept")).toContain("application/vnd.oci.image.index.v1+json");
   });
