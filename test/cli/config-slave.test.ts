@@ -2,8 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigFixture } from "../helpers/config-fixture.ts";
-import { eventually, git } from "../helpers/fixture.ts";
+import { cliArgv, eventually, FAKE_DOCKER_DIR, git } from "../helpers/fixture.ts";
 import { startGitHttp } from "../helpers/git-http.ts";
+import { gone } from "../helpers/processes.ts";
 
 let cf: ConfigFixture;
 afterEach(async () => cf[Symbol.asyncDispose]());
@@ -20,6 +21,33 @@ const stateText = (file: string) => {
   const glob = new Bun.Glob(`*/${file}`);
   return [...glob.scanSync(path)].map((p) => readFileSync(join(path, p), "utf8")).join("");
 };
+
+describe("one loop per app", () => {
+  test("an older protocol's separate config loop (config:slave --foreground) is stopped by restart; the app's one loop follows both repos", async () => {
+    cf = await ConfigFixture.create({ appFiles: COMPOSE });
+    expect(
+      (await cf.cli(["start", "--dir", cf.node, "--interval", "1", "--no-cron"], { fakeDocker: true })).exitCode,
+    ).toBe(0);
+    // A reboot: the loop dies without a word.
+    const loop = JSON.parse((await cf.cli(["status", "--dir", cf.node, "--json"])).stdout).slave.pid;
+    process.kill(loop, "SIGKILL");
+    expect(await gone(loop)).toBe(true);
+    // What an older protocol's systemd unit or start left running: the config part as a process of its own.
+    const legacy = Bun.spawn([...cliArgv(), "config:slave", "--foreground", "--dir", cf.node, "--interval", "1"], {
+      env: { ...process.env, ...cf.fx.env, PATH: `${FAKE_DOCKER_DIR}:${cf.fx.env.PATH ?? process.env.PATH}` },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    expect(await eventually(async () => (await configStatus()).slave.running === true, 10_000)).toBe(true);
+    const restarted = await cf.cli(["restart"], { cwd: "/", fakeDocker: true });
+    expect(restarted.exitCode, restarted.stderr).toBe(0);
+    expect(await eventually(async () => (await legacy.exited) !== undefined, 10_000)).toBe(true);
+    const status = JSON.parse((await cf.cli(["status", "--dir", cf.node, "--json"])).stdout);
+    expect(status.slave.running).toBe(true);
+    expect(status.slave.pid).not.toBe(legacy.pid);
+    expect(status.follow).toEqual({ app: true, config: true });
+    expect((await configStatus()).slave.pid).toBe(status.slave.pid);
+  });
+});
 
 describe("following config changes", () => {
   test("a config commit pushed to the remote is followed by the node and triggers exactly one compose up (fake docker)", async () => {

@@ -113,6 +113,17 @@ describe("start / status / stop", () => {
     expect((await status()).slave.running).toBe(false);
   });
 
+  test("restart restarts a running loop (so it runs the binary now in place) and says so", async () => {
+    expect((await fx.cli(["start", "--dir", fx.node, "--interval", "1"])).exitCode).toBe(0);
+    const before = (await status()).slave.pid;
+    const restarted = await fx.cli(["restart"], { cwd: "/" });
+    expect(restarted.exitCode, restarted.stderr).toBe(0);
+    expect(restarted.stderr).toContain("slave mode restarted on the binary in place");
+    const after = (await status()).slave;
+    expect(after.running).toBe(true);
+    expect(after.pid).not.toBe(before);
+  });
+
   test("restart with dirs given starts exactly those, from any directory", async () => {
     const run = await fx.cli(["restart", fx.node], { cwd: "/" });
     expect(run.exitCode).toBe(0);
