@@ -14,7 +14,7 @@ import { classifyLocalWork } from "../git/classify.ts";
 import type { SyncResult } from "../schema/state.ts";
 import type { DeployPlan, DeployReason, Observed, Plan, Policy, ServiceState, Step } from "./plan.ts";
 
-/** States in which a service is down and `up -d` starts it again. */
+/** States in which a service is down and a heal starts it again. */
 const DOWN = new Set<ServiceState["state"]>(["exited", "dead", "created", "missing"]);
 
 /** docker.heal's defaults: the first wait, the restarts allowed, and the window they are counted in. */
