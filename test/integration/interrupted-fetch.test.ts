@@ -115,7 +115,14 @@ describe("progress is not silence", () => {
     const before = await git(node, "rev-parse", "HEAD");
     await fx.push({ "app.txt": "v2\n" });
 
-    const run = await fx.cli(["git:pull", "--dir", node, "--json"], { env: { PROTOCOL_NETWORK_TIMEOUT: "2" } });
+    // Bounded here, so a fetch that is never given up fails this assertion instead of the test's time-out.
+    const hung = Bun.sleep(20_000).then(() => "still running after 20 s" as const);
+    const run = await Promise.race([
+      fx.cli(["git:pull", "--dir", node, "--json"], { env: { PROTOCOL_NETWORK_TIMEOUT: "2" } }),
+      hung,
+    ]);
+    expect(typeof run === "string" ? `git:pull ${run}` : "git:pull gave up").toBe("git:pull gave up");
+    if (typeof run === "string") return;
     expect(run.exitCode).not.toBe(0);
     expect(run.stderr).toContain("nothing received for 2s");
     expect(await git(node, "rev-parse", "HEAD")).toBe(before);
