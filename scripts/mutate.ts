@@ -223,8 +223,8 @@ const MUTATIONS: Mutation[] = [
     name: "heal-skipped",
     rule: "a pass starts the deployed commit's services that stopped behind protocol's back",
     file: "src/lib/node/decide.ts",
-    from: "const down = o.containers.services.filter((s) => DOWN.has(s.state) && !completed.has(s.service));",
-    to: "const down: ServiceState[] = [];",
+    from: "      DOWN.has(s.state) &&",
+    to: "      false &&",
     tests: ["test/unit/decide.test.ts", "test/cli/converge.test.ts"],
   },
   {
