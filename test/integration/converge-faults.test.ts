@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/app/app.ts";
 import { readDeploys, readNodeState, updateNodeState } from "../../src/lib/app/state.ts";
+import { observeServices } from "../../src/lib/node/observe.ts";
 import { runPass } from "../../src/lib/node/pass.ts";
 import { createFakeEngine, type FakeEngine } from "../helpers/fake-engine.ts";
 import { FAKE_DOCKER_DIR, Fixture, git } from "../helpers/fixture.ts";
@@ -140,5 +141,28 @@ describe("heal by the pass's clock (fake docker)", () => {
     });
     expect(state().heal).toEqual({ restarts: {}, crashLoop: null });
     expect(await web()).toBe(true);
+  });
+});
+
+describe("a service's own opt-out (fake docker)", () => {
+  test("a container labelled protocol.keep-running=false is seen as opted out; the others are not", async () => {
+    const container = (id: string, service: string, labels: Record<string, string> = {}) => ({
+      Id: id,
+      Image: "sha256:x",
+      Config: {
+        Image: "job:1",
+        Labels: { "com.docker.compose.project": app().project, "com.docker.compose.service": service, ...labels },
+      },
+      State: { Status: "exited", Running: false, ExitCode: 0 },
+    });
+    process.env.FAKE_DOCKER_CONTAINERS = JSON.stringify([
+      container("c1", "job", { "protocol.keep-running": "false" }),
+      container("c2", "web"),
+    ]);
+    const seen = await observeServices(app(), { running: ["job", "web"], completed: [] });
+    expect("services" in seen && seen.services).toEqual([
+      { service: "job", state: "exited", exitCode: 0, health: null, ids: ["c1"], optOut: true },
+      { service: "web", state: "exited", exitCode: 0, health: null, ids: ["c2"] },
+    ]);
   });
 });

@@ -156,6 +156,12 @@ describe("decide: the plan for each situation", () => {
       { result: "up-to-date", steps: [], again: false },
     ],
     [
+      "a service whose compose file opts out (label protocol.keep-running: false) is not restarted",
+      observed({ containers: { services: [{ ...exited("job", 0), optOut: true }, running("web")] } }),
+      policy(),
+      { result: "up-to-date", steps: [], again: false },
+    ],
+    [
       "restarting (the engine's own restart policy) is left to the engine",
       observed({
         containers: { services: [{ service: "web", state: "restarting", exitCode: null, health: null, ids: [] }] },

@@ -111,6 +111,7 @@ describe("docker inspect", () => {
         health: "healthy",
         startedAt: null,
         restartCount: 0,
+        labels: { "com.docker.compose.service": "app" },
       },
     ]);
   });
@@ -125,6 +126,7 @@ describe("docker inspect", () => {
   const container = (over: Partial<ContainerInfo>): ContainerInfo => ({
     startedAt: null,
     restartCount: 0,
+    labels: {},
     id: "x",
     service: "app",
     image: "i",

@@ -69,6 +69,7 @@ function heal(o: Observed, p: Policy): { steps: Step[]; waitingUntil: number | n
     (s) =>
       DOWN.has(s.state) &&
       !completed.has(s.service) &&
+      !s.optOut &&
       !marked.has(s.service) &&
       (onDeployed || (!NEEDS_UP.has(s.state) && s.ids.length > 0)),
   );

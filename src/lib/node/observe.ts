@@ -31,6 +31,9 @@ export interface Eyes {
   clock: () => number;
 }
 
+/** A service's own opt-out from healing, in its compose file: `labels: { protocol.keep-running: "false" }`. */
+export const KEEP_RUNNING_LABEL = "protocol.keep-running";
+
 const STATES = new Set<ServiceState["state"]>([
   "running",
   "exited",
@@ -66,7 +69,15 @@ export async function observeServices(
       : "exited";
     // The containers a heal starts as they are: stopped ones (one the engine restarts is its own).
     const ids = own.filter((c) => !c.running && c.status !== "restarting").map((c) => c.id);
-    return { service, state, exitCode: worst.running ? null : worst.exitCode, health: worst.health, ids };
+    const optOut = own.some((c) => c.labels[KEEP_RUNNING_LABEL] === "false");
+    return {
+      service,
+      state,
+      exitCode: worst.running ? null : worst.exitCode,
+      health: worst.health,
+      ids,
+      ...(optOut ? { optOut } : {}),
+    };
   });
   return { services };
 }

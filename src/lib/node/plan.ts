@@ -18,6 +18,8 @@ export interface ServiceState {
   health: string | null;
   /** The ids of its containers that are down (`docker start` brings exactly those back). */
   ids: string[];
+  /** The compose file's own opt-out (label `protocol.keep-running: "false"`): a heal leaves it alone. */
+  optOut?: boolean;
 }
 
 /** The fleet gate's verdict on a new commit (null: go). */

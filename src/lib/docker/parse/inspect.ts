@@ -38,6 +38,8 @@ export interface ContainerInfo {
   startedAt: number | null;
   /** How often the engine restarted it by its restart policy. */
   restartCount: number;
+  /** Its labels (compose's, and the app's own, e.g. `protocol.keep-running`). */
+  labels: Record<string, string>;
 }
 
 /** docker's "0001-01-01T00:00:00Z" means never started. */
@@ -62,6 +64,7 @@ export function parseContainers(stdout: string): ContainerInfo[] {
       health: c.State.Health?.Status ?? null,
       startedAt: startedAt(c.State.StartedAt),
       restartCount: c.RestartCount,
+      labels: c.Config.Labels ?? {},
     }));
 }
 
