@@ -19,13 +19,13 @@ import { decide, describeDown, HEAL_DEFAULTS, planDeploy } from "./decide.ts";
 import { type Eyes, observe, observeIncoming } from "./observe.ts";
 import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
 import type { Observed, Plan, Policy, Step, StepKind } from "./plan.ts";
-import { clearHeal, recordCrashLoop, recordGate, recordHeal, recordRecovery, recordRegistry } from "./record.ts";
-import { recoverInterruptedMove } from "./recover.ts";
 import { recordOutcome } from "./sync-record.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
-// The deploy path (execute-deploy, prepull, registry checks) is imported when a pass needs it: the
-// loop spends its life on idle passes, and every module it loads stays in its memory (bench/memory.ts).
+// The deploy path (execute-deploy, prepull, registry checks), the recovery of a cut-short move and the
+// records of what a step did (record.ts) are imported when a pass needs them: the loop spends its life
+// on idle passes, and every module it loads stays in its memory (bench/memory.ts). An idle pass records
+// its outcome only (sync-record.ts).
 
 export interface PassOptions {
   command: string;
@@ -112,13 +112,14 @@ async function observeMore(
   switch (step.kind) {
     case "recover": {
       // A move cut short (kill -9, full disk) is finished before anything else looks at the working copy.
+      const { recoverInterruptedMove } = await import("./recover.ts");
       const recovery = await recoverInterruptedMove(app, ctx, eyes.dotGit);
-      if (recovery) recordRecovery(app, recovery);
+      if (recovery) (await import("./record.ts")).recordRecovery(app, recovery);
       return observe(eyes, done, o.configRepo);
     }
     case "follow-config": {
       // The config repo moves first: the deploy this pass decides on sees its files.
-      const { followConfigRepo } = await import("../config-repo/sync.ts");
+      const { followConfigRepo } = await import("../config-repo/follow.ts");
       config.outcome = await followConfigRepo(app);
       const head = config.outcome.result === "updated" ? config.outcome.to : (o.configRepo?.head ?? null);
       return { ...o, configRepo: { ...o.configRepo!, head }, configHash: configHash(app), done };
@@ -132,7 +133,7 @@ async function observeMore(
       // Floating image tags: one HTTP HEAD per image to its registry, no docker call.
       const { checkImageUpdates } = await import("../deploy/image-updates.ts");
       const check = await checkImageUpdates(app, readNodeState(app.paths.status), o.now);
-      if (check.registry) recordRegistry(app, check.registry);
+      if (check.registry) (await import("./record.ts")).recordRegistry(app, check.registry);
       return { ...o, imageUpdate: check.update };
     }
     case "check-gate": {
@@ -147,7 +148,7 @@ async function observeMore(
         intervalSeconds,
         now: o.now,
       });
-      await recordGate(app, check, state.deployedCommit);
+      await (await import("./record.ts")).recordGate(app, check, state.deployedCommit);
       return { ...o, gate: check.gate };
     }
     default:
@@ -159,6 +160,7 @@ async function observeMore(
 async function heal(app: App, step: Extract<Step, { kind: "heal" }>, policy: Policy, now: number): Promise<string[]> {
   const names = step.services.map((s) => s.service);
   const { startStopped } = await import("../deploy/up.ts");
+  const { recordHeal } = await import("./record.ts");
   try {
     await startStopped(app);
   } catch (error) {
@@ -244,6 +246,7 @@ async function execute(
   for (const step of plan.steps) {
     if (step.kind === "heal") outcome.healed = await heal(eyes.app, step, policy, o.now);
     if (step.kind === "crash-loop") {
+      const { recordCrashLoop } = await import("./record.ts");
       await recordCrashLoop(eyes.app, step.services, step.restarts, o.recorded.deployedCommit, o.now);
       outcome.crashLooping = step.services;
     }
@@ -274,7 +277,7 @@ async function passLocked(
     clock: options.clock ?? Date.now,
   };
   // A person's start asks for the services again: a crash-loop mark and the restart count go.
-  if (policy.start === "start") clearHeal(app);
+  if (policy.start === "start") (await import("./record.ts")).clearHeal(app);
   const done = new Set<StepKind>();
   const along: Along = { fetched: false, config };
   if (options.followConfig) {
