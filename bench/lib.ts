@@ -218,6 +218,25 @@ export function rssKb(pid: number): number {
   return match ? Number(match[1]) : NaN;
 }
 
+/** VmRSS split: RssAnon (heaps) and RssFile (pages of the executable and libraries mapped in), in KB. */
+export function rssPartsKb(pid: number): { anon: number; file: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  return { anon: field("RssAnon"), file: field("RssFile") };
+}
+
+/**
+ * Drop a file's pages from the page cache (written back first). The RSS of a compiled Bun program
+ * is mostly its executable's pages, and how many of them a process maps depends on what the page
+ * cache holds (a fault maps the cached pages around it too): a binary just written or read whole
+ * maps up to 5 MB more than one read back in by the faults. Dropped before a memory figure starts,
+ * protocol and its floor begin from the same state.
+ */
+export async function dropFromPageCache(file: string): Promise<void> {
+  await run(["sync", "--", file]);
+  await run(["dd", `if=${file}`, "iflag=nocache", "count=0", "status=none"]);
+}
+
 /** Peak RSS (KB) and wall time of one run, measured by GNU time (Bun's rusage counts the parent's pages). */
 export async function timeRss(
   argv: string[],

@@ -167,7 +167,8 @@ for (;;) {
 }
 `;
 
-export async function startBunFloorLoop(ws: Workspace, dir: string, interval: number): Promise<number> {
+/** The compiled Bun ls-remote loop, built once per workspace; returns its path. */
+export async function buildBunFloorLoop(ws: Workspace): Promise<string> {
   const binary = ws.path("bun-floor-loop");
   if (!existsSync(binary)) {
     writeFileSync(ws.path("bun-floor-loop.ts"), BUN_FLOOR_LOOP);
@@ -178,7 +179,11 @@ export async function startBunFloorLoop(ws: Workspace, dir: string, interval: nu
     });
     if (!built.success) throw new Error("could not compile the Bun ls-remote floor loop");
   }
-  return spawnGroup(ws, [binary, dir, String(interval)], { cwd: dir });
+  return binary;
+}
+
+export async function startBunFloorLoop(ws: Workspace, dir: string, interval: number): Promise<number> {
+  return spawnGroup(ws, [await buildBunFloorLoop(ws), dir, String(interval)], { cwd: dir });
 }
 
 /** `protocol start` (no cron) for `dir`; returns the background loop's pid. Both loops (app, config) stopped at close(). */

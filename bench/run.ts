@@ -9,7 +9,7 @@ import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { BIN, CACHE, type FigureResult, fmt, ROOT, renderRows, run } from "./lib.ts";
 
-const FIGURES = ["push", "apply", "idle", "memory", "startup", "fleet", "rollout", "image", "config"];
+const FIGURES = ["push", "apply", "idle", "memory", "startup", "fleet", "rollout", "image", "config", "files"];
 /** Figures that are a mode of one script: the script, and the env that picks the mode (else bench/<figure>.ts). */
 const MODES: Record<string, { script: string; env: Record<string, string> }> = {
   fleet: { script: "fleet", env: { BENCH_FLEET_MODE: "polls" } },
@@ -33,6 +33,8 @@ const KNOBS = [
   "BENCH_IMAGE_ROUNDS",
   "BENCH_IMAGE_POLLS",
   "BENCH_CONFIG_ROUNDS",
+  "BENCH_FILES_PASSES",
+  "BENCH_FILES_REPS",
 ];
 
 const wanted = process.argv.slice(2);

@@ -177,6 +177,33 @@ for (const command of ["git/slave.ts", "status.ts"]) {
       problems.push(`src/commands/${command} loads ${show(module)} at start: import the deploy path lazily`);
   }
 }
+// The loop process (src/loop.ts, which cli.ts starts for `git:slave --foreground`) lives for weeks on
+// idle passes and keeps all it loads: an idle pass, its config part included (config-repo/sync.ts,
+// imported by every pass that follows a config repo), loads no dispatcher and no module it never
+// runs: the deploy path, the config repo's move, the recovery of a cut-short move, what a fetch
+// looks at. Each is imported where a pass needs it (bench/memory.ts). (record.ts is loaded: every
+// pass records its outcome through it.)
+const idleNeverRuns = [
+  ...heavy,
+  "citty",
+  at("main.ts"),
+  at("lib", "core", "command.ts"),
+  at("lib", "config-repo", "follow.ts"),
+  at("lib", "config-repo", "links.ts"),
+  at("lib", "node", "recover.ts"),
+  at("lib", "node", "local-files.ts"),
+  at("lib", "node", "room.ts"),
+  at("lib", "core", "backup.ts"),
+  at("lib", "git", "leftovers.ts"),
+];
+if (graph.has(at("loop.ts"))) {
+  const idle = [at("cli.ts"), at("loop.ts"), at("lib", "config-repo", "sync.ts")].filter((entry) => graph.has(entry));
+  const loaded = staticClosure(graph, idle);
+  for (const module of idleNeverRuns) {
+    if (loaded.has(module))
+      problems.push(`src/loop.ts loads ${show(module)} for an idle pass: import it where a pass needs it`);
+  }
+}
 
 if (problems.length > 0) {
   for (const problem of problems) console.error(problem);

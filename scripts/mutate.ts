@@ -85,7 +85,7 @@ const MUTATIONS: Mutation[] = [
   {
     name: "config-move-unchecked",
     rule: "the config sync plans the incoming tree's links before it moves",
-    file: "src/lib/config-repo/sync.ts",
+    file: "src/lib/config-repo/follow.ts",
     from: "assertNoConflicts(\n    (await planConfigLinks(app, repo, { tree: await scanConfigTree(ctx, remoteCommit), prune: true })).plan,\n  );",
     to: "void scanConfigTree;",
     tests: ["test/cli/config-slave.test.ts", "test/cli/hostile-config.test.ts"],

@@ -19,6 +19,9 @@ if (argv[0] === "--version" || argv[0] === "-v") {
     }
     process.exitCode = 2;
   }
+} else if (argv[0] === "git:slave" && argv.includes("--foreground")) {
+  // The background loop as protocol starts it: loop.ts runs it without the dispatcher (bench/memory.ts).
+  void import("./loop.ts").then((loop) => loop.runLoop(argv));
 } else {
   void import("./main.ts").then((main) => main.runMain(argv));
 }

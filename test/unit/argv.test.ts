@@ -2,9 +2,9 @@ import { describe, expect, spyOn, test } from "bun:test";
 import type { ArgsDef } from "citty";
 import { commands } from "../../src/commands/index.ts";
 import { checkCommandLine, choiceArg, parseWholeNumber, wholeNumberArg } from "../../src/lib/core/argv.ts";
-import { reportError } from "../../src/lib/core/command.ts";
 import { CancelledError, EXIT, UsageError } from "../../src/lib/core/errors.ts";
 import { answerOrCancel } from "../../src/lib/core/prompt.ts";
+import { reportError } from "../../src/lib/core/report-error.ts";
 import { closestNames, editDistance, suggestCommands } from "../../src/lib/core/suggest.ts";
 
 const ARGS = {

@@ -93,4 +93,26 @@ describe("scripts/check-imports.ts", () => {
     expect(run.stderr).toContain("src/cli.ts loads citty before answering --version");
     expect(run.stderr).toContain("src/commands/git/slave.ts loads src/lib/node/execute-deploy.ts at start");
   });
+
+  test("fails when the loop's own entry loads the dispatcher, or a module an idle pass never runs", async () => {
+    const run = await check(
+      tree({
+        "loop.ts":
+          'import { defineCommand } from "citty";\nimport { pass } from "./lib/node/pass.ts";\nvoid defineCommand;\nvoid pass;\n',
+        "lib/node/pass.ts":
+          'import { recover } from "./recover.ts";\nexport const pass = () => import("./execute-deploy.ts").then(() => recover);\n',
+        "lib/node/recover.ts": "export const recover = 1;\n",
+        "lib/node/execute-deploy.ts": "export const runDeploy = 1;\n",
+        // Imported lazily by every pass that follows a config repo: what it loads counts as the idle pass's.
+        "lib/config-repo/sync.ts": 'import { link } from "./links.ts";\nexport const observe = link;\n',
+        "lib/config-repo/links.ts": "export const link = 1;\n",
+      }),
+    );
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("src/loop.ts loads citty for an idle pass");
+    expect(run.stderr).toContain("src/loop.ts loads src/lib/node/recover.ts for an idle pass");
+    expect(run.stderr).toContain("src/loop.ts loads src/lib/config-repo/links.ts for an idle pass");
+    // Imported where a pass needs it: allowed.
+    expect(run.stderr).not.toContain("execute-deploy");
+  });
 });

@@ -6,26 +6,17 @@ import { writeJsonAtomic } from "../core/fs.ts";
 import { readJsonFile } from "../core/json-file.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
-import { classifyLocalWork } from "../git/classify.ts";
-import {
-  aheadBehind,
-  currentBranch,
-  ensureFetched,
-  headCommit,
-  lsRemoteBranch,
-  mergeFastForward,
-  remoteUrl,
-  trackedChanges,
-} from "../git/git.ts";
+import { currentBranch, headCommit, lsRemoteBranch, remoteUrl } from "../git/git.ts";
 import { type ConfigState, ConfigStateSchema, type ConfigSyncResult } from "../schema/config-state.ts";
-import { assertNoConflicts, linkConfig, planConfigLinks } from "./links.ts";
-import { CONFIG_REMOTE, configContext, hasConfigRepo, openConfigRepo, scanConfigTree } from "./repo.ts";
+import { CONFIG_REMOTE, configContext, hasConfigRepo } from "./repo.ts";
 
 /**
  * Following the config repo, as one part of the app's pass (node/pass.ts): where the env's branch
  * is here and on the config remote (observeConfigRepo), fast-forward and relink when it moved
- * (followConfigRepo, under the pass's lock), and the config part's record (recordConfigPoll). The
- * redeploy a changed config needs is the pass's own: it sees the linked files' hash change.
+ * (followConfigRepo in follow.ts, under the pass's lock), and the config part's record
+ * (recordConfigPoll). The redeploy a changed config needs is the pass's own: it sees the linked
+ * files' hash change. Only what every pass runs is here: the links, the fetch and the merge are in
+ * follow.ts, loaded when the config remote moved (bench/memory.ts).
  */
 
 export interface ConfigSyncOutcome {
@@ -36,11 +27,6 @@ export interface ConfigSyncOutcome {
   error: string | null;
   hint?: string;
 }
-
-const HINTS = {
-  dirty: "save them (protocol config:save) or undo them in the config repo; protocol never overwrites them",
-  ahead: "push them (protocol config:save) or drop them in the config repo",
-};
 
 /** Where the config repo's env branch is, here and on its remote; an outcome when it cannot be followed. */
 export interface ConfigObservation {
@@ -92,7 +78,8 @@ export async function observeConfigRepo(app: App): Promise<ConfigObservation | n
   }
 }
 
-function failed(branch: string | null, error: unknown): ConfigSyncOutcome {
+/** A failure as the config part's outcome: unreachable (network) or error, with the hint it carries. */
+export function failed(branch: string | null, error: unknown): ConfigSyncOutcome {
   return {
     result: error instanceof NetworkError ? "unreachable" : "error",
     branch,
@@ -103,72 +90,9 @@ function failed(branch: string | null, error: unknown): ConfigSyncOutcome {
   };
 }
 
-async function followOnce(app: App): Promise<ConfigSyncOutcome> {
-  const repo = openConfigRepo(app);
-  const ctx = repo.ctx;
-  const branch = await currentBranch(ctx);
-  const base = { branch, from: null, to: null, error: null };
-  if (!branch)
-    return {
-      ...base,
-      result: "error",
-      error: `the config repo ${repo.dir} is on a detached HEAD`,
-      hint: "switch to an environment: protocol config:switch <env>",
-    };
-  if ((await remoteUrl(ctx, CONFIG_REMOTE)) === null) {
-    return {
-      ...base,
-      result: "error",
-      error: `the config repo ${repo.dir} has no remote`,
-      hint: `add one: git -C ${repo.dir} remote add ${CONFIG_REMOTE} <url>`,
-    };
-  }
-  const remoteCommit = await lsRemoteBranch(ctx, CONFIG_REMOTE, branch);
-  if (!remoteCommit)
-    return {
-      ...base,
-      result: "error",
-      error: `environment ${branch} is not on the config remote`,
-      hint: "push it: protocol config:save",
-    };
-  const head = await headCommit(ctx);
-  if (head === remoteCommit) return { ...base, result: "up-to-date", from: head, to: head };
-
-  await ensureFetched(ctx, CONFIG_REMOTE, branch, remoteCommit);
-  const changes = await trackedChanges(ctx);
-  const { ahead, behind } = head ? await aheadBehind(ctx, head, remoteCommit) : { ahead: 0, behind: 1 };
-  const refusal = classifyLocalWork(
-    { changes, ahead, behind },
-    `${CONFIG_REMOTE}/${branch}`,
-    { dirty: false, ahead: false },
-    HINTS,
-  );
-  if (refusal) return { ...base, ...refusal, from: head, to: head };
-  // Plan the links of the incoming tree before anything moves: a conflict leaves both repos as they are.
-  assertNoConflicts(
-    (await planConfigLinks(app, repo, { tree: await scanConfigTree(ctx, remoteCommit), prune: true })).plan,
-  );
-
-  await mergeFastForward(ctx, remoteCommit);
-  assertNoConflicts((await linkConfig(app, repo, { prune: true })).plan);
-  return { ...base, result: "updated", from: head, to: remoteCommit };
-}
-
 /** The config slave's last poll; an unreadable file is ours to rewrite. */
 export function readConfigState(path: string): ConfigState {
   return readJsonFile(path, ConfigStateSchema, v.parse(ConfigStateSchema, {}));
-}
-
-/**
- * Fast-forward the config repo to its remote's commit and relink, refusing local work and link
- * conflicts before anything moves. The caller (a pass) holds the app's lock. Never throws.
- */
-export async function followConfigRepo(app: App): Promise<ConfigSyncOutcome> {
-  try {
-    return await followOnce(app);
-  } catch (error) {
-    return failed(null, error);
-  }
 }
 
 /** While nothing changes, the config part's record is rewritten at most this often (no fsync). */

@@ -6,7 +6,6 @@ import { run, type SpawnResult, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
 import { readHeadFromFiles } from "./head-file.ts";
 import { type GitAuth, httpAuthEnv } from "./http-auth.ts";
-import { clearFetchLeftovers } from "./leftovers.ts";
 import {
   parseAheadBehind,
   parseLsRemote,
@@ -169,6 +168,8 @@ export async function isAncestor(ctx: GitContext, ancestor: string, commit: stri
  */
 export async function ensureFetched(ctx: GitContext, remote: string, branch: string, sha: string): Promise<boolean> {
   if (await hasFetched(ctx, remote, branch, sha)) return false;
+  // Loaded for a fetch only: an idle poll never fetches.
+  const { clearFetchLeftovers } = await import("./leftovers.ts");
   clearFetchLeftovers(await gitDir(ctx), ctx.dir, networkIdleTimeoutMs());
   await fetchBranch(ctx, remote, branch);
   return true;

@@ -13,7 +13,6 @@ import { composeFiles } from "../docker/docker.ts";
 import { aheadBehind, currentBranch, type GitContext, headCommit, lsRemoteBranch, trackedChanges } from "../git/git.ts";
 import type { NodeState } from "../schema/state.ts";
 import { readMove } from "./journal.ts";
-import { localFilesInTheWay } from "./local-files.ts";
 import type { ConfigRepoState, Incoming, Observed, ServiceState, StepKind } from "./plan.ts";
 import type { SyncTarget } from "./target.ts";
 
@@ -140,6 +139,8 @@ export async function observe(
 /** After the fetch: how the working copy relates to `to`, and whether the move has room. */
 export async function observeIncoming(eyes: Eyes, head: string | null, to: string): Promise<Incoming> {
   const { app, ctx } = eyes;
+  // Loaded after a fetch only, as room.ts below: an idle pass never looks at incoming files.
+  const { localFilesInTheWay } = await import("./local-files.ts");
   const [branch, changes, counts, localFiles] = await Promise.all([
     currentBranch(ctx),
     trackedChanges(ctx),

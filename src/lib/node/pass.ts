@@ -19,7 +19,6 @@ import { type Eyes, observe, observeIncoming } from "./observe.ts";
 import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
 import type { Observed, Policy, Step, StepKind } from "./plan.ts";
 import { clearHeal, recordGate, recordOutcome, recordRecovery, recordRegistry } from "./record.ts";
-import { recoverInterruptedMove } from "./recover.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 // The deploy path (execute-deploy, prepull, registry checks) is imported when a pass needs it: the
@@ -103,13 +102,14 @@ async function observeMore(
   switch (step.kind) {
     case "recover": {
       // A move cut short (kill -9, full disk) is finished before anything else looks at the working copy.
+      const { recoverInterruptedMove } = await import("./recover.ts");
       const recovery = await recoverInterruptedMove(app, ctx, eyes.dotGit);
       if (recovery) recordRecovery(app, recovery);
       return observe(eyes, done, o.configRepo);
     }
     case "follow-config": {
       // The config repo moves first: the deploy this pass decides on sees its files.
-      const { followConfigRepo } = await import("../config-repo/sync.ts");
+      const { followConfigRepo } = await import("../config-repo/follow.ts");
       config.outcome = await followConfigRepo(app);
       const head = config.outcome.result === "updated" ? config.outcome.to : (o.configRepo?.head ?? null);
       return { ...o, configRepo: { ...o.configRepo!, head }, configHash: configHash(app), done };

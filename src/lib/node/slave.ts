@@ -7,7 +7,7 @@ import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { findLoops } from "../core/process.ts";
 import { gitContext } from "../git/auth.ts";
-import { gitDir } from "../git/git.ts";
+import { assertWorkTree, gitDir } from "../git/git.ts";
 import type { DirtyPolicy, DivergedPolicy } from "./outcome.ts";
 import { runPass } from "./pass.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
@@ -164,4 +164,11 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
       return true;
     },
   });
+}
+
+/** `git:slave --foreground`: the app at `dir` (or found from the current directory), which must be a working copy. */
+export async function runSlaveInForeground(dir: string | undefined, options: SlaveOptions): Promise<void> {
+  const app = loadApp(dir);
+  await assertWorkTree(app.dir);
+  return runSlaveLoop(app, options);
 }
