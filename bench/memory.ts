@@ -330,7 +330,7 @@ await figure("memory", async (ws) => {
       "Both executables (dist/protocol and the Bun floor) are dropped from the page cache before any loop starts: most of a compiled Bun program's RSS is its executable's pages, and a process maps more of them when more are cached (a just-written binary maps up to 5 MB more).",
       `\`protocol status --json\` and \`git status --porcelain\`: peak RSS from GNU time, ${STATUS_RUNS} runs each.`,
       `App with a config repo (as in figure 8: docker-compose.yml with no services, the recording fake docker, \`<app>-config\` on branch production with its remote behind the same git daemon): \`config:link\`, then \`protocol start --interval ${INTERVAL}\`, beside the loops above for ${POLLS} polls of its app remote, a config push then an app push every ${appPushEvery} polls (${appDoneText("app")}). RSS = VmRSS summed over every process of dist/protocol whose argv names the app dir, sampled as each poll's connection arrives at the app remote's proxy, against the Bun floor's sample at the same poll count.`,
-      `The same app again, started with BUN_JSC_useJIT=0 in its environment (the loop inherits it: JavaScriptCore's interpreter only, no JIT), to show what the JIT costs (${appDoneText("appNoJit")}). protocol does not set it.`,
+      `The same app again, started with BUN_JSC_useJIT=0 in its environment (the loop inherits it: JavaScriptCore's interpreter only, no JIT), as a check (${appDoneText("appNoJit")}). protocol runs its loop without the JIT itself (LOOP_RUNTIME_ENV in src/lib/node/daemon.ts): the two should agree; before it did, the loop with the JIT was 1.59x after 60 polls.`,
     ],
     rows: [
       {

@@ -32,6 +32,8 @@ describe("the loop's environment", () => {
     expect((await start({ DOCKER_HOST: "unix:///tmp/engine-a.sock" })).exitCode).toBe(0);
     const first = (await status()).slave.pid;
     expect(environOf(first).DOCKER_HOST).toBe("unix:///tmp/engine-a.sock");
+    // The loop runs without the JIT (its memory: bench/memory.ts).
+    expect(environOf(first).BUN_JSC_useJIT).toBe("0");
 
     const same = await start({ DOCKER_HOST: "unix:///tmp/engine-a.sock" });
     expect(same.stderr).not.toContain("restarted");

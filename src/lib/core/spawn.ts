@@ -45,9 +45,17 @@ export interface SpawnResult {
   timedOut: boolean;
 }
 
+/**
+ * How the background loop's runtime is tuned (see LOOP_RUNTIME_ENV in node/daemon.ts): its own, never
+ * handed on to what it runs (git, docker, a deploy hook written in JavaScript).
+ */
+const RUNTIME_ONLY = ["BUN_JSC_useJIT"];
+
 export function baseEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries({ ...nodeEnv(), LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...extra })) {
+  const inherited = { ...nodeEnv() };
+  for (const name of RUNTIME_ONLY) delete inherited[name];
+  for (const [key, value] of Object.entries({ ...inherited, LC_ALL: "C", GIT_TERMINAL_PROMPT: "0", ...extra })) {
     if (value !== undefined) env[key] = value;
   }
   return env;

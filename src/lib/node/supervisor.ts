@@ -36,7 +36,13 @@ import {
   unitStates,
 } from "../host/systemd.ts";
 import { selfArgv } from "../release/self.ts";
-import { type StartedSlave, startSlaveInBackground, stopLegacyConfigSlave, stopSlave } from "./daemon.ts";
+import {
+  LOOP_RUNTIME_ENV,
+  type StartedSlave,
+  startSlaveInBackground,
+  stopLegacyConfigSlave,
+  stopSlave,
+} from "./daemon.ts";
 
 export const SUPERVISORS = ["cron", "systemd"] as const;
 export type Supervisor = (typeof SUPERVISORS)[number];
@@ -51,7 +57,7 @@ export function appUnits(app: App): string[] {
 }
 
 function spec(app: App, daemon: DaemonSpec, flags: string[], loopEnv: LoopEnv, what: string): UnitSpec {
-  const environment: Record<string, string> = { ...loopEnv, PROTOCOL_HOME: stateHome() };
+  const environment: Record<string, string> = { ...loopEnv, PROTOCOL_HOME: stateHome(), ...LOOP_RUNTIME_ENV };
   for (const name of ["HOME", "PATH"] as const) if (process.env[name]) environment[name] = process.env[name]!;
   return {
     name: unitName(app.dir, "git"),
