@@ -82,17 +82,23 @@ function hookMarker(): { afterUp: { run: string[] }[]; ran: () => string[] } {
 
 /** The background loops working on `dir`, by their command line (`git:slave --foreground --dir <dir>`). */
 function loopsOf(dir: string): string[] {
-  const loops: string[] = [];
+  const found = new Map<string, { ppid: string; name: string }>();
   for (const pid of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
     try {
       const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (argv.includes("--foreground") && argv.includes(dir))
-        loops.push(argv.find((word) => word.endsWith(":slave")) ?? argv.join(" "));
+      if (!argv.includes("--foreground") || !argv.includes(dir)) continue;
+      // The parent pid: the field after the state, past the command name in parentheses.
+      const ppid = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ")[1] ?? "";
+      found.set(pid, { ppid, name: argv.find((word) => word.endsWith(":slave")) ?? argv.join(" ") });
     } catch {
       // gone meanwhile
     }
   }
-  return loops.sort();
+  // A child the loop is spawning (git, docker) carries the loop's command line until its exec: not a loop.
+  return [...found.values()]
+    .filter((p) => !found.has(p.ppid))
+    .map((p) => p.name)
+    .sort();
 }
 
 describe("real engine, compose v1: the loop converges the containers (issue 23)", () => {
