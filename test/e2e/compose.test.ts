@@ -64,7 +64,8 @@ describe("real engine, compose v1", () => {
     port = freePort();
     fx = await Fixture.create({
       files: {
-        "protocol.json": `${JSON.stringify({ name: project, docker: { project } }, null, 2)}\n`,
+        // A 2 s settle: the default gate (10 s) is the converge tests' subject, and it would add 8 s per deploy here.
+        "protocol.json": `${JSON.stringify({ name: project, docker: { project }, deploy: { settleSeconds: 2 } }, null, 2)}\n`,
         "docker-compose.yml": composeYaml({ port, greeting }),
       },
     });
