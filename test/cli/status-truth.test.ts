@@ -88,9 +88,10 @@ async function pullWithSlowUp(ms: number) {
 describe("a deploy under way", () => {
   test("shows as deploying A → B since T while compose runs, and not after (slow fake up)", async () => {
     const pull = await pullWithSlowUp(3000);
+    // Recorded from the deploy's first step (the images' pull, before the move): while compose runs,
+    // the working copy is on it.
     expect(await eventually(async () => (await status()).deploying !== null, 10_000, 50)).toBe(true);
-    const during = await status();
-    expect(during.deploying.to).toBe(await fx.head());
+    expect(await eventually(async () => (await status()).deploying?.to === (await fx.head()), 10_000, 50)).toBe(true);
     const human = await fx.cli(["status", "--dir", fx.node]);
     expect(human.stdout).toMatch(/deploying\s+[0-9a-f]{8} → [0-9a-f]{8} since /);
     expect(await pull.exited).toBe(0);
