@@ -2,7 +2,8 @@ import { loadAppTolerant } from "../lib/app/app.ts";
 import { defineProtocolCommand } from "../lib/core/command.ts";
 import { log } from "../lib/core/log.ts";
 import { printJson, printLines } from "../lib/core/output.ts";
-import { readNodeStatus, renderStatus } from "../lib/node/status.ts";
+import { readNodeStatus } from "../lib/node/status.ts";
+import { renderStatus } from "../lib/node/status-render.ts";
 import { dirArgs, jsonArgs } from "./_args.ts";
 
 export default defineProtocolCommand({

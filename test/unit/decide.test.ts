@@ -3,7 +3,8 @@
  * The README's "How a pass decides" table is this file.
  */
 import { describe, expect, test } from "bun:test";
-import { decide, healBackoffSeconds, MAX_HEAL_BACKOFF_S } from "../../src/lib/node/decide.ts";
+import { decide } from "../../src/lib/node/decide.ts";
+import { healBackoffSeconds, MAX_HEAL_BACKOFF_S } from "../../src/lib/node/heal.ts";
 import type { Incoming, Observed, Plan, Policy, ServiceState, StepKind } from "../../src/lib/node/plan.ts";
 
 const A = "a".repeat(40);

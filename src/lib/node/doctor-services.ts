@@ -5,7 +5,7 @@ import { errorMessage } from "../core/errors.ts";
 import { shellQuote } from "../core/shell.ts";
 import type { Check } from "../host/doctor.ts";
 import type { NodeState } from "../schema/state.ts";
-import { describeDown } from "./decide.ts";
+import { describeDown } from "./heal.ts";
 import { observeServices } from "./observe.ts";
 import type { ServiceState } from "./plan.ts";
 

@@ -8,7 +8,6 @@ import { lstatSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { App } from "../app/app.ts";
 import { backupStamp, backupTree } from "../core/backup.ts";
-import { shortSha } from "../core/output.ts";
 import { type GitContext, gitOutput } from "../git/git.ts";
 
 /** The paths a commit adds, relative to the working copy: every file of it for a first checkout. */
@@ -49,14 +48,4 @@ export function moveAsideLocalFiles(app: App, paths: readonly string[]): string 
     rmSync(join(app.dir, path), { recursive: true, force: true });
   }
   return join(app.paths.backups, stamp, "local");
-}
-
-/** The refusal for node-local files in the way: names them, says how to go on. */
-export function localFilesRefusal(paths: string[], commit: string): { result: "dirty"; error: string; hint: string } {
-  const names = paths.slice(0, 5).join(", ") + (paths.length > 5 ? `, … (${paths.length} in all)` : "");
-  return {
-    result: "dirty",
-    error: `files that exist only on this node (untracked or git-ignored) are in the way of ${shortSha(commit)}: ${names}`,
-    hint: "move them away, or run with --on-dirty=stash to keep them in the state dir's backups and go on",
-  };
 }

@@ -13,8 +13,9 @@ import type { ConfigObservation, ConfigSyncOutcome } from "../config-repo/sync.t
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { gitContext } from "../git/auth.ts";
 import { ensureFetched, type GitContext, gitDir } from "../git/git.ts";
-import { decide, HEAL_DEFAULTS } from "./decide.ts";
+import { decide } from "./decide.ts";
 import { execute } from "./execute.ts";
+import { HEAL_DEFAULTS } from "./heal.ts";
 import { type Eyes, observe, observeIncoming } from "./observe.ts";
 import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
 import type { Observed, Policy, Step, StepKind } from "./plan.ts";

@@ -3,6 +3,7 @@
  * behave (Policy), and what decide() made of them (Plan). Plain data, no behaviour: decide.ts is a
  * pure function from the first two to the third, and its table test builds them by hand.
  */
+import type { Gate } from "../fleet/gate.ts";
 import type { StatusEntry } from "../git/parse.ts";
 import type { HealState, NodeState, SyncResult } from "../schema/state.ts";
 
@@ -20,13 +21,6 @@ export interface ServiceState {
   ids: string[];
   /** The compose file's own opt-out (label `protocol.keep-running: "false"`): a heal leaves it alone. */
   optOut?: boolean;
-}
-
-/** The fleet gate's verdict on a new commit (null: go). */
-export interface Gate {
-  result: "waiting" | "held";
-  message: string;
-  hint: string;
 }
 
 /** How the working copy relates to the remote's commit, known once it is fetched. */
