@@ -166,3 +166,18 @@ describe("a service's own opt-out (fake docker)", () => {
     ]);
   });
 });
+
+describe("an engine that accepts and never answers (fake docker)", () => {
+  test("a pass's look at the containers is given up after PROTOCOL_DOCKER_TIMEOUT: the pass ends, nothing is healed", async () => {
+    await fx.push({ "docker-compose.yml": "services:\n  web:\n    image: shop:1\n" });
+    await git(fx.node, "pull", "--quiet");
+    expect((await runPass(app(), { command: "test" })).result).toBe("deployed");
+    Object.assign(process.env, { FAKE_DOCKER_HANG: "ps", PROTOCOL_DOCKER_TIMEOUT: "1" });
+    // Bounded here: a pass that waits on the engine for ever fails this assertion, not the test's time-out.
+    const hung = Bun.sleep(15_000).then(() => "still waiting on docker ps after 15 s" as const);
+    const outcome = await Promise.race([runPass(app(), { command: "test" }), hung]);
+    expect(typeof outcome === "string" ? outcome : "the pass ended").toBe("the pass ended");
+    if (typeof outcome === "string") return;
+    expect(outcome).toMatchObject({ result: "up-to-date", healed: [] });
+  }, 30_000);
+});

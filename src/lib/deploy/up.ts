@@ -16,7 +16,7 @@ export async function upServices(app: App): Promise<ComposeCli> {
 
 /** A heal of stopped containers: started as they are (their config, their image), nothing else touched. */
 export async function startContainers(ids: string[]): Promise<void> {
-  await docker(["start", ...ids], { hint: ENGINE_HINT });
+  await docker(["start", ...ids], { hint: ENGINE_HINT, query: true });
 }
 
 /**

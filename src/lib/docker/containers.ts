@@ -2,7 +2,7 @@ import type * as v from "valibot";
 import type { App } from "../app/app.ts";
 import { run, stepFailure } from "../core/spawn.ts";
 import type { ServiceImageSchema } from "../schema/state.ts";
-import { composeProject, docker, ENGINE_HINT } from "./docker.ts";
+import { composeProject, docker, dockerQueryTimeoutMs, ENGINE_HINT, engineSilent } from "./docker.ts";
 import { type ContainerInfo, digestFor, parseContainers, parseImageDigests } from "./parse/inspect.ts";
 
 /** The project's containers, found by compose's project label (works for compose v1 and v2). */
@@ -10,14 +10,16 @@ export async function projectContainers(app: App): Promise<ContainerInfo[]> {
   const ids = (
     await docker(
       ["ps", "--all", "--quiet", "--no-trunc", "--filter", `label=com.docker.compose.project=${composeProject(app)}`],
-      { hint: ENGINE_HINT },
+      { hint: ENGINE_HINT, query: true },
     )
   )
     .split("\n")
     .filter(Boolean);
   if (ids.length === 0) return [];
   // A container can go between ps and inspect (compose recreating it); inspect still prints the rest.
-  const inspected = await run(["docker", "inspect", "--type", "container", ...ids]);
+  const timeoutMs = dockerQueryTimeoutMs();
+  const inspected = await run(["docker", "inspect", "--type", "container", ...ids], { timeoutMs });
+  if (inspected.timedOut) throw engineSilent("docker inspect", timeoutMs);
   if (!inspected.ok && !inspected.stdout.trim().startsWith("[")) {
     throw stepFailure("docker inspect", inspected, ENGINE_HINT);
   }
@@ -26,7 +28,10 @@ export async function projectContainers(app: App): Promise<ContainerInfo[]> {
 
 /** The last lines a container wrote (stdout and stderr), for a failure's message; "" when docker cannot say. */
 export async function containerLogTail(id: string, lines = 3): Promise<string> {
-  const result = await run(["docker", "logs", "--tail", String(lines), id], { quiet: true });
+  const result = await run(["docker", "logs", "--tail", String(lines), id], {
+    quiet: true,
+    timeoutMs: dockerQueryTimeoutMs(),
+  });
   return `${result.stdout}\n${result.stderr}`
     .split("\n")
     .map((line) => line.trim())

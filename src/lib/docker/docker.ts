@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { App } from "../app/app.ts";
-import { MissingProgramError } from "../core/errors.ts";
+import { MissingProgramError, StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { nodeEnv } from "../core/node-env.ts";
 import { hasProgram, run, type SpawnOptions, type SpawnResult, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
 
@@ -25,18 +26,42 @@ export function composeProject(app: App): string {
 /** The hint for a docker call that failed where the engine is the likely cause. */
 export const ENGINE_HINT = "is the docker engine running? try: docker info";
 
+/**
+ * How long a question to the engine (ps, inspect, logs, version) may go unanswered: an engine that
+ * accepts and stalls must not hold a pass for ever (every pass asks it about the containers).
+ * PROTOCOL_DOCKER_TIMEOUT in seconds, 30 by default.
+ */
+export function dockerQueryTimeoutMs(env: Record<string, string | undefined> = nodeEnv()): number {
+  const seconds = Number(env.PROTOCOL_DOCKER_TIMEOUT);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
+}
+
+/** A question to the engine that got no answer in time: the infrastructure's fault, never the commit's. */
+export function engineSilent(what: string, timeoutMs: number): StepFailedError {
+  const error = new StepFailedError(
+    `${what} got no answer from the docker engine in ${timeoutMs / 1000}s`,
+    ENGINE_HINT,
+  );
+  error.infrastructure = true;
+  return error;
+}
+
 export interface DockerOptions {
   /** Attach the terminal (builds, pushes the user watches) instead of capturing output. */
   inherit?: boolean;
   /** Log the command line first (steps the user asked for). */
   announce?: boolean;
   hint?: string;
+  /** A question to the engine (ps, inspect, start): given up after dockerQueryTimeoutMs(). */
+  query?: boolean;
 }
 
 /** One docker CLI call: its stdout, or a StepFailedError with the reason. */
 export async function docker(args: string[], options: DockerOptions = {}): Promise<string> {
   if (options.announce) log.info(`running docker ${args.join(" ")}`);
-  const result = await run(["docker", ...args], { inherit: options.inherit });
+  const timeoutMs = options.query ? dockerQueryTimeoutMs() : undefined;
+  const result = await run(["docker", ...args], { inherit: options.inherit, timeoutMs });
+  if (result.timedOut && timeoutMs) throw engineSilent(`docker ${args[0]}`, timeoutMs);
   if (!result.ok) throw stepFailure(`docker ${args[0]}`, result, options.hint);
   return result.stdout;
 }
@@ -44,7 +69,8 @@ export async function docker(args: string[], options: DockerOptions = {}): Promi
 /** Whether the docker engine answers (the server part of `docker version`); false when docker is missing. */
 export async function engineAnswers(): Promise<boolean> {
   if (!hasProgram("docker")) return false;
-  return (await run(["docker", "version", "--format", "{{.Server.Version}}"])).ok;
+  return (await run(["docker", "version", "--format", "{{.Server.Version}}"], { timeoutMs: dockerQueryTimeoutMs() }))
+    .ok;
 }
 
 export interface ComposeCli {
