@@ -44,14 +44,23 @@ export function describeHolder(holder: LockHolder): string {
 
 export class Lock {
   private released = false;
+  /** Locks taken with this one and released with it (the working copy's, with the state dir's). */
+  private readonly alongside: Lock[] = [];
   constructor(
     readonly path: string,
     readonly holder: LockHolder,
   ) {}
 
+  /** This lock, holding `other` too: released together (the last taken first). */
+  with(other: Lock): Lock {
+    this.alongside.unshift(other);
+    return this;
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
+    for (const other of this.alongside) other.release();
     // Only remove the file if it is still ours: a stale-lock recovery elsewhere may have replaced it.
     if (readLockHolder(this.path)?.pid === this.holder.pid) {
       try {
@@ -185,9 +194,9 @@ export async function acquireLock(path: string, options: AcquireOptions): Promis
   }
 }
 
-/** The app's sync lock, waiting for another holder as long as `waitMs` and saying so: one pass (or relink) at a time. */
-export async function lockApp(app: { paths: { syncLock: string } }, command: string, waitMs = 60_000): Promise<Lock> {
-  return acquireLock(app.paths.syncLock, {
+/** A lock at `path`, waiting for another holder as long as `waitMs` and saying so. */
+export async function lockWaiting(path: string, command: string, waitMs = 60_000): Promise<Lock> {
+  return acquireLock(path, {
     command,
     waitMs,
     onWait: (holder) => log.info(`waiting for the lock held by ${describeHolder(holder)}`),

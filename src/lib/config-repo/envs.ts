@@ -1,8 +1,8 @@
 import { hostname } from "node:os";
 import type { App } from "../app/app.ts";
-import { lockApp } from "../app/lock.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { branchExists, commitAll, commitEmptyTree, createBranch, switchBranch } from "../git/branches.ts";
+import { lockApp } from "../git/checkout-lock.ts";
 import {
   allChanges,
   currentBranch,

@@ -1,6 +1,6 @@
 import type { App } from "../app/app.ts";
-import { lockApp } from "../app/lock.ts";
 import { log } from "../core/log.ts";
+import { lockApp } from "../git/checkout-lock.ts";
 import { currentBranch, remoteUrl } from "../git/git.ts";
 import { assertEnvName, effectiveEnv, isDevEnv, readMachine, writeAppEnv, writeMachine } from "./env.ts";
 import { switchEnv } from "./envs.ts";

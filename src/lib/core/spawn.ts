@@ -1,8 +1,10 @@
 import { existsSync } from "node:fs";
+import { lineSplitter, Tail } from "./bounded.ts";
 import { describeFailure, diagnose } from "./causes.ts";
 import { MissingProgramError, StepFailedError } from "./errors.ts";
 import { log } from "./log.ts";
 import { nodeEnv } from "./node-env.ts";
+import { forwardSignals, killGroup, liveGroups } from "./process-groups.ts";
 
 /** The install hint shown when a program protocol needs is not on PATH. */
 const INSTALL_HINTS: Record<string, string> = {
@@ -25,12 +27,19 @@ export interface SpawnOptions {
   tee?: boolean;
   /** Its output may hold a secret (a credential helper): --verbose never prints its stderr. */
   quiet?: boolean;
-  /** Kill it after this long in all (a deploy hook's timeout), with its whole process group when `group`. */
+  /** Kill it after this long in all (a deploy hook's timeout): SIGTERM to its group, SIGKILL 5 s later. */
   timeoutMs?: number;
-  /** Run it in a process group of its own, so a timeout kills everything it started. */
+  /**
+   * Run it in a process group of its own, so a limit kills everything it started. The default when
+   * it has a time limit (idleTimeoutMs or timeoutMs) and is not attached to the terminal.
+   */
   group?: boolean;
-  /** Each line of its stdout and stderr as it arrives (a hook's output into the node's log). */
+  /** Each line of its stdout and stderr as it arrives (a hook's output into the node's log), cut at 4 KB. */
   onLine?: (line: string) => void;
+  /** Keep only the last 64 KB of its stdout (output for people: hooks, compose); never fails for size. */
+  tailOnly?: boolean;
+  /** Otherwise stdout is kept whole up to this many bytes (32 MB); past it the child is killed and the run fails. */
+  maxStdoutBytes?: number;
 }
 
 export interface SpawnResult {
@@ -38,6 +47,7 @@ export interface SpawnResult {
   exitCode: number;
   signal: string | null;
   stdout: string;
+  /** Its last 64 KB. */
   stderr: string;
   durationMs: number;
   ok: boolean;
@@ -61,37 +71,35 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
   return env;
 }
 
-async function readStream(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void): Promise<string> {
-  const decoder = new TextDecoder();
-  let text = "";
-  for await (const chunk of stream) {
-    onChunk(chunk);
-    text += decoder.decode(chunk, { stream: true });
-  }
-  return text + decoder.decode();
+/** Read a stream to its end, or until `cancel` is called (a grandchild holding the pipe open). */
+function drain(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void) {
+  const reader = stream.getReader();
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        onChunk(value);
+      }
+    } catch {
+      // cancelled
+    }
+  })();
+  return { done, cancel: () => reader.cancel().catch(() => undefined) };
 }
 
-/** Whole lines of two streams, each passed on as soon as it ends; a last partial line at flush. */
-function lineSplitter(onLine: (line: string) => void) {
-  const decoders = { out: new TextDecoder(), err: new TextDecoder() };
-  const rest = { out: "", err: "" };
-  const feed = (which: "out" | "err") => (chunk: Uint8Array) => {
-    const parts = (rest[which] + decoders[which].decode(chunk, { stream: true })).split("\n");
-    rest[which] = parts.pop() ?? "";
-    for (const part of parts) onLine(part);
-  };
-  return {
-    out: feed("out"),
-    err: feed("err"),
-    flush() {
-      for (const which of ["out", "err"] as const) if (rest[which]) onLine(rest[which]);
-    },
-  };
-}
+/** After the child exits, how long its pipes may stay open (held by something it left behind). */
+const PIPE_GRACE_MS = 2_000;
+
+/** Stdout kept whole is cut off (the child killed, the run failed) past this size. */
+export const STDOUT_MAX_BYTES = 32 * 1024 * 1024;
 
 /** Run a program with an argument array (never a shell) and collect its result. */
 export async function run(argv: string[], options: SpawnOptions = {}): Promise<SpawnResult> {
   const started = performance.now();
+  // Anything with a time limit runs in a group of its own, so the limit kills what it started too
+  // (git's remote helper, a hook's sleep) and not only the direct child.
+  const group = !options.inherit && (options.group ?? Boolean(options.idleTimeoutMs || options.timeoutMs));
   let child: Bun.Subprocess<"pipe" | "ignore" | "inherit", "pipe" | "inherit", "pipe" | "inherit">;
   try {
     child = Bun.spawn(argv, {
@@ -100,17 +108,21 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
       stdin: options.inherit ? "inherit" : options.input !== undefined ? "pipe" : "ignore",
       stdout: options.inherit ? "inherit" : "pipe",
       stderr: options.inherit ? "inherit" : "pipe",
-      ...(options.group ? { detached: true } : {}),
+      ...(group ? { detached: true } : {}),
     });
   } catch (error) {
     throw asMissingProgram(argv[0] ?? "", error, options.cwd);
   }
+  const unforward = group ? forwardSignals() : () => undefined;
+  if (group) liveGroups.add(child.pid);
   const killAll = (signal: NodeJS.Signals) => {
-    try {
-      if (options.group) process.kill(-child.pid, signal);
-      else child.kill(signal);
-    } catch {
-      // already gone
+    if (group) killGroup(child.pid, signal);
+    else {
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone
+      }
     }
   };
   // Ctrl-C on an attached terminal reaches the child too; protocol waits for the child's exit code
@@ -123,6 +135,7 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   }
 
   let timedOut = false;
+  let overflowed = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const arm = () => {
     if (!options.idleTimeoutMs) return;
@@ -142,30 +155,58 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
       }, options.timeoutMs)
     : undefined;
   const lines = options.onLine ? lineSplitter(options.onLine) : null;
-  const [stdout, stderr] = await Promise.all([
+  const stdoutTail = options.tailOnly ? new Tail() : null;
+  const stdoutWhole: Uint8Array[] = [];
+  let stdoutBytes = 0;
+  const stderrTail = new Tail();
+  const readers = [
     child.stdout instanceof ReadableStream
-      ? readStream(child.stdout, (chunk) => {
+      ? drain(child.stdout, (chunk) => {
           arm();
           lines?.out(chunk);
+          if (stdoutTail) return stdoutTail.push(chunk);
+          stdoutBytes += chunk.length;
+          if (stdoutBytes <= (options.maxStdoutBytes ?? STDOUT_MAX_BYTES)) stdoutWhole.push(chunk);
+          else if (!overflowed) {
+            overflowed = true;
+            killAll("SIGKILL");
+          }
         })
-      : "",
+      : null,
     child.stderr instanceof ReadableStream
-      ? readStream(child.stderr, (chunk) => {
+      ? drain(child.stderr, (chunk) => {
           arm();
           lines?.err(chunk);
+          stderrTail.push(chunk);
           if (options.tee) process.stderr.write(chunk);
         })
-      : "",
-    child.exited,
+      : null,
+  ].filter((reader) => reader !== null);
+  await child.exited;
+  liveGroups.delete(child.pid);
+  unforward();
+  // What the child left behind may hold its pipes open for ever: read what is there, then stop.
+  let grace: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(readers.map((reader) => reader.done)),
+    new Promise<void>((resolve) => {
+      grace = setTimeout(resolve, PIPE_GRACE_MS);
+    }),
   ]);
+  clearTimeout(grace);
+  for (const reader of readers) reader.cancel();
   clearTimeout(timer);
   clearTimeout(deadline);
   lines?.flush();
   if (options.inherit) process.off("SIGINT", ignoreInterrupt);
   const exitCode = child.exitCode ?? 128;
+  const stdout = stdoutTail ? stdoutTail.text() : new TextDecoder().decode(Buffer.concat(stdoutWhole));
+  let stderr = stderrTail.text();
+  if (overflowed)
+    stderr += `\nit printed more than ${(options.maxStdoutBytes ?? STDOUT_MAX_BYTES) / 1024 / 1024} MB: stopped by protocol`;
   if (exitCode !== 0 && log.level >= 4) {
-    // --verbose: the failing step whole, its argv and every line of its stderr.
-    log.debug(`${argv.join(" ")} exited ${child.signalCode ?? exitCode}${timedOut ? " (killed: no output)" : ""}`);
+    // --verbose: the failing step whole, its argv and every line of its stderr (its tail).
+    log.debug(`${argv.join(" ")} exited ${child.signalCode ?? exitCode}${timedOut ? " (killed: its time limit)" : ""}`);
     if (!options.quiet)
       for (const line of stderr.split("\n").filter((text) => text.trim() !== "")) log.debug(`  ${line}`);
   }
@@ -176,7 +217,7 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
     stdout,
     stderr,
     durationMs: performance.now() - started,
-    ok: exitCode === 0 && !timedOut,
+    ok: exitCode === 0 && !timedOut && !overflowed,
     timedOut,
   };
 }

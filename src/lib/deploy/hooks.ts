@@ -99,7 +99,13 @@ export async function runHooks(
     // The app's .env first: the deploy's facts are protocol's and win.
     const env = { ...(step.env === "app" ? (readDotenv(app.dir)?.values ?? {}) : {}), ...facts$ };
     const timeoutMs = (step.timeout ?? DEFAULT_HOOK_TIMEOUT_S) * 1000;
-    const spawn = { env, timeoutMs, group: true, onLine: (line: string) => log.info(`${label}: ${line}`) };
+    const spawn = {
+      env,
+      timeoutMs,
+      group: true,
+      tailOnly: true,
+      onLine: (line: string) => log.info(`${label}: ${line}`),
+    };
     const command = step.run.join(" ");
     log.info(`${label}: running ${command}${step.service ? ` in ${step.service}` : ""}`);
     const started = Date.now();

@@ -66,6 +66,12 @@ const HelperAnswerSchema = v.object({
   Secret: v.pipe(v.string(), v.minLength(1)),
 });
 
+/** A line a helper printed, cut at 120 characters, each word that could be a token (16+ characters of a token's alphabet, with a digit) masked. */
+export function redactLine(line: string): string {
+  const masked = line.replace(/[A-Za-z0-9+/=_.:-]{16,}/g, (word) => (/\d/.test(word) ? "[redacted]" : word));
+  return masked.length > 120 ? `${masked.slice(0, 120)}…` : masked;
+}
+
 function helperError(helper: string, registry: string, why: string): StepFailedError {
   return new StepFailedError(
     `credential helper docker-credential-${helper} for registry ${registry}: ${why}`,
@@ -81,7 +87,10 @@ export async function askHelper(helper: string, registry: string): Promise<Regis
   try {
     result = await run([`docker-credential-${helper}`, "get"], {
       input: helperServerUrl(registry),
+      // Both limits: a helper that prints a space a second never goes idle. Its answer is a small JSON.
       idleTimeoutMs: helperTimeoutMs(),
+      timeoutMs: helperTimeoutMs(),
+      maxStdoutBytes: 1024 * 1024,
       quiet: true,
     });
   } catch (error) {
@@ -92,8 +101,9 @@ export async function askHelper(helper: string, registry: string): Promise<Regis
   if (result.timedOut) throw helperError(helper, registry, `no answer within ${helperTimeoutMs() / 1000}s`);
   if (!result.ok) {
     if (/credentials not found/i.test(`${result.stdout}\n${result.stderr}`)) return null;
-    const said = result.stderr.trim().split("\n").at(-1) || `exit ${result.exitCode}`;
-    throw helperError(helper, registry, said.slice(0, 200));
+    // Its stderr may hold the secret: the exit code, and its first line with anything token-like masked.
+    const first = result.stderr.trim().split("\n")[0]?.trim();
+    throw helperError(helper, registry, `exit ${result.exitCode}${first ? `: ${redactLine(first)}` : ""}`);
   }
   if (result.stdout.trim() === "") throw helperError(helper, registry, "it printed nothing");
   let parsed: v.InferOutput<typeof HelperAnswerSchema>;

@@ -36,6 +36,16 @@ export function dockerQueryTimeoutMs(env: Record<string, string | undefined> = n
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : 30) * 1000;
 }
 
+/**
+ * How long a long compose step (pull, up, build, push) run by a pass may print nothing: a stalled
+ * engine or registry must not hold the node's loop for ever. PROTOCOL_COMPOSE_TIMEOUT in seconds,
+ * 600 by default (a pull prints its progress; an `up` waits for dependencies to be healthy).
+ */
+export function composeIdleTimeoutMs(env: Record<string, string | undefined> = nodeEnv()): number {
+  const seconds = Number(env.PROTOCOL_COMPOSE_TIMEOUT);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 600) * 1000;
+}
+
 /** A question to the engine that got no answer in time: the infrastructure's fault, never the commit's. */
 export function engineSilent(what: string, timeoutMs: number): StepFailedError {
   const error = new StepFailedError(
@@ -114,7 +124,7 @@ export interface ComposeOptions {
   /** Log the command line at debug level only (queries such as `config --services`). */
   quiet?: boolean;
   /** For a deploy hook's step: its environment, its time limit, its process group, its lines. */
-  spawn?: Pick<SpawnOptions, "env" | "timeoutMs" | "group" | "onLine">;
+  spawn?: Pick<SpawnOptions, "env" | "timeoutMs" | "group" | "onLine" | "tailOnly">;
 }
 
 /** compose verbs that can take minutes: their progress is worth showing at a terminal. */
@@ -128,7 +138,19 @@ export async function compose(app: App, args: string[], options: ComposeOptions 
   else log.info(`running ${argv.join(" ")}`);
   // At a terminal, the long steps show compose's own progress as it comes (still captured for the error).
   const tee = !options.inherit && LONG_STEPS.has(args[0] ?? "") && isTerminal(2);
-  const result = await run(argv, { cwd: app.dir, inherit: options.inherit, tee, ...options.spawn });
+  // Output for people (all but the quiet queries, whose stdout is read) keeps its tail only.
+  const bounds = !options.inherit && LONG_STEPS.has(args[0] ?? "") ? { idleTimeoutMs: composeIdleTimeoutMs() } : {};
+  const result = await run(argv, {
+    cwd: app.dir,
+    inherit: options.inherit,
+    tee,
+    tailOnly: !options.quiet,
+    ...bounds,
+    ...options.spawn,
+  });
+  if (result.timedOut && bounds.idleTimeoutMs && !options.spawn?.timeoutMs) {
+    throw engineSilent(`${cli.argv.join(" ")} ${args[0]} (nothing printed)`, bounds.idleTimeoutMs);
+  }
   if (!result.ok && !options.allowFailure) {
     throw stepFailure(`${cli.argv.join(" ")} ${args[0]}`, result);
   }

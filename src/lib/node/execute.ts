@@ -5,12 +5,12 @@
  */
 import type { App } from "../app/app.ts";
 import { loadApp } from "../app/app.ts";
-import { lockApp } from "../app/lock.ts";
 import { readNodeState } from "../app/state.ts";
 import { configHash } from "../config-repo/hash.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { gitContext } from "../git/auth.ts";
+import { lockApp } from "../git/checkout-lock.ts";
 import { type GitContext, headCommit } from "../git/git.ts";
 import type { NodeState } from "../schema/state.ts";
 import { planDeploy } from "./decide.ts";

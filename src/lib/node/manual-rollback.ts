@@ -1,5 +1,4 @@
 import type { App } from "../app/app.ts";
-import { lockApp } from "../app/lock.ts";
 import { readDeploys, readNodeState } from "../app/state.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
@@ -7,6 +6,7 @@ import { shortSha } from "../core/output.ts";
 import { rollbackTo } from "../deploy/rollback.ts";
 import type { ServiceImage } from "../docker/containers.ts";
 import { gitContext } from "../git/auth.ts";
+import { lockApp } from "../git/checkout-lock.ts";
 import { git, headCommit } from "../git/git.ts";
 import type { DeployRecord } from "../schema/state.ts";
 import { recordManualRollback, recordResume } from "./record.ts";

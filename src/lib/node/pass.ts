@@ -6,12 +6,12 @@
  * poll of the background loop run the same pass.
  */
 import { type App, pollInterval } from "../app/app.ts";
-import { lockApp } from "../app/lock.ts";
 import { readNodeState } from "../app/state.ts";
 import { configHash } from "../config-repo/hash.ts";
 import type { ConfigObservation, ConfigSyncOutcome } from "../config-repo/sync.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { gitContext } from "../git/auth.ts";
+import { lockApp } from "../git/checkout-lock.ts";
 import { ensureFetched, type GitContext, gitDir } from "../git/git.ts";
 import { decide } from "./decide.ts";
 import { execute } from "./execute.ts";

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { type App, loadApp, pollInterval } from "../app/app.ts";
 import { acquireLock, type Lock } from "../app/lock.ts";
 import { readNodeState } from "../app/state.ts";
@@ -7,7 +6,8 @@ import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { findLoops } from "../core/process.ts";
 import { gitContext } from "../git/auth.ts";
-import { assertWorkTree, gitDir } from "../git/git.ts";
+import { checkoutLockPath } from "../git/checkout-lock.ts";
+import { assertWorkTree } from "../git/git.ts";
 import type { DirtyPolicy, DivergedPolicy } from "./outcome.ts";
 import { runPass } from "./pass.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
@@ -59,7 +59,7 @@ async function acquireLoopLocks(app: App, loop: PollLoop): Promise<Lock[]> {
   const name = `${loop.command.replace(/:/g, "-")}.lock`;
   // The working copy's lock first: once the state dir's lock names this loop (what start waits
   // for), both are held.
-  const checkout = await acquireLock(join(await gitDir({ dir: app.dir }), "protocol", name), {
+  const checkout = await acquireLock(await checkoutLockPath(app.dir, name), {
     command: loop.command,
     liveOwner,
   });

@@ -1,0 +1,69 @@
+/**
+ * Issue 29, items 3 and 5, through the compiled binary: a hook that prints a huge line leaves
+ * protocol's memory flat (peak RSS read by /usr/bin/time), and two state dirs never move one
+ * checkout at once (the working copy's own lock). The docker steps go to the fake docker.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cliArgv, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
+import { testNeeding } from "../helpers/needs.ts";
+
+let fx: Fixture;
+beforeEach(async () => (fx = await Fixture.create()));
+afterEach(async () => fx[Symbol.asyncDispose]());
+
+const withTime = testNeeding(
+  existsSync("/usr/bin/time") ? null : "/usr/bin/time is not installed (apt-get install time)",
+);
+
+/** protocol.json with one beforeMove hook. */
+const withHook = (run: string[], extra: Record<string, string> = {}) => ({
+  "protocol.json": JSON.stringify({ deploy: { hooks: { beforeMove: [{ run, timeout: 60 }] } } }),
+  "docker-compose.yml": "services:\n  app:\n    image: busybox\n",
+  ...extra,
+});
+
+describe("memory stays flat whatever a child prints", () => {
+  withTime(
+    "a hook printing one 100 MB line: the deploy goes on, the logged line is cut, protocol's peak RSS stays under 150 MB",
+    async () => {
+      const pushed = await fx.push(
+        withHook(["sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' x; echo; echo hook-done"]),
+      );
+      const run = await sh(["/usr/bin/time", "-f", "maxrss-kb=%M", ...cliArgv(), "git:pull", "--dir", fx.node], {
+        cwd: fx.root,
+        env: { ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` },
+      });
+      expect(run.exitCode).toBe(0);
+      expect(await fx.head()).toBe(pushed);
+      const peakKb = Number(/maxrss-kb=(\d+)/.exec(run.stderr)?.[1]);
+      expect(peakKb).toBeGreaterThan(0);
+      expect(peakKb).toBeLessThan(150 * 1024);
+      const hookLines = run.stderr.split("\n").filter((line) => line.includes("hook beforeMove[1]: x"));
+      expect(hookLines).toHaveLength(1);
+      expect(hookLines[0]!.length).toBeLessThan(5_000);
+      expect(hookLines[0]).toContain("more characters cut)");
+      expect(run.stderr).toContain("hook beforeMove[1]: hook-done");
+    },
+    60_000,
+  );
+});
+
+describe("one checkout, two state dirs", () => {
+  test("two git:pulls with different PROTOCOL_HOMEs: one waits for the other, beforeMove runs once", async () => {
+    const marks = join(fx.root, "marks");
+    const pushed = await fx.push(withHook(["sh", "-c", `echo start >> "${marks}"; sleep 1; echo end >> "${marks}"`]));
+    const [a, b] = await Promise.all([
+      fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true }),
+      fx.cli(["git:pull", "--dir", fx.node], {
+        fakeDocker: true,
+        env: { PROTOCOL_HOME: join(fx.root, "other-state") },
+      }),
+    ]);
+    expect([a.exitCode, b.exitCode]).toEqual([0, 0]);
+    expect(await fx.head()).toBe(pushed);
+    expect(readFileSync(marks, "utf8").trim().split("\n")).toEqual(["start", "end"]);
+    expect(`${a.stderr}${b.stderr}`).toContain("waiting for the lock held by pid");
+  }, 60_000);
+});
