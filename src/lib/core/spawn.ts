@@ -31,6 +31,8 @@ export interface SpawnOptions {
   group?: boolean;
   /** Each line of its stdout and stderr as it arrives (a hook's output into the node's log). */
   onLine?: (line: string) => void;
+  /** Kill it (SIGKILL, its group when `group`) when this aborts: a caller's own reason to stop it. */
+  signal?: AbortSignal;
 }
 
 export interface SpawnResult {
@@ -133,6 +135,9 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
     }, options.idleTimeoutMs);
   };
   arm();
+  const abort = () => killAll("SIGKILL");
+  if (options.signal?.aborted) abort();
+  else options.signal?.addEventListener("abort", abort, { once: true });
   // The total limit: SIGTERM to the group, SIGKILL 5 s later for what ignored it.
   const deadline = options.timeoutMs
     ? setTimeout(() => {
@@ -160,6 +165,7 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   ]);
   clearTimeout(timer);
   clearTimeout(deadline);
+  options.signal?.removeEventListener("abort", abort);
   lines?.flush();
   if (options.inherit) process.off("SIGINT", ignoreInterrupt);
   const exitCode = child.exitCode ?? 128;

@@ -4,9 +4,11 @@
  * deployed) is read on every pass; the rest (the fetch and what it tells about local work, the
  * registry, the fleet record) only when decide asks for it.
  */
+import { join } from "node:path";
 import type { App } from "../app/app.ts";
 import { readNodeState } from "../app/state.ts";
 import { configHash } from "../config-repo/hash.ts";
+import { diskSpace, FetchDiskFullError } from "../core/disk-reserve.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { composeFiles } from "../docker/docker.ts";
@@ -81,19 +83,21 @@ export async function observeServices(
   return { services };
 }
 
+/** An error as a pass's result: unreachable (the network), disk-full (a fetch out of room) or error, with its hint. */
+export function failure(error: unknown): NonNullable<Observed["remote"]["failed"]> {
+  return {
+    result: error instanceof NetworkError ? "unreachable" : error instanceof FetchDiskFullError ? "disk-full" : "error",
+    error: errorMessage(error),
+    ...(error instanceof ProtocolError && error.hint ? { hint: error.hint } : {}),
+  };
+}
+
 /** The remote's commit, or why it could not be had: a remote that is down stops new commits, not healing. */
 async function askRemote(eyes: Eyes): Promise<Pick<Observed["remote"], "commit" | "failed">> {
   try {
     return { commit: await lsRemoteBranch(eyes.ctx, eyes.target.remote, eyes.target.branch) };
   } catch (error) {
-    return {
-      commit: null,
-      failed: {
-        result: error instanceof NetworkError ? "unreachable" : "error",
-        error: errorMessage(error),
-        ...(error instanceof ProtocolError && error.hint ? { hint: error.hint } : {}),
-      },
-    };
+    return { commit: null, failed: failure(error) };
   }
 }
 
@@ -127,7 +131,10 @@ export async function observe(
       heal: state.heal,
       services: state.services,
       images: state.images,
+      diskFull: state.diskFull,
     },
+    // One statfs, and only while a fetch is held for want of room: decide compares it with the room it had.
+    ...(state.diskFull ? { objectsFree: diskSpace(join(eyes.dotGit, "objects")).free } : {}),
     configHash: configHash(app),
     compose,
     containers: look ? await observeServices(app, state.services) : null,
