@@ -114,6 +114,26 @@ describeAsRoot("a commit larger than the free space", () => {
     expect(after.diskFull).toBeNull();
   }, 60_000);
 
+  test("a commit held for want of room that a person fetched meanwhile is deployed, not held", async () => {
+    const small = await tmpfs("fetched", "20m");
+    const node = join(small, "node");
+    await git(fx.root, "clone", "--quiet", fx.remote, node);
+    const big = await pushRandom(fx, 24 * MB);
+    const env = { PROTOCOL_DISK_RESERVE_MB: "4" };
+    expect((await pullTraced(node, env)).outcome.result).toBe("disk-full");
+
+    // Room for the pack and the checkout, but less free than the failed fetch had plus the margin.
+    await sh(["mount", "-o", "remount,size=60m", small]);
+    await git(node, "fetch", "--quiet", "origin");
+    const held = JSON.parse((await fx.cli(["status", "--dir", node, "--json"])).stdout).diskFull;
+    expect(held.freeNow).toBeLessThan(held.retryAbove);
+
+    const run = await pullTraced(node, env);
+    expect(run.fetched).toBe(false);
+    expect(run.outcome.result).toBe("deployed");
+    expect(await git(node, "rev-parse", "HEAD")).toBe(big);
+  }, 60_000);
+
   test("a fetch over a slow link is stopped at the reserve, before the disk is full", async () => {
     await using daemon = await startGitDaemon(fx.root);
     await using slow = await startProxy(daemon.port, { bytesPerSecond: 1_000_000 });

@@ -12,7 +12,15 @@ import { diskSpace, FetchDiskFullError } from "../core/disk-reserve.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { composeFiles } from "../docker/docker.ts";
-import { aheadBehind, currentBranch, type GitContext, headCommit, lsRemoteBranch, trackedChanges } from "../git/git.ts";
+import {
+  aheadBehind,
+  currentBranch,
+  type GitContext,
+  hasFetched,
+  headCommit,
+  lsRemoteBranch,
+  trackedChanges,
+} from "../git/git.ts";
 import type { NodeState } from "../schema/state.ts";
 import { readMove } from "./journal.ts";
 import type { ConfigRepoState, Incoming, Observed, ServiceState, StepKind } from "./plan.ts";
@@ -101,6 +109,21 @@ async function askRemote(eyes: Eyes): Promise<Pick<Observed["remote"], "commit" 
   }
 }
 
+/**
+ * While the remote's commit is held for want of room (its fetch ran out of it), the free space on
+ * the objects' file system, which decide compares with the room that fetch had: one statfs, and one
+ * rev-parse (a person may have fetched it since: then it is not held). Nothing otherwise.
+ */
+async function heldFetch(
+  eyes: Eyes,
+  room: NodeState["diskFull"],
+  remote: string | null,
+): Promise<Pick<Observed, "objectsFree">> {
+  if (!room || remote === null || room.commit !== remote) return {};
+  if (await hasFetched(eyes.ctx, eyes.target.remote, eyes.target.branch, remote)) return {};
+  return { objectsFree: diskSpace(join(eyes.dotGit, "objects")).free };
+}
+
 /** The cheap observation every pass makes; `config` is the config repo's, observed by the pass. */
 export async function observe(
   eyes: Eyes,
@@ -133,8 +156,7 @@ export async function observe(
       images: state.images,
       diskFull: state.diskFull,
     },
-    // One statfs, and only while a fetch is held for want of room: decide compares it with the room it had.
-    ...(state.diskFull ? { objectsFree: diskSpace(join(eyes.dotGit, "objects")).free } : {}),
+    ...(await heldFetch(eyes, state.diskFull, remote.commit)),
     configHash: configHash(app),
     compose,
     containers: look ? await observeServices(app, state.services) : null,
