@@ -94,6 +94,9 @@ describeAsRoot("a commit larger than the free space", () => {
     expect(held.fetched).toBe(false);
     expect(held.outcome.result).toBe("disk-full");
     expect(held.outcome.error).toContain("not fetched again");
+    // A failure for the loop's backoff, like an unreachable remote: the held passes come further apart.
+    const [stateFile] = [...new Bun.Glob("apps/*/status.json").scanSync({ cwd: fx.env.PROTOCOL_HOME, absolute: true })];
+    expect(JSON.parse(readFileSync(stateFile ?? "", "utf8")).failures).toBe(2);
     expect(fetchTemps(node)).toEqual([]);
 
     // A new commit is fetched (its history still holds the big file: out of room again).
