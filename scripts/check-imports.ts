@@ -195,6 +195,7 @@ const idleNeverRuns = [
   at("lib", "node", "room.ts"),
   at("lib", "core", "backup.ts"),
   at("lib", "git", "leftovers.ts"),
+  at("lib", "git", "fetch.ts"),
 ];
 if (graph.has(at("loop.ts"))) {
   const idle = [at("cli.ts"), at("loop.ts"), at("lib", "config-repo", "sync.ts")].filter((entry) => graph.has(entry));

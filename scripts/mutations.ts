@@ -185,10 +185,26 @@ export const MUTATIONS: Mutation[] = [
   {
     name: "fetched-commit-refetched",
     rule: "a commit a finished fetch brought is not fetched again",
-    file: "src/lib/git/git.ts",
+    file: "src/lib/git/fetch.ts",
     from: "if (await hasFetched(ctx, remote, branch, sha)) return false;",
     to: "",
     tests: ["test/integration/sync.test.ts", "test/integration/interrupted-fetch.test.ts"],
+  },
+  {
+    name: "fetch-fills-the-disk",
+    rule: "a fetch is stopped when free space falls under the reserve, before the disk is full",
+    file: "src/lib/git/fetch.ts",
+    from: "if (lowest < reserve) low.abort();",
+    to: "",
+    tests: ["test/integration/fetch-disk-full.test.ts"],
+  },
+  {
+    name: "disk-full-refetched",
+    rule: "a fetch that ran out of room is not tried again until there is more room or a new commit",
+    file: "src/lib/node/decide.ts",
+    from: "if (held) return final(",
+    to: "if (false) return final(",
+    tests: ["test/unit/decide.test.ts", "test/integration/fetch-disk-full.test.ts"],
   },
   {
     name: "later-waves-deploy-unchecked",

@@ -46,6 +46,7 @@ function observed(
       heal: { restarts: {}, crashLoop: null },
       services: { running: ["web"], completed: [] },
       images: [],
+      diskFull: null,
       ...recorded,
     },
     configHash: null,
@@ -67,6 +68,17 @@ const policy = (over: Partial<Policy> = {}): Policy => ({
   stopping: false,
   start: null,
   ...over,
+});
+
+const MB = 1024 * 1024;
+
+/** The remote at `remote`; the last fetch, of B, stopped with 20 MB free before it; `free` bytes free now. */
+const outOfRoom = (remote: string, free: number) => ({
+  remote: { name: "origin", branch: "main", commit: remote },
+  recorded: {
+    diskFull: { commit: B, mount: "/srv", freeBefore: 20 * MB, freeAtStop: 4 * MB, reserve: 8 * MB, at: "t" },
+  },
+  objectsFree: free,
 });
 
 const clean: Incoming = { branch: "main", changes: [], ahead: 0, behind: 1, localFiles: [], room: null };
@@ -352,6 +364,30 @@ describe("decide: the plan for each situation", () => {
       },
     ],
     [
+      "the fetch of the remote's commit ran out of room and there is no more now: disk-full, no fetch, the current one still healed",
+      observed({ ...outOfRoom(B, 20 * MB + 31 * MB), containers: { services: [exited("web", 137)] } }),
+      policy(),
+      { result: "disk-full", steps: ["heal"], again: false },
+    ],
+    [
+      "the fetch ran out of room, and free space grew past it by the margin (32 MB or 10 %): fetch again",
+      observed(outOfRoom(B, 20 * MB + 33 * MB)),
+      policy(),
+      { result: "up-to-date", steps: ["fetch"], again: true },
+    ],
+    [
+      "the fetch of an older commit ran out of room, the remote has a new one: fetch it",
+      observed(outOfRoom(C, 20 * MB)),
+      policy(),
+      { result: "up-to-date", steps: ["fetch"], again: true },
+    ],
+    [
+      "the fetch ran out of room: a person's start fetches again at once",
+      observed(outOfRoom(B, 20 * MB)),
+      policy({ start: "start" }),
+      { result: "up-to-date", steps: ["fetch"], again: true },
+    ],
+    [
       "the config repo moved: follow it first",
       observed({ configRepo: { branch: "production", head: A, remoteCommit: B } }),
       policy(),
@@ -362,6 +398,16 @@ describe("decide: the plan for each situation", () => {
 });
 
 describe("decide: details", () => {
+  test("a fetch held for want of room says so with the sizes, and when it is fetched again", () => {
+    const plan = decide(observed(outOfRoom(B, 21 * MB)), policy());
+    expect(plan.error).toBe(
+      "disk full: fetching bbbbbbbb needs more than the 12 MB free on /srv above its 8.0 MB reserve (since t; 21 MB free now: not fetched again)",
+    );
+    expect(plan.hint).toContain(
+      "then run protocol sync; bbbbbbbb is fetched again once more than 52 MB are free there",
+    );
+  });
+
   test("a deploy cut short resumes under its id (its finished hook steps are skipped)", () => {
     const plan = decide(
       observed({

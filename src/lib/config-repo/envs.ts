@@ -3,15 +3,8 @@ import type { App } from "../app/app.ts";
 import { PreconditionError } from "../core/errors.ts";
 import { branchExists, commitAll, commitEmptyTree, createBranch, switchBranch } from "../git/branches.ts";
 import { lockApp } from "../git/checkout-lock.ts";
-import {
-  allChanges,
-  currentBranch,
-  fetchBranch,
-  headCommit,
-  lsRemoteBranch,
-  pushBranch,
-  remoteUrl,
-} from "../git/git.ts";
+import { fetchBranch } from "../git/fetch.ts";
+import { allChanges, currentBranch, headCommit, lsRemoteBranch, pushBranch, remoteUrl } from "../git/git.ts";
 import { assertEnvName } from "./env.ts";
 import { readOwnedPaths } from "./ignore.ts";
 import { assertNoConflicts, type Backup, type LinkReport, linkConfig, planConfigLinks } from "./links.ts";

@@ -5,10 +5,10 @@
  */
 import type { App } from "../app/app.ts";
 import { classifyLocalWork } from "../git/classify.ts";
+import { ensureFetched } from "../git/fetch.ts";
 import {
   aheadBehind,
   currentBranch,
-  ensureFetched,
   headCommit,
   lsRemoteBranch,
   mergeFastForward,

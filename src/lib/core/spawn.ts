@@ -40,6 +40,8 @@ export interface SpawnOptions {
   tailOnly?: boolean;
   /** Otherwise stdout is kept whole up to this many bytes (32 MB); past it the child is killed and the run fails. */
   maxStdoutBytes?: number;
+  /** Kill it (SIGKILL, its group when `group`) when this aborts: a caller's own reason to stop it. */
+  signal?: AbortSignal;
 }
 
 export interface SpawnResult {
@@ -146,6 +148,9 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
     }, options.idleTimeoutMs);
   };
   arm();
+  const abort = () => killAll("SIGKILL");
+  if (options.signal?.aborted) abort();
+  else options.signal?.addEventListener("abort", abort, { once: true });
   // The total limit: SIGTERM to the group, SIGKILL 5 s later for what ignored it.
   const deadline = options.timeoutMs
     ? setTimeout(() => {
@@ -197,6 +202,7 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   for (const reader of readers) reader.cancel();
   clearTimeout(timer);
   clearTimeout(deadline);
+  options.signal?.removeEventListener("abort", abort);
   lines?.flush();
   if (options.inherit) process.off("SIGINT", ignoreInterrupt);
   const exitCode = child.exitCode ?? 128;

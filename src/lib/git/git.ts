@@ -37,6 +37,7 @@ export async function network(
   remote: string,
   args: string[],
   idleTimeoutMs = networkIdleTimeoutMs(),
+  signal?: AbortSignal,
 ): Promise<SpawnResult> {
   let env = ctx.env;
   if (ctx.http) {
@@ -46,7 +47,7 @@ export async function network(
   }
   // A fetch or clone at a terminal shows git's own progress (the loop's log gets none of it).
   const tee = (args.includes("fetch") || args[0] === "clone") && isTerminal(2);
-  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs, tee });
+  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs, tee, signal });
 }
 
 export async function git(
@@ -160,28 +161,6 @@ export async function hasFetched(ctx: GitContext, remote: string, branch: string
 /** Whether `ancestor` is `commit` or one of its ancestors (false when either is unknown here). */
 export async function isAncestor(ctx: GitContext, ancestor: string, commit: string): Promise<boolean> {
   return (await git(ctx, ["merge-base", "--is-ancestor", ancestor, commit])).ok;
-}
-
-/**
- * Make `sha` (the remote branch's tip) complete here: fetch unless a finished fetch brought it
- * already. A killed fetch is simply fetched again; its temp files are removed first. Returns whether it fetched.
- */
-export async function ensureFetched(ctx: GitContext, remote: string, branch: string, sha: string): Promise<boolean> {
-  if (await hasFetched(ctx, remote, branch, sha)) return false;
-  // Loaded for a fetch only: an idle poll never fetches.
-  const { clearFetchLeftovers } = await import("./leftovers.ts");
-  clearFetchLeftovers(await gitDir(ctx), ctx.dir, networkIdleTimeoutMs());
-  await fetchBranch(ctx, remote, branch);
-  return true;
-}
-
-export async function fetchBranch(ctx: GitContext, remote: string, branch: string): Promise<void> {
-  const refspec = `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`;
-  // unpackLimit=1: the pack goes to index-pack, which reports progress as bytes arrive and writes
-  // one temp pack renamed into place when complete (unpack-objects is silent and writes loose objects).
-  const args = ["-c", "fetch.unpackLimit=1", "fetch", "--no-tags", "--progress", "--", remote, refspec];
-  const result = await network(ctx, remote, args);
-  if (!result.ok) throw unreachable(remote, result);
 }
 
 /** Uncommitted changes to tracked files (untracked files are the app's own business). */

@@ -61,13 +61,9 @@ export function removeIndexLockOfCrashedMove(gitDir: string, workTree: string): 
 
 const FETCH_LEFTOVER = /^(tmp_pack_|tmp_idx_|tmp_obj_|tmp_rev_)/;
 
-/**
- * Remove the temp files of fetches that were killed: older than the network timeout (a fetch that
- * is alive writes more often than that, or is killed itself) while no git process works in the repo.
- * Returns the bytes freed.
- */
-export function clearFetchLeftovers(gitDir: string, workTree: string, olderThanMs: number, now = Date.now()): number {
-  const candidates: { path: string; size: number }[] = [];
+/** The temp files of fetches in the repo's object dirs, with their sizes and ages. */
+export function fetchTemps(gitDir: string): { path: string; size: number; mtimeMs: number }[] {
+  const found: { path: string; size: number; mtimeMs: number }[] = [];
   for (const dir of [join(gitDir, "objects", "pack"), join(gitDir, "objects")]) {
     let names: string[];
     try {
@@ -78,20 +74,52 @@ export function clearFetchLeftovers(gitDir: string, workTree: string, olderThanM
     for (const name of names.filter((n) => FETCH_LEFTOVER.test(n))) {
       try {
         const stat = statSync(join(dir, name));
-        if (now - stat.mtimeMs >= olderThanMs) candidates.push({ path: join(dir, name), size: stat.size });
+        found.push({ path: join(dir, name), size: stat.size, mtimeMs: stat.mtimeMs });
       } catch {
         // gone meanwhile
       }
     }
   }
-  if (candidates.length === 0 || gitRunningIn(workTree) === true) return 0;
+  return found;
+}
+
+function removeAll(files: { path: string; size: number }[]): number {
   let freed = 0;
-  for (const { path, size } of candidates) {
+  for (const { path, size } of files) {
     rmSync(path, { force: true, recursive: true });
     freed += size;
   }
+  return freed;
+}
+
+/**
+ * Remove the temp files of fetches that were killed: older than the network timeout (a fetch that
+ * is alive writes more often than that, or is killed itself) while no git process works in the repo.
+ * Returns the bytes freed.
+ */
+export function clearFetchLeftovers(gitDir: string, workTree: string, olderThanMs: number, now = Date.now()): number {
+  const candidates = fetchTemps(gitDir).filter((file) => now - file.mtimeMs >= olderThanMs);
+  if (candidates.length === 0 || gitRunningIn(workTree) === true) return 0;
+  const freed = removeAll(candidates);
   log.warn(
     `removed ${candidates.length} temp file(s) of an interrupted fetch (${Math.round(freed / 1024)} KB) from ${gitDir}`,
   );
+  return freed;
+}
+
+/** How long the git processes of a fetch this process killed get to be gone before its files are removed. */
+const GONE_WITHIN_MS = 2_000;
+
+/**
+ * The temp files of a fetch this process stopped, removed at once: the ones that were not there
+ * when it started (`before`), never another fetch's. Its git processes (killed) are given a moment
+ * to be gone first, so none of them writes on. Returns the bytes freed.
+ */
+export async function removeFetchTemps(gitDir: string, workTree: string, before: ReadonlySet<string>): Promise<number> {
+  for (let waited = 0; waited < GONE_WITHIN_MS && gitRunningIn(workTree) === true; waited += 20) await Bun.sleep(20);
+  const ours = fetchTemps(gitDir).filter((file) => !before.has(file.path));
+  const freed = removeAll(ours);
+  if (ours.length > 0)
+    log.info(`removed the ${ours.length} temp file(s) of the stopped fetch (${Math.round(freed / 1024)} KB)`);
   return freed;
 }

@@ -8,6 +8,7 @@
  * deploy's steps when there is one, and the heal of the deployed commit's services, which no hold,
  * wave or refusal stops (they stop new commits, not the current one's containers).
  */
+import { fetchRoomError, retryAboveBytes } from "../core/disk-reserve.ts";
 import { shortSha } from "../core/output.ts";
 import { isQuarantined } from "../deploy/quarantine.ts";
 import { classifyLocalWork } from "../git/classify.ts";
@@ -147,7 +148,11 @@ export function decide(o: Observed, p: Policy): Plan {
     if (o.gate) return final(o, p, o.gate.result, o.gate.message, { error: o.gate.message, hint: o.gate.hint });
   }
   const incoming = o.incoming;
-  if (!incoming) return again({ kind: "fetch", why: `${o.remote.name}/${o.remote.branch} is at ${shortSha(remote)}` });
+  if (!incoming) {
+    const held = heldForRoom(o, p, remote);
+    if (held) return final(o, p, "disk-full", `no room to fetch ${shortSha(remote)}`, held);
+    return again({ kind: "fetch", why: `${o.remote.name}/${o.remote.branch} is at ${shortSha(remote)}` });
+  }
   if (incoming.branch !== o.remote.branch)
     return final(o, p, "error", "on another branch", {
       error: `the working copy is on ${incoming.branch ? `branch ${incoming.branch}` : "a detached HEAD"}, but protocol follows ${o.remote.branch}`,
@@ -187,6 +192,18 @@ export function decide(o: Observed, p: Policy): Plan {
       localFiles: incoming.localFiles,
     },
   );
+}
+
+/**
+ * The fetch of `remote` that ran out of room is not tried again (it would fill the disk to the
+ * reserve again) until its file system has clearly more room than that fetch had; a new commit or
+ * a person's start tries at once.
+ */
+function heldForRoom(o: Observed, p: Policy, remote: string): { error: string; hint: string } | null {
+  const room = o.recorded.diskFull;
+  if (!room || room.commit !== remote || p.start === "start" || o.objectsFree === undefined) return null;
+  if (o.objectsFree > retryAboveBytes(room)) return null;
+  return fetchRoomError(room, shortSha(remote), o.objectsFree);
 }
 
 /** A deploy of `head` that was cut short (or hit the infrastructure) and is to be finished. */

@@ -4,13 +4,23 @@
  * deployed) is read on every pass; the rest (the fetch and what it tells about local work, the
  * registry, the fleet record) only when decide asks for it.
  */
+import { join } from "node:path";
 import type { App } from "../app/app.ts";
 import { readNodeState } from "../app/state.ts";
 import { configHash } from "../config-repo/hash.ts";
+import { diskSpace, FetchDiskFullError } from "../core/disk-reserve.ts";
 import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { composeFiles } from "../docker/docker.ts";
-import { aheadBehind, currentBranch, type GitContext, headCommit, lsRemoteBranch, trackedChanges } from "../git/git.ts";
+import {
+  aheadBehind,
+  currentBranch,
+  type GitContext,
+  hasFetched,
+  headCommit,
+  lsRemoteBranch,
+  trackedChanges,
+} from "../git/git.ts";
 import type { NodeState } from "../schema/state.ts";
 import { readMove } from "./journal.ts";
 import type { ConfigRepoState, Incoming, Observed, ServiceState, StepKind } from "./plan.ts";
@@ -81,20 +91,37 @@ export async function observeServices(
   return { services };
 }
 
+/** An error as a pass's result: unreachable (the network), disk-full (a fetch out of room) or error, with its hint. */
+export function failure(error: unknown): NonNullable<Observed["remote"]["failed"]> {
+  return {
+    result: error instanceof NetworkError ? "unreachable" : error instanceof FetchDiskFullError ? "disk-full" : "error",
+    error: errorMessage(error),
+    ...(error instanceof ProtocolError && error.hint ? { hint: error.hint } : {}),
+  };
+}
+
 /** The remote's commit, or why it could not be had: a remote that is down stops new commits, not healing. */
 async function askRemote(eyes: Eyes): Promise<Pick<Observed["remote"], "commit" | "failed">> {
   try {
     return { commit: await lsRemoteBranch(eyes.ctx, eyes.target.remote, eyes.target.branch) };
   } catch (error) {
-    return {
-      commit: null,
-      failed: {
-        result: error instanceof NetworkError ? "unreachable" : "error",
-        error: errorMessage(error),
-        ...(error instanceof ProtocolError && error.hint ? { hint: error.hint } : {}),
-      },
-    };
+    return { commit: null, failed: failure(error) };
   }
+}
+
+/**
+ * While the remote's commit is held for want of room (its fetch ran out of it), the free space on
+ * the objects' file system, which decide compares with the room that fetch had: one statfs, and one
+ * rev-parse (a person may have fetched it since: then it is not held). Nothing otherwise.
+ */
+async function heldFetch(
+  eyes: Eyes,
+  room: NodeState["diskFull"],
+  remote: string | null,
+): Promise<Pick<Observed, "objectsFree">> {
+  if (!room || remote === null || room.commit !== remote) return {};
+  if (await hasFetched(eyes.ctx, eyes.target.remote, eyes.target.branch, remote)) return {};
+  return { objectsFree: diskSpace(join(eyes.dotGit, "objects")).free };
 }
 
 /** The cheap observation every pass makes; `config` is the config repo's, observed by the pass. */
@@ -127,7 +154,9 @@ export async function observe(
       heal: state.heal,
       services: state.services,
       images: state.images,
+      diskFull: state.diskFull,
     },
+    ...(await heldFetch(eyes, state.diskFull, remote.commit)),
     configHash: configHash(app),
     compose,
     containers: look ? await observeServices(app, state.services) : null,

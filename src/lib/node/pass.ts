@@ -9,17 +9,17 @@ import { type App, pollInterval } from "../app/app.ts";
 import { readNodeState } from "../app/state.ts";
 import { configHash } from "../config-repo/hash.ts";
 import type { ConfigObservation, ConfigSyncOutcome } from "../config-repo/sync.ts";
-import { errorMessage, NetworkError, ProtocolError } from "../core/errors.ts";
+import { FetchDiskFullError } from "../core/disk-reserve.ts";
 import { gitContext } from "../git/auth.ts";
 import { lockApp } from "../git/checkout-lock.ts";
-import { ensureFetched, type GitContext, gitDir } from "../git/git.ts";
+import { type GitContext, gitDir } from "../git/git.ts";
 import { decide } from "./decide.ts";
 import { execute } from "./execute.ts";
 import { HEAL_DEFAULTS } from "./heal.ts";
-import { type Eyes, observe, observeIncoming } from "./observe.ts";
+import { type Eyes, failure, observe, observeIncoming } from "./observe.ts";
 import type { DirtyPolicy, DivergedPolicy, SyncOutcome } from "./outcome.ts";
 import type { Observed, Policy, Step, StepKind } from "./plan.ts";
-import { clearHeal, recordGate, recordOutcome, recordRecovery, recordRegistry } from "./record.ts";
+import { clearHeal, recordDiskFull, recordGate, recordOutcome, recordRecovery, recordRegistry } from "./record.ts";
 import { resolveTarget, type SyncTarget } from "./target.ts";
 
 // The deploy path (execute-deploy, prepull, registry checks) is imported when a pass needs it: the
@@ -79,15 +79,6 @@ interface Along {
   config: ConfigPart;
 }
 
-/** A step's error as the pass's result: unreachable (the network) or error, with its hint. */
-function failure(error: unknown): NonNullable<Observed["remote"]["failed"]> {
-  return {
-    result: error instanceof NetworkError ? "unreachable" : "error",
-    error: errorMessage(error),
-    ...(error instanceof ProtocolError && error.hint ? { hint: error.hint } : {}),
-  };
-}
-
 /** Run an observing step and return what the pass sees after it. */
 async function observeMore(
   step: Step,
@@ -117,12 +108,16 @@ async function observeMore(
     }
     case "fetch": {
       const to = o.remote.commit!;
+      const { ensureFetched } = await import("../git/fetch.ts");
       try {
         along.fetched = await ensureFetched(ctx, o.remote.name, o.remote.branch, to);
       } catch (error) {
+        // Out of room: the sizes are kept, so the next passes do not fetch it again until there is more.
+        if (error instanceof FetchDiskFullError) recordDiskFull(app, error.room);
         // A fetch that fails stops the new commit, not the heal of the current one: decided again as such.
         return { ...o, remote: { ...o.remote, failed: failure(error) } };
       }
+      if (o.recorded.diskFull) recordDiskFull(app, null);
       return { ...o, incoming: await observeIncoming(eyes, o.head, to) };
     }
     case "check-images": {
@@ -214,12 +209,10 @@ export async function runPass(app: App, options: PassOptions): Promise<SyncOutco
     result = await passLocked(app, options, gitContext(app), seen, new Date(started), config);
   } catch (error) {
     result = {
-      result: error instanceof NetworkError ? "unreachable" : "error",
+      ...failure(error),
       from: null,
       to: null,
       remoteCommit: seen.remoteCommit,
-      error: errorMessage(error),
-      ...(error instanceof ProtocolError && error.hint ? { hint: error.hint } : {}),
       keptAs: null,
       fetched: false,
       composeRan: false,

@@ -57,13 +57,23 @@ export interface Observed {
     name: string;
     branch: string;
     commit: string | null;
-    failed?: { result: "unreachable" | "error"; error: string; hint?: string };
+    failed?: { result: "unreachable" | "disk-full" | "error"; error: string; hint?: string };
   };
   /** What earlier passes recorded in the node's state. */
   recorded: Pick<
     NodeState,
-    "deployedCommit" | "deployedConfigHash" | "quarantine" | "paused" | "deploying" | "heal" | "services" | "images"
+    | "deployedCommit"
+    | "deployedConfigHash"
+    | "quarantine"
+    | "paused"
+    | "deploying"
+    | "heal"
+    | "services"
+    | "images"
+    | "diskFull"
   >;
+  /** Free bytes now on the file system of .git/objects: looked at only while a fetch is held for want of room. */
+  objectsFree?: number;
   /** The hash of the linked config files now (null: no config repo). */
   configHash: string | null;
   /** The app has a compose file. */

@@ -166,6 +166,11 @@ export function recordRecovery(app: App, recovery: Recovery): void {
   updateNodeState(app.paths.status, { lastRecovery: recovery });
 }
 
+/** A fetch ran out of room (its sizes), or null: one completed, and the hold is lifted. */
+export function recordDiskFull(app: App, room: NodeState["diskFull"]): void {
+  updateNodeState(app.paths.status, { diskFull: room });
+}
+
 export function recordRegistry(app: App, registry: NodeState["registry"]): void {
   updateNodeState(app.paths.status, { registry });
 }
@@ -227,7 +232,7 @@ export const QUIET_WRITE_MS = 60_000;
 /** What one pass leaves in the node's state file, and the loop's log line about it. */
 export function recordOutcome(app: App, result: SyncOutcome, durationMs: number, announce: boolean): void {
   const previous = readNodeState(app.paths.status);
-  const failing = result.result === "unreachable" || result.result === "error";
+  const failing = result.result === "unreachable" || result.result === "disk-full" || result.result === "error";
   const failures = failing ? previous.failures + 1 : 0;
   const now = new Date();
   const news = announce ? newsOfSync(previous, result, now.getTime()) : null;

@@ -1,6 +1,7 @@
 /** What `status` prints for a person: the node's status (status.ts reads it) as a table. */
 
 import { describeLoop } from "../app/loops.ts";
+import { mb } from "../core/disk.ts";
 import { renderTable, shortSha } from "../core/output.ts";
 import type { NodeStatus } from "./status.ts";
 import type { SupervisorStatus } from "./supervisor.ts";
@@ -81,6 +82,12 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
     rows.push([
       "quarantine",
       `${shortSha(status.quarantine.commit)} skipped until the remote moves: ${status.quarantine.reason}`,
+    ]);
+  const room = status.diskFull;
+  if (room)
+    rows.push([
+      "disk full",
+      `fetching ${shortSha(room.commit)} stopped at ${mb(room.freeAtStop)} MB free on ${room.mount} (reserve ${mb(room.reserve)} MB, ${mb(room.freeBefore)} MB free before it) at ${room.at}; ${mb(room.freeNow)} MB free now, fetched again above ${mb(room.retryAbove)} MB or on a new commit`,
     ]);
   if (status.stateDisk.full)
     rows.push(["disk", `no space left at ${status.stateDisk.path}: syncs cannot be recorded; free space there`]);

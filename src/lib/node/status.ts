@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { type App, remoteName } from "../app/app.ts";
 import { isStale, type LockHolder, readLockHolder } from "../app/lock.ts";
 import { type LoopEnv, showLoopEnv } from "../app/loop-env.ts";
@@ -6,17 +7,19 @@ import { readDeploys, readNodeState, readRegistration } from "../app/state.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
 import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
 import { readConfigState } from "../config-repo/sync.ts";
+import { freeBytes } from "../core/disk.ts";
+import { diskSpace, retryAboveBytes } from "../core/disk-reserve.ts";
 import { errorMessage } from "../core/errors.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { composeFiles, composeProject } from "../docker/docker.ts";
 import { nodeIdentity } from "../fleet/identity.ts";
 import { gitContext } from "../git/auth.ts";
-import { currentBranch, headCommit, upstreamBranch } from "../git/git.ts";
+import { currentBranch, gitDir, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
 import { readConfigSlave } from "./config-slave.ts";
 import { HEAL_DEFAULTS, healBackoffSeconds } from "./heal.ts";
-import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
+import { STATE_DIR_NEEDS } from "./room.ts";
 import { readSupervisor, type SupervisorStatus } from "./supervisor.ts";
 
 export interface NodeStatus {
@@ -40,6 +43,11 @@ export interface NodeStatus {
   deploying: NonNullable<NodeState["deploying"]> | null;
   /** A deploy that was cut short (its process is gone): the next poll deploys again. */
   interruptedDeploy: NonNullable<NodeState["deploying"]> | null;
+  /**
+   * The last fetch that ran out of room (the sizes, in bytes), the free space there now, and above
+   * what the loop fetches that commit again; null when no fetch is held.
+   */
+  diskFull: (NonNullable<NodeState["diskFull"]> & { freeNow: number; retryAbove: number }) | null;
   /** The state dir's free space: a full one cannot record syncs, so lastSync may be stale. */
   stateDisk: { path: string; freeBytes: number; full: boolean };
   /** The last interrupted move protocol finished, and what it kept aside. */
@@ -133,6 +141,13 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     deploying: state.deploying && holder && !isStale(holder) ? state.deploying : null,
     interruptedDeploy: state.deploying && (!holder || isStale(holder)) ? state.deploying : null,
     lastRecovery: state.lastRecovery,
+    diskFull: state.diskFull
+      ? {
+          ...state.diskFull,
+          freeNow: diskSpace(join(await gitDir(ctx), "objects")).free,
+          retryAbove: retryAboveBytes(state.diskFull),
+        }
+      : null,
     stateDisk: { path: app.paths.root, freeBytes: free, full: free < STATE_DIR_NEEDS },
     images: state.images,
     registry: state.registry,

@@ -1,4 +1,4 @@
-import { NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
+import { DiskFullError, NetworkError, PreconditionError, StepFailedError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import type { SyncOutcome } from "./outcome.ts";
@@ -18,8 +18,9 @@ export function renderSyncOutcome(outcome: SyncOutcome): void {
 
 /** A sync that refused or failed is an error for a one-shot command, with the exit code for its kind. */
 export function throwForOutcome(outcome: SyncOutcome): void {
-  // "error: error: …" reads badly: an error is its message; other outcomes say what they are.
-  const message = outcome.result === "error" ? `${outcome.error}` : `${outcome.result}: ${outcome.error}`;
+  // "error: error: …" reads badly: an error (and "disk full: …") is its message; other outcomes say what they are.
+  const plain = outcome.result === "error" || outcome.result === "disk-full";
+  const message = plain ? `${outcome.error}` : `${outcome.result}: ${outcome.error}`;
   switch (outcome.result) {
     case "dirty":
     case "ahead":
@@ -31,6 +32,8 @@ export function throwForOutcome(outcome: SyncOutcome): void {
       throw new PreconditionError(message, outcome.hint);
     case "unreachable":
       throw new NetworkError(message, outcome.hint);
+    case "disk-full":
+      throw new DiskFullError(message, outcome.hint);
     case "error":
     case "rolled-back":
       throw new StepFailedError(message, outcome.hint);

@@ -8,6 +8,8 @@ export const SYNC_RESULTS = [
   "ahead",
   "diverged",
   "unreachable",
+  // A fetch ran out of room (issue 29): not fetched again until there is more room or a new commit.
+  "disk-full",
   "error",
   // The docker issue's outcomes: a failed deploy that was undone, a commit skipped after that, a held node.
   "rolled-back",
@@ -134,6 +136,23 @@ export const NodeStateSchema = v.object({
   rollout: v.optional(v.nullable(RolloutStateSchema), null),
   /** This node's fleet record, waiting to be pushed to rollout.statusRemote. */
   fleetReport: v.optional(v.nullable(FleetReportSchema), null),
+  /**
+   * The last fetch stopped for want of room, with the sizes (core/disk-reserve.ts FetchRoom): the same commit
+   * is not fetched again until its file system has more room. Cleared by a fetch that completes.
+   */
+  diskFull: v.optional(
+    v.nullable(
+      v.object({
+        commit: v.nullable(v.string()),
+        mount: v.string(),
+        freeBefore: v.number(),
+        freeAtStop: v.number(),
+        reserve: v.number(),
+        at: iso,
+      }),
+    ),
+    null,
+  ),
   /** The remote tip as last seen by ls-remote. */
   remoteCommit: v.optional(sha, null),
   remoteSeenAt: v.optional(v.nullable(iso), null),
