@@ -153,7 +153,7 @@ export const MUTATIONS: Mutation[] = [
     name: "link-conflict-ignored",
     rule: "a link conflict changes nothing",
     file: "src/lib/config-repo/links.ts",
-    from: "if (plan.conflicts.length === 0) return;",
+    from: "if (conflicts.length === 0) return;",
     to: "return;",
     tests: ["test/cli/config.test.ts", "test/cli/hostile-config.test.ts"],
   },
