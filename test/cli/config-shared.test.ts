@@ -27,7 +27,7 @@ afterEach(async () => {
 const env1 = () => readFileSync(join(cf.node, ".env"), "utf8");
 
 describe("two apps on one config dir", () => {
-  test("start, config:switch, config:init and config:link of the second app are refused, naming the first; its env stays", async () => {
+  test("start, config:switch, config:init, config:link and config:slave of the second app are refused, naming the first; its env stays", async () => {
     const first = await cf.cli(["start", "production", "--dir", cf.node, "--interval", "60", "--no-cron"]);
     expect(first.exitCode, first.stderr).toBe(0);
     expect(env1()).toBe("SECRET=hunter2\n");
@@ -37,6 +37,7 @@ describe("two apps on one config dir", () => {
       ["config:switch", "staging"],
       ["config:init", "--yes"],
       ["config:link"],
+      ["config:slave", "--interval", "60"],
     ]) {
       const run = await cf.cli([...args, "--dir", app2]);
       expect(run.exitCode, args[0]).toBe(4);
