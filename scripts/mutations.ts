@@ -14,6 +14,14 @@ export interface Mutation {
 
 export const MUTATIONS: Mutation[] = [
   {
+    name: "hook-env-checked-after-move",
+    rule: "a .env a hook with env: app cannot read (a link to /dev/zero, over 1 MB) is refused before the working copy moves",
+    file: "src/lib/deploy/hooks.ts",
+    from: "  await assertReadableAfterMove(ctx, rev, DOTENV_FILE,",
+    to: "  if (false) await assertReadableAfterMove(ctx, rev, DOTENV_FILE,",
+    tests: ["test/cli/repo-files.test.ts"],
+  },
+  {
     name: "before-move-failure-moves",
     rule: "a failing beforeMove hook aborts the deploy: the working copy is not moved",
     file: "src/lib/node/execute-deploy.ts",
@@ -153,7 +161,7 @@ export const MUTATIONS: Mutation[] = [
     name: "link-conflict-ignored",
     rule: "a link conflict changes nothing",
     file: "src/lib/config-repo/links.ts",
-    from: "if (plan.conflicts.length === 0) return;",
+    from: "if (conflicts.length === 0) return;",
     to: "return;",
     tests: ["test/cli/config.test.ts", "test/cli/hostile-config.test.ts"],
   },

@@ -1,6 +1,7 @@
 import { loadApp } from "../../lib/app/app.ts";
 import { assertEnvName, readMachineEnv } from "../../lib/config-repo/env.ts";
 import { initConfigRepo } from "../../lib/config-repo/init.ts";
+import { assertOwnConfigDir } from "../../lib/config-repo/owner.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson } from "../../lib/core/output.ts";
@@ -30,6 +31,7 @@ export default defineProtocolCommand({
   },
   async run({ args }) {
     const app = loadApp(args.dir);
+    assertOwnConfigDir(app);
     const env = assertEnvName(args.env || readMachineEnv() || "production");
     let remote = args.remote || app.config.configuration?.remote;
     if (!remote && !args.yes)

@@ -1,4 +1,5 @@
 import { loadApp } from "../../lib/app/app.ts";
+import { assertOwnConfigDir } from "../../lib/config-repo/owner.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { log } from "../../lib/core/log.ts";
@@ -23,6 +24,7 @@ export default defineProtocolCommand({
       const { runSlaveLoop } = await import("../../lib/node/slave.ts");
       return runSlaveLoop(app, { intervalSeconds, onDirty: "refuse", onDiverged: "refuse" });
     }
+    assertOwnConfigDir(app);
     const { slaveFlags } = await import("../../lib/node/lifecycle.ts");
     const started = await startConfigSlave(
       app,

@@ -1,6 +1,7 @@
 import { loadApp } from "../../lib/app/app.ts";
 import { effectiveEnv } from "../../lib/config-repo/env.ts";
 import { switchEnv } from "../../lib/config-repo/envs.ts";
+import { assertOwnConfigDir } from "../../lib/config-repo/owner.ts";
 import { openConfigRepo } from "../../lib/config-repo/repo.ts";
 import { logLinkReport } from "../../lib/config-repo/report.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
@@ -24,6 +25,7 @@ export default defineProtocolCommand({
   },
   async run({ args }) {
     const app = loadApp(args.dir);
+    assertOwnConfigDir(app);
     const env = args.env || effectiveEnv(app);
     if (!env)
       throw new UsageError(

@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import * as v from "valibot";
 import { DEFAULT_INTERVAL } from "../core/backoff.ts";
 import { ConfigError, PreconditionError } from "../core/errors.ts";
+import { readRepoFile } from "../core/fs.ts";
 import { log } from "../core/log.ts";
 import { type AppPaths, appPaths } from "../core/paths.ts";
 import {
@@ -19,14 +20,7 @@ export const PROTOCOL_JSON = "protocol.json";
 /** protocol.json is a few hundred bytes; anything past this is refused unread (it is read on every poll). */
 export const MAX_PROTOCOL_JSON_BYTES = 1024 * 1024;
 
-export function assertProtocolJsonSize(bytes: number, path: string): void {
-  if (bytes > MAX_PROTOCOL_JSON_BYTES) {
-    throw new ConfigError(
-      `${path} is ${(bytes / 1024 / 1024).toFixed(1)} MB; protocol.json may be at most 1 MB`,
-      "it should hold a few keys: see the protocol.json section of the README",
-    );
-  }
-}
+export const PROTOCOL_JSON_SIZE_HINT = "it should hold a few keys: see the protocol.json section of the README";
 
 export interface App {
   dir: string;
@@ -107,9 +101,8 @@ function warnAboutPasswords(config: ProtocolJson, path: string): void {
 export function loadApp(dirArg?: string): App {
   const dir = resolveAppDir(dirArg);
   const path = join(dir, PROTOCOL_JSON);
-  const size = statSync(path, { throwIfNoEntry: false })?.size;
-  if (size !== undefined) assertProtocolJsonSize(size, path);
-  const text = size !== undefined ? readFileSync(path, "utf8") : null;
+  const text =
+    readRepoFile(path, { cap: MAX_PROTOCOL_JSON_BYTES, hint: PROTOCOL_JSON_SIZE_HINT })?.toString("utf8") ?? null;
   const config = text === null ? parseProtocolJson("{}", path) : parseProtocolJson(text, path);
   if (text !== null) warnAboutPasswords(config, path);
   return withPaths(dir, config.name ?? basename(dir), text === null ? null : path, config);

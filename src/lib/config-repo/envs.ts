@@ -7,7 +7,14 @@ import { fetchBranch } from "../git/fetch.ts";
 import { allChanges, currentBranch, headCommit, lsRemoteBranch, pushBranch, remoteUrl } from "../git/git.ts";
 import { assertEnvName } from "./env.ts";
 import { readOwnedPaths } from "./ignore.ts";
-import { assertNoConflicts, type Backup, type LinkReport, linkConfig, planConfigLinks } from "./links.ts";
+import {
+  assertNoConflicts,
+  type Backup,
+  type LinkOptions,
+  type LinkReport,
+  linkConfig,
+  planConfigLinks,
+} from "./links.ts";
 import { CONFIG_REMOTE, type ConfigRepo, scanConfigTree } from "./repo.ts";
 
 /** config:new: the branch, from the current environment or (empty) from nothing; the checkout stays as it is. */
@@ -67,19 +74,26 @@ export interface SwitchReport {
  * config:switch: refuse unsaved changes, plan the new env's links, then check out and relink. The
  * redeploy a changed config needs is a pass's (node/), run by the caller after this.
  */
-export async function switchEnv(app: App, repo: ConfigRepo, env: string, command: string): Promise<SwitchReport> {
+export async function switchEnv(
+  app: App,
+  repo: ConfigRepo,
+  env: string,
+  command: string,
+  options: Pick<LinkOptions, "skipRefused"> = {},
+): Promise<SwitchReport> {
   assertEnvName(env);
   await assertSaved(repo);
   await ensureBranch(repo, env);
   assertNoConflicts(
     (await planConfigLinks(app, repo, { tree: await scanConfigTree(repo.ctx, env), prune: true })).plan,
+    options,
   );
   const from = await currentBranch(repo.ctx);
   const lock = await lockApp(app, command);
   try {
     if (from !== env) await switchBranch(repo.ctx, env);
-    const link = await linkConfig(app, repo, { prune: true });
-    assertNoConflicts(link.plan);
+    const link = await linkConfig(app, repo, { prune: true, ...options });
+    assertNoConflicts(link.plan, options);
     return { env, from, link };
   } finally {
     lock.release();

@@ -1,9 +1,11 @@
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import type { App } from "../app/app.ts";
 import { backupStamp } from "../core/backup.ts";
 import { PreconditionError, UsageError } from "../core/errors.ts";
+import { readRepoFile } from "../core/fs.ts";
 import { trackedPaths, untrackPaths } from "../git/git.ts";
+import { MAX_HASHED_BYTES } from "./hash.ts";
 import { assertNoConflicts, type Backup, backUp, type LinkReport, linkConfig } from "./links.ts";
 import { pointsIntoConfig } from "./plan.ts";
 import type { ConfigRepo } from "./repo.ts";
@@ -45,9 +47,11 @@ function filesUnder(app: App, repo: ConfigRepo, rel: string, skipped: string[]):
     .flatMap((name) => (name === ".git" ? [] : filesUnder(app, repo, `${rel}/${name}`, skipped)));
 }
 
+/** Whether two files hold the same bytes; a file protocol does not read (special, too big) counts as different. */
 function sameContent(a: string, b: string): boolean {
   try {
-    return readFileSync(a).equals(readFileSync(b));
+    const [left, right] = [a, b].map((path) => readRepoFile(path, { cap: MAX_HASHED_BYTES }));
+    return !!left && !!right && left.equals(right);
   } catch {
     return false;
   }

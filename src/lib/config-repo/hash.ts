@@ -1,26 +1,27 @@
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { App } from "../app/app.ts";
+import { openRegularFile, type RegularFile } from "../core/fs.ts";
 import { configDir, hasConfigRepo, listSources } from "./repo.ts";
 
 /** A file bigger than this is hashed by size and mtime, not read (the idle poll hashes every file). */
 export const MAX_HASHED_BYTES = 16 * 1024 * 1024;
 
-/** A regular file's bytes, opened without blocking (a FIFO swapped in is never waited on), or a stand-in. */
+/** A regular file's bytes (a FIFO or device swapped in is never opened or waited on), or a stand-in. */
 function contentOf(path: string): Buffer | string {
-  let fd: number;
+  let file: RegularFile | null;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    file = openRegularFile(path);
   } catch {
-    return "\u0000missing";
+    file = null;
   }
+  if (file === null) return "\u0000missing";
+  if ("refused" in file) return "\u0000not-a-file";
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return "\u0000not-a-file";
-    if (stat.size > MAX_HASHED_BYTES) return `\u0000large ${stat.size} ${stat.mtimeMs}`;
-    return readFileSync(fd);
+    if (file.size > MAX_HASHED_BYTES) return `\u0000large ${file.size} ${file.mtimeMs}`;
+    return readFileSync(file.fd);
   } finally {
-    closeSync(fd);
+    closeSync(file.fd);
   }
 }
 

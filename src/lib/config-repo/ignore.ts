@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { readTextOrNull, writeFileAtomic } from "../core/fs.ts";
+import { MAX_REPO_FILE_BYTES, readRepoFile, readTextOrNull, writeFileAtomic } from "../core/fs.ts";
 import { type GitContext, gitPath } from "../git/git.ts";
 
 /**
@@ -58,18 +58,20 @@ export async function locateIgnoreFile(ctx: GitContext): Promise<IgnoreFile> {
   return { path: await gitPath(ctx, "info/exclude"), kind: "exclude" };
 }
 
+/** The app's .gitignore, a file of the app repo: read as any file from the repos is (readRepoFile). */
+function readGitignore(appDir: string): string {
+  return readRepoFile(join(appDir, ".gitignore"), { cap: MAX_REPO_FILE_BYTES })?.toString("utf8") ?? "";
+}
+
 /** Whether the app's .gitignore holds a protocol block (committed by someone): left alone, reported by config:status. */
 export function gitignoreHoldsBlock(appDir: string): boolean {
-  return parseIgnoreBlock(readTextOrNull(join(appDir, ".gitignore")) ?? "").length > 0;
+  return parseIgnoreBlock(readGitignore(appDir)).length > 0;
 }
 
 /** Paths recorded in either place (a switch from one to the other must not forget the old entries). */
 export async function readOwnedPaths(appDir: string, ctx: GitContext): Promise<string[]> {
   const exclude = await gitPath(ctx, "info/exclude");
-  const both = [
-    ...parseIgnoreBlock(readTextOrNull(exclude) ?? ""),
-    ...parseIgnoreBlock(readTextOrNull(join(appDir, ".gitignore")) ?? ""),
-  ];
+  const both = [...parseIgnoreBlock(readTextOrNull(exclude) ?? ""), ...parseIgnoreBlock(readGitignore(appDir))];
   return [...new Set(both)];
 }
 

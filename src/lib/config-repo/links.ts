@@ -13,9 +13,18 @@ import { dirname, join } from "node:path";
 import type { App } from "../app/app.ts";
 import { backupStamp, backupTree } from "../core/backup.ts";
 import { PreconditionError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
 import { type GitContext, trackedPaths } from "../git/git.ts";
 import { locateIgnoreFile, readOwnedPaths, writeIgnoreBlock } from "./ignore.ts";
-import { conflictHint, type LinkPlan, parentPaths, planLinks, pointsIntoConfig, type TargetState } from "./plan.ts";
+import {
+  conflictHint,
+  type LinkConflict,
+  type LinkPlan,
+  parentPaths,
+  planLinks,
+  pointsIntoConfig,
+  type TargetState,
+} from "./plan.ts";
 import { type ConfigRepo, type ConfigScan, listSources, scanConfigRepo } from "./repo.ts";
 import { protectSecrets } from "./secrets.ts";
 
@@ -27,6 +36,11 @@ export interface LinkOptions {
   only?: readonly string[];
   /** Plan against this scan instead of the config repo's working tree (an incoming commit: scanConfigTree). */
   tree?: ConfigScan;
+  /**
+   * Link the rest when the config repo holds entries protocol refuses (a link out of it, a special
+   * file): they stay unlinked and are reported (start, the loop), instead of stopping every link.
+   */
+  skipRefused?: boolean;
 }
 
 export interface Backup {
@@ -88,14 +102,33 @@ export async function planConfigLinks(
   return { plan, ignoreFile: ignore.path };
 }
 
+/** The entries of the config repo protocol refuses to link (links out of it, special files). */
+export function refusedEntries(plan: LinkPlan): LinkConflict[] {
+  return plan.conflicts.filter((c) => c.kind === "refused");
+}
+
+/** The conflicts that stop the links: all of them, or with `skipRefused` all but the refused entries. */
+function blocking(plan: LinkPlan, options: Pick<LinkOptions, "skipRefused">): LinkConflict[] {
+  return options.skipRefused ? plan.conflicts.filter((c) => c.kind !== "refused") : plan.conflicts;
+}
+
 /** Every conflict in one error: exit code 4, nothing changed. */
-export function assertNoConflicts(plan: LinkPlan): void {
-  if (plan.conflicts.length === 0) return;
-  const list = plan.conflicts.map((c) => `${c.path} ${c.detail}`).join("; ");
+export function assertNoConflicts(plan: LinkPlan, options: Pick<LinkOptions, "skipRefused"> = {}): void {
+  const conflicts = blocking(plan, options);
+  if (conflicts.length === 0) return;
+  const list = conflicts.map((c) => `${c.path} ${c.detail}`).join("; ");
   throw new PreconditionError(
-    `cannot link the config: ${plan.conflicts.length} conflict(s): ${list}`,
-    conflictHint(plan.conflicts),
+    `cannot link the config: ${conflicts.length} conflict(s): ${list}`,
+    conflictHint(conflicts),
   );
+}
+
+/** start and the loop link the rest: each refused entry said once, with what to do. */
+export function warnRefused(plan: LinkPlan): void {
+  for (const refused of refusedEntries(plan))
+    log.warn(
+      `config: ${refused.path} ${refused.detail}; the rest is linked (make it a regular file in the config repo and push it: slave mode links it)`,
+    );
 }
 
 /** Keep `full` (file, dir or link, as is) under the app's backups dir, by side; the returned path is printed. */
@@ -127,7 +160,7 @@ function removeEmptyParents(appDir: string, path: string): void {
 export async function linkConfig(app: App, repo: ConfigRepo, options: LinkOptions = {}): Promise<LinkReport> {
   const { plan, ignoreFile } = await planConfigLinks(app, repo, options);
   const report: LinkReport = { configDir: repo.dir, ignoreFile, plan, applied: false, backups: [], protected: [] };
-  if (options.dryRun || plan.conflicts.length > 0) return report;
+  if (options.dryRun || blocking(plan, options).length > 0) return report;
   const stamp = backupStamp();
   for (const action of plan.actions) {
     const appFile = join(app.dir, action.path);

@@ -1,7 +1,8 @@
-import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, type Stats, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname, join, posix } from "node:path";
 import type { App } from "../app/app.ts";
 import { PreconditionError } from "../core/errors.ts";
+import { fileKind } from "../core/fs.ts";
 import { expandHome } from "../core/paths.ts";
 import { hasControlChars } from "../core/validate.ts";
 import { configGitAuth } from "../git/auth.ts";
@@ -69,7 +70,7 @@ export function scanConfigRepo(dir: string): ConfigScan {
         const target = realpathOrNull(join(dir, path));
         if (target?.startsWith(`${root}/`) && statSync(target).isFile()) scan.files.push(path);
         else scan.refused.push({ path, detail: outside(target ?? readlinkSync(join(dir, path))) });
-      } else scan.refused.push({ path, detail: `is a ${specialKind(stat)}: protocol links only regular files` });
+      } else scan.refused.push({ path, detail: `is ${fileKind(stat)}: protocol links only regular files` });
     }
   };
   if (existsSync(dir)) walk("");
@@ -130,13 +131,6 @@ function realpathOrNull(path: string): string | null {
   } catch {
     return null;
   }
-}
-
-function specialKind(stat: Stats): string {
-  if (stat.isFIFO()) return "FIFO";
-  if (stat.isSocket()) return "socket";
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "device";
-  return "special file";
 }
 
 /** The regular files of the config repo that protocol links (scanConfigRepo has what it refuses). */

@@ -10,12 +10,16 @@ import { hostname } from "node:os";
 import type { App } from "../app/app.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
 import { errorMessage, MissingProgramError, StepFailedError } from "../core/errors.ts";
+import { MAX_REPO_FILE_BYTES } from "../core/fs.ts";
 import { log } from "../core/log.ts";
 import { run, type SpawnResult } from "../core/spawn.ts";
 import { compose } from "../docker/docker.ts";
-import { readDotenv } from "../docker/login.ts";
+import { DOTENV_FILE, DOTENV_HINT, readDotenv } from "../docker/login.ts";
 import { nodeIdentity } from "../fleet/identity.ts";
+import type { GitContext } from "../git/git.ts";
+import type { ProtocolJson } from "../schema/protocol-json.ts";
 import type { HookRun } from "../schema/state.ts";
+import { assertReadableAfterMove } from "./file-after-move.ts";
 
 export const HOOK_POINTS = ["beforeMove", "afterUp", "afterHealthy", "afterRollback"] as const;
 export type HookPoint = (typeof HOOK_POINTS)[number];
@@ -71,8 +75,18 @@ export interface HookProgress {
   onDone(key: string): void;
 }
 
-export function hookSteps(app: App, point: HookPoint) {
+export function hookSteps(app: Pick<App, "config">, point: HookPoint) {
   return app.config.deploy?.hooks?.[point] ?? [];
+}
+
+/**
+ * Before the working copy moves to `rev` (or, on a redeploy, before up): the .env that steps with
+ * `"env": "app"` in `config` (the commit's protocol.json) will read, checked as they will read it,
+ * so a link to /dev/zero or a huge file is refused by name while nothing has moved.
+ */
+export async function assertHookEnvAt(ctx: GitContext, rev: string, config: ProtocolJson): Promise<void> {
+  if (!HOOK_POINTS.some((point) => hookSteps({ config }, point).some((step) => step.env === "app"))) return;
+  await assertReadableAfterMove(ctx, rev, DOTENV_FILE, { cap: MAX_REPO_FILE_BYTES, hint: DOTENV_HINT });
 }
 
 /**

@@ -40,8 +40,9 @@ export async function checkImageUpdates(app: App, state: NodeState, now = Date.n
   }
   if (watched.size === 0) return nothing;
   const moved: Record<string, string> = {};
-  const sources = { env: nodeEnv(), dotenv: readDotenv(app.dir), config: app.config.docker ?? {} };
   try {
+    // A .env protocol refuses to read (not a regular file, too big) fails the check like a registry error.
+    const sources = { env: nodeEnv(), dotenv: readDotenv(app.dir), config: app.config.docker ?? {} };
     for (const [image, running] of watched) {
       const ref = parseImageRef(image);
       const { auth } = await resolveRegistryAuth(ref.registry, sources);

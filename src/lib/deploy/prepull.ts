@@ -3,11 +3,13 @@ import { join } from "node:path";
 import type { App } from "../app/app.ts";
 import { resolveProject } from "../app/project.ts";
 import { readNodeState } from "../app/state.ts";
+import { MAX_REPO_FILE_BYTES } from "../core/fs.ts";
 import { log } from "../core/log.ts";
 import { run, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
 import { DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
-import { type GitContext, git } from "../git/git.ts";
+import type { GitContext } from "../git/git.ts";
+import { showCapped } from "../git/tree.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 
 /**
@@ -21,8 +23,12 @@ export async function pullIncoming(app: App, ctx: GitContext, commit: string, co
   const candidates = configured ? (Array.isArray(configured) ? configured : [configured]) : DEFAULT_COMPOSE_FILES;
   const files: { name: string; text: string }[] = [];
   for (const name of candidates) {
-    const shown = await git(ctx, ["show", `${commit}:${name}`]);
-    if (shown.ok) files.push({ name, text: shown.stdout });
+    const text = await showCapped(ctx, commit, name, {
+      cap: MAX_REPO_FILE_BYTES,
+      where: `${name} at ${commit.slice(0, 8)}`,
+      hint: "a compose file is read whole before the working copy moves: keep it under the cap",
+    });
+    if (text !== null) files.push({ name, text });
     if (!configured && files.length > 0) break;
   }
   if (files.length === 0) return false;

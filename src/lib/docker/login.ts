@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "dotenv";
 import type { App } from "../app/app.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
+import { MAX_REPO_FILE_BYTES, readRepoFile } from "../core/fs.ts";
 import { log } from "../core/log.ts";
 import { run, stepFailure } from "../core/spawn.ts";
 import { DOCKER_HUB, parseImageRef } from "./parse/image-ref.ts";
@@ -58,9 +58,13 @@ export function loginRegistry(image: string): string | null {
   return registry === DOCKER_HUB ? null : registry;
 }
 
+export const DOTENV_HINT = `make ${DOTENV_FILE} a regular file of variables (in the app, or in the config repo and linked)`;
+
+/** The app's .env (through its link into the config repo), parsed; null when there is none; refused when not a regular file or too big. */
 export function readDotenv(dir: string): CredentialSources["dotenv"] {
   const path = join(dir, DOTENV_FILE);
-  return existsSync(path) ? { path, values: parse(readFileSync(path)) } : null;
+  const bytes = readRepoFile(path, { cap: MAX_REPO_FILE_BYTES, hint: DOTENV_HINT });
+  return bytes ? { path, values: parse(bytes) } : null;
 }
 
 /** The argv of `docker login`; the password is not in it: it goes through stdin. */

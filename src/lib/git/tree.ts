@@ -1,4 +1,5 @@
 /** A commit's tree as git stores it: entries with modes and sizes, and small blobs read in one git. */
+import { assertWithinCap } from "../core/fs.ts";
 import { type GitContext, git, gitOutput } from "./git.ts";
 import { parseCatFileBatch, parseLsTreeLong, type TreeEntry } from "./parse.ts";
 
@@ -12,4 +13,27 @@ export async function readBlobs(ctx: GitContext, objects: readonly string[]): Pr
   if (objects.length === 0) return new Map();
   const result = await git(ctx, ["cat-file", "--batch"], { input: `${objects.join("\n")}\n` });
   return result.ok ? parseCatFileBatch(result.stdout, objects) : new Map();
+}
+
+/** One entry of a commit's tree (`path` relative to its root), or null when the commit has none there. */
+export async function treeEntry(ctx: GitContext, rev: string, path: string): Promise<TreeEntry | null> {
+  const listed = await git(ctx, ["ls-tree", "-z", "--long", "--full-tree", rev, "--", path]);
+  return (listed.ok ? parseLsTreeLong(listed.stdout) : []).find((entry) => entry.path === path) ?? null;
+}
+
+/**
+ * A file of a commit not checked out yet, as text, with its size asked first: refused above `cap`
+ * (never read), null when the commit has none. `where` names it in the refusal.
+ */
+export async function showCapped(
+  ctx: GitContext,
+  rev: string,
+  path: string,
+  limit: { cap: number; where: string; hint: string },
+): Promise<string | null> {
+  const size = await git(ctx, ["cat-file", "-s", `${rev}:${path}`]);
+  if (!size.ok) return null;
+  assertWithinCap(Number(size.stdout.trim()), limit.cap, limit.where, limit.hint);
+  const shown = await git(ctx, ["show", `${rev}:${path}`]);
+  return shown.ok ? shown.stdout : null;
 }

@@ -24,11 +24,11 @@ export async function checkRegistryAccess(app: App): Promise<Check> {
     });
   if (followed.length === 0)
     return { name, ok: true, skipped: true, detail: "no floating image tag recorded yet (checked after a deploy)" };
-  const sources = { env: process.env, dotenv: readDotenv(app.dir), config: app.config.docker ?? {} };
   const read: string[] = [];
   for (const image of [...new Set(followed)]) {
     const ref = parseImageRef(image);
     try {
+      const sources = { env: process.env, dotenv: readDotenv(app.dir), config: app.config.docker ?? {} };
       const { auth, source } = await resolveRegistryAuth(ref.registry, sources);
       await fetchManifestDigest(ref, auth);
       read.push(`${image} (${source})`);

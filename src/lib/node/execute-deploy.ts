@@ -13,7 +13,7 @@ import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import { isInfrastructureFault } from "../deploy/fault.ts";
 import { waitForGate } from "../deploy/health.ts";
-import { type HookFacts, HookFailedError, type HookProgress, runHooks } from "../deploy/hooks.ts";
+import { assertHookEnvAt, type HookFacts, HookFailedError, type HookProgress, runHooks } from "../deploy/hooks.ts";
 import { pullIncoming } from "../deploy/prepull.ts";
 import { rollbackTo } from "../deploy/rollback.ts";
 import type { Settled } from "../deploy/settle.ts";
@@ -113,9 +113,13 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
     for (const step of steps) {
       current = step;
       if (step.kind === "pull" && step.incoming) {
-        // The commit's protocol.json, validated before anything moves; its compose files' images pulled.
-        await pullIncoming(app, dc.ctx, plan.to, await protocolJsonAt(dc.ctx, plan.to));
+        // The commit's protocol.json, validated before anything moves, and the .env its hooks read;
+        // its compose files' images pulled.
+        const incoming = await protocolJsonAt(dc.ctx, plan.to);
+        await assertHookEnvAt(dc.ctx, plan.to, incoming);
+        await pullIncoming(app, dc.ctx, plan.to, incoming);
       } else if (step.kind === "pull") {
+        await assertHookEnvAt(dc.ctx, plan.to, app.config);
         if (composeFiles(app).length > 0) await pullImages(app);
       } else if (step.kind === "hooks" && step.point === "afterHealthy") {
         try {

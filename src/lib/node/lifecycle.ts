@@ -106,7 +106,7 @@ export async function startNode(app: App, options: StartOptions): Promise<StartR
       "--no-start writes systemd units for an image; with cron there is nothing to write",
       "add --supervisor systemd",
     );
-  const config = await prepareConfig(app, options.env);
+  const config = await prepareConfig(app, options.env, options.start);
   const sync = options.noStart
     ? null
     : config.dev

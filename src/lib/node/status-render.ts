@@ -127,6 +127,7 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
     rows.push(["config", `${status.config.branch ?? "?"} in ${status.config.dir} (${slave})`]);
     const last = status.config.lastSync;
     if (last?.error) rows.push(["config sync", `${last.result} at ${last.at}: ${last.error}`]);
+    for (const refused of status.config.refused) rows.push(["not linked", `${refused.path} ${refused.detail}`]);
   }
   rows.push(["env", status.config.env ?? "not set (protocol config:env <env>)"]);
   rows.push([

@@ -5,7 +5,7 @@ import { type LoopEnv, showLoopEnv } from "../app/loop-env.ts";
 import { readSlave, type SlaveInfo } from "../app/loops.ts";
 import { readDeploys, readNodeState, readRegistration } from "../app/state.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
-import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
+import { configContext, configDir, hasConfigRepo, scanConfigRepo } from "../config-repo/repo.ts";
 import { readConfigState } from "../config-repo/sync.ts";
 import { freeBytes } from "../core/disk.ts";
 import { diskSpace, retryAboveBytes } from "../core/disk-reserve.ts";
@@ -71,6 +71,8 @@ export interface NodeStatus {
     slave: SlaveInfo;
     /** The config slave's last poll: a refusal (edits on the box) or a failure shows here. */
     lastSync: ConfigState["lastSync"];
+    /** Entries of the config repo protocol refuses to link (links out of it, special files): not linked. */
+    refused: { path: string; detail: string }[];
   };
   stateDir: string;
   /** This node's id (PROTOCOL_NODE_ID, /etc/machine-id or the host name), or why it has none. */
@@ -160,6 +162,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
       branch: hasConfigRepo(app) ? await currentBranch(configContext(app)) : null,
       slave: readConfigSlave(app),
       lastSync: hasConfigRepo(app) ? readConfigState(app.paths.configStatus).lastSync : null,
+      refused: hasConfigRepo(app) ? scanConfigRepo(configDir(app)).refused : [],
     },
     stateDir: app.paths.root,
     node: readIdentity(),
