@@ -3,9 +3,7 @@
  * the state dir needs room for its records, or a checkout stops half way. Checked before anything
  * is touched; too little room is infrastructure (retried with backoff), not the commit's fault.
  */
-import { existsSync } from "node:fs";
-import { statfs } from "node:fs/promises";
-import { dirname } from "node:path";
+import { freeBytes, mb } from "../core/disk.ts";
 import { type GitContext, gitOutput } from "../git/git.ts";
 
 /** What the state dir needs free for a sync's records (state file, deploy log line, lock). */
@@ -30,17 +28,6 @@ export async function bytesToWrite(ctx: GitContext, from: string | null, to: str
   const sizes = await gitOutput(ctx, ["cat-file", "--batch-check=%(objectsize)"], `${[...ids].join("\n")}\n`);
   return sizes.split("\n").reduce((sum, line) => sum + (Number(line) || 0), 0) + MARGIN;
 }
-
-/** Free bytes for an unprivileged writer on the file system holding `path`. */
-export async function freeBytes(path: string): Promise<number> {
-  // A dir not made yet lives on its nearest existing parent's file system.
-  let at = path;
-  while (!existsSync(at) && dirname(at) !== at) at = dirname(at);
-  const fs = await statfs(at);
-  return Number(fs.bavail) * Number(fs.bsize);
-}
-
-const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
 
 /** The first place that lacks room, as the one-line error; null when both have room. Reads only. */
 export async function lackOfRoom(

@@ -6,6 +6,7 @@ import { readDeploys, readNodeState, readRegistration } from "../app/state.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
 import { configContext, configDir, hasConfigRepo } from "../config-repo/repo.ts";
 import { readConfigState } from "../config-repo/sync.ts";
+import { freeBytes } from "../core/disk.ts";
 import { errorMessage } from "../core/errors.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { composeFiles, composeProject } from "../docker/docker.ts";
@@ -16,7 +17,7 @@ import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
 import { readConfigSlave } from "./config-slave.ts";
 import { HEAL_DEFAULTS, healBackoffSeconds } from "./heal.ts";
-import { freeBytes, STATE_DIR_NEEDS } from "./room.ts";
+import { STATE_DIR_NEEDS } from "./room.ts";
 import { readSupervisor, type SupervisorStatus } from "./supervisor.ts";
 
 export interface NodeStatus {
