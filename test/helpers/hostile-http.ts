@@ -6,6 +6,8 @@
  *   drip      200, no length, one byte every `everyMs`, for ever
  *   stall     200, no length, `bytes` bytes, then silence with the connection open
  *   announce  200, Content-Length `bytes`, then zeros up to it
+ * Each connection is closed after 20 s or 600 MB whatever happens, so a client with no bounds (the
+ * code before issue 29) ends too, and its test fails instead of hanging or filling the disk.
  */
 export type Misbehaviour =
   | { kind: "forever" }
@@ -15,11 +17,14 @@ export type Misbehaviour =
 
 interface Connection {
   timer?: ReturnType<typeof setInterval>;
+  safety?: ReturnType<typeof setTimeout>;
   pump?: () => void;
   closed: boolean;
 }
 
 const CHUNK = new Uint8Array(64 * 1024);
+const SAFETY_MS = 20_000;
+const SAFETY_BYTES = 600 * 1024 * 1024;
 
 export class HostileHost {
   /** Bytes the host managed to send, over all connections. */
@@ -44,6 +49,7 @@ export class HostileHost {
         close: (socket) => {
           socket.data.closed = true;
           clearInterval(socket.data.timer);
+          clearTimeout(socket.data.safety);
         },
       },
     });
@@ -56,6 +62,7 @@ export class HostileHost {
   private answer(socket: Bun.Socket<Connection>): void {
     const b = this.behaviour;
     const length = b.kind === "announce" ? `Content-Length: ${b.bytes}\r\n` : "";
+    socket.data.safety = setTimeout(() => socket.end(), SAFETY_MS);
     socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n${length}Connection: close\r\n\r\n`);
     if (b.kind === "drip") {
       socket.data.timer = setInterval(() => {
@@ -63,7 +70,7 @@ export class HostileHost {
       }, b.everyMs);
       return;
     }
-    let left = b.kind === "forever" ? Number.POSITIVE_INFINITY : b.bytes;
+    let left = b.kind === "forever" ? SAFETY_BYTES : b.bytes;
     socket.data.pump = () => {
       while (!socket.data.closed && left > 0) {
         const want = Math.min(CHUNK.byteLength, left);
@@ -72,7 +79,7 @@ export class HostileHost {
         left -= written;
         if (written < want) return; // the socket is full: drain() calls again
       }
-      if (left <= 0 && b.kind === "announce") socket.end();
+      if (left <= 0 && b.kind !== "stall") socket.end();
     };
     socket.data.pump();
   }
