@@ -80,6 +80,24 @@ describe("self:update bounds what it downloads (issue 29)", () => {
     expect(host.sent).toBeLessThan(64 * MB);
   });
 
+  test("streams to disk, not memory: 128 MB of a download keeps peak RSS under 112 MB, less than it downloaded (/usr/bin/time)", async () => {
+    await install();
+    await hostile("99.5.0", { kind: "forever" });
+    const run = await sh(["/usr/bin/time", "-f", "peak-rss-kb %M", self, "self:update", "--version", "99.5.0"], {
+      env: {
+        PROTOCOL_DOWNLOAD_URL: server.base,
+        PROTOCOL_MINISIGN_PUBKEY: server.publicKey,
+        PROTOCOL_DOWNLOAD_MAX_BYTES: String(128 * MB),
+      },
+    });
+    expect(run.stderr).toContain("sent more than 128 MB; refused");
+    const peakKb = Number(/peak-rss-kb (\d+)/.exec(run.stderr)?.[1]);
+    expect(peakKb).toBeGreaterThan(0);
+    console.log(`self:update peak RSS through 128 MB of download: ${(peakKb / 1024).toFixed(0)} MB`);
+    expect(peakKb * 1024).toBeLessThan(112 * MB);
+    nothingLeft(run, "99.5.0");
+  }, 60_000);
+
   testNeeding(TMPFS_NEEDS)(
     "a host that streams for ever into a small file system stops with the reserve still free, and names and removes the partial file",
     async () => {
