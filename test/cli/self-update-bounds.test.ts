@@ -148,6 +148,29 @@ describe("self:update bounds what it downloads (issue 29)", () => {
     nothingLeft(run, "99.5.0");
   }, 30_000);
 
+  for (const [signal, code] of [
+    ["SIGTERM", 143],
+    ["SIGINT", 130],
+  ] as const) {
+    test(`${signal} during the download removes the partial file and exits ${code}`, async () => {
+      await install();
+      await hostile("99.5.0", { kind: "drip", everyMs: 50 });
+      const child = Bun.spawn([self, "self:update", "--version", "99.5.0"], {
+        env: { ...process.env, PROTOCOL_DOWNLOAD_URL: server.base, PROTOCOL_MINISIGN_PUBKEY: server.publicKey },
+        stdout: "ignore",
+        stderr: "pipe",
+      });
+      const staged = () => readdirSync(bin).filter((name) => name.startsWith(".protocol-update-"));
+      for (let i = 0; i < 200 && staged().length === 0; i++) await Bun.sleep(25);
+      expect(staged()).toHaveLength(1);
+      child.kill(signal);
+      const [stderr, exitCode] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+      expect(exitCode, stderr).toBe(code);
+      expect(stderr).toContain(`${signal}: stopped; removed ${bin}/.protocol-update-99.5.0-protocol-`);
+      nothingLeft({ stderr }, "99.5.0", false);
+    }, 30_000);
+  }
+
   for (const packed of ["xz", "gz"] as const) {
     testNeeding(TMPFS_NEEDS)(
       `a .${packed} that would not fit once unpacked is refused before unpacking, and removed`,

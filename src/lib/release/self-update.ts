@@ -5,6 +5,7 @@ import { downloadFile } from "../core/download.ts";
 import { PreconditionError, StepFailedError, UsageError } from "../core/errors.ts";
 import { fetchText } from "../core/http.ts";
 import { log } from "../core/log.ts";
+import { removingOnSignal } from "../core/on-signal.ts";
 import { hasProgram } from "../core/spawn.ts";
 import { parseSha256Sums, parseVersionFile, ReleaseMetadataError } from "../schema/release.ts";
 import { verifySha256 } from "./checksum.ts";
@@ -139,20 +140,25 @@ export async function updateSelf(pinned?: string): Promise<UpdateResult> {
       `to install ${release.version} anyway, run: protocol self:update --version ${release.version}`,
     );
   assertWritableDir(self.dir);
-  const staged = join(self.dir, `.protocol-update-${release.version}-${release.file}`);
-  log.info(`downloading ${release.url}`);
-  await downloadFile(release.url, staged);
-  await verifySha256(staged, release.file, release.sha256);
-  const binary = await unpack(staged, release.compression);
-  await verifySha256(binary, release.artifact, release.artifactSha256);
-  chmodSync(binary, 0o755);
-  const reported = await probeVersion(binary);
-  if (reported !== release.version) {
-    throw new StepFailedError(
-      `the downloaded binary says it is ${reported}, not ${release.version}`,
-      `nothing was changed; the download is kept at ${binary}`,
-    );
-  }
+  const staging = (name: string) => join(self.dir, `.protocol-update-${release.version}-${name}`);
+  const staged = staging(release.file);
+  // Ctrl-C or a supervisor's stop before the rename leaves neither the download nor the unpacked binary.
+  const binary = await removingOnSignal([staged, staging(release.artifact)], async () => {
+    log.info(`downloading ${release.url}`);
+    await downloadFile(release.url, staged);
+    await verifySha256(staged, release.file, release.sha256);
+    const unpacked = await unpack(staged, release.compression);
+    await verifySha256(unpacked, release.artifact, release.artifactSha256);
+    chmodSync(unpacked, 0o755);
+    const reported = await probeVersion(unpacked);
+    if (reported !== release.version) {
+      throw new StepFailedError(
+        `the downloaded binary says it is ${reported}, not ${release.version}`,
+        `nothing was changed; the download is kept at ${unpacked}`,
+      );
+    }
+    return unpacked;
+  });
   replaceBinary(self, binary);
   return {
     updated: true,
