@@ -13,6 +13,15 @@ DEFAULT_DOWNLOAD_URL="https://github.com/protocol-sh/protocol/releases"
 # scripts/build.ts); PROTOCOL_MINISIGN_PUBKEY replaces it for a mirror that signs its own releases.
 DEFAULT_MINISIGN_PUBKEY=""
 
+# Every download is bounded (issue 29), with self:update's variables: its size (PROTOCOL_DOWNLOAD_MAX_BYTES,
+# and the install dir's free space less a reserve), silence (PROTOCOL_DOWNLOAD_IDLE_TIMEOUT seconds)
+# and its whole time (PROTOCOL_DOWNLOAD_TIMEOUT seconds). Release metadata is small: 1 MB at most.
+MAX_BYTES=536870912
+IDLE_SECONDS=60
+TOTAL_SECONDS=900
+RESERVE_KB=16384
+METADATA_MAX_BYTES=1048576
+
 usage() {
   cat <<'EOF'
 Install protocol, verified against the release's signed SHA256SUMS.
@@ -26,7 +35,11 @@ Usage: install.sh [--dir <path>] [--version <x.y.z>] [--help]
 Environment: PROTOCOL_INSTALL_DIR, PROTOCOL_VERSION (as the flags), PROTOCOL_DOWNLOAD_URL (the
 release host, default https://github.com/protocol-sh/protocol/releases), PROTOCOL_MINISIGN_PUBKEY
 (the key that signs the releases there, for a mirror; default: protocol's release key).
+Downloads stop past PROTOCOL_DOWNLOAD_MAX_BYTES (default 512 MB) or what the install dir's free
+space allows less 16 MB, after PROTOCOL_DOWNLOAD_IDLE_TIMEOUT seconds without data (60) and after
+PROTOCOL_DOWNLOAD_TIMEOUT seconds in all (900).
 Checking the signature needs minisign, or OpenSSL 3.
+A release older than the protocol installed is installed only when --version asks for it.
 EOF
 }
 
@@ -71,14 +84,71 @@ detect_artifact() {
   fi
 }
 
-download() { # url file [what to say when it fails]
+positive_int() { # value default: the value when it is a whole number above 0, else the default
+  case "$1" in
+    "" | *[!0-9]*) printf '%s\n' "$2" ;;
+    *) if [ "$1" -gt 0 ]; then printf '%s\n' "$1"; else printf '%s\n' "$2"; fi ;;
+  esac
+}
+
+free_kb() { # dir: KB free there for an unprivileged writer, empty when df cannot say
+  if command -v df >/dev/null 2>&1; then df -Pk -- "$1" 2>/dev/null | awk 'NR == 2 { print $4 }'; fi
+}
+
+# What may be written into dir: max-bytes, or less when the free space less the reserve is less.
+# Says why in BOUND_WHY, for the message when a download or an unpack hits it.
+budget_for() { # dir max-bytes
+  local free room
+  BUDGET=$2
+  BOUND_WHY="it is larger than $2 bytes (PROTOCOL_DOWNLOAD_MAX_BYTES)"
+  free=$(free_kb "$1")
+  case "$free" in "" | *[!0-9]*) return 0 ;; esac
+  room=$(((free - RESERVE_KB) * 1024))
+  if [ "$room" -lt "$BUDGET" ]; then
+    BUDGET=$room
+    BOUND_WHY="it does not fit: $1 has $((free / 1024)) MB free and keeps $((RESERVE_KB / 1024)) MB free; free space there and retry"
+  fi
+  [ "$BUDGET" -gt 0 ] || die "not enough disk space in $1: $((free / 1024)) MB free, and $((RESERVE_KB / 1024)) MB stays free; free space there and retry"
+}
+
+# Run a command that writes no more than BUDGET bytes: past it the kernel stops it (SIGXFSZ), so a
+# host that streams for ever cannot fill the disk, whether or not it announced a size.
+bounded() { # command...
+  (
+    ulimit -f "$((BUDGET / 1024 + 1))" 2>/dev/null || true
+    "$@"
+  )
+}
+
+# Run a command for PROTOCOL_DOWNLOAD_TIMEOUT seconds at most, retries included (exit 124 after);
+# where there is no timeout program (macOS) curl's own --max-time and --retry-max-time bound it.
+timed() { # command...
+  if command -v timeout >/dev/null 2>&1; then timeout "$TOTAL_SECONDS" "$@"; else "$@"; fi
+}
+
+download() { # url file max-bytes [what to say when it fails]
+  local url=$1 out=$2 rc=0 why=""
+  budget_for "${out%/*}" "$3"
   if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --retry 3 --connect-timeout 20 -o "$2" -- "$1" || die "${3:-download failed: $1}"
+    # --max-filesize refuses an announced size over the budget before anything is written.
+    bounded timed curl -fsSL --retry 3 --retry-max-time "$TOTAL_SECONDS" --max-time "$TOTAL_SECONDS" \
+      --connect-timeout 20 --speed-limit 1 --speed-time "$IDLE_SECONDS" --max-filesize "$BUDGET" \
+      -o "$out" -- "$url" || rc=$?
   elif command -v wget >/dev/null 2>&1; then
-    wget -q -O "$2" -- "$1" || die "${3:-download failed: $1}"
+    bounded timed wget -q -T "$IDLE_SECONDS" -O "$out" -- "$url" || rc=$?
   else
     die "neither curl nor wget is installed"
   fi
+  case "$rc" in
+    0) return 0 ;;
+    # curl refused the announced size (63), or the kernel stopped the writer at the budget (SIGXFSZ: 153).
+    63 | 153) why=$BOUND_WHY ;;
+    124) why="not done in ${TOTAL_SECONDS}s (PROTOCOL_DOWNLOAD_TIMEOUT)" ;;
+    28) why="no data for ${IDLE_SECONDS}s or not done in ${TOTAL_SECONDS}s (PROTOCOL_DOWNLOAD_IDLE_TIMEOUT, PROTOCOL_DOWNLOAD_TIMEOUT)" ;;
+  esac
+  rm -f -- "$out"
+  [ -n "$why" ] || die "${4:-download failed: $url}"
+  die "download of $url stopped: $why; the partial download $out was removed, nothing was installed"
 }
 
 sha256_of() { # file
@@ -101,6 +171,32 @@ verify() { # file name sums-file
   [ -n "$want" ] || die "SHA256SUMS does not list $2"
   got=$(sha256_of "$1")
   [ "$got" = "$want" ] || die "checksum mismatch for $2: SHA256SUMS says $want, the download is $got; nothing was installed"
+}
+
+unpack() { # xz|gzip packed out: within the same budget as a download (what is left once the download is in)
+  local rc=0
+  budget_for "${3%/*}" "$MAX_BYTES"
+  bounded "$1" -dc -- "$2" >"$3" || rc=$?
+  [ "$rc" = 0 ] && return 0
+  rm -f -- "$2" "$3"
+  [ "$rc" != 153 ] || die "unpacking ${2##*/} stopped: $BOUND_WHY; it was removed, nothing was installed"
+  die "$1 could not unpack ${2##*/}; nothing was installed"
+}
+
+is_version() { # text: a release version, x.y.z with an optional -prerelease
+  printf '%s\n' "$1" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$'
+}
+
+version_lt() { # a b: a is an older release than b (x.y.z; a -prerelease is older than the release itself)
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    pa = index(a, "-") ? substr(a, index(a, "-") + 1) : ""; ca = index(a, "-") ? substr(a, 1, index(a, "-") - 1) : a
+    pb = index(b, "-") ? substr(b, index(b, "-") + 1) : ""; cb = index(b, "-") ? substr(b, 1, index(b, "-") - 1) : b
+    split(ca, x, "."); split(cb, y, ".")
+    for (i = 1; i <= 3; i++) { if (x[i] + 0 < y[i] + 0) exit 0; if (x[i] + 0 > y[i] + 0) exit 1 }
+    if (pa == pb || pa == "") exit 1
+    if (pb == "") exit 0
+    exit !(pa < pb)
+  }'
 }
 
 b64d() { base64 -d 2>/dev/null; }
@@ -152,6 +248,9 @@ verify_signature() { # file sig-file key
 main() {
   local dir="${PROTOCOL_INSTALL_DIR:-}" version="${PROTOCOL_VERSION:-}"
   local base="${PROTOCOL_DOWNLOAD_URL:-$DEFAULT_DOWNLOAD_URL}"
+  MAX_BYTES=$(positive_int "${PROTOCOL_DOWNLOAD_MAX_BYTES:-}" "$MAX_BYTES")
+  IDLE_SECONDS=$(positive_int "${PROTOCOL_DOWNLOAD_IDLE_TIMEOUT:-}" "$IDLE_SECONDS")
+  TOTAL_SECONDS=$(positive_int "${PROTOCOL_DOWNLOAD_TIMEOUT:-}" "$TOTAL_SECONDS")
   while [ $# -gt 0 ]; do
     case "$1" in
       --dir) [ $# -ge 2 ] || die "--dir needs a path"; dir=$2; shift 2 ;;
@@ -167,6 +266,8 @@ main() {
   fi
   version=${version#v}
   base=${base%/}
+  # Asked for by name, a release may be older than the one installed; "latest" may not.
+  local asked=$version
 
   local artifact release
   artifact=$(detect_artifact)
@@ -180,8 +281,8 @@ main() {
 
   local key="${PROTOCOL_MINISIGN_PUBKEY:-$DEFAULT_MINISIGN_PUBKEY}"
   [ -n "$key" ] || die "this install.sh has no release key to check the download with: set PROTOCOL_MINISIGN_PUBKEY to the release's minisign public key"
-  download "$release/SHA256SUMS" "$TMP_DIR/SHA256SUMS"
-  download "$release/SHA256SUMS.minisig" "$TMP_DIR/SHA256SUMS.minisig" \
+  download "$release/SHA256SUMS" "$TMP_DIR/SHA256SUMS" "$METADATA_MAX_BYTES"
+  download "$release/SHA256SUMS.minisig" "$TMP_DIR/SHA256SUMS.minisig" "$METADATA_MAX_BYTES" \
     "the release is not signed: $release/SHA256SUMS.minisig could not be downloaded; nothing was installed"
   local comment signed
   comment=$(verify_signature "$TMP_DIR/SHA256SUMS" "$TMP_DIR/SHA256SUMS.minisig" "$key")
@@ -199,7 +300,7 @@ main() {
   want=$(expected_sha256 "$TMP_DIR/SHA256SUMS" "$artifact")
   [ -n "$want" ] || die "release ${version:-latest} has no build for this machine ($artifact)"
   if [ -z "$version" ]; then
-    download "$release/VERSION" "$TMP_DIR/VERSION"
+    download "$release/VERSION" "$TMP_DIR/VERSION" "$METADATA_MAX_BYTES"
     version=$(tr -d '[:space:]' <"$TMP_DIR/VERSION")
   fi
 
@@ -207,6 +308,13 @@ main() {
   if [ -f "$target" ] && [ "$(sha256_of "$target")" = "$want" ]; then
     say "protocol $version ($artifact) is already installed at $target"
     return 0
+  fi
+  if [ -z "$asked" ] && [ -x "$target" ]; then
+    local current
+    current=$("$target" --version 2>/dev/null | head -n 1 || true)
+    if is_version "$current" && version_lt "$version" "$current"; then
+      die "the latest release is $version, older than the protocol $current installed at $target; not going backwards (to install $version anyway, pass --version $version)"
+    fi
   fi
 
   # xz is the smallest download; gzip is everywhere; the raw file is the last resort.
@@ -217,11 +325,11 @@ main() {
     file="$artifact.gz"
   fi
   say "downloading $release/$file"
-  download "$release/$file" "$TMP_DIR/$file"
+  download "$release/$file" "$TMP_DIR/$file" "$MAX_BYTES"
   verify "$TMP_DIR/$file" "$file" "$TMP_DIR/SHA256SUMS"
   case "$file" in
-    *.xz) xz -dc -- "$TMP_DIR/$file" >"$TMP_DIR/protocol" || die "xz could not unpack $file" ;;
-    *.gz) gzip -dc -- "$TMP_DIR/$file" >"$TMP_DIR/protocol" || die "gzip could not unpack $file" ;;
+    *.xz) unpack xz "$TMP_DIR/$file" "$TMP_DIR/protocol" ;;
+    *.gz) unpack gzip "$TMP_DIR/$file" "$TMP_DIR/protocol" ;;
     *) mv -- "$TMP_DIR/$file" "$TMP_DIR/protocol" ;;
   esac
   verify "$TMP_DIR/protocol" "$artifact" "$TMP_DIR/SHA256SUMS"

@@ -41,6 +41,7 @@ export const BASE_TOOLS = [
   "od",
   "wc",
   "base64",
+  "df",
   "minisign",
   "openssl",
 ];

@@ -51,6 +51,7 @@ export class ReleaseServer {
   readonly requests: string[] = [];
   private readonly releases = new Map<string, Map<string, Uint8Array>>();
   private latest: string | null = null;
+  private readonly redirects = new Map<string, string>();
   private readonly server: ReturnType<typeof Bun.serve>;
 
   static async start(): Promise<ReleaseServer> {
@@ -71,6 +72,8 @@ export class ReleaseServer {
         const latest = /^\/releases\/latest\/download\/([^/]+)$/.exec(path);
         if (latest && this.latest) return Response.redirect(`${this.base}/download/v${this.latest}/${latest[1]}`, 302);
         const pinned = /^\/releases\/download\/v([^/]+)\/([^/]+)$/.exec(path);
+        const elsewhere = pinned && pinned[2]!.startsWith("protocol-") && this.redirects.get(pinned[1]!);
+        if (elsewhere) return Response.redirect(`${elsewhere}/${pinned[2]}`, 302);
         const body = pinned ? this.releases.get(pinned[1]!)?.get(pinned[2]!) : undefined;
         return body ? new Response(body) : new Response("Not Found", { status: 404 });
       },
@@ -128,6 +131,11 @@ export class ReleaseServer {
     files.set("SHA256SUMS", sumsFile);
     if (key)
       files.set("SHA256SUMS.minisig", new TextEncoder().encode(await signData(sumsFile, key, trustedComment(version))));
+  }
+
+  /** Send requests for a release's binaries to `host` (a HostileHost's url), as GitHub sends them to its object store. */
+  redirect(version: string, host: string): void {
+    this.redirects.set(version, host);
   }
 
   /** Remove a release's signature (an unsigned release). */

@@ -3,32 +3,24 @@
  * test, so it needs root; CI runs as root). Real git; the file systems fill up for real.
  */
 import { afterEach, beforeEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Fixture, git, sh } from "../helpers/fixture.ts";
 import { describeNeeding } from "../helpers/needs.ts";
+import { mountTmpfs, TMPFS_NEEDS, unmountTmpfs } from "../helpers/tmpfs.ts";
 
-const root = process.getuid?.() === 0;
-const describeAsRoot = describeNeeding(root ? null : "the disk-full tests mount a tmpfs, which needs root");
+const describeAsRoot = describeNeeding(TMPFS_NEEDS);
 
 let fx: Fixture;
-const mounts: string[] = [];
 beforeEach(async () => {
   fx = await Fixture.create();
 });
 afterEach(async () => {
-  for (const dir of mounts.splice(0)) await sh(["umount", "-l", dir]);
+  await unmountTmpfs();
   await fx[Symbol.asyncDispose]();
 });
 
-async function tmpfs(name: string, size: string): Promise<string> {
-  const dir = join(fx.root, name);
-  mkdirSync(dir);
-  const mounted = await sh(["mount", "-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
-  expect(mounted.stderr).toBe("");
-  mounts.push(dir);
-  return dir;
-}
+const tmpfs = (name: string, size: string) => mountTmpfs(join(fx.root, name), size);
 
 describeAsRoot("room before the move", () => {
   test("a commit that does not fit the working copy's disk is refused before anything moves, then applied once there is room", async () => {

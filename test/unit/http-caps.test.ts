@@ -3,10 +3,11 @@
  * sends too much, or never stops sending.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { discardBody, downloadFile, fetchText, readText } from "../../src/lib/core/http.ts";
+import { DOWNLOAD_DEFAULTS, downloadFile } from "../../src/lib/core/download.ts";
+import { discardBody, fetchText, readText } from "../../src/lib/core/http.ts";
 import { serveLoopback } from "../helpers/loopback.ts";
 
 const MB = 1024 * 1024;
@@ -53,16 +54,18 @@ describe("text from elsewhere (VERSION, SHA256SUMS, registry tokens)", () => {
 });
 
 describe("downloads and answers that are not read", () => {
-  test("a download past its cap is refused, and what arrived stays in the staging file only", async () => {
+  test("a download past its cap is refused, and the partial file is removed and named", async () => {
     const sent = { bytes: 0, cancelled: false };
     await using server = serveLoopback(() => new Response(endless(sent)));
     const dir = mkdtempSync(join(tmpdir(), "protocol-dl-"));
     try {
       const path = join(dir, "protocol.new");
-      await expect(downloadFile(`${server.url}/protocol-linux-x64`, path, 2 * MB)).rejects.toThrow(
-        "sent more than 2 MB; refused",
+      const limits = { ...DOWNLOAD_DEFAULTS, maxBytes: 2 * MB };
+      await expect(downloadFile(`${server.url}/protocol-linux-x64`, path, limits)).rejects.toThrow(
+        `sent more than 2 MB; refused (the partial download ${path} was removed)`,
       );
-      expect(existsSync(path) && statSync(path).size).toBeLessThanOrEqual(2 * MB);
+      expect(existsSync(path)).toBe(false);
+      expect(sent.bytes).toBeLessThan(64 * MB);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -29,7 +29,9 @@ export default defineProtocolCommand({
       return log.info(
         check.updateAvailable
           ? `protocol ${check.latest} is available (this is ${check.current}): run protocol self:update`
-          : `protocol ${check.current} is up to date`,
+          : check.latest === check.current
+            ? `protocol ${check.current} is up to date`
+            : `protocol ${check.current} is newer than the latest release (${check.latest}): nothing to update`,
       );
     }
     if (args.rollback) {

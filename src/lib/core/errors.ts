@@ -46,10 +46,15 @@ export class PreconditionError extends ProtocolError {
 /** No space left (ENOSPC, EDQUOT) where protocol has to write: infrastructure, retried with backoff. */
 export class DiskFullError extends PreconditionError {}
 
+/** A write failed for want of space (ENOSPC, or EDQUOT: over a quota). */
+export function isDiskFull(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
+}
+
 /** A write that failed for want of space becomes a DiskFullError naming the place; anything else is rethrown. */
 export function diskFullOr(error: unknown, where: string): unknown {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  if (code !== "ENOSPC" && code !== "EDQUOT") return error;
+  if (!isDiskFull(error)) return error;
   return new DiskFullError(
     `no space left on the file system of ${where}`,
     "free space there; protocol retries with backoff",

@@ -1,14 +1,11 @@
-import { closeSync, openSync, writeSync } from "node:fs";
 import { FetchError, ofetch } from "ofetch";
 import { NetworkError, NotFoundError } from "./errors.ts";
 import { redactUrlPath } from "./validate.ts";
 
 /** Metadata is small: a slow answer is a dead host. */
 const TEXT_TIMEOUT_MS = 30_000;
-/** A download may be slow on a small VPS, but not silent: no bytes for this long aborts it. */
-const IDLE_TIMEOUT_MS = 60_000;
 
-function asNetworkError(url: string, error: unknown): NetworkError {
+export function asNetworkError(url: string, error: unknown): NetworkError {
   if (error instanceof NetworkError) return error;
   const status = error instanceof FetchError ? error.statusCode : undefined;
   if (status === 404)
@@ -25,15 +22,13 @@ function asNetworkError(url: string, error: unknown): NetworkError {
 
 /** A text answer from elsewhere (VERSION, SHA256SUMS, a registry token) is small: past this it is refused unread. */
 export const MAX_TEXT_BYTES = 1024 * 1024;
-/** A release binary is ~100 MB: a server that sends more is not a release server. */
-export const MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024;
-
 export class TooLargeError extends NetworkError {
-  constructor(url: string, maxBytes: number) {
-    super(
-      `${redactUrlPath(url)} sent more than ${formatBytes(maxBytes)}; refused`,
-      "check the URL: it should serve a small file (PROTOCOL_DOWNLOAD_URL overrides the release host)",
-    );
+  constructor(
+    url: string,
+    maxBytes: number,
+    hint = "check the URL: it should serve a small file (PROTOCOL_DOWNLOAD_URL overrides the release host)",
+  ) {
+    super(`${redactUrlPath(url)} sent more than ${formatBytes(maxBytes)}; refused`, hint);
   }
 }
 
@@ -42,7 +37,12 @@ function formatBytes(bytes: number): string {
 }
 
 /** Chunks of a body, throwing TooLargeError (and cancelling it) once more than maxBytes arrived. */
-async function* capped(body: ReadableStream<Uint8Array>, maxBytes: number, url: string): AsyncGenerator<Uint8Array> {
+export async function* capped(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  url: string,
+  hint?: string,
+): AsyncGenerator<Uint8Array> {
   let bytes = 0;
   const reader = body.getReader();
   try {
@@ -50,7 +50,7 @@ async function* capped(body: ReadableStream<Uint8Array>, maxBytes: number, url: 
       const { done, value } = await reader.read();
       if (done) return;
       bytes += value.byteLength;
-      if (bytes > maxBytes) throw new TooLargeError(url, maxBytes);
+      if (bytes > maxBytes) throw new TooLargeError(url, maxBytes, hint);
       yield value;
     }
   } finally {
@@ -93,32 +93,5 @@ export async function fetchText(url: string): Promise<string> {
     throw asNetworkError(url, abort.signal.aborted ? abort.signal.reason : error);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Stream a file to `path` (created 0600, truncated); returns the bytes written. More than maxBytes is refused. */
-export async function downloadFile(url: string, path: string, maxBytes = MAX_DOWNLOAD_BYTES): Promise<number> {
-  const abort = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => abort.abort(new Error(`no data for ${IDLE_TIMEOUT_MS / 1000}s`)), IDLE_TIMEOUT_MS);
-  };
-  const fd = openSync(path, "w", 0o600);
-  let bytes = 0;
-  try {
-    arm();
-    const body = await ofetch(url, { responseType: "stream", retry: 2, retryDelay: 500, signal: abort.signal });
-    for await (const chunk of capped(body as ReadableStream<Uint8Array>, maxBytes, url)) {
-      arm();
-      for (let offset = 0; offset < chunk.byteLength; ) offset += writeSync(fd, chunk, offset);
-      bytes += chunk.byteLength;
-    }
-    return bytes;
-  } catch (error) {
-    throw asNetworkError(url, abort.signal.aborted ? abort.signal.reason : error);
-  } finally {
-    clearTimeout(timer);
-    closeSync(fd);
   }
 }

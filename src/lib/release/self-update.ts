@@ -1,12 +1,12 @@
-import { chmodSync, createReadStream, createWriteStream, rmSync } from "node:fs";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { createGunzip } from "node:zlib";
 import { VERSION } from "../../version.ts";
-import { errorMessage, PreconditionError, StepFailedError, UsageError } from "../core/errors.ts";
-import { downloadFile, fetchText } from "../core/http.ts";
+import { downloadFile } from "../core/download.ts";
+import { PreconditionError, StepFailedError, UsageError } from "../core/errors.ts";
+import { fetchText } from "../core/http.ts";
 import { log } from "../core/log.ts";
-import { hasProgram, run } from "../core/spawn.ts";
+import { removingOnSignal } from "../core/on-signal.ts";
+import { hasProgram } from "../core/spawn.ts";
 import { parseSha256Sums, parseVersionFile, ReleaseMetadataError } from "../schema/release.ts";
 import { verifySha256 } from "./checksum.ts";
 import {
@@ -21,6 +21,7 @@ import {
 } from "./metadata.ts";
 import { assertWritableDir, locateSelfBinary, probeVersion, replaceBinary, swapWithBackup } from "./self-binary.ts";
 import { fetchSignedSums } from "./signed-sums.ts";
+import { unpack } from "./unpack.ts";
 
 export interface Release {
   version: string;
@@ -108,31 +109,6 @@ export async function checkForUpdate(pinned?: string): Promise<UpdateCheck> {
   return { current: VERSION, latest: release.version, updateAvailable, artifact: release.artifact, url: release.url };
 }
 
-/** Unpack next to the download (same file system as the binary); returns the unpacked path. */
-async function unpack(staged: string, compression: Compression): Promise<string> {
-  if (compression === "none") return staged;
-  const out = staged.slice(0, -`.${compression}`.length);
-  if (compression === "xz") {
-    const result = await run(["xz", "--decompress", "--force", "--", staged]);
-    if (!result.ok)
-      throw new StepFailedError(
-        `xz could not unpack ${staged}: ${result.stderr.trim()}`,
-        `nothing was changed; the download is kept at ${staged}`,
-      );
-    return out;
-  }
-  try {
-    await pipeline(createReadStream(staged), createGunzip(), createWriteStream(out, { mode: 0o600 }));
-  } catch (error) {
-    throw new StepFailedError(
-      `could not unpack ${staged}: ${errorMessage(error)}`,
-      `nothing was changed; the download is kept at ${staged}`,
-    );
-  }
-  rmSync(staged, { force: true });
-  return out;
-}
-
 export interface UpdateResult {
   updated: boolean;
   from: string;
@@ -158,22 +134,31 @@ export async function updateSelf(pinned?: string): Promise<UpdateResult> {
     file: null,
   };
   if (release.version === VERSION) return unchanged;
-  if (!pinned && compareVersions(release.version, VERSION) < 0) return unchanged;
-  assertWritableDir(self.dir);
-  const staged = join(self.dir, `.protocol-update-${release.version}-${release.file}`);
-  log.info(`downloading ${release.url}`);
-  await downloadFile(release.url, staged);
-  await verifySha256(staged, release.file, release.sha256);
-  const binary = await unpack(staged, release.compression);
-  await verifySha256(binary, release.artifact, release.artifactSha256);
-  chmodSync(binary, 0o755);
-  const reported = await probeVersion(binary);
-  if (reported !== release.version) {
-    throw new StepFailedError(
-      `the downloaded binary says it is ${reported}, not ${release.version}`,
-      `nothing was changed; the download is kept at ${binary}`,
+  if (!pinned && compareVersions(release.version, VERSION) < 0)
+    throw new PreconditionError(
+      `the latest release is ${release.version}, older than this protocol (${VERSION}); not going backwards`,
+      `to install ${release.version} anyway, run: protocol self:update --version ${release.version}`,
     );
-  }
+  assertWritableDir(self.dir);
+  const staging = (name: string) => join(self.dir, `.protocol-update-${release.version}-${name}`);
+  const staged = staging(release.file);
+  // Ctrl-C or a supervisor's stop before the rename leaves neither the download nor the unpacked binary.
+  const binary = await removingOnSignal([staged, staging(release.artifact)], async () => {
+    log.info(`downloading ${release.url}`);
+    await downloadFile(release.url, staged);
+    await verifySha256(staged, release.file, release.sha256);
+    const unpacked = await unpack(staged, release.compression);
+    await verifySha256(unpacked, release.artifact, release.artifactSha256);
+    chmodSync(unpacked, 0o755);
+    const reported = await probeVersion(unpacked);
+    if (reported !== release.version) {
+      throw new StepFailedError(
+        `the downloaded binary says it is ${reported}, not ${release.version}`,
+        `nothing was changed; the download is kept at ${unpacked}`,
+      );
+    }
+    return unpacked;
+  });
   replaceBinary(self, binary);
   return {
     updated: true,
