@@ -31,13 +31,14 @@ describe("memory stays flat whatever a child prints", () => {
       const pushed = await fx.push(
         withHook(["sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' x; echo; echo hook-done"]),
       );
-      const run = await sh(["/usr/bin/time", "-f", "maxrss-kb=%M", ...cliArgv(), "git:pull", "--dir", fx.node], {
-        cwd: fx.root,
-        env: { ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` },
-      });
+      const report = join(fx.root, "time.txt");
+      const run = await sh(
+        ["/usr/bin/time", "-o", report, "-f", "maxrss-kb=%M", ...cliArgv(), "git:pull", "--dir", fx.node],
+        { cwd: fx.root, env: { ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` } },
+      );
       expect(run.exitCode).toBe(0);
       expect(await fx.head()).toBe(pushed);
-      const peakKb = Number(/maxrss-kb=(\d+)/.exec(run.stderr)?.[1]);
+      const peakKb = Number(/maxrss-kb=(\d+)/.exec(readFileSync(report, "utf8"))?.[1]);
       expect(peakKb).toBeGreaterThan(0);
       expect(peakKb).toBeLessThan(150 * 1024);
       const hookLines = run.stderr.split("\n").filter((line) => line.includes("hook beforeMove[1]: x"));

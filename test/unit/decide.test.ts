@@ -246,15 +246,37 @@ describe("decide: the plan for each situation", () => {
       { result: "quarantined", steps: ["heal"], again: false },
     ],
     [
-      "a staged rollout: ask the wave and the fleet record first",
+      "a staged rollout: the new commit is fetched first (its own protocol.json says whether it is staged)",
       observed({ remote: { name: "origin", branch: "main", commit: B } }),
       policy({ staged: true }),
+      { result: "up-to-date", steps: ["fetch"], again: true },
+    ],
+    [
+      "a staged rollout: ask the wave and the fleet record before anything moves",
+      observed({ remote: { name: "origin", branch: "main", commit: B }, incoming: clean }),
+      policy({ staged: true }),
+      { result: "up-to-date", steps: ["check-gate"], again: true },
+    ],
+    [
+      "the incoming commit drops its rollout: deployed at once, whatever the disk's protocol.json says",
+      observed({ remote: { name: "origin", branch: "main", commit: B }, incoming: { ...clean, config: {} as never } }),
+      policy({ staged: true }),
+      { result: "deployed", steps: NEW_COMMIT, again: false, deploy: "commit" },
+    ],
+    [
+      "the incoming commit brings a rollout: its wave is asked, though the disk's has none",
+      observed({
+        remote: { name: "origin", branch: "main", commit: B },
+        incoming: { ...clean, config: { rollout: { waves: 3, waveSeconds: 60 } } as never },
+      }),
+      policy({ staged: false }),
       { result: "up-to-date", steps: ["check-gate"], again: true },
     ],
     [
       "wave waiting: nothing moves",
       observed({
         remote: { name: "origin", branch: "main", commit: B },
+        incoming: clean,
         gate: { result: "waiting", message: "w", hint: "h" },
       }),
       policy({ staged: true }),
@@ -264,6 +286,7 @@ describe("decide: the plan for each situation", () => {
       "held by a canary: nothing moves",
       observed({
         remote: { name: "origin", branch: "main", commit: B },
+        incoming: clean,
         gate: { result: "held", message: "w", hint: "h" },
       }),
       policy({ staged: true }),

@@ -142,16 +142,18 @@ export function decide(o: Observed, p: Policy): Plan {
 
   if (isQuarantined(o.recorded, remote, null))
     return final(o, p, "quarantined", "the remote's commit failed before", quarantinedError(o, remote));
-  if (p.staged && p.rollout) {
-    if (o.gate === undefined && !o.done.has("check-gate"))
-      return again({ kind: "check-gate", why: `the rollout's wave and the fleet record for ${shortSha(remote)}` });
-    if (o.gate) return final(o, p, o.gate.result, o.gate.message, { error: o.gate.message, hint: o.gate.hint });
-  }
   const incoming = o.incoming;
   if (!incoming) {
     const held = heldForRoom(o, p, remote);
     if (held) return final(o, p, "disk-full", `no room to fetch ${shortSha(remote)}`, held);
     return again({ kind: "fetch", why: `${o.remote.name}/${o.remote.branch} is at ${shortSha(remote)}` });
+  }
+  // Staged by the incoming commit's own rollout (the disk's when the commit's cannot be read).
+  const staged = incoming.config ? incoming.config.rollout !== undefined : p.staged;
+  if (staged && p.rollout) {
+    if (o.gate === undefined && !o.done.has("check-gate"))
+      return again({ kind: "check-gate", why: `the rollout's wave and the fleet record for ${shortSha(remote)}` });
+    if (o.gate) return final(o, p, o.gate.result, o.gate.message, { error: o.gate.message, hint: o.gate.hint });
   }
   if (incoming.branch !== o.remote.branch)
     return final(o, p, "error", "on another branch", {

@@ -25,7 +25,7 @@ import type { HookRun } from "../schema/state.ts";
 import { pauseForTests } from "./journal.ts";
 import { moveWorkingCopy } from "./move.ts";
 import type { DeployPlan, Step } from "./plan.ts";
-import { protocolJsonAt } from "./protocol-json-at.ts";
+import { protocolJsonAt, withIncomingSettings } from "./protocol-json-at.ts";
 
 export interface DeployRun {
   id: string;
@@ -118,6 +118,8 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
         const incoming = await protocolJsonAt(dc.ctx, plan.to);
         await assertHookEnvAt(dc.ctx, plan.to, incoming);
         await pullIncoming(app, dc.ctx, plan.to, incoming);
+        // Its hooks run around its move (beforeMove too): a push can fix a hook a push broke.
+        app = withIncomingSettings(app, incoming);
       } else if (step.kind === "pull") {
         await assertHookEnvAt(dc.ctx, plan.to, app.config);
         if (composeFiles(app).length > 0) await pullImages(app);

@@ -181,5 +181,8 @@ export async function observeIncoming(eyes: Eyes, head: string | null, to: strin
     { path: app.dir, need: await bytesToWrite(ctx, head, to) },
     { path: app.paths.root, need: STATE_DIR_NEEDS },
   ]);
-  return { branch, changes, ahead: counts.ahead, behind: counts.behind, localFiles, room };
+  // The commit's protocol.json governs taking it; an invalid one is refused by the deploy's first step.
+  const { protocolJsonAt } = await import("./protocol-json-at.ts");
+  const config = await protocolJsonAt(ctx, to).catch(() => null);
+  return { branch, changes, ahead: counts.ahead, behind: counts.behind, localFiles, room, config };
 }

@@ -132,7 +132,9 @@ async function observeMore(
       const { rolloutGate } = await import("../fleet/gate.ts");
       const state = readNodeState(app.paths.status);
       const intervalSeconds = pollInterval(app, options.intervalSeconds);
-      const check = await rolloutGate(app, state, {
+      // The incoming commit's rollout settings: a push can fix a statusRemote a push broke.
+      const { withIncomingSettings } = await import("./protocol-json-at.ts");
+      const check = await rolloutGate(withIncomingSettings(app, o.incoming?.config), state, {
         head: o.head,
         remoteCommit: o.remote.commit!,
         ctx,

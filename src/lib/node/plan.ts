@@ -5,6 +5,7 @@
  */
 import type { Gate } from "../fleet/gate.ts";
 import type { StatusEntry } from "../git/parse.ts";
+import type { ProtocolJson } from "../schema/protocol-json.ts";
 import type { HealState, NodeState, SyncResult } from "../schema/state.ts";
 
 export type DeployReason = "commit" | "image" | "config" | "rollback" | "rewind" | "rewrite";
@@ -34,6 +35,12 @@ export interface Incoming {
   localFiles: string[];
   /** Too little room for the move or the state dir's records: why, and what to do. */
   room: { error: string; hint: string } | null;
+  /**
+   * The incoming commit's protocol.json, validated: what governs taking it (its rollout, its
+   * hooks) is the commit's own, so a push can always fix what a push broke. null: it is invalid
+   * (the deploy's first step refuses it, saying why); undefined: not read.
+   */
+  config?: ProtocolJson | null;
 }
 
 /** The config repo this loop follows (null on Observed: the app has none, or it is not followed). */
@@ -104,6 +111,7 @@ export interface Policy {
   /** false (git:pull --now): deploy a new commit at once, whatever the rollout says. */
   rollout: boolean;
   /** The app has a `rollout` key. */
+  /** The protocol.json on disk has a rollout: the fallback when the incoming commit's cannot be read. */
   staged: boolean;
   /** docker.keepRunning: start services that stopped behind protocol's back. */
   keepRunning: boolean;

@@ -1,4 +1,6 @@
-import { type App, loadApp, pollInterval } from "../app/app.ts";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { type App, loadApp, PROTOCOL_JSON, pollInterval } from "../app/app.ts";
 import { acquireLock, type Lock } from "../app/lock.ts";
 import { readNodeState } from "../app/state.ts";
 import { nextDelayMs } from "../core/backoff.ts";
@@ -71,6 +73,31 @@ async function acquireLoopLocks(app: App, loop: PollLoop): Promise<Lock[]> {
   }
 }
 
+/** What a stat says of the app's protocol.json: a change shows without reading it. */
+function configStamp(dir: string): string {
+  const stat = statSync(join(dir, PROTOCOL_JSON), { throwIfNoEntry: false });
+  return stat ? `${stat.ino}:${stat.size}:${stat.mtimeMs}` : "none";
+}
+
+/**
+ * The app as the loop runs it next: read again when its protocol.json changed since `stamp` (a
+ * git:pull or deploy:rollback by hand, an edit), whoever changed it. One that became invalid is
+ * said, and the loop goes on with what it had.
+ */
+function followConfigFile(app: App, stamp: { value: string }): App {
+  const now = configStamp(app.dir);
+  if (now === stamp.value) return app;
+  stamp.value = now;
+  try {
+    const next = loadApp(app.dir);
+    log.info(`${PROTOCOL_JSON} changed: read again`);
+    return next;
+  } catch (error) {
+    log.warn(`${PROTOCOL_JSON} changed and cannot be used: ${errorMessage(error)} (going on with the one read before)`);
+    return app;
+  }
+}
+
 /**
  * A loop in this process: poll until SIGTERM/SIGINT. A signal lets the current step finish, then
  * the lock is released and the function returns. Nothing the remote does ends the loop.
@@ -94,6 +121,7 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
   process.on("SIGINT", onInt);
   process.on("SIGHUP", onHup);
   let app = initial;
+  const stamp = { value: configStamp(app.dir) };
   const interval = (current: App) => pollInterval(current, loop.intervalSeconds);
   // Polls that threw (a full state dir cannot even record its failure) back off like failed syncs.
   let skipped = 0;
@@ -106,8 +134,13 @@ export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
           log.error(`${loop.label} no longer holds ${lost.path}: another loop took it; stopping this one`);
           break;
         }
+        // A protocol.json changed by anyone (a stat each poll, no read) is followed from this poll on.
+        app = followConfigFile(app, stamp);
         // The new commit may carry a new protocol.json (branch, interval): follow it.
-        if (await loop.poll(app, interval(app) * 1000, stop.signal)) app = loadApp(app.dir);
+        if (await loop.poll(app, interval(app) * 1000, stop.signal)) {
+          app = loadApp(app.dir);
+          stamp.value = configStamp(app.dir);
+        }
         skipped = 0;
       } catch (error) {
         // The lock (held by a long git:pull) or the state dir (full) can throw here: skip this poll.

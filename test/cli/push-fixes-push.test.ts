@@ -1,0 +1,52 @@
+/**
+ * Issue 29, item 7: a bad commit can never strand a node from its own fix. What governs taking a
+ * commit (its hooks, its rollout) is the commit's own protocol.json, and the loop notices a
+ * protocol.json changed by anyone at its next poll (a stat, not a read).
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { eventually, Fixture } from "../helpers/fixture.ts";
+
+let fx: Fixture;
+beforeEach(async () => (fx = await Fixture.create()));
+afterEach(async () => fx[Symbol.asyncDispose]());
+
+async function status(): Promise<any> {
+  const run = await fx.cli(["status", "--dir", fx.node, "--json"]);
+  return JSON.parse(run.stdout);
+}
+
+const withBeforeMove = (code: number, note: string) => ({
+  "protocol.json": JSON.stringify({ deploy: { hooks: { beforeMove: [{ run: ["sh", "-c", `exit ${code}`] }] } } }),
+  "docker-compose.yml": "services:\n  app:\n    image: busybox\n",
+  "note.txt": note,
+});
+
+describe("a push can fix what a push broke", () => {
+  test("a commit's beforeMove hook is its own: one that fails keeps it out, the commit that fixes the hook deploys", async () => {
+    const before = await fx.head();
+    await fx.push(withBeforeMove(1, "broken hook\n"));
+    const refused = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true });
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toContain("hook beforeMove[1]");
+    expect(await fx.head()).toBe(before);
+
+    const fixed = await fx.push(withBeforeMove(0, "fixed hook\n"));
+    const deployed = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true });
+    expect(deployed.exitCode).toBe(0);
+    expect(await fx.head()).toBe(fixed);
+  }, 60_000);
+
+  test("the loop follows a protocol.json a git:pull by hand brought, at its next poll", async () => {
+    expect((await fx.cli(["git:slave", "--dir", fx.node, "--interval", "3600"])).exitCode).toBe(0);
+    expect(await eventually(async () => (await status()).deployedCommit === (await fx.head()), 10_000)).toBe(true);
+    const pushed = await fx.push({ "protocol.json": JSON.stringify({ git: { remotename: "upstream" } }) });
+    expect((await fx.cli(["git:pull", "--dir", fx.node])).exitCode).toBe(0);
+    expect(await fx.head()).toBe(pushed);
+    // The loop sleeps for an hour: `sync` wakes it. It asks for the remote the new protocol.json names.
+    expect((await fx.cli(["sync", "--dir", fx.node])).exitCode).toBe(0);
+    expect(await eventually(async () => ((await status()).lastSync?.error ?? "").includes("upstream"), 10_000)).toBe(
+      true,
+    );
+    await fx.cli(["stop", "--dir", fx.node]);
+  }, 60_000);
+});
