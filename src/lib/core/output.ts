@@ -44,3 +44,11 @@ export function renderGroups(groups: { title: string; rows: string[][] }[]): str
     return [...(index > 0 ? [""] : []), group.title, ...lines];
   });
 }
+
+/** Seconds as a person reads them: "42s", "5m04s", "3h12m". */
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}

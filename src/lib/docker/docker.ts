@@ -46,6 +46,11 @@ export function composeIdleTimeoutMs(env: Record<string, string | undefined> = n
   return (Number.isFinite(seconds) && seconds > 0 ? seconds : 600) * 1000;
 }
 
+/** A long compose step is given up after this long in all: six times its silence limit (an hour by default). */
+export function composeTotalTimeoutMs(env: Record<string, string | undefined> = nodeEnv()): number {
+  return composeIdleTimeoutMs(env) * 6;
+}
+
 /** A question to the engine that got no answer in time: the infrastructure's fault, never the commit's. */
 export function engineSilent(what: string, timeoutMs: number): StepFailedError {
   const error = new StepFailedError(
@@ -139,17 +144,24 @@ export async function compose(app: App, args: string[], options: ComposeOptions 
   // At a terminal, the long steps show compose's own progress as it comes (still captured for the error).
   const tee = !options.inherit && LONG_STEPS.has(args[0] ?? "") && isTerminal(2);
   // Output for people (all but the quiet queries, whose stdout is read) keeps its tail only.
-  const bounds = !options.inherit && LONG_STEPS.has(args[0] ?? "") ? { idleTimeoutMs: composeIdleTimeoutMs() } : {};
+  const bounds =
+    !options.inherit && LONG_STEPS.has(args[0] ?? "")
+      ? { idleTimeoutMs: composeIdleTimeoutMs(), timeoutMs: composeTotalTimeoutMs() }
+      : null;
   const result = await run(argv, {
     cwd: app.dir,
     inherit: options.inherit,
     tee,
     tailOnly: !options.quiet,
-    ...bounds,
+    ...(bounds ?? {}),
     ...options.spawn,
   });
-  if (result.timedOut && bounds.idleTimeoutMs && !options.spawn?.timeoutMs) {
-    throw engineSilent(`${cli.argv.join(" ")} ${args[0]} (nothing printed)`, bounds.idleTimeoutMs);
+  if (result.timedOut && bounds && !options.spawn?.timeoutMs) {
+    const total = result.durationMs >= bounds.timeoutMs;
+    throw engineSilent(
+      `${cli.argv.join(" ")} ${args[0]} (${total ? "not done in time" : "nothing printed"})`,
+      total ? bounds.timeoutMs : bounds.idleTimeoutMs,
+    );
   }
   if (!result.ok && !options.allowFailure) {
     throw stepFailure(`${cli.argv.join(" ")} ${args[0]}`, result);

@@ -27,6 +27,15 @@ export function networkIdleTimeoutMs(env: Record<string, string | undefined> = p
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 60_000;
 }
 
+/**
+ * Network git is given up after this long in all, however it moves (a server that drips progress
+ * for ever): PROTOCOL_NETWORK_TOTAL_TIMEOUT (seconds), 30 minutes by default.
+ */
+export function networkTotalTimeoutMs(env: Record<string, string | undefined> = process.env): number {
+  const seconds = Number(env.PROTOCOL_NETWORK_TOTAL_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1_800_000;
+}
+
 export interface GitContext extends GitAuth {
   dir: string;
 }
@@ -47,7 +56,7 @@ export async function network(
   }
   // A fetch or clone at a terminal shows git's own progress (the loop's log gets none of it).
   const tee = (args.includes("fetch") || args[0] === "clone") && isTerminal(2);
-  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs, tee, signal });
+  return run(["git", ...args], { cwd: ctx.dir, env, idleTimeoutMs, timeoutMs: networkTotalTimeoutMs(), tee, signal });
 }
 
 export async function git(
@@ -126,8 +135,11 @@ export async function remoteUrl(ctx: GitContext, remote: string): Promise<string
 
 export function unreachable(remote: string, result: SpawnResult, idleTimeoutMs = networkIdleTimeoutMs()): NetworkError {
   const cause = result.timedOut ? null : diagnose(result.stderr);
+  const total = networkTotalTimeoutMs();
   const why = result.timedOut
-    ? `nothing received for ${idleTimeoutMs / 1000}s`
+    ? result.durationMs >= total
+      ? `not done after ${total / 1000}s (PROTOCOL_NETWORK_TOTAL_TIMEOUT)`
+      : `nothing received for ${idleTimeoutMs / 1000}s`
     : cause && cause.kind !== "network"
       ? cause.message
       : stderrTail(stripProgress(result.stderr), result.exitCode, result.signal);

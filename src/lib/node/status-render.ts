@@ -2,7 +2,7 @@
 
 import { describeLoop } from "../app/loops.ts";
 import { mb } from "../core/disk.ts";
-import { renderTable, shortSha } from "../core/output.ts";
+import { duration, renderTable, shortSha } from "../core/output.ts";
 import type { NodeStatus } from "./status.ts";
 import type { SupervisorStatus } from "./supervisor.ts";
 
@@ -72,7 +72,13 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
       "fleet",
       `record not pushed (${report.failures} tries): ${report.error}; retried at ${new Date(report.nextAt).toISOString()}`,
     ]);
-  if (status.lock) rows.push(["lock", `held by pid ${status.lock.pid} (${status.lock.command})`]);
+  const pass = status.pass;
+  if (pass?.stuck)
+    rows.push([
+      "STUCK",
+      `${pass.command} (pid ${pass.pid}) has run for ${duration(pass.seconds)}, longer than all its limits (${duration(pass.boundSeconds)}): nothing is followed meanwhile; protocol restart ends it`,
+    ]);
+  else if (pass) rows.push(["running", `${pass.command} (pid ${pass.pid}) for ${duration(pass.seconds)}`]);
   if (status.paused)
     rows.push([
       "paused",

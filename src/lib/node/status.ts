@@ -14,6 +14,7 @@ import { projectContainers } from "../docker/containers.ts";
 import { composeFiles, composeProject } from "../docker/docker.ts";
 import { nodeIdentity } from "../fleet/identity.ts";
 import { gitContext } from "../git/auth.ts";
+import { checkoutLockPath } from "../git/checkout-lock.ts";
 import { currentBranch, gitDir, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
@@ -35,6 +36,12 @@ export interface NodeStatus {
   lastSync: NodeState["lastSync"];
   lastDeploy: DeployRecord | null;
   lock: LockHolder | null;
+  /**
+   * The pass (or deploy, rollback, relink) running now, from the app's sync lock (this state dir's,
+   * else the working copy's own: another state dir's): how long it has run, and whether that is
+   * longer than all its limits added up (stuck: something escaped a limit; restart ends it).
+   */
+  pass: { command: string; pid: number; since: string; seconds: number; boundSeconds: number; stuck: boolean } | null;
   /** Held by deploy:rollback until start or git:slave. */
   paused: NodeState["paused"];
   /** A commit that failed its deploy and is skipped until the remote moves. */
@@ -116,6 +123,25 @@ function readIdentity(): NodeStatus["node"] {
   }
 }
 
+async function runningPass(app: App, stateHolder: LockHolder | null): Promise<NodeStatus["pass"]> {
+  const live = (holder: LockHolder | null) => (holder && !isStale(holder) ? holder : null);
+  const holder =
+    live(stateHolder) ?? live(readLockHolder(await checkoutLockPath(app.dir, "sync.lock").catch(() => "/nonexistent")));
+  if (!holder) return null;
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(holder.since)) / 1000));
+  // Loaded only when a pass runs: the deploy path's limits are not start-up's to load.
+  const { passBoundSeconds } = await import("./pass-bound.ts");
+  const boundSeconds = passBoundSeconds(app);
+  return {
+    command: holder.command,
+    pid: holder.pid,
+    since: holder.since,
+    seconds,
+    boundSeconds,
+    stuck: seconds > boundSeconds,
+  };
+}
+
 /** Everything `status` shows, from local state and the docker engine: no network. */
 export async function readNodeStatus(app: App): Promise<NodeStatus> {
   const ctx = gitContext(app);
@@ -138,6 +164,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     lastSync: state.lastSync,
     lastDeploy: readDeploys(app.paths.deploys).at(-1) ?? null,
     lock: holder && !isStale(holder) ? holder : null,
+    pass: await runningPass(app, holder),
     paused: state.paused,
     quarantine: state.quarantine,
     deploying: state.deploying && holder && !isStale(holder) ? state.deploying : null,
