@@ -12,7 +12,7 @@ import { readFleet } from "../../src/lib/fleet/records.ts";
 import { fleetRef, freezeRef, pushRef, scratchRepo, writeRecordCommit } from "../../src/lib/fleet/refs.ts";
 import { flushReport, queueReport } from "../../src/lib/fleet/report.ts";
 import type { FleetRecord } from "../../src/lib/schema/fleet.ts";
-import { git } from "../helpers/fixture.ts";
+import { git, sh } from "../helpers/fixture.ts";
 import { startGitHttp } from "../helpers/git-http.ts";
 
 const A = "a".repeat(40);
@@ -96,12 +96,43 @@ describe("reading the fleet record", () => {
     await git(hand, "push", "--quiet", status, "HEAD:refs/protocol/fleet/production/garbage");
     const view = (await readFleet(status, "production")).get("production")!;
     expect(view.records.map((r) => r.node)).toEqual(["good"]);
-    expect(view.ignored.sort()).toEqual([
-      "refs/protocol/fleet/production/garbage",
-      "refs/protocol/fleet/production/huge",
-      "refs/protocol/fleet/production/liar",
+    expect(view.ignored.map(({ ref, why }) => `${ref}: ${why}`).sort()).toEqual([
+      "refs/protocol/fleet/production/garbage: record.json is not JSON",
+      "refs/protocol/fleet/production/huge: record.json is 10.1 KiB, over the 4.0 KiB cap: not read, not kept",
+      'refs/protocol/fleet/production/liar: its record names node "someone-else", not liar',
     ]);
     expect(view.freeze?.reason).toBe("(unreadable freeze record)");
+  });
+
+  test("a 5 MB record is refused by node and why, never kept in the scratch repo, and not fetched again", async () => {
+    await write(status, fleetRef("production", "good"), record("good"));
+    // A hostile node's record, made by hand: 5 MB of random bytes as record.json.
+    const blobFile = join(root, "blob");
+    writeFileSync(blobFile, crypto.getRandomValues(new Uint8Array(5 * 1024 * 1024)));
+    const blob = (await git(status, "hash-object", "-w", blobFile)).trim();
+    const tree = (
+      await sh(["git", "mktree"], { cwd: status, input: `100644 blob ${blob}\trecord.json\n` })
+    ).stdout.trim();
+    const commit = (await git(status, "commit-tree", tree, "-m", "huge")).trim();
+    await git(status, "update-ref", fleetRef("production", "huge"), commit);
+    await using server = startGitHttp(join(root, "srv"));
+    const url = server.url("status.git");
+    const view = (await readFleet(url, "production")).get("production")!;
+    expect(view.records.map((r) => r.node)).toEqual(["good"]);
+    expect(view.ignored).toEqual([
+      {
+        ref: "refs/protocol/fleet/production/huge",
+        why: "record.json is 5.0 MiB, over the 4.0 KiB cap: not read, not kept",
+      },
+    ]);
+    const scratch = (await scratchRepo(url)).dir;
+    for (const object of [blob, commit])
+      expect((await sh(["git", "cat-file", "-e", object], { cwd: scratch })).exitCode).not.toBe(0);
+    const refs = server.refsRequests("status.git");
+    const again = (await readFleet(url, "production")).get("production")!;
+    // One ls-remote and no fetch: the refused commit is remembered while the ref points at it.
+    expect(server.refsRequests("status.git")).toBe(refs + 1);
+    expect(again.ignored).toEqual(view.ignored);
   });
 
   test("a status remote that does not answer is a network error naming it", async () => {

@@ -17,11 +17,8 @@ import {
   unreachable,
 } from "../git/git.ts";
 import { parseBatchCheck, parseLsRemoteRefs } from "../git/parse.ts";
-import { readBlobs } from "../git/tree.ts";
 
 export const RECORD_FILE = "record.json";
-/** A record is a few hundred bytes; a bigger one is not read (a hostile node cannot fill memory). */
-export const MAX_RECORD_BYTES = 4096;
 
 /**
  * The status remote gets a quarter of the app remote's silence (15 s by default): a stalled status
@@ -78,28 +75,6 @@ export async function haveCommits(ctx: GitContext, commits: string[]): Promise<S
   const result = await git(ctx, ["cat-file", "--batch-check"], { input: `${commits.join("\n")}\n` });
   const found = result.ok ? parseBatchCheck(result.stdout, commits.length) : [];
   return new Set(commits.filter((_, i) => found[i]?.type === "commit"));
-}
-
-/** record.json of each commit, parsed: commit → JSON value; a missing, oversized or non-JSON one is left out. */
-export async function readRecords(ctx: GitContext, commits: string[]): Promise<Map<string, unknown>> {
-  const out = new Map<string, unknown>();
-  if (commits.length === 0) return out;
-  const asked = commits.map((commit) => `${commit}:${RECORD_FILE}`);
-  const check = await git(ctx, ["cat-file", "--batch-check"], { input: `${asked.join("\n")}\n` });
-  const entries = check.ok ? parseBatchCheck(check.stdout, asked.length) : [];
-  const blobs = new Map<string, string>();
-  entries.forEach((entry, i) => {
-    if (entry?.type === "blob" && entry.size <= MAX_RECORD_BYTES) blobs.set(commits[i]!, entry.object);
-  });
-  const texts = await readBlobs(ctx, [...new Set(blobs.values())]);
-  for (const [commit, blob] of blobs) {
-    try {
-      out.set(commit, JSON.parse(texts.get(blob) ?? ""));
-    } catch {
-      // not JSON: left out, like any record that does not pass its schema
-    }
-  }
-  return out;
 }
 
 /** A parentless commit holding `data` as record.json, in the scratch repo. */
