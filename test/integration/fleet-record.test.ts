@@ -11,6 +11,7 @@ import { readNodeState, updateNodeState } from "../../src/lib/app/state.ts";
 import { readFleet } from "../../src/lib/fleet/records.ts";
 import { fleetRef, freezeRef, pushRef, scratchRepo, writeRecordCommit } from "../../src/lib/fleet/refs.ts";
 import { flushReport, queueReport } from "../../src/lib/fleet/report.ts";
+import { fleetReport, renderFleet } from "../../src/lib/fleet/view.ts";
 import type { FleetRecord } from "../../src/lib/schema/fleet.ts";
 import { git, sh } from "../helpers/fixture.ts";
 import { startGitHttp } from "../helpers/git-http.ts";
@@ -38,6 +39,8 @@ const record = (node: string, extra: Partial<FleetRecord> = {}): FleetRecord => 
   dueAt: null,
   error: null,
   version: "test",
+  machine: null,
+  conflict: null,
   ...extra,
 });
 
@@ -170,6 +173,50 @@ describe("pushing this node's record", () => {
       const view = (await readFleet(status, "default")).get("default")!;
       expect(view.records).toMatchObject([{ node: "web-9", result: "rolled-back", commit: A }]);
     } finally {
+      delete process.env.PROTOCOL_NODE_ID;
+    }
+  });
+});
+
+describe("one node id on two machines", () => {
+  test("each push finds the other machine's record: the record, the state and the log say so; alone again, it clears", async () => {
+    const dir = join(root, "app");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "protocol.json"), JSON.stringify({ name: "shop", rollout: { statusRemote: status } }));
+    const saved = process.env.PROTOCOL_HOME;
+    process.env.PROTOCOL_NODE_ID = "web-1";
+    // Two machines: two state dirs (each its own random machine id), one PROTOCOL_NODE_ID.
+    const push = async (machine: string) => {
+      process.env.PROTOCOL_HOME = join(root, machine);
+      const app = loadApp(dir);
+      queueReport(app, { commit: A, running: A, result: "deployed" });
+      updateNodeState(app.paths.status, {
+        fleetReport: { ...readNodeState(app.paths.status).fleetReport!, nextAt: 0 },
+      });
+      await flushReport(app);
+      const view = (await readFleet(status, "default")).get("default")!;
+      return { state: readNodeState(app.paths.status), record: view.records[0]! };
+    };
+    try {
+      const first = await push("machine-a");
+      expect(first.record.machine).toMatch(/\/[0-9a-f]{12}$/);
+      expect(first.record.conflict).toBeNull();
+      const second = await push("machine-b");
+      expect(second.record.machine).not.toBe(first.record.machine);
+      expect(second.record.conflict).toEqual({ machine: first.record.machine!, at: first.record.at });
+      expect(second.state.fleetConflict).toMatchObject({ node: "web-1", machine: first.record.machine! });
+      const lines = renderFleet(fleetReport(await readFleet(status, "default"), Date.now(), 600_000), status);
+      expect(lines.find((line) => line.startsWith("web-1"))).toContain(
+        `two machines: also reported from ${first.record.machine}`,
+      );
+      // Machine a again: it finds b's record.
+      expect((await push("machine-a")).record.conflict?.machine).toBe(second.record.machine!);
+      // And once more with no one in between: its own record, no conflict.
+      const alone = await push("machine-a");
+      expect(alone.record.conflict).toBeNull();
+      expect(alone.state.fleetConflict).toBeNull();
+    } finally {
+      process.env.PROTOCOL_HOME = saved;
       delete process.env.PROTOCOL_NODE_ID;
     }
   });

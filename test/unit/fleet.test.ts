@@ -24,6 +24,8 @@ const record = (node: string, commit: string, result: FleetRecord["result"], at:
   dueAt: null,
   error: null,
   version: "1.0.0",
+  machine: null,
+  conflict: null,
 });
 
 describe("node identity", () => {

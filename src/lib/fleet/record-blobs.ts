@@ -20,6 +20,7 @@ export const MAX_RECORD_BYTES = 4096;
 /** What a record commit holds: its parsed record.json, or why it was not read. */
 export type RecordRead = { value: unknown } | { why: string };
 
+const MAX_REFUSED = 1000;
 const RefusedSchema = v.record(v.string(), v.string());
 const refusedPath = (ctx: GitContext) => join(ctx.dir, "protocol-refused.json");
 
@@ -62,7 +63,7 @@ export async function readRecords(
       out.set(commit, { why: `${RECORD_FILE} is not JSON` });
     }
   }
-  await forget(ctx, commits, refused, oversized);
+  await forget(ctx, refused, oversized);
   for (const commit of commits) {
     const why = refused.get(commit) ?? oversized.get(commit);
     if (why) out.set(commit, { why });
@@ -70,20 +71,12 @@ export async function readRecords(
   return out;
 }
 
-/**
- * Drop the oversized commits from the scratch repo (their refs, then every object no ref reaches)
- * and remember them; the memory keeps only commits still pointed at.
- */
-async function forget(
-  ctx: GitContext,
-  current: string[],
-  refused: Map<string, string>,
-  oversized: Map<string, string>,
-): Promise<void> {
-  const kept = new Map([...refused, ...oversized].filter(([commit]) => current.includes(commit)));
-  if (oversized.size === 0 && kept.size === refused.size) return;
-  writeJsonAtomic(refusedPath(ctx), Object.fromEntries(kept), false);
+/** Drop the oversized commits from the scratch repo (their refs, then every object no ref reaches) and remember them. */
+async function forget(ctx: GitContext, refused: Map<string, string>, oversized: Map<string, string>): Promise<void> {
   if (oversized.size === 0) return;
+  // The newest MAX_REFUSED: a fleet read of every environment also forgets those no ref points at.
+  const memory = [...refused, ...oversized].slice(-MAX_REFUSED);
+  writeJsonAtomic(refusedPath(ctx), Object.fromEntries(memory), false);
   const listed = await git(ctx, ["for-each-ref", "--format=%(objectname) %(refname)"]);
   const deletes = listed.stdout
     .split("\n")
@@ -92,4 +85,10 @@ async function forget(
     .map(([, ref]) => `delete ${ref}\n`);
   await git(ctx, ["update-ref", "--stdin"], { input: deletes.join("") });
   await git(ctx, ["gc", "--prune=now", "--quiet"]);
+}
+
+/** Forget the refused commits no ref points at any more (the node wrote a new record). */
+export function pruneRefused(ctx: GitContext, refused: Map<string, string>, current: string[]): void {
+  const kept = [...refused].filter(([commit]) => current.includes(commit));
+  if (kept.length < refused.size) writeJsonAtomic(refusedPath(ctx), Object.fromEntries(kept), false);
 }

@@ -10,7 +10,7 @@ import {
   ReleaseRecordSchema,
 } from "../schema/fleet.ts";
 import { nodeIdProblem } from "../schema/node-id.ts";
-import { type RecordRead, readRecords, refusedCommits } from "./record-blobs.ts";
+import { pruneRefused, type RecordRead, readRecords, refusedCommits } from "./record-blobs.ts";
 import { fetchRefs, haveCommits, listRefs, scratchRepo } from "./refs.ts";
 
 export interface EnvView {
@@ -59,6 +59,8 @@ export async function readFleet(url: string, env: string | null): Promise<FleetV
   const changed = [...refs].filter(([, commit]) => !have.has(commit) && !refused.has(commit)).map(([ref]) => ref);
   await fetchRefs(ctx, url, changed, patterns);
   const data = await readRecords(ctx, commits, refused);
+  // Only a read of every environment sees every ref that may point at a refused commit.
+  if (env === null) pruneRefused(ctx, refusedCommits(ctx), commits);
   const view: FleetView = new Map();
   const viewOf = (name: string) => {
     const entry = view.get(name) ?? { records: [], freeze: null, releases: [], ignored: [] };

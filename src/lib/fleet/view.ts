@@ -49,6 +49,7 @@ export function formatAge(seconds: number): string {
 }
 
 function note(node: FleetNode): string {
+  if (node.conflict) return `two machines: also reported from ${node.conflict.machine} at ${node.conflict.at}`;
   if (node.clockAhead) return `clock ahead: reported at ${node.at}${node.stale ? ", and stale" : ""}`;
   if (node.stale) return `stale: no report since ${node.at}`;
   if (node.result === "waiting" && node.dueAt) return `deploys at ${node.dueAt}`;

@@ -2,6 +2,7 @@
 
 import { describeLoop } from "../app/loops.ts";
 import { renderTable, shortSha } from "../core/output.ts";
+import { CONFLICT_FIX, conflictMessage } from "../fleet/report.ts";
 import type { NodeStatus } from "./status.ts";
 import type { SupervisorStatus } from "./supervisor.ts";
 
@@ -71,6 +72,8 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
       "fleet",
       `record not pushed (${report.failures} tries): ${report.error}; retried at ${new Date(report.nextAt).toISOString()}`,
     ]);
+  if (status.fleetConflict)
+    rows.push(["fleet", `${conflictMessage(status.fleetConflict.node, status.fleetConflict)}; ${CONFLICT_FIX}`]);
   if (status.lock) rows.push(["lock", `held by pid ${status.lock.pid} (${status.lock.command})`]);
   if (status.paused)
     rows.push([

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { FleetReportSchema, RolloutStateSchema } from "./fleet.ts";
+import { FleetConflictSchema, FleetReportSchema, RolloutStateSchema } from "./fleet.ts";
 
 export const SYNC_RESULTS = [
   "up-to-date",
@@ -134,6 +134,8 @@ export const NodeStateSchema = v.object({
   rollout: v.optional(v.nullable(RolloutStateSchema), null),
   /** This node's fleet record, waiting to be pushed to rollout.statusRemote. */
   fleetReport: v.optional(v.nullable(FleetReportSchema), null),
+  /** Another machine reports under this node's id (found by the last push); null when the last push found none. */
+  fleetConflict: v.optional(v.nullable(FleetConflictSchema), null),
   /** The remote tip as last seen by ls-remote. */
   remoteCommit: v.optional(sha, null),
   remoteSeenAt: v.optional(v.nullable(iso), null),
