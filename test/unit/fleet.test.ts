@@ -178,6 +178,13 @@ describe("the fleet record", () => {
     const [env] = fleetReport(new Map([["production", view(records)]]), now, 600_000);
     const forger = env!.nodes.find((n) => n.node === "forger")!;
     expect(forger).toMatchObject({ clockAhead: true, stale: true, ageSeconds: 0 });
+    // Not a time at all: the same, never NaN.
+    const [garbled] = fleetReport(
+      new Map([["production", view([record("x", A, "deployed", "yesterday-ish")])]]),
+      now,
+      600_000,
+    );
+    expect(garbled!.nodes[0]).toMatchObject({ clockAhead: true, ageSeconds: 0 });
     expect(renderFleet([env!], "x").find((line) => line.startsWith("forger"))).toContain(
       "clock ahead: reported at 2099-01-01T00:00:00.000Z, and stale",
     );

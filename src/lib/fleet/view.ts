@@ -31,7 +31,8 @@ export function fleetReport(view: FleetView, now: number, staleMs: number): Flee
       nodes: entry.records
         .map((r) => ({
           ...r,
-          ageSeconds: Math.max(0, Math.round((now - Date.parse(r.at)) / 1000)),
+          // A time that is not one (a forged record) reads as age 0, and clock ahead.
+          ageSeconds: Math.max(0, Math.round((now - Date.parse(r.at)) / 1000)) || 0,
           stale: stale.has(r.node),
           clockAhead: clockAhead(r, now),
         }))
