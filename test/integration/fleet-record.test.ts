@@ -153,6 +153,27 @@ describe("pushing this node's record", () => {
     return loadApp(dir);
   }
 
+  test("a record push is one request while the node is its ref's only writer (the last push is its lease)", async () => {
+    await git(status, "config", "http.receivepack", "true");
+    await using server = startGitHttp(join(root, "srv"));
+    const app = appWith(server.url("status.git"));
+    process.env.PROTOCOL_NODE_ID = "web-1";
+    try {
+      for (const result of ["deployed", "failed", "deployed"] as const) {
+        queueReport(app, { commit: A, running: A, result });
+        updateNodeState(app.paths.status, {
+          fleetReport: { ...readNodeState(app.paths.status).fleetReport!, nextAt: 0 },
+        });
+        const before = server.refsRequests("status.git");
+        await flushReport(app);
+        expect(readNodeState(app.paths.status).fleetReport).toBeNull();
+        expect(server.refsRequests("status.git")).toBe(before + 1);
+      }
+      expect(readNodeState(app.paths.status).fleetConflict).toBeNull();
+    } finally {
+      delete process.env.PROTOCOL_NODE_ID;
+    }
+  });
   test("a push that fails stays queued with its error and a backoff; once the remote answers it goes out", async () => {
     const down = appWith("git://127.0.0.1:1/status.git");
     process.env.PROTOCOL_NODE_ID = "web-9";

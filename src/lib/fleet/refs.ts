@@ -93,10 +93,20 @@ export async function writeRecordCommit(ctx: GitContext, data: unknown, message:
   return result.stdout.trim();
 }
 
-/** Point `ref` on the status remote at `commit` (forced: each ref has one writer), or delete it (null). */
-export async function pushRef(ctx: GitContext, url: string, ref: string, commit: string | null): Promise<void> {
-  const refspec = commit ? `+${commit}:${ref}` : `:${ref}`;
-  const { result, failure } = await talk(ctx, url, ["push", "--quiet", "--no-verify", "--", url, refspec]);
+/**
+ * Point `ref` on the status remote at `commit` (forced: each ref has one writer), or delete it (null).
+ * With a `lease` (the commit expected there, null for none), only if the ref is still there.
+ */
+export async function pushRef(
+  ctx: GitContext,
+  url: string,
+  ref: string,
+  commit: string | null,
+  lease?: string | null,
+): Promise<void> {
+  const refspec = commit ? `${lease === undefined ? "+" : ""}${commit}:${ref}` : `:${ref}`;
+  const leased = lease === undefined ? [] : [`--force-with-lease=${ref}:${lease ?? ""}`];
+  const { result, failure } = await talk(ctx, url, ["push", "--quiet", "--no-verify", ...leased, "--", url, refspec]);
   if (result.timedOut) throw failure();
   if (!result.ok)
     throw stepFailure(`git push to ${url}`, result, "check that this machine may push to rollout.statusRemote");

@@ -12,8 +12,8 @@ import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
 import type { Conflict, FleetRecord } from "../schema/fleet.ts";
 import { machineName, nodeIdentity } from "./identity.ts";
-import { fleetRef, pushRef, scratchRepo, writeRecordCommit } from "./refs.ts";
-import { readOwnRef, rememberPushed } from "./twins.ts";
+import { fleetRef, scratchRepo, writeRecordCommit } from "./refs.ts";
+import { pushOwnRecord } from "./twins.ts";
 import { spreadMs, wavePlace } from "./waves.ts";
 
 /** The environment name a node reports under when it has none (no config repo, no start <env>). */
@@ -96,12 +96,11 @@ export async function flushReport(app: App): Promise<void> {
   try {
     const ctx = await scratchRepo(target.url);
     const ref = fleetRef(target.env, target.node);
-    const machine = pending.record.machine ?? machineName();
-    const { conflict } = await readOwnRef(ctx, target.url, ref, machine);
-    const record = { ...pending.record, machine, conflict };
-    const commit = await writeRecordCommit(ctx, record, `${record.node}: ${record.result} ${shortSha(record.commit)}`);
-    await pushRef(ctx, target.url, ref, commit);
-    await rememberPushed(ctx, ref, commit);
+    const record = { ...pending.record, machine: pending.record.machine ?? machineName() };
+    const message = `${record.node}: ${record.result} ${shortSha(record.commit)}`;
+    const conflict = await pushOwnRecord(ctx, target.url, ref, record.machine, (found) =>
+      writeRecordCommit(ctx, { ...record, conflict: found }, message),
+    );
     if (pending.failures > 0) log.info(`fleet record pushed to ${target.url} after ${pending.failures} failed tries`);
     if (conflict) log.warn(conflictMessage(target.node, conflict));
     const fleetConflict = conflict ? { node: target.node, ...conflict, seenAt: new Date().toISOString() } : null;
