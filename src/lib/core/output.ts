@@ -6,7 +6,18 @@
 import { safeLine } from "./safe-line.ts";
 
 export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
+  console.log(renderJson(value));
+}
+
+/**
+ * One JSON document, with DEL and the C1 controls escaped too (JSON.stringify leaves them raw, and
+ * a terminal may read \u009b as the start of an escape sequence): still the same JSON. Pure.
+ */
+export function renderJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export function printLines(lines: string[]): void {
