@@ -125,9 +125,13 @@ describe("reading the fleet record", () => {
     expect(view.ignored).toEqual([
       {
         ref: "refs/protocol/fleet/production/huge",
+        node: "huge",
         why: "record.json is 5.0 MiB, over the 4.0 KiB cap: not read, not kept",
       },
     ]);
+    expect(renderFleet(fleetReport(new Map([["production", view]]), Date.now(), 600_000), url)).toContain(
+      "ignored the record of node huge (refs/protocol/fleet/production/huge): record.json is 5.0 MiB, over the 4.0 KiB cap: not read, not kept",
+    );
     const scratch = (await scratchRepo(url)).dir;
     for (const object of [blob, commit])
       expect((await sh(["git", "cat-file", "-e", object], { cwd: scratch })).exitCode).not.toBe(0);

@@ -23,6 +23,8 @@ export interface EnvView {
 
 export interface Ignored {
   ref: string;
+  /** For a node's record: the node its ref names. */
+  node?: string;
   why: string;
 }
 
@@ -77,7 +79,7 @@ export async function readFleet(url: string, env: string | null): Promise<FleetV
       const record = v.safeParse(FleetRecordSchema, value);
       if (record.success && record.output.node === parsed.node && record.output.env === parsed.env)
         target.records.push(record.output);
-      else target.ignored.push({ ref, why: whyIgnored(read, record, parsed) });
+      else target.ignored.push({ ref, node: parsed.node, why: whyIgnored(read, record, parsed) });
     } else if (parsed.kind === "freeze") {
       const freeze = v.safeParse(FreezeRecordSchema, value);
       if (freeze.success) target.freeze = freeze.output;

@@ -63,7 +63,8 @@ export function renderFleet(reports: FleetEnvReport[], url: string): string[] {
     const lines = [`${report.env}: ${report.nodes.length} nodes (${url})`];
     if (report.frozen) lines.push(`frozen since ${report.frozen.at} by ${report.frozen.by}: ${report.frozen.reason}`);
     for (const release of report.releases) lines.push(`released ${release.commit} (${release.by}, ${release.at})`);
-    for (const { ref, why } of report.ignored) lines.push(`ignored ${ref}: ${why}`);
+    for (const { ref, node, why } of report.ignored)
+      lines.push(`ignored ${node ? `the record of node ${node} (${ref})` : ref}: ${why}`);
     const rows = report.nodes.map((node) => [
       node.node,
       String(node.wave),
