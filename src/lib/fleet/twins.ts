@@ -38,7 +38,8 @@ export async function pushOwnRecord(
   try {
     await pushRef(ctx, url, ref, commit, lease);
   } catch (error) {
-    // Refused for its lease, or failed? A remote that did not answer is the latter; else only a ref that moved says the former.
+    // Refused for its lease, or failed? A remote that did not answer is the latter; otherwise only
+    // a ref that moved says the former.
     if (error instanceof NetworkError || (error instanceof StepFailedError && error.infrastructure)) throw error;
     const own = await readOwnRef(ctx, url, ref, machine);
     if (own.commit === lease) throw error;
