@@ -3,7 +3,7 @@
  * changed (counted at a smart-HTTP server), hostile records, and a push that fails and is retried.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadApp } from "../../src/lib/app/app.ts";
@@ -135,6 +135,8 @@ describe("reading the fleet record", () => {
     const scratch = (await scratchRepo(url)).dir;
     for (const object of [blob, commit])
       expect((await sh(["git", "cat-file", "-e", object], { cwd: scratch })).exitCode).not.toBe(0);
+    // The throwaway repo it came through is gone too.
+    expect(readdirSync(scratch).filter((name) => name.startsWith("incoming-"))).toEqual([]);
     const refs = server.refsRequests("status.git");
     const again = (await readFleet(url, "production")).get("production")!;
     // One ls-remote and no fetch: the refused commit is remembered while the ref points at it.

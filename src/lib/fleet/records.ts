@@ -10,8 +10,8 @@ import {
   ReleaseRecordSchema,
 } from "../schema/fleet.ts";
 import { nodeIdProblem } from "../schema/node-id.ts";
-import { pruneRefused, type RecordRead, readRecords, refusedCommits } from "./record-blobs.ts";
-import { fetchRefs, haveCommits, listRefs, scratchRepo } from "./refs.ts";
+import { fetchRecords, pruneRefused, type RecordRead, readRecords, refusedCommits } from "./record-blobs.ts";
+import { haveCommits, listRefs, scratchRepo } from "./refs.ts";
 
 export interface EnvView {
   records: FleetRecord[];
@@ -59,10 +59,10 @@ export async function readFleet(url: string, env: string | null): Promise<FleetV
   const have = await haveCommits(ctx, commits);
   const refused = refusedCommits(ctx);
   const changed = [...refs].filter(([, commit]) => !have.has(commit) && !refused.has(commit)).map(([ref]) => ref);
-  await fetchRefs(ctx, url, changed, patterns);
-  const data = await readRecords(ctx, commits, refused);
+  await fetchRecords(ctx, url, changed, patterns);
+  const data = await readRecords(ctx, commits);
   // Only a read of every environment sees every ref that may point at a refused commit.
-  if (env === null) pruneRefused(ctx, refusedCommits(ctx), commits);
+  if (env === null) pruneRefused(ctx, commits);
   const view: FleetView = new Map();
   const viewOf = (name: string) => {
     const entry = view.get(name) ?? { records: [], freeze: null, releases: [], ignored: [] };

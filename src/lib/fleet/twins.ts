@@ -10,8 +10,8 @@ import * as v from "valibot";
 import { NetworkError, StepFailedError } from "../core/errors.ts";
 import { type GitContext, git } from "../git/git.ts";
 import { type Conflict, FleetRecordSchema } from "../schema/fleet.ts";
-import { readRecords, refusedCommits } from "./record-blobs.ts";
-import { fetchRefs, haveCommits, listRefs, pushRef } from "./refs.ts";
+import { fetchRecords, readRecords, refusedCommits } from "./record-blobs.ts";
+import { haveCommits, listRefs, pushRef } from "./refs.ts";
 
 /** Where the scratch repo keeps the commit this machine last pushed to `ref`. */
 const pushedRef = (ref: string) => ref.replace(/^refs\/protocol\/fleet\//, "refs/protocol/pushed/");
@@ -63,9 +63,9 @@ export async function readOwnRef(ctx: GitContext, url: string, ref: string, mach
   const commit = (await listRefs(ctx, url, [ref])).get(ref) ?? null;
   if (!commit) return { commit, conflict: null };
   if ((await lastPushed(ctx, ref)) === commit) return { commit, conflict: null };
-  const refused = refusedCommits(ctx);
-  if (!refused.has(commit) && !(await haveCommits(ctx, [commit])).has(commit)) await fetchRefs(ctx, url, [ref], [ref]);
-  const read = (await readRecords(ctx, [commit], refused)).get(commit);
+  if (!refusedCommits(ctx).has(commit) && !(await haveCommits(ctx, [commit])).has(commit))
+    await fetchRecords(ctx, url, [ref], [ref]);
+  const read = (await readRecords(ctx, [commit])).get(commit);
   const record = read && "value" in read ? v.safeParse(FleetRecordSchema, read.value) : null;
   if (!record?.success || !record.output.machine || record.output.machine === machine)
     return { commit, conflict: null };
