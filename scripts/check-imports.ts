@@ -159,6 +159,8 @@ const startup = new Set([
   at("commands", "index.ts"),
   at("commands", "_groups.ts"),
   at("lib", "core", "output.ts"),
+  // No imports of its own: output.ts escapes every table cell with it.
+  at("lib", "core", "safe-line.ts"),
 ]);
 if (graph.has(at("cli.ts"))) {
   for (const module of staticClosure(graph, [at("cli.ts")])) {

@@ -118,6 +118,17 @@ describe("key:generate (temp HOME)", () => {
     expect(existsSync(ssh)).toBe(false);
   });
 
+  test("a --repo with a newline in it is refused in one line (exit 2), and nothing is written", async () => {
+    for (const repo of ["git@github.com:o/r.git\nHost *\n  ProxyCommand evil", "git@github.com:o/r.git\r"]) {
+      const run = await keygen(["app", "--repo", repo]);
+      expect(run.exitCode, run.stderr).toBe(2);
+      expect(run.stderr).toContain("contains a control character");
+      expect(run.stderr.trim().split("\n")).toHaveLength(2);
+      expect(existsSync(join(ssh, "protocol_app"))).toBe(false);
+      expect(existsSync(join(ssh, "config"))).toBe(false);
+    }
+  });
+
   test("an https URL is refused: it needs no deploy key", async () => {
     const run = await keygen(["app", "--repo", "https://github.com/o/r.git"]);
     expect(run.exitCode).toBe(2);

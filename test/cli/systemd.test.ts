@@ -5,7 +5,7 @@
  * a fake (test/fixtures/fake-systemd: it runs a unit's ExecStart as systemd would, nothing more).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { eventually, Fixture, REPO_ROOT, sh } from "../helpers/fixture.ts";
 import { testNeeding } from "../helpers/needs.ts";
@@ -67,6 +67,20 @@ describe("start --supervisor systemd --no-start: units for an image (no systemct
     expect(shown.slave.running).toBe(false);
     expect(shown.supervisor.kind).toBe("systemd");
     expect(existsSync(fx.env.FAKE_CRONTAB!) ? readFileSync(fx.env.FAKE_CRONTAB!, "utf8") : "").not.toContain(fx.node);
+  });
+
+  test("a proxy password in the recorded environment is readable by the owner only: the unit and app.json are 0600", async () => {
+    const written = await run(["start", "--dir", fx.node, "--supervisor", "systemd", "--no-start"], {
+      FAKE_SYSTEMCTL_OFFLINE: "1",
+      HTTPS_PROXY: "http://proxyuser:proxy-secret@127.0.0.1:3128",
+    });
+    expect(written.exitCode, written.stderr).toBe(0);
+    const unit = join(env.PROTOCOL_SYSTEMD_DIR!, units()[0]!);
+    expect(readFileSync(unit, "utf8")).toContain("proxy-secret");
+    const apps = join(fx.env.PROTOCOL_HOME!, "apps");
+    const registration = join(apps, readdirSync(apps)[0]!, "app.json");
+    expect(readFileSync(registration, "utf8")).toContain("proxy-secret");
+    for (const path of [unit, registration]) expect((statSync(path).mode & 0o777).toString(8)).toBe("600");
   });
 
   test("--no-start without --supervisor systemd is a usage error, and nothing runs", async () => {

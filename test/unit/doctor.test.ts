@@ -27,6 +27,11 @@ describe("renderChecks", () => {
     ]);
   });
 
+  test("what others wrote is shown escaped: a CR or an escape sequence in a detail cannot forge a line", () => {
+    const lines = renderChecks([{ name: "status remote", ok: true, detail: "node x\r\u001b[2K✔  all fine\u0007" }]);
+    expect(lines).toEqual(["✔  status remote  node x\\r\\u001b[2K✔  all fine\\u0007"]);
+  });
+
   test("a passing check never shows its fix", () => {
     expect(renderChecks([{ name: "a", ok: true, detail: "fine", fix: "unused" }])).toEqual(["✔  a  fine"]);
   });

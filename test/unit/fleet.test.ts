@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as v from "valibot";
 import { hostnameAsNodeId, nodeIdentity } from "../../src/lib/fleet/identity.ts";
-import { holdFor, parseFleetRef, staleNodes } from "../../src/lib/fleet/records.ts";
-import { formatAge } from "../../src/lib/fleet/view.ts";
+import { type EnvView, holdFor, parseFleetRef, staleNodes } from "../../src/lib/fleet/records.ts";
+import { fleetReport, formatAge, renderFleet } from "../../src/lib/fleet/view.ts";
 import { dueAtMs, recheckMs, spreadMs, wavePlace } from "../../src/lib/fleet/waves.ts";
 import type { FleetRecord } from "../../src/lib/schema/fleet.ts";
 import { describeIssues, ProtocolJsonSchema } from "../../src/lib/schema/protocol-json.ts";
@@ -24,6 +24,8 @@ const record = (node: string, commit: string, result: FleetRecord["result"], at:
   dueAt: null,
   error: null,
   version: "1.0.0",
+  machine: null,
+  conflict: null,
 });
 
 describe("node identity", () => {
@@ -98,6 +100,14 @@ describe("waves", () => {
   });
 });
 
+const view = (records: FleetRecord[], extra: Partial<EnvView> = {}): EnvView => ({
+  records,
+  freeze: null,
+  releases: [],
+  ignored: [],
+  ...extra,
+});
+
 describe("the fleet record", () => {
   test("refs: a node's record, the freeze, a release; anything else is not ours", () => {
     expect(parseFleetRef("refs/protocol/fleet/production/web-1")).toEqual({
@@ -121,13 +131,6 @@ describe("the fleet record", () => {
   });
 
   test("a commit another node failed or rolled back is held; an infrastructure error, the node's own failure, or a release is not", () => {
-    const view = (records: FleetRecord[], extra = {}) => ({
-      records,
-      freeze: null,
-      releases: [],
-      ignored: [],
-      ...extra,
-    });
     const failed = [record("web-1", A, "rolled-back", "2026-01-01T00:00:00.000Z")];
     expect(holdFor(view(failed), A, "web-2")).toMatchObject({ kind: "canary", node: "web-1" });
     expect(holdFor(view(failed), A, "web-2")?.message).toStartWith("canary web-1 failed aaaaaaaa at 2026-01-01");
@@ -158,6 +161,50 @@ describe("the fleet record", () => {
     // Just after the new commit appeared, a slower node is not stale yet.
     expect(staleNodes(moved, Date.parse("2026-01-01T00:45:00.000Z"), 600_000).size).toBe(0);
     expect(staleNodes([], now, 1).size).toBe(0);
+  });
+
+  test("a record dated in the future is 'clock ahead': it never turns stale off for the fleet", () => {
+    const now = Date.parse("2026-01-01T01:00:00.000Z");
+    const records = [
+      record("a", B, "deployed", "2026-01-01T00:40:00.000Z"),
+      record("b", A, "deployed", "2026-01-01T00:05:00.000Z"),
+      record("forger", A, "deployed", "2099-01-01T00:00:00.000Z"),
+    ];
+    // The 2099 record does not make its commit the fleet's newest: b and the forger are stale.
+    expect([...staleNodes(records, now, 600_000)].sort()).toEqual(["b", "forger"]);
+    // A few seconds of skew is not "ahead".
+    const skewed = [record("a", B, "deployed", new Date(now + 5_000).toISOString()), records[1]!];
+    expect(staleNodes(skewed, now + 700_000, 600_000)).toEqual(new Set(["b"]));
+    const [env] = fleetReport(new Map([["production", view(records)]]), now, 600_000);
+    const forger = env!.nodes.find((n) => n.node === "forger")!;
+    expect(forger).toMatchObject({ clockAhead: true, stale: true, ageSeconds: 0 });
+    // Not a time at all: the same, never NaN.
+    const [garbled] = fleetReport(
+      new Map([["production", view([record("x", A, "deployed", "yesterday-ish")])]]),
+      now,
+      600_000,
+    );
+    expect(garbled!.nodes[0]).toMatchObject({ clockAhead: true, ageSeconds: 0 });
+    expect(renderFleet([env!], "x").find((line) => line.startsWith("forger"))).toContain(
+      "clock ahead: reported at 2099-01-01T00:00:00.000Z, and stale",
+    );
+  });
+
+  test("fleet prints every field a node wrote escaped: no raw ESC, CR, BEL or newline reaches the terminal", () => {
+    const now = Date.parse("2026-01-01T01:00:00.000Z");
+    const hostile = {
+      ...record("web-1", A, "failed", "2026-01-01T00:59:00.000Z"),
+      error: "boom\r\u001b[2Kweb-2  1  bbbbbbbb  deployed\u0007\nforged line\u009b31m",
+    };
+    const frozen = view([hostile], {
+      freeze: { reason: "\u001b]0;owned\u0007", by: "ops\rX", at: "2026-01-01T00:00:00.000Z" },
+      ignored: [{ ref: "refs/protocol/fleet/production/x", why: "bad\u001b[31m" }],
+    });
+    const lines = renderFleet(fleetReport(new Map([["production", frozen]]), now, 600_000), "url");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for exactly these.
+    for (const line of lines) expect(line).not.toMatch(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/);
+    expect(lines.join("\n")).toContain("boom\\r\\u001b[2Kweb-2");
+    expect(lines.filter((line) => line.startsWith("web-"))).toHaveLength(1);
   });
 
   test("ages read as an operator says them", () => {

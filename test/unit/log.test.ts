@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { renderLogLine, renderTerminalLine } from "../../src/lib/core/log.ts";
+import { renderJson } from "../../src/lib/core/output.ts";
 import { isTerminal, styles } from "../../src/lib/core/terminal.ts";
 
 const at = new Date("2026-12-01T10:00:00.000Z");
@@ -36,6 +37,14 @@ describe("a hostile value in a log line", () => {
       "2026-12-01T10:00:00.000Z info    linked x\\n2026-12-01T10:00:01.000Z success deployed\\r\\u001b[2J",
     );
     expect(renderTerminalLine({ type: "warn", args: ["a\u0000b\tc"] })).toBe("⚠ a\\u0000b\tc");
+  });
+
+  test("--json output is the same JSON with no raw control character: C0 by JSON itself, DEL and C1 escaped too", () => {
+    const value = { note: "a\u001b[2Jb\u009b31mc\u007fd\re" };
+    const text = renderJson(value);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for exactly these.
+    expect(text).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(JSON.parse(text)).toEqual(value);
   });
 
   test("a URL's user info never reaches the line, wherever the URL sits in the message", () => {

@@ -38,6 +38,40 @@ describe("the unit file", () => {
     expect(() => renderUnit(spec("relative/dir"))).toThrow("not absolute");
   });
 
+  test("odd directory names stay one line each: a backslash or a blank at the end gets a '/', never a continuation", () => {
+    const line = (dir: string) =>
+      renderUnit(spec(dir))
+        .split("\n")
+        .find((l) => l.startsWith("WorkingDirectory="));
+    expect(line("/srv/shop\\")).toBe("WorkingDirectory=/srv/shop\\/");
+    expect(line("/srv/shop ")).toBe("WorkingDirectory=/srv/shop /");
+    expect(line('/srv/a "b" $c %d')).toBe('WorkingDirectory=/srv/a "b" $c %%d');
+    const description = (text: string) =>
+      renderUnit({ ...spec("/srv/x"), description: text })
+        .split("\n")
+        .find((l) => l.startsWith("Description="));
+    expect(description("shop\\")).toBe("Description=shop\\\\");
+    expect(description("shop\\\\")).toBe("Description=shop\\\\");
+    expect(description("shop\nExecStartPre=/bin/evil")).toBe("Description=shop\\nExecStartPre=/bin/evil");
+  });
+
+  // systemd-analyze verify does not notice a swallowed Environment= line; it does notice a swallowed
+  // ExecStart=, so each odd name's WorkingDirectory= line is checked in front of ExecStart=.
+  for (const name of ["ends in a backslash\\", "ends in a blank ", 'has "quotes" and \\ inside', "has $HOME and %n"])
+    withAnalyze(`systemd reads the unit of a dir that ${name.trim()} as written (systemd-analyze verify)`, async () => {
+      const dir = join(root, name);
+      mkdirSync(dir, { recursive: true });
+      const lines = renderUnit({ ...spec(dir), logPath: join(tmpdir(), "slave.log") }).split("\n");
+      const working = lines.findIndex((l) => l.startsWith("WorkingDirectory="));
+      const exec = lines.findIndex((l) => l.startsWith("ExecStart="));
+      const [moved] = lines.splice(working, 1);
+      lines.splice(exec, 0, moved!);
+      const path = join(root, "protocol-odd.service");
+      writeFileSync(path, lines.join("\n"));
+      const verify = await sh(["systemd-analyze", "verify", path]);
+      expect(verify.exitCode, verify.stderr).toBe(0);
+    });
+
   withAnalyze("passes systemd-analyze verify, with a path holding a space, $ and %", async () => {
     const dir = join(root, "app");
     mkdirSync(dir, { recursive: true });

@@ -4,7 +4,7 @@ import { defineProtocolCommand } from "../../lib/core/command.ts";
 import { UsageError } from "../../lib/core/errors.ts";
 import { log } from "../../lib/core/log.ts";
 import { printJson, printText } from "../../lib/core/output.ts";
-import { redactUrl } from "../../lib/core/validate.ts";
+import { hasControlChars, redactUrl } from "../../lib/core/validate.ts";
 import { remoteUrl } from "../../lib/git/git.ts";
 import { keyNameFor, parseSshHost } from "../../lib/host/ssh-config.ts";
 import { generateDeployKey } from "../../lib/host/ssh-key.ts";
@@ -72,6 +72,12 @@ export default defineProtocolCommand({
   },
   async run({ args }) {
     const repo = await targetRepo(args);
+    // It reaches ~/.ssh/config and ~/.gitconfig: a newline there would start an entry of its own.
+    if (hasControlChars(repo))
+      throw new UsageError(
+        `the repo URL ${JSON.stringify(redactUrl(repo))} contains a control character (newline, CR, tab…)`,
+        "pass the repo's ssh URL on one line: protocol key:generate <name> --repo git@github.com:acme/shop.git",
+      );
     const host = parseSshHost(repo);
     if (!host)
       throw new UsageError(

@@ -47,6 +47,15 @@ export function loopEnvOverlay(recorded: LoopEnv): Env {
   return Object.fromEntries(LOOP_ENV_VARS.map((name) => [name, recorded[name] || undefined]));
 }
 
+/**
+ * The environment the app's loop runs with, for status and doctor to see what it sees (its node id,
+ * its engine) rather than the shell's: what start recorded over this process's environment, or this
+ * process's own when nothing was recorded.
+ */
+export function loopEnvOf(recorded: LoopEnv | undefined): Env {
+  return recorded ? { ...nodeEnv(), ...loopEnvOverlay(recorded) } : nodeEnv();
+}
+
 /** For status: the values, with any credentials in a proxy URL removed. */
 export function showLoopEnv(recorded: LoopEnv): LoopEnv {
   return Object.fromEntries(Object.entries(recorded).map(([name, value]) => [name, redactUrl(value)]));

@@ -66,8 +66,9 @@ export function readRegistration(path: string): Registration | null {
   return readStateFile(path, v.nullable(RegistrationSchema), null);
 }
 
+/** 0600: its loopEnv may hold a proxy URL with credentials (HTTPS_PROXY=http://user:pass@…). */
 export function writeRegistration(path: string, registration: Registration): void {
-  writeJsonAtomic(path, registration);
+  writeJsonAtomic(path, registration, true, 0o600);
 }
 
 /** Every app this machine has run `start` for. */

@@ -40,8 +40,8 @@ export function writeFileAtomic(path: string, data: string, mode = 0o644, durabl
   }
 }
 
-export function writeJsonAtomic(path: string, value: unknown, durable = true): void {
-  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, 0o644, durable);
+export function writeJsonAtomic(path: string, value: unknown, durable = true, mode = 0o644): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, mode, durable);
 }
 
 /** The file's text, or null when it does not exist. */

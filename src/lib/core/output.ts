@@ -3,8 +3,21 @@
  * console.log, which Bun writes natively: touching process.stdout builds a Node stream first
  * (~10 ms of start-up, measured in bench/startup.ts).
  */
+import { safeLine } from "./safe-line.ts";
+
 export function printJson(value: unknown): void {
-  console.log(JSON.stringify(value, null, 2));
+  console.log(renderJson(value));
+}
+
+/**
+ * One JSON document, with DEL and the C1 controls escaped too (JSON.stringify leaves them raw, and
+ * a terminal may read \u009b as the start of an escape sequence): still the same JSON. Pure.
+ */
+export function renderJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export function printLines(lines: string[]): void {
@@ -16,8 +29,13 @@ export function printText(text: string): void {
   console.log(text.endsWith("\n") ? text.slice(0, -1) : text);
 }
 
-/** Left-aligned columns, two spaces apart. */
-export function renderTable(rows: string[][]): string[] {
+/**
+ * Left-aligned columns, two spaces apart. Every cell is made one safe line first: cells show what
+ * others wrote (a node's record, a container's status), and an escape sequence or a CR in one
+ * could forge a row or drive the terminal.
+ */
+export function renderTable(cells: string[][]): string[] {
+  const rows = cells.map((row) => row.map(safeLine));
   const widths: number[] = [];
   for (const row of rows) {
     for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);

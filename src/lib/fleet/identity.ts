@@ -1,7 +1,10 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { ConfigError } from "../core/errors.ts";
+import { writeFileAtomic } from "../core/fs.ts";
 import { nodeEnv } from "../core/node-env.ts";
+import { stateHome } from "../core/paths.ts";
 import { nodeIdProblem } from "../schema/node-id.ts";
 
 export interface NodeIdentity {
@@ -46,4 +49,29 @@ export function nodeIdentity(
     // containers and minimal images have none
   }
   return { id: hostnameAsNodeId(hostname()), source: "hostname" };
+}
+
+/**
+ * The machine that writes this node's record: its host name and a random id kept in the state dir
+ * (cloned VMs may share a machine-id and even a host name, never a freshly made random id). Two
+ * records under one node id from different machines mean two machines share the id.
+ */
+export function machineName(home = stateHome()): string {
+  const path = join(home, "fleet", "machine");
+  let id = "";
+  try {
+    id = readFileSync(path, "utf8").trim();
+  } catch {
+    // made below, on first use
+  }
+  if (!/^[0-9a-f]{12}$/.test(id)) {
+    id = Buffer.from(crypto.getRandomValues(new Uint8Array(6))).toString("hex");
+    try {
+      writeFileAtomic(path, `${id}\n`);
+    } catch {
+      // a read-only or full state dir: the host name alone tells machines apart less well
+      return hostnameAsNodeId(hostname());
+    }
+  }
+  return `${hostnameAsNodeId(hostname())}/${id}`;
 }

@@ -17,11 +17,8 @@ import {
   unreachable,
 } from "../git/git.ts";
 import { parseBatchCheck, parseLsRemoteRefs } from "../git/parse.ts";
-import { readBlobs } from "../git/tree.ts";
 
 export const RECORD_FILE = "record.json";
-/** A record is a few hundred bytes; a bigger one is not read (a hostile node cannot fill memory). */
-export const MAX_RECORD_BYTES = 4096;
 
 /**
  * The status remote gets a quarter of the app remote's silence (15 s by default): a stalled status
@@ -80,28 +77,6 @@ export async function haveCommits(ctx: GitContext, commits: string[]): Promise<S
   return new Set(commits.filter((_, i) => found[i]?.type === "commit"));
 }
 
-/** record.json of each commit, parsed: commit → JSON value; a missing, oversized or non-JSON one is left out. */
-export async function readRecords(ctx: GitContext, commits: string[]): Promise<Map<string, unknown>> {
-  const out = new Map<string, unknown>();
-  if (commits.length === 0) return out;
-  const asked = commits.map((commit) => `${commit}:${RECORD_FILE}`);
-  const check = await git(ctx, ["cat-file", "--batch-check"], { input: `${asked.join("\n")}\n` });
-  const entries = check.ok ? parseBatchCheck(check.stdout, asked.length) : [];
-  const blobs = new Map<string, string>();
-  entries.forEach((entry, i) => {
-    if (entry?.type === "blob" && entry.size <= MAX_RECORD_BYTES) blobs.set(commits[i]!, entry.object);
-  });
-  const texts = await readBlobs(ctx, [...new Set(blobs.values())]);
-  for (const [commit, blob] of blobs) {
-    try {
-      out.set(commit, JSON.parse(texts.get(blob) ?? ""));
-    } catch {
-      // not JSON: left out, like any record that does not pass its schema
-    }
-  }
-  return out;
-}
-
 /** A parentless commit holding `data` as record.json, in the scratch repo. */
 export async function writeRecordCommit(ctx: GitContext, data: unknown, message: string): Promise<string> {
   const blob = (await gitOutput(ctx, ["hash-object", "-w", "--stdin"], `${JSON.stringify(data, null, 2)}\n`)).trim();
@@ -118,10 +93,20 @@ export async function writeRecordCommit(ctx: GitContext, data: unknown, message:
   return result.stdout.trim();
 }
 
-/** Point `ref` on the status remote at `commit` (forced: each ref has one writer), or delete it (null). */
-export async function pushRef(ctx: GitContext, url: string, ref: string, commit: string | null): Promise<void> {
-  const refspec = commit ? `+${commit}:${ref}` : `:${ref}`;
-  const { result, failure } = await talk(ctx, url, ["push", "--quiet", "--no-verify", "--", url, refspec]);
+/**
+ * Point `ref` on the status remote at `commit` (forced: each ref has one writer), or delete it (null).
+ * With a `lease` (the commit expected there, null for none), only if the ref is still there.
+ */
+export async function pushRef(
+  ctx: GitContext,
+  url: string,
+  ref: string,
+  commit: string | null,
+  lease?: string | null,
+): Promise<void> {
+  const refspec = commit ? `${lease === undefined ? "+" : ""}${commit}:${ref}` : `:${ref}`;
+  const leased = lease === undefined ? [] : [`--force-with-lease=${ref}:${lease ?? ""}`];
+  const { result, failure } = await talk(ctx, url, ["push", "--quiet", "--no-verify", ...leased, "--", url, refspec]);
   if (result.timedOut) throw failure();
   if (!result.ok)
     throw stepFailure(`git push to ${url}`, result, "check that this machine may push to rollout.statusRemote");

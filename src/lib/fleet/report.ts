@@ -10,9 +10,10 @@ import { doublingBackoffMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
 import { shortSha } from "../core/output.ts";
-import type { FleetRecord } from "../schema/fleet.ts";
-import { nodeIdentity } from "./identity.ts";
-import { fleetRef, pushRef, scratchRepo, writeRecordCommit } from "./refs.ts";
+import type { Conflict, FleetRecord } from "../schema/fleet.ts";
+import { machineName, nodeIdentity } from "./identity.ts";
+import { fleetRef, scratchRepo, writeRecordCommit } from "./refs.ts";
+import { pushOwnRecord } from "./twins.ts";
 import { spreadMs, wavePlace } from "./waves.ts";
 
 /** The environment name a node reports under when it has none (no config repo, no start <env>). */
@@ -63,6 +64,8 @@ function queue(app: App, report: Report): void {
     version: VERSION,
     at: new Date().toISOString(),
     dueAt: null,
+    machine: machineName(),
+    conflict: null,
     ...report,
     error: report.error ? report.error.slice(0, 500) : null,
   };
@@ -70,6 +73,14 @@ function queue(app: App, report: Report): void {
     fleetReport: { record, nextAt: Date.now() + (urgent ? 0 : spreadMs(place, rollout)), failures: 0, error: null },
   });
 }
+
+/** What status, doctor and the loop's log say of a node id another machine reports under too. */
+export function conflictMessage(node: string, conflict: Conflict): string {
+  return `node id ${node} is also reported from machine ${conflict.machine} (its record at ${conflict.at}): two machines share it, and each overwrites the other's record`;
+}
+
+/** The fix for it. */
+export const CONFLICT_FIX = "give each machine its own PROTOCOL_NODE_ID (in the environment protocol start runs in)";
 
 /** Push the queued record when it is due. Never throws: the status remote never fails a sync. */
 export async function flushReport(app: App): Promise<void> {
@@ -84,13 +95,18 @@ export async function flushReport(app: App): Promise<void> {
   if (!target) return;
   try {
     const ctx = await scratchRepo(target.url);
-    const { record } = pending;
-    const commit = await writeRecordCommit(ctx, record, `${record.node}: ${record.result} ${shortSha(record.commit)}`);
-    await pushRef(ctx, target.url, fleetRef(target.env, target.node), commit);
+    const ref = fleetRef(target.env, target.node);
+    const record = { ...pending.record, machine: pending.record.machine ?? machineName() };
+    const message = `${record.node}: ${record.result} ${shortSha(record.commit)}`;
+    const conflict = await pushOwnRecord(ctx, target.url, ref, record.machine, (found) =>
+      writeRecordCommit(ctx, { ...record, conflict: found }, message),
+    );
     if (pending.failures > 0) log.info(`fleet record pushed to ${target.url} after ${pending.failures} failed tries`);
+    if (conflict) log.warn(conflictMessage(target.node, conflict));
+    const fleetConflict = conflict ? { node: target.node, ...conflict, seenAt: new Date().toISOString() } : null;
     // A newer record queued meanwhile stays queued.
-    if (readNodeState(app.paths.status).fleetReport?.record.at === record.at)
-      updateNodeState(app.paths.status, { fleetReport: null });
+    const done = readNodeState(app.paths.status).fleetReport?.record.at === record.at;
+    updateNodeState(app.paths.status, { fleetConflict, ...(done ? { fleetReport: null } : {}) });
   } catch (error) {
     pending = readNodeState(app.paths.status).fleetReport ?? pending;
     const failures = pending.failures + 1;

@@ -5,14 +5,14 @@
  * ~/.config/systemd/user (`loginctl enable-linger` lets them start at boot). PROTOCOL_SYSTEMD_DIR
  * puts the units elsewhere (an image build, tests).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { MissingProgramError, PreconditionError } from "../core/errors.ts";
 import { writeFileAtomic } from "../core/fs.ts";
 import { appKey } from "../core/paths.ts";
 import { run, type SpawnResult, stepFailure } from "../core/spawn.ts";
-import { hasControlChars } from "../core/validate.ts";
+import { hasControlChars, safeLine } from "../core/validate.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -30,6 +30,7 @@ export interface UnitSpec {
 }
 
 export const SYSTEMD_STOP_TIMEOUT_S = 70;
+const UNIT_MODE = 0o600;
 
 export function unitName(dir: string, loop: "git" | "config"): string {
   return `protocol-${appKey(dir).toLowerCase()}${loop === "config" ? "-config" : ""}.service`;
@@ -72,13 +73,26 @@ export function quoteEnvironment(name: string, value: string): string {
   return `"${`${name}=${value}`.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/%/g, "%%")}"`;
 }
 
-/** A path on a unit line: absolute, no control characters, its % escaped. Pure. */
-function escapePath(path: string): string {
+/**
+ * A path on a unit line (WorkingDirectory=, append:), which systemd takes unquoted to the end of
+ * the line: absolute, no control characters, its % escaped. systemd joins a line ending in a
+ * backslash with the next one and strips trailing blanks, so a path ending in either gets a "/"
+ * (systemd drops it again when it simplifies the path). Pure.
+ */
+export function escapePath(path: string): string {
   if (!path.startsWith("/") || hasControlChars(path))
     throw new PreconditionError(
       `${JSON.stringify(path)} cannot go into a systemd unit (not absolute, or a control character in it)`,
     );
-  return path.replace(/%/g, "%%");
+  const escaped = path.replace(/%/g, "%%");
+  return /[\\\s]$/.test(escaped) ? `${escaped}/` : escaped;
+}
+
+/** Free text on a unit line (Description=): one line, % escaped, never ending in a continuation backslash. Pure. */
+export function escapeText(text: string): string {
+  const line = safeLine(text).replace(/%/g, "%%");
+  // An odd run of backslashes at the end continues the line; one more makes it even.
+  return /(^|[^\\])(\\\\)*\\$/.test(line) ? `${line}\\` : line;
 }
 
 /** The unit file. Pure. */
@@ -93,14 +107,14 @@ export function renderUnit(spec: UnitSpec): string {
   return [
     "# Written by protocol (start --supervisor systemd, service:install); protocol service:remove removes it.",
     "[Unit]",
-    `Description=${spec.description.replace(/%/g, "%%")}`,
+    `Description=${escapeText(spec.description)}`,
     ...(spec.system ? ["Wants=network-online.target", "After=network-online.target docker.service"] : []),
     "StartLimitIntervalSec=0",
     "",
     "[Service]",
     "Type=simple",
     `ExecStart=${spec.execStart.map(quoteExecWord).join(" ")}`,
-    // A path, unquoted (systemd takes the rest of the line; only its specifiers need escaping).
+    // A path, unquoted: systemd takes the rest of the line as it is (escapePath).
     `WorkingDirectory=${escapePath(spec.workingDirectory)}`,
     ...env,
     `StandardOutput=append:${escapePath(spec.logPath)}`,
@@ -151,7 +165,10 @@ export interface UnitChange {
   written: boolean;
 }
 
-/** Write the unit files whose content changed. */
+/**
+ * Write the unit files whose content changed. 0600, also for a unit written before with 0644:
+ * its Environment= lines may hold a proxy URL with credentials, and systemd reads units as their owner.
+ */
 function writeUnitFiles(specs: UnitSpec[], env: Env): UnitChange[] {
   const dir = unitDir(env);
   mkdirSync(dir, { recursive: true });
@@ -159,7 +176,8 @@ function writeUnitFiles(specs: UnitSpec[], env: Env): UnitChange[] {
     const path = join(dir, spec.name);
     const text = renderUnit(spec);
     const written = !existsSync(path) || readFileSync(path, "utf8") !== text;
-    if (written) writeFileAtomic(path, text, 0o644);
+    if (written) writeFileAtomic(path, text, UNIT_MODE);
+    else if ((statSync(path).mode & 0o777) !== UNIT_MODE) chmodSync(path, UNIT_MODE);
     return { name: spec.name, path, written };
   });
 }

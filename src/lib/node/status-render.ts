@@ -3,6 +3,7 @@
 import { describeLoop } from "../app/loops.ts";
 import { mb } from "../core/disk.ts";
 import { duration, renderTable, shortSha } from "../core/output.ts";
+import { CONFLICT_FIX, conflictMessage } from "../fleet/report.ts";
 import type { NodeStatus } from "./status.ts";
 import type { SupervisorStatus } from "./supervisor.ts";
 
@@ -72,6 +73,8 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
       "fleet",
       `record not pushed (${report.failures} tries): ${report.error}; retried at ${new Date(report.nextAt).toISOString()}`,
     ]);
+  if (status.fleetConflict)
+    rows.push(["fleet", `${conflictMessage(status.fleetConflict.node, status.fleetConflict)}; ${CONFLICT_FIX}`]);
   const pass = status.pass;
   if (pass?.stuck)
     rows.push([

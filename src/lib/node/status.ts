@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { type App, remoteName } from "../app/app.ts";
 import { isStale, type LockHolder, readLockHolder } from "../app/lock.ts";
-import { type LoopEnv, showLoopEnv } from "../app/loop-env.ts";
+import { type LoopEnv, loopEnvOf, showLoopEnv } from "../app/loop-env.ts";
 import { readSlave, type SlaveInfo } from "../app/loops.ts";
 import { readDeploys, readNodeState, readRegistration } from "../app/state.ts";
 import { effectiveEnv } from "../config-repo/env.ts";
@@ -82,12 +82,14 @@ export interface NodeStatus {
     refused: { path: string; detail: string }[];
   };
   stateDir: string;
-  /** This node's id (PROTOCOL_NODE_ID, /etc/machine-id or the host name), or why it has none. */
+  /** The loop's node id (PROTOCOL_NODE_ID as start recorded it, /etc/machine-id or the host name), or why it has none. */
   node: { id: string | null; source: string | null; error: string | null };
   /** The rollout of the remote's new commit, while the node waits for its wave or holds it. */
   rollout: NodeState["rollout"];
   /** The fleet record not pushed yet (rollout.statusRemote), with the last push's error. */
   fleetReport: NodeState["fleetReport"];
+  /** Another machine reports under this node's id (found by the loop's last push of its record). */
+  fleetConflict: NodeState["fleetConflict"];
   /** Who keeps the loops running (cron, or systemd and its units' states). */
   supervisor: SupervisorStatus;
   /** DOCKER_HOST, proxies… as start recorded them for the loop (proxy credentials removed). */
@@ -114,9 +116,10 @@ async function readContainers(app: App): Promise<Pick<NodeStatus, "containers" |
   }
 }
 
-function readIdentity(): NodeStatus["node"] {
+/** The node id the loop uses (from the environment start recorded), not the shell's. */
+function readIdentity(app: App): NodeStatus["node"] {
   try {
-    const { id, source } = nodeIdentity();
+    const { id, source } = nodeIdentity(loopEnvOf(readRegistration(app.paths.registration)?.loopEnv));
     return { id, source, error: null };
   } catch (error) {
     return { id: null, source: null, error: errorMessage(error) };
@@ -192,9 +195,10 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
       refused: hasConfigRepo(app) ? scanConfigRepo(configDir(app)).refused : [],
     },
     stateDir: app.paths.root,
-    node: readIdentity(),
+    node: readIdentity(app),
     rollout: state.rollout && state.rollout.commit !== state.deployedCommit ? state.rollout : null,
     fleetReport: state.fleetReport,
+    fleetConflict: state.fleetConflict,
     supervisor: await readSupervisor(app).catch(() => ({ kind: "systemd" as const, units: [] })),
     loopEnv: showLoopEnv(readRegistration(app.paths.registration)?.loopEnv ?? {}),
     follow: state.follow,

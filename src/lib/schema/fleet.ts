@@ -7,6 +7,13 @@ const sha = v.pipe(v.string(), v.regex(/^[0-9a-f]{40,64}$/, "must be a full comm
 export const FLEET_RESULTS = ["waiting", "held", "deployed", "rolled-back", "failed", "error"] as const;
 export type FleetResult = (typeof FLEET_RESULTS)[number];
 
+/** Another machine's record found at this node's ref: the machine and when it wrote. */
+export const ConflictSchema = v.object({
+  machine: v.pipe(v.string(), v.maxLength(200)),
+  at: v.pipe(v.string(), v.maxLength(64)),
+});
+export type Conflict = v.InferOutput<typeof ConflictSchema>;
+
 /** One node's record on the status remote (record.json in the commit its ref points at). */
 export const FleetRecordSchema = v.object({
   node: v.pipe(v.string(), v.maxLength(64)),
@@ -24,6 +31,10 @@ export const FleetRecordSchema = v.object({
   dueAt: v.optional(v.nullable(iso), null),
   error: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(500))), null),
   version: v.pipe(v.string(), v.maxLength(100)),
+  /** The machine that wrote it (host name / a random id of its state dir); null from older versions. */
+  machine: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(200))), null),
+  /** Another machine wrote this node id's ref before this record: two machines share the id. */
+  conflict: v.optional(v.nullable(ConflictSchema), null),
 });
 export type FleetRecord = v.InferOutput<typeof FleetRecordSchema>;
 
@@ -63,6 +74,16 @@ export const RolloutStateSchema = v.object({
   notified: v.boolean(),
 });
 export type RolloutState = v.InferOutput<typeof RolloutStateSchema>;
+
+/** The last push found another machine's record at this node's ref (status and doctor show it). */
+export const FleetConflictSchema = v.object({
+  node: v.string(),
+  machine: v.string(),
+  at: v.string(),
+  /** When this node found it (its push). */
+  seenAt: iso,
+});
+export type FleetConflict = v.InferOutput<typeof FleetConflictSchema>;
 
 /** A record waiting to be pushed to the status remote, retried with backoff; never blocks a deploy. */
 export const FleetReportSchema = v.object({

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { FleetReportSchema, RolloutStateSchema } from "./fleet.ts";
+import { FleetConflictSchema, FleetReportSchema, RolloutStateSchema } from "./fleet.ts";
 
 export const SYNC_RESULTS = [
   "up-to-date",
@@ -153,6 +153,8 @@ export const NodeStateSchema = v.object({
     ),
     null,
   ),
+  /** Another machine reports under this node's id (found by the last push); null when the last push found none. */
+  fleetConflict: v.optional(v.nullable(FleetConflictSchema), null),
   /** The remote tip as last seen by ls-remote. */
   remoteCommit: v.optional(sha, null),
   remoteSeenAt: v.optional(v.nullable(iso), null),
