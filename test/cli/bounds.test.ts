@@ -4,7 +4,8 @@
  * checkout at once (the working copy's own lock). The docker steps go to the fake docker.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { cliArgv, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
 import { testNeeding } from "../helpers/needs.ts";
@@ -67,4 +68,35 @@ describe("one checkout, two state dirs", () => {
     expect(readFileSync(marks, "utf8").trim().split("\n")).toEqual(["start", "end"]);
     expect(`${a.stderr}${b.stderr}`).toContain("waiting for the lock held by pid");
   }, 60_000);
+});
+
+describe("a pass that outlives its limits", () => {
+  test("status shows the pass running, from the working copy's lock (another state dir's), and STUCK past all its limits", async () => {
+    // A live process stands for the pass; its lock is the working copy's, as another state dir's pass takes it.
+    const holder = Bun.spawn(["sleep", "300"]);
+    try {
+      mkdirSync(join(fx.node, ".git", "protocol"), { recursive: true });
+      const lock = (since: Date) =>
+        writeFileSync(
+          join(fx.node, ".git", "protocol", "sync.lock"),
+          JSON.stringify({ pid: holder.pid, host: hostname(), command: "git:slave", since: since.toISOString() }),
+        );
+      lock(new Date(Date.now() - 90_000));
+      const running = JSON.parse((await fx.cli(["status", "--dir", fx.node, "--json"])).stdout);
+      expect(running.pass).toMatchObject({ command: "git:slave", pid: holder.pid, stuck: false });
+      expect((await fx.cli(["status", "--dir", fx.node])).stdout).toMatch(
+        new RegExp(`git:slave \\(pid ${holder.pid}\\) for 1m3\\ds`),
+      );
+
+      lock(new Date(Date.now() - 48 * 3600_000));
+      const stuck = JSON.parse((await fx.cli(["status", "--dir", fx.node, "--json"])).stdout);
+      expect(stuck.pass.stuck).toBe(true);
+      expect(stuck.pass.seconds).toBeGreaterThan(stuck.pass.boundSeconds);
+      const text = (await fx.cli(["status", "--dir", fx.node])).stdout;
+      expect(text).toContain("STUCK");
+      expect(text).toContain("protocol restart ends it");
+    } finally {
+      holder.kill("SIGKILL");
+    }
+  });
 });

@@ -50,6 +50,10 @@ describe("a move is journaled", () => {
     writeFileSync(join(fx.node, "edit.txt"), "edited on the node after the crash\n");
     writeFileSync(join(fx.node, ".git", "index.lock"), "");
     expect(await fx.head()).toBe(a);
+    // Before any pass recovers it, status already says the move was cut short.
+    const before = JSON.parse((await fx.cli(["status", "--dir", fx.node, "--json"])).stdout);
+    expect(before.move).toMatchObject({ from: a, to: tip, cutShort: true });
+    expect((await fx.cli(["status", "--dir", fx.node])).stdout).toContain("was cut short (pid");
 
     const run = await fx.cli(["git:pull", "--dir", fx.node, "--json"]);
     expect(run.exitCode).toBe(0);

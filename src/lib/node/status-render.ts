@@ -55,6 +55,14 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
       "deploying",
       `${shortSha(status.deploying.from)} → ${shortSha(status.deploying.to)} since ${status.deploying.since}`,
     ]);
+  const move = status.move;
+  if (move)
+    rows.push([
+      "move",
+      move.cutShort
+        ? `the move ${shortSha(move.from)} → ${shortSha(move.to)} started ${move.at} was cut short (pid ${move.pid} is gone): the next pass finishes it before anything else (protocol sync, or git:pull)`
+        : `moving ${shortSha(move.from)} → ${shortSha(move.to)} since ${move.at} (pid ${move.pid})`,
+    ]);
   if (status.interruptedDeploy)
     rows.push([
       "interrupted",

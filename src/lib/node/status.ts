@@ -10,16 +10,18 @@ import { readConfigState } from "../config-repo/sync.ts";
 import { freeBytes } from "../core/disk.ts";
 import { diskSpace, retryAboveBytes } from "../core/disk-reserve.ts";
 import { errorMessage } from "../core/errors.ts";
+import { isProcessAlive } from "../core/process.ts";
 import { projectContainers } from "../docker/containers.ts";
 import { composeFiles, composeProject } from "../docker/docker.ts";
 import { nodeIdentity } from "../fleet/identity.ts";
 import { gitContext } from "../git/auth.ts";
 import { checkoutLockPath } from "../git/checkout-lock.ts";
-import { currentBranch, gitDir, headCommit, upstreamBranch } from "../git/git.ts";
+import { currentBranch, type GitContext, gitDir, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
 import { readConfigSlave } from "./config-slave.ts";
 import { HEAL_DEFAULTS, healBackoffSeconds } from "./heal.ts";
+import { type MoveRecord, readMove } from "./journal.ts";
 import { STATE_DIR_NEEDS } from "./room.ts";
 import { readSupervisor, type SupervisorStatus } from "./supervisor.ts";
 
@@ -42,6 +44,11 @@ export interface NodeStatus {
    * longer than all its limits added up (stuck: something escaped a limit; restart ends it).
    */
   pass: { command: string; pid: number; since: string; seconds: number; boundSeconds: number; stuck: boolean } | null;
+  /**
+   * The working copy's move journal: a move under way (its process alive), or one cut short (kill -9,
+   * power loss) that the next pass recovers before anything else; null when there is none.
+   */
+  move: (MoveRecord & { cutShort: boolean }) | null;
   /** Held by deploy:rollback until start or git:slave. */
   paused: NodeState["paused"];
   /** A commit that failed its deploy and is skipped until the remote moves. */
@@ -126,6 +133,11 @@ function readIdentity(app: App): NodeStatus["node"] {
   }
 }
 
+async function readMoveJournal(ctx: GitContext): Promise<NodeStatus["move"]> {
+  const move = readMove(await gitDir(ctx));
+  return move ? { ...move, cutShort: !isProcessAlive(move.pid) } : null;
+}
+
 async function runningPass(app: App, stateHolder: LockHolder | null): Promise<NodeStatus["pass"]> {
   const live = (holder: LockHolder | null) => (holder && !isStale(holder) ? holder : null);
   const holder =
@@ -168,6 +180,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     lastDeploy: readDeploys(app.paths.deploys).at(-1) ?? null,
     lock: holder && !isStale(holder) ? holder : null,
     pass: await runningPass(app, holder),
+    move: await readMoveJournal(ctx),
     paused: state.paused,
     quarantine: state.quarantine,
     deploying: state.deploying && holder && !isStale(holder) ? state.deploying : null,
