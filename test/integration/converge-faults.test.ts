@@ -180,4 +180,24 @@ describe("an engine that accepts and never answers (fake docker)", () => {
     if (typeof outcome === "string") return;
     expect(outcome).toMatchObject({ result: "up-to-date", healed: [] });
   }, 30_000);
+
+  test("a compose pull or up that prints nothing is given up after PROTOCOL_COMPOSE_TIMEOUT: the pass ends, saying so", async () => {
+    Object.assign(process.env, { FAKE_DOCKER_HANG: "pull", PROTOCOL_COMPOSE_TIMEOUT: "1" });
+    const before = (await git(fx.node, "rev-parse", "HEAD")).trim();
+    await fx.push({ "docker-compose.yml": "services:\n  web:\n    image: shop:2\n" });
+    const hung = Bun.sleep(15_000).then(() => "still waiting on compose after 15 s" as const);
+    const pulled = await Promise.race([runPass(app(), { command: "test" }), hung]);
+    expect(typeof pulled === "string" ? pulled : "the pass ended").toBe("the pass ended");
+    if (typeof pulled === "string") return;
+    expect(pulled.result).toBe("error");
+    expect(pulled.error).toContain("pull of");
+    expect(pulled.error).toContain("in 1s");
+    expect((await git(fx.node, "rev-parse", "HEAD")).trim()).toBe(before);
+
+    process.env.FAKE_DOCKER_HANG = "up";
+    const upped = await Promise.race([runPass(app(), { command: "test" }), hung]);
+    expect(typeof upped === "string" ? upped : "the pass ended").toBe("the pass ended");
+    if (typeof upped === "string") return;
+    expect(upped.error).toContain("up (nothing printed) got no answer from the docker engine in 1s");
+  }, 40_000);
 });
