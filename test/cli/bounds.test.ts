@@ -4,10 +4,10 @@
  * checkout at once (the working copy's own lock). The docker steps go to the fake docker.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { cliArgv, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
+import { cliArgv, eventually, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
 import { testNeeding } from "../helpers/needs.ts";
 
 let fx: Fixture;
@@ -99,4 +99,38 @@ describe("a pass that outlives its limits", () => {
       holder.kill("SIGKILL");
     }
   });
+});
+
+describe("what protocol started dies with it", () => {
+  /** Pids of live `sleep <seconds>` processes (a marker no other test uses). */
+  const sleeping = (seconds: string) =>
+    readdirSync("/proc").filter((pid) => {
+      try {
+        return (
+          readFileSync(`/proc/${pid}/cmdline`, "utf8") === `sleep\0${seconds}\0` &&
+          !readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ")
+        );
+      } catch {
+        return false;
+      }
+    });
+
+  test("Ctrl-C (SIGINT) to a git:pull running a hook: the hook's whole group gets it too, nothing is left", async () => {
+    await fx.push(withHook(["sh", "-c", "sleep 301.75; echo done"]));
+    const pull = Bun.spawn([...cliArgv(), "git:pull", "--dir", fx.node], {
+      cwd: fx.root,
+      env: { ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    try {
+      expect(await eventually(() => sleeping("301.75").length === 1, 20_000)).toBe(true);
+      pull.kill("SIGINT");
+      expect(await pull.exited).not.toBe(0);
+      expect(await eventually(() => sleeping("301.75").length === 0, 5_000)).toBe(true);
+    } finally {
+      pull.kill("SIGKILL");
+      for (const pid of sleeping("301.75")) process.kill(Number(pid), "SIGKILL");
+    }
+  }, 60_000);
 });

@@ -4,7 +4,7 @@ import { describeFailure, diagnose } from "./causes.ts";
 import { MissingProgramError, StepFailedError } from "./errors.ts";
 import { log } from "./log.ts";
 import { nodeEnv } from "./node-env.ts";
-import { forwardSignals, killGroup, liveGroups } from "./process-groups.ts";
+import { adoptGroup, killGroup, releaseGroup } from "./process-groups.ts";
 
 /** The install hint shown when a program protocol needs is not on PATH. */
 const INSTALL_HINTS: Record<string, string> = {
@@ -115,8 +115,7 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   } catch (error) {
     throw asMissingProgram(argv[0] ?? "", error, options.cwd);
   }
-  const unforward = group ? forwardSignals() : () => undefined;
-  if (group) liveGroups.add(child.pid);
+  if (group) adoptGroup(child.pid);
   const killAll = (signal: NodeJS.Signals) => {
     if (group) killGroup(child.pid, signal);
     else {
@@ -188,8 +187,7 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
       : null,
   ].filter((reader) => reader !== null);
   await child.exited;
-  liveGroups.delete(child.pid);
-  unforward();
+  if (group) releaseGroup(child.pid);
   // What the child left behind may hold its pipes open for ever: read what is there, then stop.
   let grace: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
