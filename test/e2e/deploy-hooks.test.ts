@@ -71,27 +71,29 @@ describe("real engine, deploy hooks", () => {
       expect(existsSync(rolledBack) && readFileSync(rolledBack, "utf8").trim()).toBe(good);
       expect(await container()).toBeTruthy();
 
-      // beforeMove comes from the protocol.json on disk: deploy one with a drain that fails, then push.
+      // beforeMove is the incoming commit's own: a drain that fails keeps that commit out, nothing changes.
+      const before = await container();
       const draining = await fx.push(
         { "protocol.json": protocolJson({ beforeMove: [{ run: ["sh", "-c", "exit 4"] }] }) },
         "drain fails",
       );
-      expect(
-        await eventually(
-          async () => (await deploys()).at(-1)?.to === draining && (await deploys()).at(-1)?.result === "deployed",
-          60_000,
-          250,
-        ),
-      ).toBe(true);
-      const before = await container();
-      const next = await fx.push({ "app.txt": "next\n" }, "next");
-      expect(await eventually(async () => (await deploys()).at(-1)?.to === next, 30_000, 250)).toBe(true);
+      expect(await eventually(async () => (await deploys()).at(-1)?.to === draining, 30_000, 250)).toBe(true);
       expect((await deploys()).at(-1)).toMatchObject({
         result: "error",
         hooks: [{ point: "beforeMove", exitCode: 4 }],
       });
-      expect(await fx.head()).toBe(draining);
+      expect(await fx.head()).toBe(good);
       expect((await container())?.id).toBe(before?.id);
+      // A push can fix what a push broke: the commit with a drain that passes deploys.
+      const fixed = await fx.push({ "protocol.json": protocolJson({ beforeMove: [{ run: ["true"] }] }) }, "drain fixed");
+      expect(
+        await eventually(
+          async () => (await deploys()).at(-1)?.to === fixed && (await deploys()).at(-1)?.result === "deployed",
+          60_000,
+          250,
+        ),
+      ).toBe(true);
+      expect(await fx.head()).toBe(fixed);
     },
     180_000,
   );

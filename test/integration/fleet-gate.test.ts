@@ -52,6 +52,8 @@ afterEach(async () => {
 /** The clock the gate decides by: moved on by the test, never slept out. */
 let now = Date.now();
 const sync = () => runPass(loadApp(fx.node), { command: "test", intervalSeconds: 1, clock: () => now });
+/** The commit that brings the rollout is staged by it too (its own protocol.json governs): taken at once, as git:pull --now does. */
+const deployNow = () => runPass(loadApp(fx.node), { command: "test", rollout: false });
 
 /** Another node's record, as it would push it. */
 async function reportFrom(node: string, commit: string, result: string): Promise<void> {
@@ -82,7 +84,7 @@ async function syncPastTheWave() {
 
 describe("the rollout gate", () => {
   test("a commit a canary failed is held: one webhook, one held record, and the record is read again only at the waves' pace", async () => {
-    expect((await sync()).result).toBe("deployed");
+    expect((await deployNow()).result).toBe("deployed");
     const bad = await fx.push({ "bad.txt": "x\n" }, "bad");
     await reportFrom("web-1", bad, "rolled-back");
     const held = await syncPastTheWave();
@@ -110,7 +112,7 @@ describe("the rollout gate", () => {
   });
 
   test("going back (the remote rewound to a commit the node ran) is never staged", async () => {
-    expect((await sync()).result).toBe("deployed");
+    expect((await deployNow()).result).toBe("deployed");
     const good = await fx.head();
     await fx.push({ "next.txt": "x\n" }, "next");
     expect((await syncPastTheWave()).result).toBe("deployed");
@@ -122,7 +124,7 @@ describe("the rollout gate", () => {
   });
 
   test("a later wave never deploys a commit it could not check: the fleet record unreadable, the node waits", async () => {
-    expect((await sync()).result).toBe("deployed");
+    expect((await deployNow()).result).toBe("deployed");
     const deployed = await fx.head();
     // The status remote goes away: nothing answers there any more.
     await server[Symbol.asyncDispose]();

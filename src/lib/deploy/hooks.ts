@@ -99,11 +99,18 @@ export async function runHooks(
   facts: HookFacts,
   runs: HookRun[],
   progress: HookProgress,
+  /** "point:n" of steps that name a file the incoming commit brings (hooks-incoming.ts), with that file. */
+  comingWith: ReadonlyMap<string, string> = new Map(),
 ): Promise<void> {
   const steps = hookSteps(app, point);
   for (const [index, step] of steps.entries()) {
     const label = `hook ${point}[${index + 1}]`;
     const key = `${point}:${index + 1}`;
+    const coming = comingWith.get(key);
+    if (coming) {
+      log.info(`${label}: ${coming} comes with this commit, so it cannot run before the move; skipped this once`);
+      continue;
+    }
     if (progress.done.has(key)) {
       // Never twice for one deploy: it ran before protocol was cut short (kill -9, a reboot).
       log.info(`${label}: already ran for this deploy before protocol was interrupted; skipped`);
