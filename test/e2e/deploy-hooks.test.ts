@@ -85,7 +85,10 @@ describe("real engine, deploy hooks", () => {
       expect(await fx.head()).toBe(good);
       expect((await container())?.id).toBe(before?.id);
       // A push can fix what a push broke: the commit with a drain that passes deploys.
-      const fixed = await fx.push({ "protocol.json": protocolJson({ beforeMove: [{ run: ["true"] }] }) }, "drain fixed");
+      const fixed = await fx.push(
+        { "protocol.json": protocolJson({ beforeMove: [{ run: ["true"] }] }) },
+        "drain fixed",
+      );
       expect(
         await eventually(
           async () => (await deploys()).at(-1)?.to === fixed && (await deploys()).at(-1)?.result === "deployed",
