@@ -11,7 +11,7 @@ import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { builtBinary } from "../helpers/binary.ts";
 import { sh } from "../helpers/fixture.ts";
-import { HostileHost, type Misbehaviour } from "../helpers/hostile-http.ts";
+import { type HostileHost, type Misbehaviour, publishHostile } from "../helpers/hostile-http.ts";
 import { testNeeding } from "../helpers/needs.ts";
 import { fakeArtifact, ReleaseServer } from "../helpers/release-server.ts";
 import { mountTmpfs, TMPFS_NEEDS, unmountTmpfs } from "../helpers/tmpfs.ts";
@@ -49,13 +49,7 @@ async function install(freeMb?: number): Promise<void> {
 }
 
 /** Release `version`, its binaries served by a host that misbehaves so. */
-async function hostile(version: string, behaviour: Misbehaviour): Promise<HostileHost> {
-  await server.publish(version, { latest: false });
-  const host = new HostileHost(behaviour);
-  hosts.push(host);
-  server.redirect(version, host.url);
-  return host;
-}
+const hostile = (version: string, behaviour: Misbehaviour) => publishHostile(server, hosts, version, behaviour);
 
 const update = (args: string[], env: Record<string, string> = {}) =>
   sh([self, "self:update", ...args], {

@@ -9,6 +9,8 @@
  * Each connection is closed after 20 s or 600 MB whatever happens, so a client with no bounds (the
  * code before issue 29) ends too, and its test fails instead of hanging or filling the disk.
  */
+import type { ReleaseServer } from "./release-server.ts";
+
 export type Misbehaviour =
   | { kind: "forever" }
   | { kind: "drip"; everyMs: number }
@@ -87,4 +89,21 @@ export class HostileHost {
   stop(): void {
     this.listener.stop(true);
   }
+}
+
+/**
+ * Publish `version` (not as latest) on `server`, its binaries served by a host that misbehaves so;
+ * the host is added to `hosts`, for the test to stop.
+ */
+export async function publishHostile(
+  server: ReleaseServer,
+  hosts: HostileHost[],
+  version: string,
+  behaviour: Misbehaviour,
+): Promise<HostileHost> {
+  await server.publish(version, { latest: false });
+  const host = new HostileHost(behaviour);
+  hosts.push(host);
+  server.redirect(version, host.url);
+  return host;
 }

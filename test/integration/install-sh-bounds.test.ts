@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sh } from "../helpers/fixture.ts";
-import { HostileHost, type Misbehaviour } from "../helpers/hostile-http.ts";
+import { type HostileHost, type Misbehaviour, publishHostile } from "../helpers/hostile-http.ts";
 import { BASE_TOOLS, runInstallSh, toolsDir } from "../helpers/install-sh.ts";
 import { testNeeding } from "../helpers/needs.ts";
 import { ReleaseServer } from "../helpers/release-server.ts";
@@ -39,13 +39,7 @@ afterEach(async () => {
 });
 
 /** Release `version`, its binaries served by a host that misbehaves so. */
-async function hostile(version: string, behaviour: Misbehaviour): Promise<HostileHost> {
-  await server.publish(version, { latest: false });
-  const host = new HostileHost(behaviour);
-  hosts.push(host);
-  server.redirect(version, host.url);
-  return host;
-}
+const hostile = (version: string, behaviour: Misbehaviour) => publishHostile(server, hosts, version, behaviour);
 
 const TOOLS = {
   curl: () => toolsDir(root, BASE_TOOLS),
