@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { newsOf, REPEAT_MS } from "../../src/lib/core/announce.ts";
+import { withoutResult } from "../../src/lib/node/sync-announce.ts";
 
 const at = "2026-12-01T10:00:00.000Z";
 const t0 = Date.parse(at);
@@ -44,5 +45,13 @@ describe("newsOf: what a loop's log says of a poll", () => {
     ],
   ] as const)("%s", (_name, last, current, now, expected) => {
     expect(newsOf(last, current, now)).toBe(expected);
+  });
+});
+
+describe("the loop's line for a failure", () => {
+  test("does not say the result twice: sync disk-full: disk full: … reads sync disk-full: …", () => {
+    expect(withoutResult("disk-full", "disk full: fetching abc needs more")).toBe("fetching abc needs more");
+    expect(withoutResult("error", "docker compose up failed")).toBe("docker compose up failed");
+    expect(withoutResult("unreachable", "remote origin is unreachable: x")).toBe("remote origin is unreachable: x");
   });
 });

@@ -15,6 +15,12 @@ export function newsOfSync(previous: NodeState, result: SyncOutcome, now: number
   return quiet && previous.announced?.result === "deployed" ? null : news;
 }
 
+/** `why` without a first word that says the result again ("disk full: …" after "sync disk-full"). */
+export function withoutResult(result: string, why: string): string {
+  const said = `${result.replaceAll("-", " ")}: `;
+  return why.startsWith(said) ? why.slice(said.length) : why;
+}
+
 /** The loop's line for an outcome: what happened, and why when it did not go as it should. */
 export function announceSync(
   result: SyncOutcome,
@@ -45,7 +51,7 @@ export function announceSync(
     default: {
       const since = news === "repeat" && previous.announced ? ` since ${previous.announced.at}` : "";
       const count = news === "repeat" && failures > 0 ? ` (${failures} polls in a row)` : "";
-      const line = `${news === "repeat" ? "still " : "sync "}${result.result}${since}${count}: ${why}`;
+      const line = `${news === "repeat" ? "still " : "sync "}${result.result}${since}${count}: ${withoutResult(result.result, why)}`;
       if (result.result === "error") log.error(line);
       else log.warn(line);
     }
