@@ -109,6 +109,16 @@ describe("a deploy under way", () => {
     expect(JSON.parse(again.stdout).result).toBe("deployed");
     expect(await status()).toMatchObject({ deploying: null, interruptedDeploy: null });
   }, 30_000);
+
+  test("one a refusal stopped before the move shows as stopped, with why: not as cut short", async () => {
+    expect((await fx.cli(["git:pull", "--dir", fx.node])).exitCode).toBe(0);
+    await fx.push({ "protocol.json": JSON.stringify({ git: { interval: 0 } }) });
+    expect((await fx.cli(["git:pull", "--dir", fx.node])).exitCode).not.toBe(0);
+    const human = (await fx.cli(["status", "--dir", fx.node])).stdout;
+    expect(human).toContain("stopped: protocol.json at");
+    expect(human).toContain("the next poll tries again");
+    expect(human).not.toContain("was cut short");
+  });
 });
 
 describe("the remote commit", () => {

@@ -63,11 +63,18 @@ export function renderStatus(status: NodeStatus, verbose = false): string[] {
         ? `the move ${shortSha(move.from)} → ${shortSha(move.to)} started ${move.at} was cut short (pid ${move.pid} is gone): the next pass finishes it before anything else (protocol sync, or git:pull)`
         : `moving ${shortSha(move.from)} → ${shortSha(move.to)} since ${move.at} (pid ${move.pid})`,
     ]);
-  if (status.interruptedDeploy)
+  const stopped = status.interruptedDeploy;
+  if (stopped) {
+    const what = `the deploy ${shortSha(stopped.from)} → ${shortSha(stopped.to)} started ${stopped.since}`;
+    // A pass that ended after it began stopped it, and said why (a refusal before the move); else it was cut short.
+    const ended = sync && sync.result === "error" && Date.parse(sync.at) >= Date.parse(stopped.since);
     rows.push([
       "interrupted",
-      `the deploy ${shortSha(status.interruptedDeploy.from)} → ${shortSha(status.interruptedDeploy.to)} started ${status.interruptedDeploy.since} was cut short; the next poll deploys again`,
+      ended
+        ? `${what} stopped: ${sync.error}; the next poll tries again`
+        : `${what} was cut short; the next poll deploys again`,
     ]);
+  }
   const rolloutNews = sync?.result === "waiting" || sync?.result === "held";
   if (sync?.error) rows.push([rolloutNews ? "rollout" : "error", sync.error]);
   else if (status.rollout && status.rollout.commit === status.remoteCommit)
