@@ -7,7 +7,7 @@ import { MAX_REPO_FILE_BYTES } from "../core/fs.ts";
 import { log } from "../core/log.ts";
 import { run, stepFailure } from "../core/spawn.ts";
 import { isTerminal } from "../core/terminal.ts";
-import { DEFAULT_COMPOSE_FILES, findCompose } from "../docker/docker.ts";
+import { composeIdleTimeoutMs, DEFAULT_COMPOSE_FILES, engineSilent, findCompose } from "../docker/docker.ts";
 import type { GitContext } from "../git/git.ts";
 import { showCapped } from "../git/tree.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
@@ -51,7 +51,10 @@ export async function pullIncoming(app: App, ctx: GitContext, commit: string, co
       "pull",
     ];
     log.info(`pulling the images of ${commit.slice(0, 8)} before moving the working copy`);
-    const result = await run(argv, { cwd: app.dir, tee: isTerminal(2) });
+    // One of compose's long steps, output for people: given up after its silence, its tail kept.
+    const idleTimeoutMs = composeIdleTimeoutMs();
+    const result = await run(argv, { cwd: app.dir, tee: isTerminal(2), tailOnly: true, idleTimeoutMs });
+    if (result.timedOut) throw engineSilent(`${cli.argv.join(" ")} pull (nothing printed)`, idleTimeoutMs);
     if (!result.ok)
       throw stepFailure(
         `${cli.argv.join(" ")} pull`,
