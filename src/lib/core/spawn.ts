@@ -156,7 +156,10 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
     ? setTimeout(() => {
         timedOut = true;
         killAll("SIGTERM");
-        setTimeout(() => killAll("SIGKILL"), 5_000).unref();
+        setTimeout(() => {
+          killAll("SIGKILL");
+          liveGroups.delete(child.pid);
+        }, 5_000).unref();
       }, options.timeoutMs)
     : undefined;
   const lines = options.onLine ? lineSplitter(options.onLine) : null;
@@ -188,7 +191,8 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
       : null,
   ].filter((reader) => reader !== null);
   await child.exited;
-  liveGroups.delete(child.pid);
+  // A group told to stop (SIGTERM) stays owed its SIGKILL: if protocol exits first, at its exit.
+  if (!(timedOut && options.timeoutMs)) liveGroups.delete(child.pid);
   unforward();
   // What the child left behind may hold its pipes open for ever: read what is there, then stop.
   let grace: ReturnType<typeof setTimeout> | undefined;
