@@ -132,8 +132,12 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   const ignoreInterrupt = () => undefined;
   if (options.inherit) process.on("SIGINT", ignoreInterrupt);
   if (options.input !== undefined && child.stdin && typeof child.stdin !== "number") {
-    child.stdin.write(options.input);
-    await child.stdin.end();
+    try {
+      await child.stdin.write(options.input);
+      await child.stdin.end();
+    } catch {
+      // It exited without reading its input (EPIPE): its exit code and stderr say why.
+    }
   }
 
   let timedOut = false;
