@@ -10,15 +10,16 @@ import { fetchManifestDigest } from "../../src/lib/docker/registry.ts";
 
 test("a token endpoint that drips a space every second is given up within the request timeout", async () => {
   const drips: ReturnType<typeof setInterval>[] = [];
-  const server = Bun.serve({
+  let port = 0;
+  const server: ReturnType<typeof Bun.serve> = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     idleTimeout: 0,
-    fetch(request) {
+    fetch(request): Response {
       if (new URL(request.url).pathname.startsWith("/v2/"))
         return new Response(null, {
           status: 401,
-          headers: { "WWW-Authenticate": `Bearer realm="http://127.0.0.1:${server.port}/token",service="reg"` },
+          headers: { "WWW-Authenticate": `Bearer realm="http://127.0.0.1:${port}/token",service="reg"` },
         });
       const body = new ReadableStream<Uint8Array>({
         start(controller) {
@@ -29,6 +30,7 @@ test("a token endpoint that drips a space every second is given up within the re
       return new Response(body, { headers: { "Content-Type": "application/json" } });
     },
   });
+  port = server.port ?? 0;
   const started = Date.now();
   try {
     const outcome = await Promise.race([
