@@ -64,3 +64,18 @@ describe("deploy:hooks shows the hooks the next deploy runs", () => {
     expect(shown.stdout).toMatch(/beforeMove\s+1\s+host\s+sh -c exit 1/);
   }, 60_000);
 });
+
+describe("the incoming commit's beforeMove runs that commit's scripts", () => {
+  test("a commit that adds a script and the beforeMove hook that runs it deploys, the hook running its own script", async () => {
+    const marks = `${fx.root}/marks`;
+    const pushed = await fx.push({
+      "protocol.json": JSON.stringify({ deploy: { hooks: { beforeMove: [{ run: ["sh", "./drain.sh"] }] } } }),
+      "drain.sh": `echo drained-by-new-script >> "${marks}"\n`,
+      "docker-compose.yml": "services:\n  app:\n    image: busybox\n",
+    });
+    const run = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(await fx.head()).toBe(pushed);
+    expect(await Bun.file(marks).text()).toBe("drained-by-new-script\n");
+  }, 60_000);
+});
