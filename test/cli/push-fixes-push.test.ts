@@ -50,3 +50,32 @@ describe("a push can fix what a push broke", () => {
     await fx.cli(["stop", "--dir", fx.node]);
   }, 60_000);
 });
+
+describe("deploy:hooks shows the hooks the next deploy runs", () => {
+  test("after a pull refused by the incoming commit's beforeMove, deploy:hooks lists that step, not the checked-out one's", async () => {
+    const before = await fx.head();
+    await fx.push(withBeforeMove(1, "broken hook\n"));
+    const refused = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true });
+    expect(refused.stderr).toContain("hook beforeMove[1]");
+    expect(await fx.head()).toBe(before);
+    // The operator asks what the next deploy runs: the incoming commit's beforeMove is what refused it.
+    const shown = await fx.cli(["deploy:hooks", "--dry-run", "--dir", fx.node]);
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/beforeMove\s+1\s+host\s+sh -c exit 1/);
+  }, 60_000);
+});
+
+describe("the incoming commit's beforeMove runs that commit's scripts", () => {
+  test("a commit that adds a script and the beforeMove hook that runs it deploys, the hook running its own script", async () => {
+    const marks = `${fx.root}/marks`;
+    const pushed = await fx.push({
+      "protocol.json": JSON.stringify({ deploy: { hooks: { beforeMove: [{ run: ["sh", "./drain.sh"] }] } } }),
+      "drain.sh": `echo drained-by-new-script >> "${marks}"\n`,
+      "docker-compose.yml": "services:\n  app:\n    image: busybox\n",
+    });
+    const run = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true });
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(await fx.head()).toBe(pushed);
+    expect(await Bun.file(marks).text()).toBe("drained-by-new-script\n");
+  }, 60_000);
+});

@@ -175,3 +175,16 @@ describe("what a child prints is kept bounded", () => {
     expect(result.stderr).toContain("it printed more than 1 MB: stopped by protocol");
   }, 30_000);
 });
+
+describe("a child that does not read its input", () => {
+  test("one that exits at once (a helper failing before it reads): its exit code and stderr, not EPIPE", async () => {
+    for (let i = 0; i < 30; i++) {
+      const result = await run(["sh", "-c", "echo 'refused: no such registry' >&2; exit 3"], {
+        input: "x".repeat(1024 * 1024),
+        timeoutMs: 5_000,
+      });
+      expect(result.exitCode).toBe(3);
+      expect(result.stderr).toContain("refused: no such registry");
+    }
+  }, 30_000);
+});

@@ -131,8 +131,12 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
   const ignoreInterrupt = () => undefined;
   if (options.inherit) process.on("SIGINT", ignoreInterrupt);
   if (options.input !== undefined && child.stdin && typeof child.stdin !== "number") {
-    child.stdin.write(options.input);
-    await child.stdin.end();
+    try {
+      await child.stdin.write(options.input);
+      await child.stdin.end();
+    } catch {
+      // It exited without reading its input (EPIPE): its exit code and stderr say why.
+    }
   }
 
   let timedOut = false;
@@ -155,7 +159,10 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
     ? setTimeout(() => {
         timedOut = true;
         killAll("SIGTERM");
-        setTimeout(() => killAll("SIGKILL"), 5_000).unref();
+        setTimeout(() => {
+          killAll("SIGKILL");
+          if (group) releaseGroup(child.pid);
+        }, 5_000).unref();
       }, options.timeoutMs)
     : undefined;
   const lines = options.onLine ? lineSplitter(options.onLine) : null;
@@ -187,7 +194,8 @@ export async function run(argv: string[], options: SpawnOptions = {}): Promise<S
       : null,
   ].filter((reader) => reader !== null);
   await child.exited;
-  if (group) releaseGroup(child.pid);
+  // A group told to stop (SIGTERM) stays owed its SIGKILL: if protocol exits first, at its exit.
+  if (group && !(timedOut && options.timeoutMs)) releaseGroup(child.pid);
   // What the child left behind may hold its pipes open for ever: read what is there, then stop.
   let grace: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([

@@ -76,7 +76,9 @@ async function httpProbe(probe: HttpProbe, deadline: number): Promise<void> {
 
 async function commandProbe(app: App, probe: CommandProbe, service: string, deadline: number): Promise<void> {
   await retry(`${probe.run.join(" ")} in ${service}`, probe.retries ?? 10, deadline, async () => {
-    await compose(app, ["exec", "-T", service, ...probe.run]);
+    // The gate's deadline bounds each try too: a probe stuck inside the container is killed, group and all.
+    const timeoutMs = Math.max(1_000, deadline - Date.now());
+    await compose(app, ["exec", "-T", service, ...probe.run], { spawn: { timeoutMs, group: true } });
     return null;
   });
 }

@@ -1,10 +1,14 @@
 import type { App } from "../app/app.ts";
 import { ConfigError } from "../core/errors.ts";
-import { compose } from "./docker.ts";
+import { compose, dockerQueryTimeoutMs } from "./docker.ts";
 
 /** The services of the app's compose project, in compose's order (`compose config --services`). */
 export async function composeServices(app: App): Promise<string[]> {
-  const result = await compose(app, ["config", "--services"], { quiet: true });
+  // A query: bounded like the engine's (a compose that never answers must not hold a deploy's health gate).
+  const result = await compose(app, ["config", "--services"], {
+    quiet: true,
+    spawn: { timeoutMs: dockerQueryTimeoutMs() },
+  });
   return result.stdout
     .split("\n")
     .map((line) => line.trim())

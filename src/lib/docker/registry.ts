@@ -83,6 +83,12 @@ async function fetchToken(
     if (params.service) url.searchParams.set("service", params.service);
     url.searchParams.set("scope", scope);
   }
+  // ofetch's timeout stops at the headers: this one covers the body too (a server that drips it).
+  const abort = new AbortController();
+  const timer = setTimeout(
+    () => abort.abort(new Error(`no complete answer in ${REQUEST_TIMEOUT_MS / 1000}s`)),
+    REQUEST_TIMEOUT_MS,
+  );
   try {
     const form = identity
       ? new URLSearchParams({
@@ -101,16 +107,19 @@ async function fetchToken(
           ? { Authorization: basic(auth) }
           : {},
       retry: 0,
-      timeout: REQUEST_TIMEOUT_MS,
+      signal: abort.signal,
       responseType: "stream",
     });
     const parsed = v.parse(TokenSchema, JSON.parse(await readText(response, url.origin)));
     return "token" in parsed ? parsed.token : parsed.access_token;
   } catch (error) {
+    const reason = abort.signal.aborted ? (abort.signal.reason as Error) : (error as Error);
     throw new NetworkError(
-      `could not get a registry token from ${url.origin}: ${(error as Error).message}`,
+      `could not get a registry token from ${url.origin}: ${reason.message}`,
       "check the registry credentials (PROTOCOL_DOCKER_USERNAME/PASSWORD or docker login)",
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 

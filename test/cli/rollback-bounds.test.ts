@@ -1,0 +1,90 @@
+/**
+ * Issue 29, item 1, for a rollback: putting the good deploy's images back pulls each by its recorded
+ * digest (`docker pull --quiet image@digest`). A registry that stalls must not hold the rollback, and
+ * so the node's loop, for ever: the pull is bounded like the engine's other long steps. A docker on
+ * PATH that stalls on `docker pull` only and is the fake docker otherwise; the bad commit brings a
+ * command probe that fails, so the deploy is rolled back.
+ */
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { cliArgv, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
+
+let fx: Fixture;
+beforeEach(async () => (fx = await Fixture.create()));
+afterEach(async () => {
+  for (const pid of running(["sleep", "1023.5"])) process.kill(pid, "SIGKILL");
+  await fx[Symbol.asyncDispose]();
+});
+
+/** Pids of live processes whose argv is exactly `argv`. */
+function running(argv: string[]): number[] {
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        if (readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ")) return false;
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8") === `${argv.join("\0")}\0`;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const image = "registry.example.com/shop/app:latest";
+const digest = `sha256:${"a".repeat(64)}`;
+/** The engine as the fake docker reports it: the app service running `image`, pulled at `digest`. */
+const engine = {
+  FAKE_DOCKER_CONTAINERS: JSON.stringify([
+    {
+      Id: "c1",
+      Image: "sha256:img1",
+      Config: { Image: image, Labels: { "com.docker.compose.project": "shop", "com.docker.compose.service": "app" } },
+      State: { Status: "running", Running: true, ExitCode: 0 },
+    },
+  ]),
+  FAKE_DOCKER_IMAGES: JSON.stringify([{ Id: "sha256:img1", RepoDigests: [`registry.example.com/shop/app@${digest}`] }]),
+  FAKE_DOCKER_EXEC_EXIT: JSON.stringify({ "check-new": 1 }),
+};
+
+function stallingDockerPull(): string {
+  const dir = join(fx.root, "stalling-docker");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, "docker"),
+    `#!/bin/sh\nif [ "$1" = pull ]; then sleep 1023.5 & wait; fi\nexec "${FAKE_DOCKER_DIR}/docker" "$@"\n`,
+  );
+  chmodSync(join(dir, "docker"), 0o755);
+  return `${dir}:${FAKE_DOCKER_DIR}:${process.env.PATH}`;
+}
+
+describe("a rollback's image restore", () => {
+  test("a docker pull of the good digest that stalls is given up: the rollback ends, the node is not held", async () => {
+    const protocolJson = { name: "shop", docker: { project: "shop" }, deploy: { settleSeconds: 0 } };
+    await fx.push({ "docker-compose.yml": "services: {}\n", "protocol.json": JSON.stringify(protocolJson) }, "good");
+    const good = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true, env: engine });
+    expect(good.exitCode, good.stderr).toBe(0);
+
+    const withProbe = {
+      ...protocolJson,
+      deploy: { settleSeconds: 0, health: { timeout: 3, command: { service: "app", run: ["check-new"], retries: 0 } } },
+    };
+    await fx.push({ "protocol.json": JSON.stringify(withProbe) }, "adds a failing probe");
+    const started = Date.now();
+    const bad = await sh(["timeout", "40", ...cliArgv(), "git:pull", "--dir", fx.node], {
+      cwd: fx.root,
+      env: {
+        ...fx.env,
+        ...engine,
+        PATH: stallingDockerPull(),
+        PROTOCOL_DOCKER_TIMEOUT: "2",
+        PROTOCOL_COMPOSE_TIMEOUT: "2",
+      },
+    });
+    expect(bad.stderr).toContain("health check failed");
+    expect(bad.exitCode).not.toBe(124);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(await Bun.sleep(500).then(() => running(["sleep", "1023.5"]))).toEqual([]);
+  }, 90_000);
+});
