@@ -50,7 +50,7 @@ describe("deploy hooks (fake docker)", () => {
       beforeMove: [{ run: ["./scripts/drain.sh"], timeout: 60 }],
       afterUp: [{ service: "app", run: ["php", "artisan", "migrate", "--force"], env: "app" }],
     };
-    await fx.push({ "protocol.json": JSON.stringify({ deploy: { hooks } }), "scripts/drain.sh": "#!/bin/sh\n" });
+    await fx.push({ "protocol.json": JSON.stringify({ deploy: { hooks } }) });
     await fx.cli(["git:pull", "--dir", fx.node]);
     const shown = await fx.cli(["deploy:hooks", "--dry-run", "--dir", fx.node]);
     expect(shown.exitCode, shown.stderr).toBe(0);

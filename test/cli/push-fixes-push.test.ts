@@ -78,4 +78,22 @@ describe("the incoming commit's beforeMove runs that commit's scripts", () => {
     expect(await fx.head()).toBe(pushed);
     expect(await Bun.file(marks).text()).toBe("drained-by-new-script\n");
   }, 60_000);
+
+  test("a push that fixes only the drain script (protocol.json unchanged) deploys: the step runs the script as that commit has it", async () => {
+    const before = await fx.head();
+    const drain = (code: number) => ({
+      "protocol.json": JSON.stringify({ deploy: { hooks: { beforeMove: [{ run: ["sh", "./drain.sh"] }] } } }),
+      "drain.sh": `exit ${code}\n`,
+      "docker-compose.yml": "services:\n  app:\n    image: busybox\n",
+    });
+    await fx.push(drain(5), "a drain that fails");
+    const refused = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true });
+    expect(refused.stderr).toContain("hook beforeMove[1] (sh ./drain.sh) failed: exit 5");
+    expect(await fx.head()).toBe(before);
+    const fixed = await fx.push({ "drain.sh": "exit 0\n" }, "the drain fixed");
+    const deployed = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true });
+    expect(deployed.exitCode, deployed.stderr).toBe(0);
+    expect(deployed.stderr).toContain("its script as the incoming commit has it");
+    expect(await fx.head()).toBe(fixed);
+  }, 60_000);
 });

@@ -63,10 +63,11 @@ describe("deploy hooks (real host commands, fake docker)", () => {
     expect((await sync()).result).toBe("deployed");
     const first = await fx.head();
     const next = await fx.push({ "app.txt": "v2\n" }, "v2");
-    expect(lines()).toHaveLength(2); // the first deploy has no move: afterUp and afterHealthy
+    // The commit that brings the hooks is governed by them: its beforeMove ran too (its hook.sh as the commit has it).
+    expect(lines().map((l) => l.split(" ")[0])).toEqual(["before", "up", "healthy"]);
     const outcome = await sync();
     expect(outcome.result).toBe("deployed");
-    expect(lines().slice(2)).toEqual([
+    expect(lines().slice(3)).toEqual([
       `before from=${first} to=${next} reason=commit node=web-1 dir=${fx.node} secret=none`,
       `up from=${first} to=${next} reason=commit node=web-1 dir=${fx.node} secret=none`,
       `healthy from=${first} to=${next} reason=commit node=web-1 dir=${fx.node} secret=none`,
@@ -78,16 +79,20 @@ describe("deploy hooks (real host commands, fake docker)", () => {
     ]);
     // An idle poll runs no hook.
     expect((await sync()).result).toBe("up-to-date");
-    expect(lines()).toHaveLength(5);
+    expect(lines()).toHaveLength(6);
   });
 
   test("beforeMove fails: the working copy is not moved, no compose up runs, deploy:log records the error with the exit code", async () => {
-    await fx.push(files({ beforeMove: [step("drain", 3), step("never")] }));
+    await fx.push(files({}));
     expect((await sync()).result).toBe("deployed");
     const before = await fx.head();
     const ups = () => fx.dockerCalls().filter((argv) => argv.includes("up")).length;
     const calls = ups();
-    await fx.push({ "app.txt": "v2\n" }, "v2");
+    // The incoming commit's own beforeMove governs taking it.
+    await fx.push(
+      { "protocol.json": files({ beforeMove: [step("drain", 3), step("never")] })["protocol.json"]! },
+      "v2",
+    );
     const outcome = await sync();
     expect(outcome.result).toBe("error");
     expect(outcome.error).toContain("hook beforeMove[1] (sh ./hook.sh drain 3) failed: exit 3; nothing was moved");

@@ -1,7 +1,8 @@
 import { loadApp } from "../../lib/app/app.ts";
 import { defineProtocolCommand } from "../../lib/core/command.ts";
-import { printJson, printLines, renderTable } from "../../lib/core/output.ts";
+import { printJson, printLines, renderTable, shortSha } from "../../lib/core/output.ts";
 import { HOOK_POINTS, hookPlan } from "../../lib/deploy/hooks.ts";
+import { nextDeploySettings } from "../../lib/node/protocol-json-at.ts";
 import { dirArgs, jsonArgs } from "../_args.ts";
 
 export default defineProtocolCommand({
@@ -12,8 +13,9 @@ export default defineProtocolCommand({
     "dry-run": { type: "boolean", description: "Show what the next deploy would run (the command never runs a hook)" },
   },
   async run({ args }) {
-    const plan = hookPlan(loadApp(args.dir));
-    if (args.json) return printJson(plan);
+    const next = await nextDeploySettings(loadApp(args.dir));
+    const plan = hookPlan(next.app);
+    if (args.json) return printJson({ ...plan, incoming: next.incoming });
     const rows = HOOK_POINTS.flatMap((point) => {
       const steps = plan.steps.filter((s) => s.point === point);
       if (steps.length === 0) return [[point, "-", "", "(none)", "", ""]];
@@ -27,6 +29,12 @@ export default defineProtocolCommand({
       ]);
     });
     printLines([
+      ...(next.incoming
+        ? [
+            `the hooks of ${shortSha(next.incoming)}, the remote's commit the next deploy takes (its own govern it):`,
+            "",
+          ]
+        : []),
       ...renderTable([["point", "step", "where", "command", "timeout", "env"], ...rows]),
       "",
       `each step's environment: ${plan.environment.join(", ")}`,

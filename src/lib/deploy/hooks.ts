@@ -99,18 +99,13 @@ export async function runHooks(
   facts: HookFacts,
   runs: HookRun[],
   progress: HookProgress,
-  /** "point:n" of steps that name a file the incoming commit brings (hooks-incoming.ts), with that file. */
-  comingWith: ReadonlyMap<string, string> = new Map(),
+  /** "point:n" → the argv a step runs instead: its scripts as the incoming commit has them (hooks-incoming.ts). */
+  incomingArgv: ReadonlyMap<string, string[]> = new Map(),
 ): Promise<void> {
   const steps = hookSteps(app, point);
   for (const [index, step] of steps.entries()) {
     const label = `hook ${point}[${index + 1}]`;
     const key = `${point}:${index + 1}`;
-    const coming = comingWith.get(key);
-    if (coming) {
-      log.info(`${label}: ${coming} comes with this commit, so it cannot run before the move; skipped this once`);
-      continue;
-    }
     if (progress.done.has(key)) {
       // Never twice for one deploy: it ran before protocol was cut short (kill -9, a reboot).
       log.info(`${label}: already ran for this deploy before protocol was interrupted; skipped`);
@@ -128,7 +123,9 @@ export async function runHooks(
       onLine: (line: string) => log.info(`${label}: ${line}`),
     };
     const command = step.run.join(" ");
-    log.info(`${label}: running ${command}${step.service ? ` in ${step.service}` : ""}`);
+    const argv = incomingArgv.get(key);
+    const incoming = argv ? " (its script as the incoming commit has it)" : "";
+    log.info(`${label}: running ${command}${step.service ? ` in ${step.service}` : ""}${incoming}`);
     const started = Date.now();
     let result: SpawnResult | null = null;
     let failure: string | null = null;
@@ -140,7 +137,7 @@ export async function runHooks(
             ["exec", "-T", ...Object.keys(env).flatMap((name) => ["-e", name]), step.service, ...step.run],
             { allowFailure: true, quiet: true, spawn },
           )
-        : await run(step.run, { cwd: app.dir, ...spawn });
+        : await run(argv ?? step.run, { cwd: app.dir, ...spawn });
     } catch (error) {
       failure = error instanceof MissingProgramError ? `${step.run[0]} was not found` : errorMessage(error);
     }

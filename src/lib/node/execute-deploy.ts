@@ -14,7 +14,7 @@ import { shortSha } from "../core/output.ts";
 import { isInfrastructureFault } from "../deploy/fault.ts";
 import { waitForGate } from "../deploy/health.ts";
 import { assertHookEnvAt, type HookFacts, HookFailedError, type HookProgress, runHooks } from "../deploy/hooks.ts";
-import { stepsComingWith } from "../deploy/hooks-incoming.ts";
+import { type IncomingSteps, incomingScripts } from "../deploy/hooks-incoming.ts";
 import { pullIncoming } from "../deploy/prepull.ts";
 import { rollbackTo } from "../deploy/rollback.ts";
 import type { Settled } from "../deploy/settle.ts";
@@ -108,7 +108,7 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
     changed: false,
   };
   let cli: ComposeCli | null = null;
-  let comingWith = new Map<string, string>();
+  let scripts: IncomingSteps | null = null;
   // Until the move (or, without one, until up) nothing has changed: a failure there undoes nothing.
   let current: Step | null = null;
   try {
@@ -122,7 +122,7 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
         await pullIncoming(app, dc.ctx, plan.to, incoming);
         // Its hooks run around its move (beforeMove too): a push can fix a hook a push broke.
         app = withIncomingSettings(app, incoming);
-        comingWith = await stepsComingWith(app, dc.ctx, plan.to, incoming);
+        scripts = await incomingScripts(app, dc.ctx, plan.to, incoming);
       } else if (step.kind === "pull") {
         await assertHookEnvAt(dc.ctx, plan.to, app.config);
         if (composeFiles(app).length > 0) await pullImages(app);
@@ -134,7 +134,14 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
           log.error(`${run.hookFailed} (the deploy stands)`);
         }
       } else if (step.kind === "hooks") {
-        await runHooks(app, step.point, facts, hooks, progress, step.point === "beforeMove" ? comingWith : undefined);
+        await runHooks(
+          app,
+          step.point,
+          facts,
+          hooks,
+          progress,
+          step.point === "beforeMove" ? scripts?.argv : undefined,
+        );
       } else if (step.kind === "move") {
         await pauseForTests("before-move");
         if (dc.signal?.aborted) {
@@ -175,6 +182,8 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
   } catch (caught) {
     const failed = await fail(run, app, caught, current, run.changed, dc);
     return { ...failed, durationMs: Date.now() - dc.startedAt.getTime() };
+  } finally {
+    scripts?.dispose();
   }
 }
 

@@ -5,7 +5,9 @@ import {
   PROTOCOL_JSON_SIZE_HINT,
   parseProtocolJson,
 } from "../app/app.ts";
-import type { GitContext } from "../git/git.ts";
+import { readNodeState } from "../app/state.ts";
+import { gitContext } from "../git/auth.ts";
+import { type GitContext, git, headCommit } from "../git/git.ts";
 import { showCapped } from "../git/tree.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
 
@@ -36,4 +38,21 @@ export function withIncomingSettings(app: App, incoming: ProtocolJson | null | u
       deploy: { ...deploy, ...(incoming.deploy?.hooks ? { hooks: incoming.deploy.hooks } : {}) },
     },
   };
+}
+
+/**
+ * The app as its next deploy is governed: by the incoming commit (the remote's tip last seen, once
+ * fetched) when there is one, else by the protocol.json on disk. What `deploy:hooks` shows.
+ */
+export async function nextDeploySettings(app: App): Promise<{ app: App; incoming: string | null }> {
+  const ctx = gitContext(app);
+  const tip = readNodeState(app.paths.status).remoteCommit;
+  if (!tip || tip === (await headCommit(ctx))) return { app, incoming: null };
+  if (!(await git(ctx, ["cat-file", "-e", `${tip}^{commit}`])).ok) return { app, incoming: null };
+  try {
+    return { app: withIncomingSettings(app, await protocolJsonAt(ctx, tip)), incoming: tip };
+  } catch {
+    // Invalid there: its deploy is refused before any hook runs.
+    return { app, incoming: null };
+  }
 }
