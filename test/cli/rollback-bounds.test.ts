@@ -71,7 +71,6 @@ describe("a rollback's image restore", () => {
       deploy: { settleSeconds: 0, health: { timeout: 3, command: { service: "app", run: ["check-new"], retries: 0 } } },
     };
     await fx.push({ "protocol.json": JSON.stringify(withProbe) }, "adds a failing probe");
-    const started = Date.now();
     const bad = await sh(["timeout", "40", ...cliArgv(), "git:pull", "--dir", fx.node], {
       cwd: fx.root,
       env: {
@@ -83,8 +82,8 @@ describe("a rollback's image restore", () => {
       },
     });
     expect(bad.stderr).toContain("health check failed");
+    // Bounded by `timeout 40`: a pull held for ever ends as 124.
     expect(bad.exitCode).not.toBe(124);
-    expect(Date.now() - started).toBeLessThan(30_000);
     expect(await Bun.sleep(500).then(() => running(["sleep", "1023.5"]))).toEqual([]);
   }, 90_000);
 });

@@ -69,7 +69,8 @@ export async function restoreImages(images: ServiceImage[]): Promise<void> {
   for (const { image, digest } of images) {
     if (!digest) continue;
     const pinned = `${image.replace(/@.*$/, "").replace(/:[^/:]+$/, "")}@${digest}`;
-    await docker(["pull", "--quiet", pinned], { hint: ENGINE_HINT });
+    // Its progress lines keep it alive under the long steps' silence limit; a stalled registry ends it.
+    await docker(["pull", pinned], { hint: ENGINE_HINT, long: true });
     await docker(["tag", pinned, image], { hint: ENGINE_HINT });
   }
 }

@@ -69,14 +69,22 @@ export interface DockerOptions {
   hint?: string;
   /** A question to the engine (ps, inspect, start): given up after dockerQueryTimeoutMs(). */
   query?: boolean;
+  /** A long step (a pull): bounded as compose's long steps are, its output's tail kept. */
+  long?: boolean;
 }
 
 /** One docker CLI call: its stdout, or a StepFailedError with the reason. */
 export async function docker(args: string[], options: DockerOptions = {}): Promise<string> {
   if (options.announce) log.info(`running docker ${args.join(" ")}`);
-  const timeoutMs = options.query ? dockerQueryTimeoutMs() : undefined;
-  const result = await run(["docker", ...args], { inherit: options.inherit, timeoutMs });
-  if (result.timedOut && timeoutMs) throw engineSilent(`docker ${args[0]}`, timeoutMs);
+  const timeoutMs = options.query ? dockerQueryTimeoutMs() : options.long ? composeTotalTimeoutMs() : undefined;
+  const idleTimeoutMs = options.long ? composeIdleTimeoutMs() : undefined;
+  const result = await run(["docker", ...args], {
+    inherit: options.inherit,
+    timeoutMs,
+    idleTimeoutMs,
+    tailOnly: options.long,
+  });
+  if (result.timedOut && timeoutMs) throw engineSilent(`docker ${args[0]}`, idleTimeoutMs ?? timeoutMs);
   if (!result.ok) throw stepFailure(`docker ${args[0]}`, result, options.hint);
   return result.stdout;
 }
