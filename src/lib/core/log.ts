@@ -1,4 +1,5 @@
 import { type ConsolaReporter, createConsola, type LogObject } from "consola/core";
+import { logWritten } from "./log-rotation.ts";
 import { isTerminal, styles } from "./terminal.ts";
 import { safeLine } from "./validate.ts";
 
@@ -38,7 +39,9 @@ export function renderLogLine(entry: Pick<LogObject, "date" | "type" | "args">):
 
 const reporter: ConsolaReporter = {
   log(entry) {
-    console.error(interactive ? renderTerminalLine(entry) : renderLogLine(entry));
+    const line = interactive ? renderTerminalLine(entry) : renderLogLine(entry);
+    console.error(line);
+    logWritten(line.length + 1);
   },
 };
 

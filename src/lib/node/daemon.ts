@@ -5,11 +5,10 @@ import { type DaemonSpec, gitSlaveDaemon, legacyConfigDaemon, readDaemon } from 
 import { StepFailedError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
 import { log } from "../core/log.ts";
+import { MAX_LOG_BYTES } from "../core/log-rotation.ts";
 import { isLoopArgv, isProcessAlive, processArgv, waitForExit } from "../core/process.ts";
 import { spawnDetached } from "../core/spawn.ts";
 import { selfArgv } from "../release/self.ts";
-
-const MAX_LOG_BYTES = 5 * 1024 * 1024;
 
 function openLog(path: string): number {
   try {

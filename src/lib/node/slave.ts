@@ -6,6 +6,7 @@ import { readNodeState } from "../app/state.ts";
 import { nextDelayMs } from "../core/backoff.ts";
 import { errorMessage } from "../core/errors.ts";
 import { log } from "../core/log.ts";
+import { keepLogBounded } from "../core/log-rotation.ts";
 import { findLoops } from "../core/process.ts";
 import { gitContext } from "../git/auth.ts";
 import { checkoutLockPath } from "../git/checkout-lock.ts";
@@ -42,6 +43,8 @@ export interface PollLoop {
   label: string;
   /** Held for the loop's whole life: its holder is the loop. */
   lockPath: string;
+  /** Where a background loop's output goes (kept bounded while it runs when that is its stderr). */
+  logPath: string;
   /** --interval; protocol.json's git.interval (re-read after each deploy) otherwise. */
   intervalSeconds?: number;
   /** Consecutive failures, for the backoff. */
@@ -104,6 +107,7 @@ function followConfigFile(app: App, stamp: { value: string }): App {
  */
 export async function runPollLoop(initial: App, loop: PollLoop): Promise<void> {
   const locks = await acquireLoopLocks(initial, loop);
+  keepLogBounded(loop.logPath);
   const stop = new AbortController();
   const onSignal = (signal: string) => {
     log.info(`${signal} received: finishing the current step, then stopping`);
@@ -173,6 +177,7 @@ export async function runSlaveLoop(initial: App, options: SlaveOptions): Promise
     command: "git:slave",
     label: "slave mode",
     lockPath: initial.paths.slaveLock,
+    logPath: initial.paths.log,
     intervalSeconds: options.intervalSeconds,
     failures: (app) => readNodeState(app.paths.status).failures,
     async poll(app, lockWaitMs, signal) {
