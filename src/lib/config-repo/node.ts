@@ -7,7 +7,7 @@ import { assertEnvName, effectiveEnv, isDevEnv, readMachine, writeAppEnv, writeM
 import { switchEnv } from "./envs.ts";
 import { initConfigRepo } from "./init.ts";
 import { assertNoConflicts, type LinkReport, linkConfig, warnRefused } from "./links.ts";
-import { otherAppOnConfigDir, sharedConfigDirError } from "./owner.ts";
+import { claimConfigDir, otherAppOnConfigDir, sharedConfigDirError } from "./owner.ts";
 import { CONFIG_REMOTE, hasConfigRepo, openConfigRepo } from "./repo.ts";
 
 export interface ConfigStart {
@@ -55,6 +55,8 @@ export async function prepareConfig(
     await initConfigRepo(app, { env, remote, save: false, push: false });
     report.cloned = true;
   }
+  // The config repo names this app as the one that took it: another state dir's start asks it.
+  claimConfigDir(app);
   // The environment names a branch of the config repo: an app without one has nothing to be told.
   if (!hasConfigRepo(app)) return report;
   if (!env && !readMachine().hinted) {
