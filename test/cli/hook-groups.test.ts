@@ -56,15 +56,15 @@ describe("a hook's timeout kills its whole group", () => {
   }, 60_000);
 
   test("git:slave:stop that has to kill the loop during a hook leaves nothing of the hook running", async () => {
-    // The loop finishes its step on SIGTERM; stop kills it after 60 s, while the hook (timeout 120 s) runs.
+    // The loop finishes its step on SIGTERM; stop kills it after PROTOCOL_STOP_TIMEOUT, while the hook (timeout 120 s) runs.
     await fx.push(withHook("echo hook-started; exec sleep 1020.5", 120));
     expect((await fx.cli(["git:slave", "--dir", fx.node, "--interval", "1"], { fakeDocker: true })).exitCode).toBe(0);
     expect(await eventually(() => running(["sleep", "1020.5"]).length === 1, 20_000)).toBe(true);
-    const stop = await fx.cli(["git:slave:stop", "--dir", fx.node]);
+    const stop = await fx.cli(["git:slave:stop", "--dir", fx.node], { env: { PROTOCOL_STOP_TIMEOUT: "2" } });
     expect(stop.exitCode).toBe(0);
     expect(stop.stderr).toContain("killing it");
     // Its timeout can no longer hold (the loop that kept it is gone): the hook must not outlive the loop,
     // else the next start runs the same hook a second time beside it.
     expect(await eventually(() => running(["sleep", "1020.5"]).length === 0, 10_000)).toBe(true);
-  }, 120_000);
+  }, 60_000);
 });

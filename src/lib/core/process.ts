@@ -82,3 +82,25 @@ export function findLoops(command: string, dir: string): number[] {
     .map(Number)
     .filter((pid) => pid !== process.pid && isProcessAlive(pid) && isLoopArgv(processArgv(pid) ?? [], command, dir));
 }
+
+/**
+ * The process groups `pid` started (its children that lead a group of their own: what spawn.ts runs
+ * with a limit). Killing `pid` does not reach them, and once it is gone nothing enforces their limits.
+ */
+export function childGroups(pid: number): number[] {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  return pids.map(Number).filter((child) => {
+    try {
+      const stat = readFileSync(`/proc/${child}/stat`, "utf8");
+      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return Number(ppid) === pid && Number(pgrp) === child;
+    } catch {
+      return false;
+    }
+  });
+}

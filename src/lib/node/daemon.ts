@@ -6,7 +6,8 @@ import { StepFailedError } from "../core/errors.ts";
 import { readTextOrNull } from "../core/fs.ts";
 import { log } from "../core/log.ts";
 import { MAX_LOG_BYTES } from "../core/log-rotation.ts";
-import { isLoopArgv, isProcessAlive, processArgv, waitForExit } from "../core/process.ts";
+import { childGroups, isLoopArgv, isProcessAlive, processArgv, waitForExit } from "../core/process.ts";
+import { killGroup } from "../core/process-groups.ts";
 import { spawnDetached } from "../core/spawn.ts";
 import { selfArgv } from "../release/self.ts";
 
@@ -86,15 +87,29 @@ export interface StoppedSlave {
   kept?: number;
 }
 
-/** SIGTERM the loop and wait for it to finish its step; SIGKILL only after `timeoutMs`. */
-export async function stopDaemon(spec: DaemonSpec, timeoutMs = 60_000): Promise<StoppedSlave> {
+/** How long stop waits for a loop to finish its step: PROTOCOL_STOP_TIMEOUT (seconds), 60 by default. */
+export function stopTimeoutMs(env: Record<string, string | undefined> = process.env): number {
+  const seconds = Number(env.PROTOCOL_STOP_TIMEOUT);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : 60) * 1000;
+}
+
+/**
+ * SIGTERM the loop and wait for it to finish its step; SIGKILL only after `timeoutMs`, and with it
+ * the groups it started (a hook, a fetch): nothing would enforce their limits once it is gone, and
+ * the next start would run the same hook beside them.
+ */
+export async function stopDaemon(spec: DaemonSpec, timeoutMs = stopTimeoutMs()): Promise<StoppedSlave> {
   const { pid, running } = readDaemon(spec);
   if (!running || !pid) return { pid: null, forced: false };
   // readDaemon checked the pid runs the loop: no other program is ever signalled.
   process.kill(pid, "SIGTERM");
   if (await waitForExit(pid, timeoutMs)) return { pid, forced: false };
-  log.warn(`${spec.command} loop pid ${pid} did not stop within ${timeoutMs / 1000}s: killing it`);
+  const groups = childGroups(pid);
+  log.warn(
+    `${spec.command} loop pid ${pid} did not stop within ${timeoutMs / 1000}s: killing it${groups.length > 0 ? ` and what it runs (process groups ${groups.join(", ")})` : ""}`,
+  );
   process.kill(pid, "SIGKILL");
+  for (const group of groups) killGroup(group, "SIGKILL");
   await waitForExit(pid, 10_000);
   return { pid, forced: true };
 }
@@ -110,7 +125,7 @@ export function wakeDaemon(spec: DaemonSpec): number | null {
   return holder.pid;
 }
 
-export async function stopSlave(app: App, timeoutMs = 60_000): Promise<StoppedSlave> {
+export async function stopSlave(app: App, timeoutMs = stopTimeoutMs()): Promise<StoppedSlave> {
   return stopDaemon(gitSlaveDaemon(app), timeoutMs);
 }
 
