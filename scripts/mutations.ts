@@ -25,8 +25,8 @@ export const MUTATIONS: Mutation[] = [
     name: "before-move-failure-moves",
     rule: "a failing beforeMove hook aborts the deploy: the working copy is not moved",
     file: "src/lib/node/execute-deploy.ts",
-    from: '        await runHooks(app, step.point, facts, hooks, progress, step.point === "beforeMove" ? comingWith : undefined);',
-    to: '        await runHooks(app, step.point, facts, hooks, progress, step.point === "beforeMove" ? comingWith : undefined).catch(() => undefined);',
+    from: "        await runHooks(app, step.point, facts, hooks, progress, argv);",
+    to: "        await runHooks(app, step.point, facts, hooks, progress, argv).catch(() => undefined);",
     tests: ["test/integration/deploy-hooks.test.ts"],
   },
   {

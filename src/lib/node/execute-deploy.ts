@@ -134,14 +134,8 @@ export async function runDeploy(plan: DeployPlan, steps: Step[], dc: DeployConte
           log.error(`${run.hookFailed} (the deploy stands)`);
         }
       } else if (step.kind === "hooks") {
-        await runHooks(
-          app,
-          step.point,
-          facts,
-          hooks,
-          progress,
-          step.point === "beforeMove" ? scripts?.argv : undefined,
-        );
+        const argv = step.point === "beforeMove" ? scripts?.argv : undefined;
+        await runHooks(app, step.point, facts, hooks, progress, argv);
       } else if (step.kind === "move") {
         await pauseForTests("before-move");
         if (dc.signal?.aborted) {
