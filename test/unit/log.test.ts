@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { closeSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { renderLogLine, renderTerminalLine } from "../../src/lib/core/log.ts";
+import { LOG_LINE_MAX_CHARS, renderLogLine, renderTerminalLine } from "../../src/lib/core/log.ts";
 import { renderJson } from "../../src/lib/core/output.ts";
 import { isTerminal, styles } from "../../src/lib/core/terminal.ts";
 
@@ -83,5 +83,13 @@ describe("isTerminal", () => {
       stdout: "ignore",
     });
     expect(await child.exited).toBe(0);
+  });
+});
+
+describe("a huge message", () => {
+  test("is cut at 8 KB, saying how much was cut: one log line never holds megabytes", () => {
+    const line = renderLogLine({ date: at, type: "error", args: ["x".repeat(3_000_000)] });
+    expect(line.length).toBeLessThan(LOG_LINE_MAX_CHARS + 100);
+    expect(line).toEndWith(`(${3_000_000 - LOG_LINE_MAX_CHARS} more characters cut)`);
   });
 });

@@ -1,4 +1,5 @@
 import { type ConsolaReporter, createConsola, type LogObject } from "consola/core";
+import { cutLine } from "./bounded.ts";
 import { logWritten } from "./log-rotation.ts";
 import { isTerminal, styles } from "./terminal.ts";
 import { safeLine } from "./validate.ts";
@@ -6,15 +7,21 @@ import { safeLine } from "./validate.ts";
 // consola/core, not consola: the full package probes process.stdout when it loads (~10 ms of start-up).
 const interactive = isTerminal(2);
 
+/** A log line is cut after this many characters (a hook's line is cut at 4 KB before it gets here). */
+export const LOG_LINE_MAX_CHARS = 8 * 1024;
+
 /**
  * The message's words, as one safe line (no URL credentials, no raw control characters). Not
  * node:util's format, which costs the background loop ~5 MB of memory to load.
  */
 function format(...args: unknown[]): string {
   return safeLine(
-    args
-      .map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg)))
-      .join(" "),
+    cutLine(
+      args
+        .map((arg) => (typeof arg === "string" ? arg : arg instanceof Error ? arg.message : JSON.stringify(arg)))
+        .join(" "),
+      LOG_LINE_MAX_CHARS,
+    ),
   );
 }
 
