@@ -27,7 +27,7 @@ const withHook = (run: string[], extra: Record<string, string> = {}) => ({
 
 describe("memory stays flat whatever a child prints", () => {
   withTime(
-    "a hook printing one 100 MB line: the deploy goes on, the logged line is cut, protocol's peak RSS stays under 150 MB",
+    "a hook printing one 100 MB line: the deploy goes on, the logged line is cut, protocol's peak RSS stays under 250 MB (not the line: 1.9 GB before)",
     async () => {
       const pushed = await fx.push(
         withHook(["sh", "-c", "head -c 100000000 /dev/zero | tr '\\0' x; echo; echo hook-done"]),
@@ -41,7 +41,8 @@ describe("memory stays flat whatever a child prints", () => {
       expect(await fx.head()).toBe(pushed);
       const peakKb = Number(/maxrss-kb=(\d+)/.exec(readFileSync(report, "utf8"))?.[1]);
       expect(peakKb).toBeGreaterThan(0);
-      expect(peakKb).toBeLessThan(150 * 1024);
+      // ~80 MB measured alone; the bound leaves room for a loaded machine's collector, far under a held line.
+      expect(peakKb).toBeLessThan(250 * 1024);
       const hookLines = run.stderr.split("\n").filter((line) => line.includes("hook beforeMove[1]: x"));
       expect(hookLines).toHaveLength(1);
       expect(hookLines[0]!.length).toBeLessThan(5_000);

@@ -79,3 +79,31 @@ export function lineSplitter(onLine: (line: string) => void) {
     },
   };
 }
+
+/** A child's output read between two garbage collections (see drain). */
+const COLLECT_EVERY_BYTES = 32 * 1024 * 1024;
+
+/** Read a stream to its end, or until `cancel` is called (a grandchild holding the pipe open). */
+export function drain(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void) {
+  const reader = stream.getReader();
+  let sinceCollect = 0;
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        onChunk(value);
+        // What was read is garbage once handled: a child that prints hundreds of MB must not grow
+        // the (long-lived) loop by what the collector has not come round to yet.
+        sinceCollect += value.length;
+        if (sinceCollect >= COLLECT_EVERY_BYTES) {
+          sinceCollect = 0;
+          Bun.gc(true);
+        }
+      }
+    } catch {
+      // cancelled
+    }
+  })();
+  return { done, cancel: () => reader.cancel().catch(() => undefined) };
+}

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { lineSplitter, Tail } from "./bounded.ts";
+import { drain, lineSplitter, Tail } from "./bounded.ts";
 import { describeFailure, diagnose } from "./causes.ts";
 import { MissingProgramError, StepFailedError } from "./errors.ts";
 import { log } from "./log.ts";
@@ -71,23 +71,6 @@ export function baseEnv(extra: Record<string, string | undefined> = {}): Record<
     if (value !== undefined) env[key] = value;
   }
   return env;
-}
-
-/** Read a stream to its end, or until `cancel` is called (a grandchild holding the pipe open). */
-function drain(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void) {
-  const reader = stream.getReader();
-  const done = (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        onChunk(value);
-      }
-    } catch {
-      // cancelled
-    }
-  })();
-  return { done, cancel: () => reader.cancel().catch(() => undefined) };
 }
 
 /** After the child exits, how long its pipes may stay open (held by something it left behind). */
