@@ -196,6 +196,8 @@ describe("real engine, compose v1", () => {
       expect(deploys.at(-1)).toMatchObject({ to: bad, result: "rolled-back", rolledBackTo: good });
       expect(deploys.at(-1).error).toContain("health check failed");
       expect(await fx.head()).toBe(good);
+      // The good digest's container (read again for a while: a loaded engine may still be recreating it).
+      expect(await eventually(async () => (await running())[0]?.image === v1.id, 15_000, 250)).toBe(true);
       const [container] = await running();
       expect(container).toMatchObject({ image: v1.id, env: { GREETING: "one" } });
       expect(await served(port)).toBe("v1");
