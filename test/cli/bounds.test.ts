@@ -4,11 +4,12 @@
  * checkout at once (the working copy's own lock). The docker steps go to the fake docker.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { cliArgv, eventually, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
 import { testNeeding } from "../helpers/needs.ts";
+import { killProcessesWithArgv, processesWithArgv } from "../helpers/processes.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create()));
@@ -103,19 +104,6 @@ describe("a pass that outlives its limits", () => {
 });
 
 describe("what protocol started dies with it", () => {
-  /** Pids of live `sleep <seconds>` processes (a marker no other test uses). */
-  const sleeping = (seconds: string) =>
-    readdirSync("/proc").filter((pid) => {
-      try {
-        return (
-          readFileSync(`/proc/${pid}/cmdline`, "utf8") === `sleep\0${seconds}\0` &&
-          !readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ")
-        );
-      } catch {
-        return false;
-      }
-    });
-
   test("Ctrl-C (SIGINT) to a git:pull running a hook: the hook's whole group gets it too, nothing is left", async () => {
     await fx.push(withHook(["sh", "-c", "sleep 301.75; echo done"]));
     const pull = Bun.spawn([...cliArgv(), "git:pull", "--dir", fx.node], {
@@ -125,13 +113,13 @@ describe("what protocol started dies with it", () => {
       stderr: "ignore",
     });
     try {
-      expect(await eventually(() => sleeping("301.75").length === 1, 20_000)).toBe(true);
+      expect(await eventually(() => processesWithArgv(["sleep", "301.75"]).length === 1, 20_000)).toBe(true);
       pull.kill("SIGINT");
       expect(await pull.exited).not.toBe(0);
-      expect(await eventually(() => sleeping("301.75").length === 0, 5_000)).toBe(true);
+      expect(await eventually(() => processesWithArgv(["sleep", "301.75"]).length === 0, 5_000)).toBe(true);
     } finally {
       pull.kill("SIGKILL");
-      for (const pid of sleeping("301.75")) process.kill(Number(pid), "SIGKILL");
+      killProcessesWithArgv(["sleep", "301.75"]);
     }
   }, 60_000);
 });

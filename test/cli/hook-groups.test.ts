@@ -4,8 +4,8 @@
  * sh and sleep; the docker steps go to the fake docker.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
 import { eventually, Fixture } from "../helpers/fixture.ts";
+import { killProcessesWithArgv, processesWithArgv } from "../helpers/processes.ts";
 
 let fx: Fixture;
 const markers = [
@@ -16,23 +16,8 @@ const markers = [
 beforeEach(async () => (fx = await Fixture.create()));
 afterEach(async () => {
   await fx[Symbol.asyncDispose]();
-  for (const marker of markers) for (const pid of running(marker)) process.kill(pid, "SIGKILL");
+  for (const marker of markers) killProcessesWithArgv(marker);
 });
-
-/** Pids of live processes whose argv is exactly `argv`. */
-function running(argv: string[]): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        if (readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ")) return false;
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8") === `${argv.join("\0")}\0`;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** protocol.json with one beforeMove hook. */
 const withHook = (script: string, timeout: number) => ({
@@ -52,19 +37,19 @@ describe("a hook's timeout kills its whole group", () => {
     expect(run.stderr).toContain("killed after 1s (its timeout), with its process group");
     expect(await fx.head()).toBe(before);
     // "SIGKILL 5 s later for what ignored it": well past that, nothing of the hook is left.
-    expect(await eventually(() => running(["sleep", "1018.5"]).length === 0, 10_000)).toBe(true);
+    expect(await eventually(() => processesWithArgv(["sleep", "1018.5"]).length === 0, 10_000)).toBe(true);
   }, 60_000);
 
   test("git:slave:stop that has to kill the loop during a hook leaves nothing of the hook running", async () => {
     // The loop finishes its step on SIGTERM; stop kills it after PROTOCOL_STOP_TIMEOUT, while the hook (timeout 120 s) runs.
     await fx.push(withHook("echo hook-started; exec sleep 1020.5", 120));
     expect((await fx.cli(["git:slave", "--dir", fx.node, "--interval", "1"], { fakeDocker: true })).exitCode).toBe(0);
-    expect(await eventually(() => running(["sleep", "1020.5"]).length === 1, 20_000)).toBe(true);
+    expect(await eventually(() => processesWithArgv(["sleep", "1020.5"]).length === 1, 20_000)).toBe(true);
     const stop = await fx.cli(["git:slave:stop", "--dir", fx.node], { env: { PROTOCOL_STOP_TIMEOUT: "2" } });
     expect(stop.exitCode).toBe(0);
     expect(stop.stderr).toContain("killing it");
     // Its timeout can no longer hold (the loop that kept it is gone): the hook must not outlive the loop,
     // else the next start runs the same hook a second time beside it.
-    expect(await eventually(() => running(["sleep", "1020.5"]).length === 0, 10_000)).toBe(true);
+    expect(await eventually(() => processesWithArgv(["sleep", "1020.5"]).length === 0, 10_000)).toBe(true);
   }, 60_000);
 });

@@ -6,36 +6,22 @@
  * every other call to the fake docker.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliArgv, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
 import { testNeeding } from "../helpers/needs.ts";
+import { killProcessesWithArgv, processesWithArgv } from "../helpers/processes.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create()));
 afterEach(async () => {
-  for (const pid of running(["sleep", "1017.5"])) process.kill(pid, "SIGKILL");
+  killProcessesWithArgv(["sleep", "1017.5"]);
   await fx[Symbol.asyncDispose]();
 });
 
 const withTime = testNeeding(
   existsSync("/usr/bin/time") ? null : "/usr/bin/time is not installed (apt-get install time)",
 );
-
-/** Pids of live processes whose argv is exactly `argv`. */
-function running(argv: string[]): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        if (readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ")) return false;
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8") === `${argv.join("\0")}\0`;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** A docker that runs `onPull` (sh) for any compose pull, and is the fake docker otherwise. PATH with it first. */
 function dockerWhosePull(onPull: string): string {
@@ -71,7 +57,7 @@ describe("the compose pull before the move", () => {
     expect(run.stderr).toContain("pull");
     expect(await fx.head()).toBe(before);
     await Bun.sleep(500);
-    expect(running(["sleep", "1017.5"])).toEqual([]);
+    expect(processesWithArgv(["sleep", "1017.5"])).toEqual([]);
   }, 60_000);
 
   withTime(

@@ -6,31 +6,17 @@
  * command probe that fails, so the deploy is rolled back.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliArgv, FAKE_DOCKER_DIR, Fixture, sh } from "../helpers/fixture.ts";
+import { killProcessesWithArgv, processesWithArgv } from "../helpers/processes.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create()));
 afterEach(async () => {
-  for (const pid of running(["sleep", "1023.5"])) process.kill(pid, "SIGKILL");
+  killProcessesWithArgv(["sleep", "1023.5"]);
   await fx[Symbol.asyncDispose]();
 });
-
-/** Pids of live processes whose argv is exactly `argv`. */
-function running(argv: string[]): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        if (readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ")) return false;
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8") === `${argv.join("\0")}\0`;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 const image = "registry.example.com/shop/app:latest";
 const digest = `sha256:${"a".repeat(64)}`;
@@ -84,6 +70,6 @@ describe("a rollback's image restore", () => {
     expect(bad.stderr).toContain("health check failed");
     // Bounded by `timeout 40`: a pull held for ever ends as 124.
     expect(bad.exitCode).not.toBe(124);
-    expect(await Bun.sleep(500).then(() => running(["sleep", "1023.5"]))).toEqual([]);
+    expect(await Bun.sleep(500).then(() => processesWithArgv(["sleep", "1023.5"]))).toEqual([]);
   }, 90_000);
 });

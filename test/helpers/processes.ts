@@ -28,3 +28,30 @@ export function gone(pid: number, timeoutMs = 5_000): Promise<boolean> {
     }
   }, timeoutMs);
 }
+
+/** Pids of live processes (a zombie counts as gone) whose argv is exactly `argv`: a marker no other test uses, as `sleep 1020.5`. */
+export function processesWithArgv(argv: string[]): number[] {
+  const cmdline = `${argv.join("\0")}\0`;
+  return readdirSync("/proc")
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        if (readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ")) return false;
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8") === cmdline;
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+/** SIGKILL every live process whose argv is exactly `argv` (a test's leftovers). */
+export function killProcessesWithArgv(argv: string[]): void {
+  for (const pid of processesWithArgv(argv)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+}

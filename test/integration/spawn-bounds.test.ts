@@ -12,6 +12,7 @@ import { run } from "../../src/lib/core/spawn.ts";
 import { askHelper } from "../../src/lib/docker/credentials.ts";
 import { lsRemoteBranch } from "../../src/lib/git/git.ts";
 import { eventually } from "../helpers/fixture.ts";
+import { killProcessesWithArgv, processesWithArgv } from "../helpers/processes.ts";
 
 const saved = { ...process.env };
 let dir: string;
@@ -22,23 +23,6 @@ afterEach(() => {
   process.env = { ...saved };
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Pids of live processes whose argv is exactly `argv` (a marker no other test uses). */
-function running(argv: string[]): number[] {
-  const found: number[] = [];
-  for (const name of readdirSync("/proc").filter((entry) => /^\d+$/.test(entry))) {
-    try {
-      if (readFileSync(`/proc/${name}/status`, "utf8").includes("State:\tZ")) continue;
-      if (readFileSync(`/proc/${name}/cmdline`, "utf8") === `${argv.join("\0")}\0`) found.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-const killAll = (argv: string[]) => {
-  for (const pid of running(argv)) process.kill(pid, "SIGKILL");
-};
 
 /** A program on PATH, written for this test. */
 function program(name: string, script: string): void {
@@ -55,9 +39,9 @@ describe("a limit kills the child's whole group", () => {
       const result = await run(["sh", "-c", "sleep 301.25 & sleep 301.25"], { idleTimeoutMs: 300 });
       expect(result.timedOut).toBe(true);
       expect(result.ok).toBe(false);
-      expect(await eventually(() => running(marker).length === 0, 5_000)).toBe(true);
+      expect(await eventually(() => processesWithArgv(marker).length === 0, 5_000)).toBe(true);
     } finally {
-      killAll(marker);
+      killProcessesWithArgv(marker);
     }
   }, 20_000);
 
@@ -68,9 +52,9 @@ describe("a limit kills the child's whole group", () => {
         timeoutMs: 500,
       });
       expect(result.timedOut).toBe(true);
-      expect(await eventually(() => running(marker).length === 0, 5_000)).toBe(true);
+      expect(await eventually(() => processesWithArgv(marker).length === 0, 5_000)).toBe(true);
     } finally {
-      killAll(marker);
+      killProcessesWithArgv(marker);
     }
   }, 20_000);
 
@@ -81,7 +65,7 @@ describe("a limit kills the child's whole group", () => {
       expect(result.ok).toBe(true);
       expect(result.stdout).toBe("done\n");
     } finally {
-      killAll(marker);
+      killProcessesWithArgv(marker);
     }
   }, 20_000);
 });
@@ -92,9 +76,9 @@ describe("docker credential helpers that misbehave", () => {
     process.env.PROTOCOL_CREDENTIAL_HELPER_TIMEOUT = "1";
     try {
       await expect(askHelper("stuck", "registry.example")).rejects.toThrow(/no answer within 1s/);
-      expect(await eventually(() => running(["sleep", "304.25"]).length === 0, 5_000)).toBe(true);
+      expect(await eventually(() => processesWithArgv(["sleep", "304.25"]).length === 0, 5_000)).toBe(true);
     } finally {
-      killAll(["sleep", "304.25"]);
+      killProcessesWithArgv(["sleep", "304.25"]);
     }
   }, 20_000);
 

@@ -5,34 +5,20 @@
  * it too, whichever ended first. A real bun process running spawn.ts, real sh and sleep.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eventually, REPO_ROOT } from "../helpers/fixture.ts";
+import { killProcessesWithArgv, processesWithArgv } from "../helpers/processes.ts";
 
 let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "protocol-signals-"));
 });
 afterAll(() => {
-  for (const pid of running(["sleep", "1021.5"])) process.kill(pid, "SIGKILL");
+  killProcessesWithArgv(["sleep", "1021.5"]);
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** Pids of live processes whose argv is exactly `argv`. */
-function running(argv: string[]): number[] {
-  return readdirSync("/proc")
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((pid) => {
-      try {
-        if (readFileSync(`/proc/${pid}/status`, "utf8").includes("State:\tZ")) return false;
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8") === `${argv.join("\0")}\0`;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 test("Ctrl-C after one of two limited children ended still reaches the other's group; nothing is left", async () => {
   const script = join(dir, "two-children.ts");
@@ -50,8 +36,8 @@ await slow;
   const reader = child.stdout.getReader();
   const first = await reader.read();
   expect(new TextDecoder().decode(first.value)).toContain("quick one done");
-  expect(running(["sleep", "1021.5"])).toHaveLength(1);
+  expect(processesWithArgv(["sleep", "1021.5"])).toHaveLength(1);
   child.kill("SIGINT");
   expect(await child.exited).toBe(130);
-  expect(await eventually(() => running(["sleep", "1021.5"]).length === 0, 5_000)).toBe(true);
+  expect(await eventually(() => processesWithArgv(["sleep", "1021.5"]).length === 0, 5_000)).toBe(true);
 }, 30_000);
