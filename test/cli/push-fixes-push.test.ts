@@ -4,7 +4,10 @@
  * protocol.json changed by anyone at its next poll (a stat, not a read).
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { eventually, Fixture } from "../helpers/fixture.ts";
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { cliArgv, eventually, FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
+import { killProcessesWithArgv } from "../helpers/processes.ts";
 
 let fx: Fixture;
 beforeEach(async () => (fx = await Fixture.create()));
@@ -95,5 +98,42 @@ describe("the incoming commit's beforeMove runs that commit's scripts", () => {
     expect(deployed.exitCode, deployed.stderr).toBe(0);
     expect(deployed.stderr).toContain("its script as the incoming commit has it");
     expect(await fx.head()).toBe(fixed);
+  }, 60_000);
+
+  test("kill -9 while the incoming commit's script runs: the copy it left in the state dir is gone after the next deploy", async () => {
+    const block = `${fx.root}/block`;
+    const started = `${fx.root}/started`;
+    await Bun.write(block, "");
+    const pushed = await fx.push({
+      "protocol.json": JSON.stringify({ deploy: { hooks: { beforeMove: [{ run: ["sh", "./drain.sh"] }] } } }),
+      "drain.sh": `if [ -e "${block}" ]; then touch "${started}"; exec sleep 301.5; fi\n`,
+      "docker-compose.yml": "services:\n  app:\n    image: busybox\n",
+    });
+    const pull = Bun.spawn([...cliArgv(), "git:pull", "--dir", fx.node], {
+      cwd: fx.root,
+      env: { ...fx.env, PATH: `${FAKE_DOCKER_DIR}:${process.env.PATH}` },
+      stdout: "ignore",
+      stderr: "ignore",
+    });
+    try {
+      expect(await eventually(() => existsSync(started), 20_000)).toBe(true);
+      pull.kill("SIGKILL");
+      await pull.exited;
+      const stateDir = () => {
+        const apps = join(fx.env.PROTOCOL_HOME ?? "", "apps");
+        const [app] = readdirSync(apps);
+        return join(apps, app ?? "");
+      };
+      const left = () => readdirSync(stateDir()).filter((name) => name.startsWith("incoming-"));
+      expect(left()).toHaveLength(1);
+      rmSync(block);
+      const again = await fx.cli(["git:pull", "--dir", fx.node], { fakeDocker: true });
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(await fx.head()).toBe(pushed);
+      expect(left()).toEqual([]);
+    } finally {
+      pull.kill("SIGKILL");
+      killProcessesWithArgv(["sleep", "301.5"]);
+    }
   }, 60_000);
 });

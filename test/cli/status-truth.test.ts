@@ -4,7 +4,7 @@
  * then failed; doctor checks every registered loop.
  */
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdirSync, symlinkSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cliArgv, eventually, FAKE_DOCKER_DIR, Fixture } from "../helpers/fixture.ts";
 import { gone } from "../helpers/processes.ts";
@@ -133,5 +133,16 @@ describe("the remote commit", () => {
     const now = await status();
     expect(now.remoteCommit).toBe(pushed);
     expect(now.localCommit).not.toBe(pushed);
+  });
+});
+
+describe("an app dir that is not a working copy yet", () => {
+  test("status says what it knows, exit 0: no move journal, no pass to read from a .git that is not there", async () => {
+    const dir = join(fx.root, "not-cloned");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "protocol.json"), "{}\n");
+    const run = await fx.cli(["status", "--dir", dir, "--json"]);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ localCommit: null, move: null, pass: null });
   });
 });

@@ -6,13 +6,14 @@
  * from git into the state dir (its mode kept) and the step's argument points there; the step still
  * runs in the app dir, against the live app.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, relative } from "node:path";
 import type { App } from "../app/app.ts";
 import { MAX_REPO_FILE_BYTES } from "../core/fs.ts";
 import { type GitContext, git } from "../git/git.ts";
 import { showCapped } from "../git/tree.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
+import { incomingDir } from "./incoming-dir.ts";
 
 /** The path inside the app an argument names (`./drain.sh`, `scripts/drain.sh`), relative to the app; null for any other. */
 function appPath(app: App, arg: string): string | null {
@@ -64,8 +65,7 @@ export async function incomingScripts(
           hint: "a hook's script is read whole before the working copy moves: keep it under the cap",
         });
         if (text === null) continue;
-        mkdirSync(app.paths.root, { recursive: true });
-        dir ??= mkdtempSync(join(app.paths.root, "incoming-hooks-"));
+        dir ??= incomingDir(app, "incoming-hooks-");
         const copy = join(dir, path);
         mkdirSync(dirname(copy), { recursive: true });
         writeFileSync(copy, text);

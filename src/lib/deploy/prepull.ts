@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { App } from "../app/app.ts";
 import { resolveProject } from "../app/project.ts";
@@ -17,6 +17,7 @@ import {
 import type { GitContext } from "../git/git.ts";
 import { showCapped } from "../git/tree.ts";
 import type { ProtocolJson } from "../schema/protocol-json.ts";
+import { incomingDir } from "./incoming-dir.ts";
 
 /**
  * "Never half-done": pull the images the incoming commit needs before the live working copy moves.
@@ -39,8 +40,7 @@ export async function pullIncoming(app: App, ctx: GitContext, commit: string, co
   }
   if (files.length === 0) return false;
   const cli = await findCompose();
-  mkdirSync(app.paths.root, { recursive: true });
-  const dir = mkdtempSync(join(app.paths.root, "incoming-"));
+  const dir = incomingDir(app, "incoming-");
   try {
     const args = files.flatMap(({ name, text }, i) => {
       const path = join(dir, `${i}-${name.replaceAll("/", "_")}`);

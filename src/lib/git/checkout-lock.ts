@@ -8,9 +8,14 @@ import type { App } from "../app/app.ts";
 import { type Lock, lockWaiting } from "../app/lock.ts";
 import { gitDir } from "./git.ts";
 
-/** The path of the working copy's lock `name` (`sync.lock`, `git-slave.lock`). */
+/** The path of the lock `name` (`sync.lock`, `git-slave.lock`) in a working copy's .git dir. */
+export function lockIn(dotGit: string, name: string): string {
+  return join(dotGit, "protocol", name);
+}
+
+/** The path of the working copy's lock `name`. */
 export async function checkoutLockPath(dir: string, name: string): Promise<string> {
-  return join(await gitDir({ dir }), "protocol", name);
+  return lockIn(await gitDir({ dir }), name);
 }
 
 /**

@@ -15,8 +15,8 @@ import { projectContainers } from "../docker/containers.ts";
 import { composeFiles, composeProject } from "../docker/docker.ts";
 import { nodeIdentity } from "../fleet/identity.ts";
 import { gitContext } from "../git/auth.ts";
-import { checkoutLockPath } from "../git/checkout-lock.ts";
-import { currentBranch, type GitContext, gitDir, headCommit, upstreamBranch } from "../git/git.ts";
+import { lockIn } from "../git/checkout-lock.ts";
+import { currentBranch, gitDir, headCommit, upstreamBranch } from "../git/git.ts";
 import type { ConfigState } from "../schema/config-state.ts";
 import type { DeployRecord, NodeState } from "../schema/state.ts";
 import { readConfigSlave } from "./config-slave.ts";
@@ -133,15 +133,19 @@ function readIdentity(app: App): NodeStatus["node"] {
   }
 }
 
-async function readMoveJournal(ctx: GitContext): Promise<NodeStatus["move"]> {
-  const move = readMove(await gitDir(ctx));
+function readMoveJournal(dotGit: string | null): NodeStatus["move"] {
+  const move = dotGit ? readMove(dotGit) : null;
   return move ? { ...move, cutShort: !isProcessAlive(move.pid) } : null;
 }
 
-async function runningPass(app: App, stateHolder: LockHolder | null): Promise<NodeStatus["pass"]> {
+/** The pass running now: this state dir's sync lock, else the working copy's (another state dir's). */
+async function runningPass(
+  app: App,
+  stateHolder: LockHolder | null,
+  dotGit: string | null,
+): Promise<NodeStatus["pass"]> {
   const live = (holder: LockHolder | null) => (holder && !isStale(holder) ? holder : null);
-  const holder =
-    live(stateHolder) ?? live(readLockHolder(await checkoutLockPath(app.dir, "sync.lock").catch(() => "/nonexistent")));
+  const holder = live(stateHolder) ?? (dotGit ? live(readLockHolder(lockIn(dotGit, "sync.lock"))) : null);
   if (!holder) return null;
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(holder.since)) / 1000));
   // Loaded only when a pass runs: the deploy path's limits are not start-up's to load.
@@ -163,6 +167,8 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
   const remote = remoteName(app);
   const state = readNodeState(app.paths.status);
   const holder = readLockHolder(app.paths.syncLock);
+  // null: not a working copy (yet): status still says what it knows.
+  const dotGit = await gitDir(ctx).catch(() => null);
   const live = await readContainers(app);
   const free = await freeBytes(app.paths.root);
   const down = servicesDown(state, live.containers);
@@ -179,8 +185,8 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     lastSync: state.lastSync,
     lastDeploy: readDeploys(app.paths.deploys).at(-1) ?? null,
     lock: holder && !isStale(holder) ? holder : null,
-    pass: await runningPass(app, holder),
-    move: await readMoveJournal(ctx),
+    pass: await runningPass(app, holder, dotGit),
+    move: readMoveJournal(dotGit),
     paused: state.paused,
     quarantine: state.quarantine,
     deploying: state.deploying && holder && !isStale(holder) ? state.deploying : null,
@@ -189,7 +195,7 @@ export async function readNodeStatus(app: App): Promise<NodeStatus> {
     diskFull: state.diskFull
       ? {
           ...state.diskFull,
-          freeNow: diskSpace(join(await gitDir(ctx), "objects")).free,
+          freeNow: diskSpace(dotGit ? join(dotGit, "objects") : app.dir).free,
           retryAbove: retryAboveBytes(state.diskFull),
         }
       : null,
